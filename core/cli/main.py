@@ -1,0 +1,282 @@
+"""The `hotline` command: services, tenants, migrations, demo data and benchmarks."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.tree import Tree
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.cli.output import (
+    console,
+    fail,
+    friendly_errors,
+    migration_progress,
+    print_migration_report,
+)
+from core.config import Settings, get_settings
+from core.db import sync_engine
+from core.services import supervisor
+from tenants.codes import validate_code
+from tenants.divisions import read_province
+from tenants.migrate import head, migrate_tenants, migration_status, upgrade_shared
+from tenants.models import Tenant
+from tenants.service import add_tenant, children_query, import_divisions, tenant_query
+
+app = typer.Typer(help="The provincial 12345 hotline platform.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+tenants_app = typer.Typer(help="The tenant tree: import, add, show.", no_args_is_help=True)
+migrate_app = typer.Typer(help="Migrate the shared schema and every tenant schema.",
+                          invoke_without_command=True)
+demo_app = typer.Typer(help="The demo province.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks (results go in BENCHMARKS.md).", no_args_is_help=True)
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(migrate_app, name="migrate")
+app.add_typer(demo_app, name="demo")
+app.add_typer(bench_app, name="bench")
+
+
+# ---- services -------------------------------------------------------------------------------
+
+
+def _migrate_all(settings: Settings) -> bool:
+    engine = sync_engine(settings)
+    try:
+        upgrade_shared(engine)
+        with migration_progress("migrating tenants") as (on_start, on_result):
+            report = migrate_tenants(settings, engine, on_start=on_start, on_result=on_result)
+        print_migration_report(report)
+        return report.ok
+    finally:
+        engine.dispose()
+
+
+def _load_demo(settings: Settings) -> bool:
+    divisions = read_province(settings.divisions_dir, settings.demo_province,
+                              town_cities=settings.demo_town_cities)
+    engine = sync_engine(settings)
+    try:
+        with migration_progress(f"demo province {settings.demo_province}") as (on_start, on_result):
+            report = import_divisions(settings, engine, divisions, on_start=on_start, on_result=on_result)
+        console.print(f"demo province: {report.registered} tenants registered, "
+                      f"{report.already_registered} already there")
+        print_migration_report(report.migration)
+        return report.migration.ok
+    finally:
+        engine.dispose()
+
+
+@app.command()
+@friendly_errors
+def up(
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="Return once everything is ready.")] = False,
+    demo: Annotated[bool, typer.Option(help="Load the demo province.")] = True,
+) -> None:
+    """Start PostgreSQL, NATS and Keycloak (unless given by URL), migrate, load the demo, start the API."""
+    settings = get_settings()
+
+    def prepare() -> None:
+        ok = _migrate_all(settings)
+        if demo:
+            ok = _load_demo(settings) and ok
+        if not ok:
+            console.print("[yellow]some tenants failed to migrate; the platform runs without them[/]")
+
+    result = supervisor.up(settings, console.print, prepare=prepare)
+    _print_status(settings)
+    if detach:
+        return
+    console.print("[bold green]platform is up[/] — Ctrl-C stops what this command started")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    for svc in reversed(result.started):
+        svc.stop()
+        console.print(f"{svc.name}: stopped")
+
+
+@app.command()
+@friendly_errors
+def down() -> None:
+    """Stop every service `hotline up` started in this home."""
+    if not supervisor.down(get_settings(), console.print):
+        console.print("nothing was running")
+
+
+@app.command()
+@friendly_errors
+def status() -> None:
+    """Show each service: where it is, its pid, whether it answers. Exit 1 if any does not."""
+    settings = get_settings()
+    if not _print_status(settings):
+        raise typer.Exit(1)
+
+
+def _print_status(settings: Settings) -> bool:
+    table = Table("service", "url", "mode", "pid", "health")
+    healthy = True
+    for state in supervisor.status(settings):
+        healthy = healthy and state.healthy
+        table.add_row(state.name, state.url, "embedded" if state.embedded else "external",
+                      str(state.pid or "-"), "[green]ready[/]" if state.healthy else "[red]down[/]")
+    console.print(table)
+    return healthy
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+) -> None:
+    """Run the API in the foreground (services must already be up)."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("core.app:create_app", factory=True, host=host or settings.bind_host,
+                port=port or settings.api_port)
+
+
+# ---- migrations -----------------------------------------------------------------------------
+
+
+@migrate_app.callback()
+@friendly_errors
+def migrate(ctx: typer.Context) -> None:
+    """Apply the shared branch, then the tenant branch to every tenant (parallel, resumable)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not _migrate_all(get_settings()):
+        raise typer.Exit(1)
+
+
+@migrate_app.command("status")
+@friendly_errors
+def migrate_status(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List the tenants behind head.")] = False,
+) -> None:
+    """Which tenants are at which tenant revision."""
+    settings = get_settings()
+    engine = sync_engine(settings)
+    target = head("tenant")
+    grouped = migration_status(engine)
+    table = Table("revision", "tenants", "")
+    for revision, codes in sorted(grouped.items(), key=lambda kv: (kv[0] is None, kv[0] or "")):
+        label = revision or "(no schema yet)"
+        table.add_row(label, str(len(codes)), "head" if revision == target else "[yellow]behind[/]")
+    console.print(table)
+    behind = [c for rev, codes in grouped.items() if rev != target for c in codes]
+    if verbose and behind:
+        console.print("behind: " + " ".join(behind[:200]) + (" …" if len(behind) > 200 else ""))
+    if behind:
+        raise typer.Exit(1)
+
+
+# ---- tenants --------------------------------------------------------------------------------
+
+
+@tenants_app.command("import")
+@friendly_errors
+def tenants_import(
+    province: Annotated[str, typer.Option(help="Province code, e.g. 41 (Henan).")],
+    city: Annotated[list[str] | None, typer.Option(help="Only these cities' subtrees (repeatable).")] = None,
+) -> None:
+    """Register a province's divisions as tenants and provision their schemas."""
+    settings = get_settings()
+    for code in city or []:
+        if len(validate_code(code)) != 4 or not code.startswith(province):
+            raise fail(f"{code} is not a city of province {province}", 2)
+    divisions = read_province(settings.divisions_dir, province, cities=city)
+    engine = sync_engine(settings)
+    upgrade_shared(engine)
+    with migration_progress(f"importing {province}") as (on_start, on_result):
+        report = import_divisions(settings, engine, divisions, on_start=on_start, on_result=on_result)
+    console.print(f"{len(divisions)} divisions: {report.registered} newly registered, "
+                  f"{report.already_registered} already registered")
+    print_migration_report(report.migration)
+    if not report.migration.ok:
+        raise typer.Exit(1)
+
+
+@tenants_app.command("add")
+@friendly_errors
+def tenants_add(
+    code: Annotated[str, typer.Argument(help="GB/T 2260 code, e.g. 410102099 for a new street.")],
+    name: Annotated[str, typer.Argument(help="Its name, e.g. 新区街道.")],
+) -> None:
+    """Register one tenant under its existing parent and provision its schema."""
+    settings = get_settings()
+    engine = sync_engine(settings)
+    upgrade_shared(engine)
+    result = add_tenant(settings, engine, code, name)
+    if not result.ok:
+        raise fail(f"{code} was registered but its schema failed to migrate: {result.error}. "
+                   "Fix the cause and run `hotline migrate`.")
+    console.print(f"tenant {code} {name} added and provisioned (t_{code})")
+
+
+@tenants_app.command("tree")
+@friendly_errors
+def tenants_tree(
+    code: Annotated[str | None, typer.Argument(help="Root of the tree; default: every province.")] = None,
+    depth: Annotated[int, typer.Option(help="Levels to show below the root.")] = 1,
+) -> None:
+    """Print the tenant tree below a tenant."""
+    with Session(sync_engine(get_settings())) as session:
+        if code is None:
+            roots = list(session.scalars(select(Tenant).where(Tenant.parent_code.is_(None))))
+        else:
+            roots = list(session.scalars(tenant_query(validate_code(code))))
+            if not roots:
+                raise fail(f"no tenant {code}", 1)
+        tree = Tree("tenants")
+        for root in roots:
+            _add_branch(session, tree, root, depth)
+    console.print(tree)
+
+
+def _add_branch(session: Session, parent: Tree, tenant: Tenant, depth: int) -> None:
+    n_children = session.scalar(select(func.count()).where(Tenant.parent_code == tenant.code))
+    marker = "" if tenant.status == "active" else f" [yellow]({tenant.status})[/]"
+    node = parent.add(f"[bold]{tenant.code}[/] {tenant.name} · {tenant.level} · {n_children} children{marker}")
+    if depth > 0:
+        for child in session.scalars(children_query(tenant.code)):
+            _add_branch(session, node, child, depth - 1)
+
+
+# ---- demo -----------------------------------------------------------------------------------
+
+
+@demo_app.command("load")
+@friendly_errors
+def demo_load() -> None:
+    """Load the demo province (idempotent)."""
+    settings = get_settings()
+    engine = sync_engine(settings)
+    upgrade_shared(engine)
+    if not _load_demo(settings):
+        raise typer.Exit(1)
+
+
+# ---- benchmarks -----------------------------------------------------------------------------
+
+
+@bench_app.command("provision")
+@friendly_errors
+def bench_provision(
+    json_out: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
+    province: Annotated[str, typer.Option(help="Province to provision.")] = "41",
+) -> None:
+    """Provision and migrate a whole province into a fresh database; compare with raw DDL."""
+    from bench.provision import run
+
+    run(get_settings(), province=province, json_out=json_out)
+
+
+if __name__ == "__main__":
+    app()

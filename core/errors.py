@@ -1,0 +1,75 @@
+"""API errors: every error is JSON ``{"error": code, "detail": text}`` with a 4xx (or 503) status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 410: "gone", 415: "unsupported_media_type",
+               422: "validation_error", 429: "too_many_requests", 503: "service_unavailable"}
+
+
+class ApiError(Exception):
+    """An error the client can act on. ``extra`` fields are added to the JSON body."""
+
+    def __init__(self, status: int, error: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.error = error
+        self.detail = detail
+        self.extra = extra
+
+
+def error_body(error: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"error": error, "detail": detail, **extra}
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    """Is this the database (or the network to it) being down, rather than a bug?"""
+    if isinstance(exc, OperationalError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    name = type(exc).__name__
+    return name in {"CannotConnectNowError", "ConnectionDoesNotExistError", "InterfaceError"} or (
+        exc.__cause__ is not None and _is_unavailable(exc.__cause__)
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.error, exc.detail, **exc.extra), status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [
+            {"field": ".".join(str(p) for p in err["loc"] if p not in ("body", "query", "path")),
+             "message": err["msg"]}
+            for err in exc.errors()
+        ]
+        detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        return JSONResponse(error_body("validation_error", detail, fields=fields), status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if _is_unavailable(exc):
+            return JSONResponse(error_body("service_unavailable", "the database is not reachable; retry shortly"),
+                                status_code=503, headers={"Retry-After": "2"})
+        log.exception("unhandled error")
+        return JSONResponse(error_body("internal_error", "an unexpected error occurred"), status_code=500)

@@ -1,0 +1,50 @@
+"""The API server (uvicorn) as a process that `hotline up` starts and `hotline down` stops."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import httpx
+
+from core.config import Settings
+from core.services.base import Service
+from core.services.process import require_free_port, spawn_detached
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that gives a child process exactly these settings."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        # Lists travel as JSON, the form pydantic-settings reads them in.
+        env[f"HOTLINE_{name.upper()}"] = json.dumps(value) if isinstance(value, list) else str(value)
+    return env
+
+
+class ApiServer(Service):
+    name = "api"
+    start_timeout = 60.0
+
+    @property
+    def embedded(self) -> bool:
+        return True
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.bind_host}:{self.settings.api_port}"
+
+    def healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def _launch(self) -> None:
+        s = self.settings
+        require_free_port(s.bind_host, s.api_port, "The API", "HOTLINE_API_PORT")
+        argv = [sys.executable, "-m", "uvicorn", "core.app:create_app", "--factory",
+                "--host", s.bind_host, "--port", str(s.api_port), "--no-access-log"]
+        spawn_detached(argv, log_file=self.log_file, pid_file=self.pid_file, env=settings_env(s))

@@ -1,0 +1,62 @@
+"""The process's NATS connection, kept alive in the background.
+
+nats-py gives up when the first connect fails (it retries only after a connection has
+existed), so the API would die if NATS were down at its start. ``NatsLink`` keeps trying in
+a background task instead and reports whether it is connected; /readyz uses that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import nats
+from nats.aio.client import Client
+
+log = logging.getLogger(__name__)
+
+
+class NatsLink:
+    def __init__(self, url: str, name: str = "hotline-api") -> None:
+        self.url = url
+        self.name = name
+        self.client: Client | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._connect_forever())
+
+    async def _connect_forever(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                self.client = await nats.connect(
+                    self.url, name=self.name, connect_timeout=2, allow_reconnect=True,
+                    max_reconnect_attempts=-1, reconnect_time_wait=1,
+                )
+                return
+            except Exception as exc:  # keep trying: NATS may come up after us
+                log.warning("NATS at %s not reachable yet: %s", self.url, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def ping(self, timeout: float = 1.0) -> bool:
+        """True when NATS answers a round trip right now."""
+        client = self.client
+        if client is None or not client.is_connected:
+            return False
+        try:
+            await client.flush(timeout=timeout)
+        except Exception:
+            return False
+        return True
+
+    async def close(self) -> None:
+        if self._task and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.client is not None and not self.client.is_closed:
+            with contextlib.suppress(Exception):
+                await self.client.drain()

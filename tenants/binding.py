@@ -1,0 +1,57 @@
+"""Binding a request to a tenant: ``{code}`` is checked against the registry before any schema is named.
+
+No string from a request reaches SQL as an identifier: the path's code is validated for its
+form, looked up in the registry, and only the registry's ``schema_name`` binds the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db import Database
+from core.errors import ApiError
+from tenants.codes import is_valid_code
+from tenants.models import Tenant, TenantStatus
+from tenants.service import tenant_query
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.db
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+async def resolve_tenant(
+    db: DatabaseDep,
+    code: Annotated[str, Path(description="The tenant's GB/T 2260 code, e.g. 4101.", max_length=9)],
+) -> Tenant:
+    """The active tenant named by ``{code}``; 400 for a malformed code, 404 for an unknown one."""
+    if not is_valid_code(code):
+        raise ApiError(400, "invalid_tenant_code",
+                       f"{code!r} is not a GB/T 2260 code (2, 4, 6 or 9 digits)")
+    async with db.shared_session() as session:
+        tenant = await session.scalar(tenant_query(code))
+    if tenant is None:
+        raise ApiError(404, "tenant_not_found", f"no tenant {code}")
+    if tenant.status == TenantStatus.disabled:
+        raise ApiError(410, "tenant_disabled", f"tenant {code} is disabled")
+    if tenant.status != TenantStatus.active:
+        raise ApiError(503, "tenant_not_ready", f"tenant {code} is still being provisioned; retry shortly")
+    return tenant
+
+
+CurrentTenant = Annotated[Tenant, Depends(resolve_tenant)]
+
+
+async def tenant_session(db: DatabaseDep, tenant: CurrentTenant) -> AsyncIterator[AsyncSession]:
+    """A session whose tenant tables are the current tenant's schema."""
+    async with db.tenant_session(tenant.schema_name) as session:
+        yield session
+
+
+TenantSession = Annotated[AsyncSession, Depends(tenant_session)]
