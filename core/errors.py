@@ -39,10 +39,11 @@ def _is_unavailable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    name = type(exc).__name__
-    return name in {"CannotConnectNowError", "ConnectionDoesNotExistError", "InterfaceError"} or (
-        exc.__cause__ is not None and _is_unavailable(exc.__cause__)
-    )
+    import asyncpg
+
+    if isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
+        return True
+    return exc.__cause__ is not None and _is_unavailable(exc.__cause__)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -66,10 +67,20 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
         return JSONResponse(error_body("validation_error", detail, fields=fields), status_code=422)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _infrastructure(_: Request, exc: Exception) -> JSONResponse:
         if _is_unavailable(exc):
             return JSONResponse(error_body("service_unavailable", "the database is not reachable; retry shortly"),
                                 status_code=503, headers={"Retry-After": "2"})
-        log.exception("unhandled error")
+        log.error("unexpected database error", exc_info=exc)
         return JSONResponse(error_body("internal_error", "an unexpected error occurred"), status_code=500)
+
+    # Registered per class (not for Exception): Starlette re-raises whatever reaches its
+    # catch-all handler, and the database being down is an expected condition, not a crash.
+    for exc_class in (DBAPIError, OSError, TimeoutError, *_driver_errors()):
+        app.add_exception_handler(exc_class, _infrastructure)
+
+
+def _driver_errors() -> tuple[type[Exception], ...]:
+    import asyncpg
+
+    return (asyncpg.PostgresConnectionError, asyncpg.InterfaceError)

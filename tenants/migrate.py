@@ -12,6 +12,7 @@ Why it is fast and safe at ~2,800 schemas (see PITFALLS.md):
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -32,6 +33,7 @@ from migrations import MIGRATIONS_DIR, SHARED_VERSIONS, TENANT_VERSIONS
 from tenants.codes import validate_code
 
 VERSION_BATCH = 500
+SCHEMA_TOKEN = "__tenant_schema__"
 # A worker reconnects after this many schemas: a backend that touched many schemas keeps
 # their relation caches (~270 MB after all of Henan).
 RECONNECT_EVERY = 300
@@ -94,8 +96,36 @@ def upgrade_shared(engine: Engine) -> None:
         _upgrade(conn, "shared@head", None)
 
 
-def migrate_schema(conn: Connection, code: str, lock_timeout_ms: int, statement_timeout_ms: int) -> TenantResult:
-    """Migrate one tenant's schema to the tenant head in one transaction; never raises."""
+@lru_cache
+def fresh_schema_sql() -> str:
+    """The whole tenant branch for an empty schema, as Alembic renders it offline (once per process).
+
+    Provisioning a new tenant runs this script instead of stepping Alembic's ``op`` calls
+    again for every schema: the same SQL, without ~10 ms of Python per tenant. Tenant
+    revisions must therefore be renderable offline (no reads through ``op.get_bind()``).
+    """
+    script = script_directory()
+    buffer = io.StringIO()
+
+    def fn(rev: object, context: object) -> list:
+        return script._upgrade_revs("tenant@head", None)
+
+    with EnvironmentContext(Config(output_buffer=buffer), script, fn=fn, as_sql=True,
+                            destination_rev="tenant@head") as env:
+        env.configure(url="postgresql://", version_table_schema=SCHEMA_TOKEN, transactional_ddl=False,
+                      output_buffer=buffer, dialect_name="postgresql")
+        env.run_migrations()
+    return buffer.getvalue()
+
+
+def migrate_schema(
+    conn: Connection, code: str, lock_timeout_ms: int, statement_timeout_ms: int, *, prerendered: bool = True
+) -> TenantResult:
+    """Migrate one tenant's schema to the tenant head in one transaction; never raises.
+
+    An empty schema gets ``fresh_schema_sql()`` (unless ``prerendered`` is False); a schema
+    that has a version table is upgraded online by Alembic from where it is.
+    """
     started = time.perf_counter()
     schema = f"t_{validate_code(code)}"
     try:
@@ -103,10 +133,15 @@ def migrate_schema(conn: Connection, code: str, lock_timeout_ms: int, statement_
             conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
             conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}")
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"hotline:migrate:{schema}"})
+            fresh = conn.execute(text("SELECT to_regclass(:t) IS NULL"), {"t": f"{schema}.alembic_version"}).scalar()
             conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             # Transaction-scoped: the pooled connection's search_path is untouched after commit.
             conn.exec_driver_sql(f'SET LOCAL search_path TO "{schema}"')
-            _upgrade(conn, "tenant@head", schema)
+            if fresh and prerendered:
+                # Straight to the driver: the script holds many statements and no parameters.
+                conn.connection.driver_connection.execute(fresh_schema_sql().replace(SCHEMA_TOKEN, schema))
+            else:
+                _upgrade(conn, "tenant@head", schema)
             conn.execute(
                 text("UPDATE public.tenants SET status = 'active', updated_at = now() "
                      "WHERE code = :code AND status = 'provisioning'"),
@@ -178,7 +213,7 @@ def _init_worker(url: str, lock_timeout_ms: int, statement_timeout_ms: int) -> N
     global _worker_engine, _worker_timeouts
     _worker_engine = create_engine(url, poolclass=NullPool)
     _worker_timeouts = (lock_timeout_ms, statement_timeout_ms)
-    script_directory()  # load the revision scripts once per process
+    fresh_schema_sql()  # load the revision scripts and render the fresh-schema SQL once per process
 
 
 def _worker_migrate(code: str) -> TenantResult:

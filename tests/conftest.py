@@ -1,0 +1,97 @@
+"""Real services for the whole test session: PostgreSQL, NATS JetStream and (when asked) Keycloak.
+
+Started once per session: by testcontainers where a Docker engine answers, otherwise as
+local processes exactly as `hotline up` starts them (the embedded path; CI here always
+takes it). Each test module that changes the tenant tree gets a database of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from fastapi import FastAPI
+
+from core.app import create_app
+from core.config import Settings, get_settings
+from core.db import sync_engine
+from tenants.migrate import upgrade_shared
+from tests.services import ServiceSet, start_services
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceSet]:
+    home = tmp_path_factory.mktemp("hotline-home")
+    started = start_services(home)
+    # CLI commands run in-process and child processes read the same settings from the environment.
+    saved = dict(os.environ)
+    os.environ.update(started.env)
+    get_settings.cache_clear()
+    try:
+        yield started
+    finally:
+        started.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def keycloak(services: ServiceSet) -> str:
+    """A running Keycloak's base URL (started on first use)."""
+    return services.ensure_keycloak()
+
+
+def create_database(services: ServiceSet, prefix: str) -> Settings:
+    """A fresh, empty database on the session's server, with the shared schema migrated."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(services.admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    settings = services.settings_for(name)
+    engine = sync_engine(settings)
+    upgrade_shared(engine)
+    engine.dispose()
+    return settings
+
+
+@pytest.fixture(scope="module")
+def module_db(services: ServiceSet, request: pytest.FixtureRequest) -> Iterator[Settings]:
+    """A database of the module's own, so tree changes in one module never leak into another."""
+    settings = create_database(services, request.module.__name__.rsplit(".", 1)[-1])
+    os.environ["HOTLINE_DATABASE_URL"] = settings.postgres_url
+    get_settings.cache_clear()
+    try:
+        yield settings
+    finally:
+        os.environ["HOTLINE_DATABASE_URL"] = services.settings.postgres_url
+        get_settings.cache_clear()
+
+
+async def api_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client speaking to the app in-process, with its lifespan run."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as client:
+            yield client
+
+
+@pytest.fixture
+async def make_client() -> AsyncIterator:
+    """Build clients for apps with given settings; all are closed at the end of the test."""
+    generators: list[AsyncIterator[httpx.AsyncClient]] = []
+
+    async def make(settings: Settings) -> httpx.AsyncClient:
+        gen = api_client(create_app(settings))
+        generators.append(gen)
+        return await gen.__anext__()
+
+    yield make
+    for gen in reversed(generators):
+        await gen.aclose()

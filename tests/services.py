@@ -1,0 +1,121 @@
+"""Starting the real services for tests: containers when Docker answers, local processes otherwise."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from core.config import Settings
+from core.services.keycloak import Keycloak
+from core.services.nats import Nats
+from core.services.postgres import Postgres
+from core.services.process import free_port
+
+
+def docker_available() -> bool:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=3)
+        return bool(client.ping())
+    except Exception:
+        return False
+
+
+@dataclass
+class ServiceSet:
+    settings: Settings
+    env: dict[str, str]
+    start_keycloak: Callable[[], str]
+    stoppers: list[Callable[[], object]] = field(default_factory=list)
+    keycloak_url: str | None = None
+
+    @property
+    def admin_url(self) -> str:
+        return urlsplit(self.settings.postgres_url)._replace(path="/postgres").geturl()
+
+    def settings_for(self, database: str) -> Settings:
+        url = urlsplit(self.settings.postgres_url)._replace(path=f"/{database}").geturl()
+        return self.settings.model_copy(update={"database_url": url})
+
+    def ensure_keycloak(self) -> str:
+        if self.keycloak_url is None:
+            self.keycloak_url = self.start_keycloak()
+        return self.keycloak_url
+
+    def stop(self) -> None:
+        for stop in reversed(self.stoppers):
+            with contextlib.suppress(Exception):  # tearing down: keep stopping the rest
+                stop()
+
+
+def _env_for(settings: Settings) -> dict[str, str]:
+    env = {}
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"HOTLINE_{name.upper()}"] = json.dumps(value) if isinstance(value, list) else str(value)
+    return env
+
+
+def start_services(home: Path) -> ServiceSet:
+    return _containers(home) if docker_available() else _local(home)
+
+
+def _local(home: Path) -> ServiceSet:
+    host = "127.0.0.1"
+    settings = Settings(
+        home=home, pg_port=free_port(host), nats_port=free_port(host), nats_monitor_port=free_port(host),
+        keycloak_port=free_port(host), keycloak_management_port=free_port(host), api_port=free_port(host),
+        pg_fsync=False, migrate_workers=2,
+    )
+    pg, nats = Postgres(settings), Nats(settings)
+    stoppers: list[Callable[[], object]] = []
+    for svc in (pg, nats):
+        svc.start()
+        stoppers.append(svc.stop)
+    pg.wait_healthy()
+    pg.ensure_database()
+    nats.wait_healthy()
+    service_set = ServiceSet(settings, _env_for(settings), lambda: "", stoppers)
+
+    def start_keycloak() -> str:
+        kc = Keycloak(settings)
+        kc.start()
+        service_set.stoppers.append(kc.stop)
+        kc.wait_healthy()
+        return kc.url
+
+    service_set.start_keycloak = start_keycloak
+    return service_set
+
+
+def _containers(home: Path) -> ServiceSet:
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.waiting_utils import wait_for_logs
+    from testcontainers.keycloak import KeycloakContainer
+    from testcontainers.postgres import PostgresContainer
+
+    postgres = PostgresContainer("postgres:16", username="hotline", password="hotline", dbname="hotline")
+    postgres.with_command("postgres -c max_locks_per_transaction=1024 -c fsync=off -c max_connections=200")
+    postgres.start()
+    nats = DockerContainer("nats:2.10").with_command("-js").with_exposed_ports(4222)
+    nats.start()
+    wait_for_logs(nats, "Server is ready")
+    pg_url = (f"postgresql://hotline:hotline@{postgres.get_container_host_ip()}:"
+              f"{postgres.get_exposed_port(5432)}/hotline")
+    nats_url = f"nats://{nats.get_container_host_ip()}:{nats.get_exposed_port(4222)}"
+    settings = Settings(home=home, database_url=pg_url, nats_url=nats_url, api_port=free_port(), migrate_workers=2)
+    service_set = ServiceSet(settings, _env_for(settings), lambda: "", [postgres.stop, nats.stop])
+
+    def start_keycloak() -> str:
+        container = KeycloakContainer("quay.io/keycloak/keycloak:26.4")
+        container.start()
+        service_set.stoppers.append(container.stop)
+        return container.get_url()
+
+    service_set.start_keycloak = start_keycloak
+    return service_set

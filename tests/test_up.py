@@ -1,0 +1,85 @@
+"""`hotline up / status / down` as a newcomer runs them: real processes, a home of their own."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.services.process import free_port
+
+HOTLINE = str(Path(sys.executable).parent / "hotline")
+
+
+@pytest.fixture
+def home_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    ports = {name: str(free_port()) for name in ("PG_PORT", "NATS_PORT", "NATS_MONITOR_PORT", "KEYCLOAK_PORT",
+                                                  "KEYCLOAK_MANAGEMENT_PORT", "API_PORT")}
+    env.update({f"HOTLINE_{k}": v for k, v in ports.items()})
+    env.update({
+        "HOTLINE_HOME": str(tmp_path / "home"),
+        "HOTLINE_PG_FSYNC": "false",
+        # The demo province without towns keeps this test short; `up` loads them by default.
+        "HOTLINE_DEMO_TOWN_CITIES": json.dumps([]),
+    })
+    yield env
+    subprocess.run([HOTLINE, "down"], env=env, capture_output=True, timeout=120)
+
+
+def hotline(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([HOTLINE, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_up_detach_brings_everything_up_and_down_stops_it_and_data_survives(home_env: dict[str, str]) -> None:
+    first = hotline(home_env, "up", "--detach")
+    assert first.returncode == 0, first.stdout + first.stderr
+    for service in ("postgres", "nats", "keycloak", "api"):
+        assert f"{service}: ready" in first.stdout
+    assert hotline(home_env, "status").returncode == 0
+
+    api = f"http://127.0.0.1:{home_env['HOTLINE_API_PORT']}"
+    assert httpx.get(f"{api}/readyz", timeout=5).status_code == 200
+    province = httpx.get(f"{api}/api/v1/tenants/41", timeout=5).json()
+    assert province["name"] == "河南省" and len(province["children"]) == 18
+    keycloak = f"http://127.0.0.1:{home_env['HOTLINE_KEYCLOAK_PORT']}"
+    assert httpx.get(f"{keycloak}/realms/master/.well-known/openid-configuration", timeout=5).status_code == 200
+
+    again = hotline(home_env, "up", "--detach")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("already running") == 4
+
+    down = hotline(home_env, "down")
+    assert down.returncode == 0
+    assert hotline(home_env, "status").returncode == 1
+
+    restarted = hotline(home_env, "up", "--detach")
+    assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+    assert "0 tenants registered" in restarted.stdout  # the demo province is still there
+    assert httpx.get(f"{api}/api/v1/tenants/4101", timeout=5).json()["name"] == "郑州市"
+
+
+def test_a_port_in_use_is_reported_and_nothing_is_left_running(home_env: dict[str, str]) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", int(home_env["HOTLINE_NATS_PORT"])))
+        squatter.listen()
+        result = hotline(home_env, "up", "--detach", "--no-demo")
+    assert result.returncode == 1
+    assert f"port {home_env['HOTLINE_NATS_PORT']}" in result.stderr and "HOTLINE_NATS_PORT" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert hotline(home_env, "status").returncode == 1
+    assert "postgres" not in hotline(home_env, "down").stdout
+
+
+def test_missing_java_is_a_clear_message(home_env: dict[str, str]) -> None:
+    env = dict(home_env, PATH=str(Path(sys.executable).parent))
+    result = hotline(env, "up", "--detach", "--no-demo")
+    assert result.returncode == 1
+    assert "Java 17" in result.stderr and "apt-get install" in result.stderr
