@@ -11,7 +11,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     # Connections that touched many tenant schemas carry large relation caches: recycle them.
     db_pool_recycle_s: int = 600
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, url: str | None) -> str | None:
+        return None if url is None else _strip_driver(url)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -103,7 +108,7 @@ class Settings(BaseSettings):
     def postgres_url(self) -> str:
         """The database URL without a driver suffix (``postgresql://…``)."""
         if self.database_url:
-            return _strip_driver(self.database_url)
+            return self.database_url
         return f"postgresql://hotline@{self.bind_host}:{self.pg_port}/hotline"
 
     @property

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,11 +40,12 @@ def hotline(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess
     return subprocess.run([HOTLINE, *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def test_up_detach_brings_everything_up_and_down_stops_it_and_data_survives(home_env: dict[str, str]) -> None:
-    first = hotline(home_env, "up", "--detach")
-    assert first.returncode == 0, first.stdout + first.stderr
+def test_up_serves_the_demo_province_and_ctrl_c_stops_everything(home_env: dict[str, str]) -> None:
+    proc = subprocess.Popen([HOTLINE, "up"], env=home_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    output = _read_until(proc, "platform is up", timeout=300)
     for service in ("postgres", "nats", "keycloak", "api"):
-        assert f"{service}: ready" in first.stdout
+        assert f"{service}: ready" in output
     assert hotline(home_env, "status").returncode == 0
 
     api = f"http://127.0.0.1:{home_env['HOTLINE_API_PORT']}"
@@ -52,6 +55,17 @@ def test_up_detach_brings_everything_up_and_down_stops_it_and_data_survives(home
     keycloak = f"http://127.0.0.1:{home_env['HOTLINE_KEYCLOAK_PORT']}"
     assert httpx.get(f"{keycloak}/realms/master/.well-known/openid-configuration", timeout=5).status_code == 200
 
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0
+    for service in ("api", "keycloak", "nats", "postgres"):
+        assert f"{service}: stopped" in rest
+    assert hotline(home_env, "status").returncode == 1
+
+
+def test_up_detach_keeps_data_across_restarts_and_a_second_up_is_a_no_op(home_env: dict[str, str]) -> None:
+    first = hotline(home_env, "up", "--detach")
+    assert first.returncode == 0, first.stdout + first.stderr
     again = hotline(home_env, "up", "--detach")
     assert again.returncode == 0, again.stderr
     assert again.stdout.count("already running") == 4
@@ -63,7 +77,23 @@ def test_up_detach_brings_everything_up_and_down_stops_it_and_data_survives(home
     restarted = hotline(home_env, "up", "--detach")
     assert restarted.returncode == 0, restarted.stdout + restarted.stderr
     assert "0 tenants registered" in restarted.stdout  # the demo province is still there
+    api = f"http://127.0.0.1:{home_env['HOTLINE_API_PORT']}"
     assert httpx.get(f"{api}/api/v1/tenants/4101", timeout=5).json()["name"] == "郑州市"
+
+
+def _read_until(proc: subprocess.Popen[str], marker: str, timeout: float) -> str:
+    assert proc.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            break
+        seen.append(line)
+        if marker in line:
+            return "".join(seen)
+    proc.kill()
+    raise AssertionError(f"no {marker!r} in time; output:\n" + "".join(seen))
 
 
 def test_a_port_in_use_is_reported_and_nothing_is_left_running(home_env: dict[str, str]) -> None:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import OperationalError
@@ -40,6 +41,9 @@ def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except (ServiceError, TenantError, InvalidTenantCode, DivisionsNotFound) as exc:
             raise fail(str(exc)) from None
+        except ValidationError as exc:
+            problems = "; ".join(f"HOTLINE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+            raise fail(f"invalid settings: {problems}", 2) from None
         except OperationalError as exc:
             url = get_settings().postgres_url
             raise fail(
