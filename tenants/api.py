@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from core.errors import error_body
 from tenants.binding import CurrentTenant, DatabaseDep
+from tenants.codes import Level
 from tenants.schemas import TenantDetail, TenantRef
-from tenants.service import ancestors_query, children_query, descendant_counts_query
+from tenants.service import ancestors_query, children_query, descendant_counts_query, descendants_query
 
 router = APIRouter(prefix="/api/v1/tenants", tags=["tenants"])
 
@@ -33,3 +36,15 @@ async def get_tenant(tenant: CurrentTenant, db: DatabaseDep) -> TenantDetail:
         children=[TenantRef.model_validate(c) for c in children],
         descendant_counts=counts,
     )
+
+
+@router.get("/{code}/descendants", response_model=list[TenantRef], responses=ERRORS)  # type: ignore[arg-type]
+async def list_descendants(
+    tenant: CurrentTenant,
+    db: DatabaseDep,
+    level: Annotated[Level | None, Query(description="Only this level, e.g. town.")] = None,
+) -> list[TenantRef]:
+    """Every tenant below this one in tree order (optionally one level only)."""
+    async with db.shared_session() as session:
+        rows = (await session.scalars(descendants_query(tenant.path, level))).all()
+    return [TenantRef.model_validate(row) for row in rows]

@@ -18,7 +18,6 @@ class Level(StrEnum):
 
 
 LEVEL_BY_LENGTH = {2: Level.province, 4: Level.city, 6: Level.district, 9: Level.town}
-LENGTH_BY_LEVEL = {level: length for length, level in LEVEL_BY_LENGTH.items()}
 PARENT_LENGTH = {4: 2, 6: 4, 9: 6}
 _CODE = re.compile(r"[0-9]{2}(?:[0-9]{2}(?:[0-9]{2}(?:[0-9]{3})?)?)?")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
@@ -139,9 +139,3 @@ def add_tenant(settings: Settings, engine: Engine, code: str, name: str) -> Tena
     if report.failed:
         return report.failed[0]
     return TenantResult(code, True, seconds=report.seconds)
-
-
-def registry_is_current(engine: Engine) -> bool:
-    """True when the shared schema has the registry (the shared branch has run)."""
-    with engine.connect() as conn:
-        return bool(conn.execute(text("SELECT to_regclass('public.tenants') IS NOT NULL")).scalar())

@@ -153,3 +153,25 @@ async def test_openapi_documents_the_tenant_route(client: httpx.AsyncClient) -> 
     spec = (await client.get("/openapi.json")).json()
     assert "/api/v1/tenants/{code}" in spec["paths"]
     assert {"400", "404"} <= set(spec["paths"]["/api/v1/tenants/{code}"]["get"]["responses"])
+
+
+async def test_descendants_of_a_district_are_its_towns_in_order(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/tenants/410502/descendants")
+    codes = [t["code"] for t in response.json()]
+    assert codes and codes == sorted(codes)
+    assert all(code.startswith("410502") and len(code) == 9 for code in codes)
+
+
+async def test_descendants_can_be_limited_to_one_level(client: httpx.AsyncClient) -> None:
+    everything = (await client.get(f"/api/v1/tenants/{CITY}/descendants")).json()
+    towns = (await client.get(f"/api/v1/tenants/{CITY}/descendants", params={"level": "town"})).json()
+    assert {t["level"] for t in everything} == {"district", "town"}
+    assert {t["level"] for t in towns} == {"town"}
+    assert len(towns) == sum(1 for t in everything if t["level"] == "town")
+
+
+async def test_an_unknown_level_is_a_field_error(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"/api/v1/tenants/{CITY}/descendants", params={"level": "village"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "validation_error" and body["fields"][0]["field"] == "level"

@@ -104,3 +104,14 @@ def test_importing_a_city_of_another_province_is_refused(imported: Settings) -> 
     result = runner.invoke(app, ["tenants", "import", "--province", "41", "--city", "4201"])
     assert result.exit_code == 2
     assert "not a city of province 41" in result.output
+
+
+def test_tree_relations_follow_the_code_prefixes() -> None:
+    from tenants.codes import is_descendant, lineage, parent_of
+
+    assert lineage("410102001") == ["41", "4101", "410102", "410102001"]
+    assert parent_of("410102001") == "410102" and parent_of("41") is None
+    assert is_descendant("410102001", "4101") and is_descendant("4101", "41")
+    assert not is_descendant("4101", "4101")  # a node is not its own descendant
+    assert not is_descendant("410202001", "4101")  # a sibling city's town
+    assert not is_descendant("41", "4101")
