@@ -7,6 +7,7 @@ service that ``hotline up`` starts on loopback (PostgreSQL from ``pgserver``, NA
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -89,6 +90,15 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file())
         return (init_settings, env_settings, toml)
+
+    def as_env(self) -> dict[str, str]:
+        """``HOTLINE_*`` variables that give a child process exactly these settings."""
+        env = {}
+        for name, value in self.model_dump().items():
+            if value is not None:
+                # Lists travel as JSON, the form pydantic-settings reads them in.
+                env[f"HOTLINE_{name.upper()}"] = json.dumps(value) if isinstance(value, list) else str(value)
+        return env
 
     # ---- derived -------------------------------------------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,14 +52,6 @@ class ServiceSet:
                 stop()
 
 
-def _env_for(settings: Settings) -> dict[str, str]:
-    env = {}
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"HOTLINE_{name.upper()}"] = json.dumps(value) if isinstance(value, list) else str(value)
-    return env
-
-
 def start_services(home: Path) -> ServiceSet:
     return _containers(home) if docker_available() else _local(home)
 
@@ -80,7 +71,7 @@ def _local(home: Path) -> ServiceSet:
     pg.wait_healthy()
     pg.ensure_database()
     nats.wait_healthy()
-    service_set = ServiceSet(settings, _env_for(settings), lambda: "", stoppers)
+    service_set = ServiceSet(settings, settings.as_env(), lambda: "", stoppers)
 
     def start_keycloak() -> str:
         kc = Keycloak(settings)
@@ -109,7 +100,7 @@ def _containers(home: Path) -> ServiceSet:
               f"{postgres.get_exposed_port(5432)}/hotline")
     nats_url = f"nats://{nats.get_container_host_ip()}:{nats.get_exposed_port(4222)}"
     settings = Settings(home=home, database_url=pg_url, nats_url=nats_url, api_port=free_port(), migrate_workers=2)
-    service_set = ServiceSet(settings, _env_for(settings), lambda: "", [postgres.stop, nats.stop])
+    service_set = ServiceSet(settings, settings.as_env(), lambda: "", [postgres.stop, nats.stop])
 
     def start_keycloak() -> str:
         container = KeycloakContainer("quay.io/keycloak/keycloak:26.4")

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
 import httpx
 
-from core.config import Settings
 from core.services.base import Service
 from core.services.process import require_free_port, spawn_detached
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment that gives a child process exactly these settings."""
-    env = dict(os.environ)
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        # Lists travel as JSON, the form pydantic-settings reads them in.
-        env[f"HOTLINE_{name.upper()}"] = json.dumps(value) if isinstance(value, list) else str(value)
-    return env
 
 
 class ApiServer(Service):
@@ -47,4 +34,4 @@ class ApiServer(Service):
         require_free_port(s.bind_host, s.api_port, "The API", "HOTLINE_API_PORT")
         argv = [sys.executable, "-m", "uvicorn", "core.app:create_app", "--factory",
                 "--host", s.bind_host, "--port", str(s.api_port), "--no-access-log"]
-        spawn_detached(argv, log_file=self.log_file, pid_file=self.pid_file, env=settings_env(s))
+        spawn_detached(argv, log_file=self.log_file, pid_file=self.pid_file, env={**os.environ, **s.as_env()})
