@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
+from core.categories.api import router as categories_router
+from core.categories.service import CategoryStore
 from core.config import Settings, get_settings
 from core.db import Database
 from core.errors import install_error_handlers
 from core.health import router as health_router
+from core.orders.api import router as orders_router
+from core.orders.public import router as public_router
+from core.ratelimit import RateLimiter
+from core.sla.api import router as sla_router
+from core.sla.service import SlaStore
+from core.units.api import router as units_router
 from federation.connection import NatsLink
 from tenants.api import router as tenants_router
 
@@ -25,6 +34,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db = Database(settings)
         app.state.nats = NatsLink(settings.effective_nats_url)
         app.state.nats.start()
+        # The clock actions run on; tests of time limits replace it.
+        app.state.clock = lambda: datetime.now(UTC)
+        app.state.sla = SlaStore()
+        app.state.categories = CategoryStore()
+        app.state.public_limits = {
+            "client": RateLimiter(settings.public_lookups_per_minute, 60.0),
+            # Guessing a code's phone: a few tries per code per hour.
+            "code": RateLimiter(10, 3600.0),
+        }
         try:
             yield
         finally:
@@ -40,4 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(tenants_router)
+    app.include_router(units_router)
+    app.include_router(categories_router)
+    app.include_router(sla_router)
+    app.include_router(orders_router)
+    app.include_router(public_router)
     return app

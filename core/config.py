@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     migrate_lock_timeout_ms: int = 5000
     migrate_statement_timeout_ms: int = 120000
 
+    # Orders from the same phone (or place and category) within this many days count as repeats
+    # and are suggested as duplicates (判重).
+    duplicate_window_days: int = 30
+    public_lookups_per_minute: int = 20
+
     db_pool_size: int = 10
     # Connections that touched many tenant schemas carry large relation caches: recycle them.
     db_pool_recycle_s: int = 600

@@ -35,10 +35,12 @@ migrate_app = typer.Typer(help="Migrate the shared schema and every tenant schem
                           invoke_without_command=True)
 demo_app = typer.Typer(help="The demo province.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks (results go in BENCHMARKS.md).", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident event log.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(demo_app, name="demo")
 app.add_typer(bench_app, name="bench")
+app.add_typer(audit_app, name="audit")
 
 
 # ---- services -------------------------------------------------------------------------------
@@ -261,6 +263,27 @@ def demo_load() -> None:
     upgrade_shared(engine)
     if not _load_demo(settings):
         raise typer.Exit(1)
+
+
+# ---- audit ----------------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+@friendly_errors
+def audit_verify(tenant: Annotated[str, typer.Option(help="The tenant whose event chains to check.")]) -> None:
+    """Check the hash chain of every order's events; name the first broken event (exit 1)."""
+    from core.orders.audit import verify_tenant
+
+    engine = sync_engine(get_settings())
+    with Session(engine) as session:
+        row = session.scalar(tenant_query(validate_code(tenant)))
+    if row is None:
+        raise fail(f"no tenant {tenant}")
+    report = verify_tenant(engine, row.schema_name)
+    if report.broken:
+        b = report.broken
+        raise fail(f"broken chain: order {b.number}, event {b.seq} ({b.event_id}): {b.problem}")
+    console.print(f"tenant {tenant}: {report.orders} orders, {report.events} events, every chain intact")
 
 
 # ---- benchmarks -----------------------------------------------------------------------------

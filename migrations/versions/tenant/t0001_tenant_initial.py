@@ -11,7 +11,7 @@ type would be multiplied by ~2,800 tenants.
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 
 revision = "t0001"
 down_revision = None
@@ -42,9 +42,9 @@ def upgrade() -> None:
         "orders",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
         sa.Column("number", sa.String(40), nullable=False, unique=True),
-        sa.Column("query_code", sa.String(16), nullable=False, unique=True),
+        sa.Column("query_code", sa.String(24), nullable=False, unique=True),
         sa.Column("channel", sa.String(20), nullable=False),
-        sa.Column("type", sa.String(10), nullable=False),
+        sa.Column("type", sa.String(20), nullable=False),
         sa.Column("category", sa.String(40), nullable=True),
         sa.Column("title", sa.String(200), nullable=False),
         sa.Column("content", sa.Text, nullable=False),
@@ -59,6 +59,19 @@ def upgrade() -> None:
         sa.Column("callback", sa.Boolean, nullable=False, server_default=sa.true()),
         sa.Column("urgency", sa.String(12), nullable=False, server_default="normal"),
         sa.Column("status", sa.String(20), nullable=False),
+        # How a closed order ended: resolved, answered (直办), redirected (转办), not_accepted (不予受理), merged.
+        sa.Column("outcome", sa.String(20), nullable=True),
+        sa.Column("redirect_to", sa.String(40), nullable=True),
+        sa.Column("satisfaction", sa.String(20), nullable=True),
+        sa.Column("urge_count", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("repeat_count", sa.Integer, nullable=False, server_default="0"),
+        # A pending extension request (延期申请): {"days": n, "reason": ...}; null when none.
+        sa.Column("pending_extension", JSONB, nullable=True),
+        # The clock stops while an order waits after a send-back (退单): what was left of it.
+        sa.Column("paused_remaining_s", sa.BigInteger, nullable=True),
+        sa.Column("deadline_estimated", sa.Boolean, nullable=False, server_default=sa.false()),
+        # Character bigrams of title, content and address: keyword search in Chinese without extensions.
+        sa.Column("search", TSVECTOR, nullable=True),
         sa.Column("lead_unit_id", sa.BigInteger, sa.ForeignKey("units.id"), nullable=True),
         sa.Column("assigned_tenant", sa.String(9), nullable=True),
         sa.Column("origin_tenant", sa.String(9), nullable=True),
@@ -77,6 +90,8 @@ def upgrade() -> None:
     op.create_index("ix_orders_status_deadline", "orders", ["status", "handle_deadline"])
     op.create_index("ix_orders_citizen_phone", "orders", ["citizen_phone"])
     op.create_index("ix_orders_lead_unit", "orders", ["lead_unit_id", "status"])
+    op.create_index("ix_orders_search", "orders", ["search"], postgresql_using="gin")
+    op.create_index("ix_orders_division_created", "orders", ["division_code", "created_at"])
 
     # 工单事件: the immutable, hash-chained log that is the truth of every order.
     op.create_table(
@@ -108,9 +123,12 @@ def upgrade() -> None:
         sa.Column("tenant_code", sa.String(9), nullable=True),
         sa.Column("role", sa.String(10), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("note", sa.Text, nullable=True),
         sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+        sa.Column("sign_deadline", sa.DateTime(timezone=True), nullable=True),
         sa.Column("signed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("replied_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reply", sa.Text, nullable=True),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("role IN ('lead','co')", name="ck_order_assignments_role"),
         sa.CheckConstraint("(unit_id IS NULL) <> (tenant_code IS NULL)", name="ck_order_assignments_target"),

@@ -1,0 +1,58 @@
+"""Routes of the category taxonomy as a tenant sees it, and a tenant's own extensions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.actors import Role
+from core.auth import CurrentActor
+from core.categories.service import CategoryView, add_category, visible_categories
+from core.errors import ApiError
+from tenants.binding import CurrentTenant, TenantSession
+
+router = APIRouter(prefix="/api/v1/tenants/{code}/categories", tags=["categories"])
+
+
+class CategoryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=2, max_length=12, pattern=r"^[0-9A-Za-z-]+$")
+    name: str = Field(min_length=1, max_length=100)
+    parent_code: str | None = None
+    default_unit: str | None = Field(None, max_length=40)
+    handle_limit_days: int | None = Field(None, ge=1, le=60)
+
+
+class CategoryOut(BaseModel):
+    code: str
+    name: str
+    parent_code: str | None
+    owner_tenant: str | None
+    active: bool
+    default_unit: str | None
+    handle_limit_days: int | None
+    leaf: bool
+
+
+def _out(view: CategoryView) -> CategoryOut:
+    return CategoryOut(**view.__dict__)
+
+
+@router.get("", response_model=list[CategoryOut])
+async def list_categories(tenant: CurrentTenant, session: TenantSession, actor: CurrentActor) -> list[CategoryOut]:
+    """The province's taxonomy with the extensions of this tenant and its ancestors."""
+    views = await visible_categories(session, tenant.code)
+    return [_out(v) for v in sorted(views.values(), key=lambda v: v.code)]
+
+
+@router.post("", response_model=CategoryOut, status_code=201)
+async def create_category(request: Request, tenant: CurrentTenant, session: TenantSession, actor: CurrentActor,
+                          body: CategoryIn) -> CategoryOut:
+    """Extend the taxonomy for this tenant and its subtree."""
+    if actor.tenant != tenant.code or not actor.has(Role.admin):
+        raise ApiError(403, "forbidden", f"extending the taxonomy needs the admin role of tenant {tenant.code}")
+    view = await add_category(session, tenant.code, body.code, body.name, body.parent_code, body.default_unit,
+                              body.handle_limit_days)
+    request.app.state.categories.invalidate()
+    return _out(view)

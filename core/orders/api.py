@@ -1,0 +1,161 @@
+"""Routes of work orders: intake, list and export, detail, lifecycle actions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+
+from core.auth import CurrentActor
+from core.errors import ApiError
+from core.orders import queries
+from core.orders.lifecycle import Action
+from core.orders.models import Order
+from core.orders.schemas import ActionRequest, Channel, OrderCreate, OrderCreated, OrderDetail, OrderPage, OrderType
+from core.orders.service import Context, act, register
+from core.sla.policy import Light
+from tenants.binding import CurrentTenant, TenantSession
+
+router = APIRouter(prefix="/api/v1/tenants/{code}/orders", tags=["orders"])
+EXPORT_LIMIT = 100_000
+
+
+async def order_context(request: Request, tenant: CurrentTenant, session: TenantSession,
+                        actor: CurrentActor) -> Context:
+    state = request.app.state
+    return Context(
+        session=session, tenant=tenant, actor=actor, rules=await state.sla.rules(session),
+        categories=await state.categories.visible(session, tenant.code), now=state.clock(),
+        duplicate_window_days=state.settings.duplicate_window_days,
+    )
+
+
+OrderContext = Annotated[Context, Depends(order_context)]
+
+
+@router.post("", status_code=201, response_model=OrderCreated)
+async def create_order(ctx: OrderContext, body: OrderCreate) -> OrderCreated:
+    """受理: register a citizen's request. Returns its number, query code, deadlines and likely duplicates."""
+    order, duplicates = await register(ctx, body)
+    await ctx.session.commit()
+    detail = await queries.detail(ctx.session, order, ctx.rules.calendar, ctx.now)
+    return OrderCreated(**detail.model_dump(), duplicates=duplicates)
+
+
+def order_filter(
+    status: Annotated[list[str] | None, Query()] = None,
+    type: Annotated[list[OrderType] | None, Query()] = None,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    channel: Annotated[list[Channel] | None, Query()] = None,
+    unit: Annotated[int | None, Query()] = None,
+    light: Annotated[Light | None, Query(description="green, yellow or red (open orders)")] = None,
+    overdue: Annotated[bool | None, Query()] = None,
+    created_from: Annotated[datetime | None, Query()] = None,
+    created_to: Annotated[datetime | None, Query()] = None,
+    deadline_from: Annotated[datetime | None, Query()] = None,
+    deadline_to: Annotated[datetime | None, Query()] = None,
+    phone: Annotated[str | None, Query(max_length=30)] = None,
+    q: Annotated[str | None, Query(max_length=100, description="keyword in title, content or address")] = None,
+) -> queries.OrderFilter:
+    return queries.OrderFilter(
+        status=status, type=[t.value for t in type] if type else None, category=category,
+        channel=[c.value for c in channel] if channel else None, unit=unit, light=light, overdue=overdue,
+        created_from=created_from, created_to=created_to, deadline_from=deadline_from, deadline_to=deadline_to,
+        phone=phone, q=q,
+    )
+
+
+@router.get("", response_model=OrderPage, responses={200: {"content": {
+    "text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+async def list_orders(
+    ctx: OrderContext,
+    filters: Annotated[queries.OrderFilter, Depends(order_filter)],
+    sort: Annotated[str, Query(pattern="^(-created_at|created_at|handle_deadline)$")] = "-created_at",
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    format: Annotated[str | None, Query(pattern="^(csv|xlsx)$")] = None,
+):  # type: ignore[no-untyped-def]
+    """Filter, sort and page; ``format=csv|xlsx`` exports the same query (up to 100,000 rows)."""
+    query = queries.filtered(filters, ctx.rules.calendar, ctx.now)
+    if format:
+        return _export(ctx, queries.paged(query, sort, None, EXPORT_LIMIT - 1), format)
+    rows = list((await ctx.session.scalars(queries.paged(query, sort, cursor, limit))).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return OrderPage(
+        items=[queries.summary(o, ctx.rules.calendar, ctx.now) for o in rows],
+        next_cursor=queries.encode_cursor(sort, rows[-1]) if more else None,
+    )
+
+
+def _export(ctx: Context, query, fmt: str) -> StreamingResponse:  # type: ignore[no-untyped-def]
+    stamp = f"{ctx.tenant.code}-orders-{ctx.now:%Y%m%d%H%M%S}"
+
+    async def rows() -> AsyncIterator[list[object]]:
+        result = await ctx.session.stream_scalars(query)
+        async for order in result:
+            yield queries.export_row(order, ctx.rules.calendar, ctx.now)
+
+    if fmt == "csv":
+        async def csv_body() -> AsyncIterator[bytes]:
+            yield "\ufeff".encode()  # a BOM, so Excel opens the Chinese text as UTF-8
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(queries.EXPORT_COLUMNS)
+            async for row in rows():
+                writer.writerow(row)
+                if buffer.tell() > 65536:
+                    yield buffer.getvalue().encode()
+                    buffer.seek(0)
+                    buffer.truncate()
+            yield buffer.getvalue().encode()
+
+        return StreamingResponse(csv_body(), media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition": f'attachment; filename="{stamp}.csv"'})
+
+    async def xlsx_body() -> AsyncIterator[bytes]:
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("orders")
+        sheet.append(queries.EXPORT_COLUMNS)
+        async for row in rows():
+            sheet.append(row)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        yield buffer.getvalue()
+
+    return StreamingResponse(
+        xlsx_body(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{stamp}.xlsx"'})
+
+
+@router.get("/{number}", response_model=OrderDetail)
+async def get_order(ctx: OrderContext, number: str) -> OrderDetail:
+    """The order with its whole timeline, assignments and links."""
+    order = await ctx.session.scalar(select(Order).where(Order.number == number))
+    if order is None:
+        raise ApiError(404, "order_not_found", f"no order {number} in tenant {ctx.tenant.code}")
+    return await queries.detail(ctx.session, order, ctx.rules.calendar, ctx.now)
+
+
+@router.post("/{number}/{action}", response_model=OrderDetail,
+             responses={409: {"description": "Not allowed in the order's state; lists the allowed actions"}})
+async def perform_action(ctx: OrderContext, number: str, action: str, body: ActionRequest | None = None) -> OrderDetail:
+    """One lifecycle action: answer, redirect, decline, dispatch, sign, return, extend, approve-extension,
+    reply, approve, reject, close, revisit, reopen, urge, escalate, merge."""
+    try:
+        chosen = Action(action)
+    except ValueError:
+        raise ApiError(404, "unknown_action", f"no action {action!r}") from None
+    if chosen == Action.register:
+        raise ApiError(404, "unknown_action", "register by POST to the orders collection")
+    order = await act(ctx, number, chosen, body or ActionRequest())
+    await ctx.session.commit()
+    return await queries.detail(ctx.session, order, ctx.rules.calendar, ctx.now)

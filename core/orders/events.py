@@ -1,0 +1,70 @@
+"""The event log (工单流转记录): append-only, each event hashing its predecessor.
+
+hash = SHA-256(previous hash ‖ canonical JSON of the event's fields). Changing, removing or
+reordering any event breaks every hash after it; ``verify_chain`` names the first that breaks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.actors import Actor
+from core.orders.models import Order, OrderEvent
+
+
+def event_digest(prev_hash: bytes | None, number: str, fields: dict[str, Any]) -> bytes:
+    body = json.dumps({"order": number, **fields}, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      default=str)
+    return hashlib.sha256((prev_hash or b"") + body.encode()).digest()
+
+
+def _fields(event: OrderEvent) -> dict[str, Any]:
+    return {
+        "event_id": str(event.event_id), "seq": event.seq, "action": event.action,
+        "from_status": event.from_status, "to_status": event.to_status, "actor": event.actor,
+        "actor_unit_id": event.actor_unit_id, "actor_tenant": event.actor_tenant, "reason": event.reason,
+        "payload": event.payload, "occurred_at": event.occurred_at.isoformat(),
+    }
+
+
+def new_event(order: Order, *, seq: int, prev_hash: bytes | None, action: str, from_status: str | None,
+              actor: Actor, now: datetime, reason: str | None = None,
+              payload: dict[str, Any] | None = None) -> OrderEvent:
+    """The next event of an order, hashed onto the chain. ``order.id`` must be known."""
+    event = OrderEvent(
+        event_id=uuid.uuid4(), order_id=order.id, seq=seq, action=action, from_status=from_status,
+        to_status=order.status, actor=actor.user, actor_unit_id=actor.unit_id, actor_tenant=actor.tenant,
+        reason=reason, payload=payload or {}, occurred_at=now, prev_hash=prev_hash,
+    )
+    event.hash = event_digest(prev_hash, order.number, _fields(event))
+    return event
+
+
+@dataclass(frozen=True)
+class BrokenEvent:
+    number: str
+    seq: int
+    event_id: str
+    problem: str
+
+
+def verify_chain(number: str, events: Iterable[OrderEvent]) -> BrokenEvent | None:
+    """The first event of one order whose hash, link or sequence does not hold, or None."""
+    prev: bytes | None = None
+    expected_seq = 1
+    for event in events:
+        if event.seq != expected_seq:
+            return BrokenEvent(number, event.seq, str(event.event_id), f"sequence gap: expected {expected_seq}")
+        if event.prev_hash != prev:
+            return BrokenEvent(number, event.seq, str(event.event_id), "does not link to the previous event")
+        if event.hash != event_digest(prev, number, _fields(event)):
+            return BrokenEvent(number, event.seq, str(event.event_id), "content does not match its hash")
+        prev = event.hash
+        expected_seq += 1
+    return None

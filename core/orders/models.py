@@ -1,0 +1,140 @@
+"""Work orders (工单) and their immutable event log, in the tenant's schema."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Integer,
+    LargeBinary,
+    Numeric,
+    Sequence,
+    String,
+    Text,
+    Uuid,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import TENANT_SCHEMA, TenantBase
+
+# The identity sequence behind orders.id; schema-translated like the tables.
+ORDER_ID_SEQ = Sequence("orders_id_seq", schema=TENANT_SCHEMA)
+
+
+class Order(TenantBase):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    query_code: Mapped[str] = mapped_column(String(24), unique=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str | None] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(300))
+    division_code: Mapped[str | None] = mapped_column(String(12))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    citizen_name: Mapped[str | None] = mapped_column(String(100))
+    citizen_phone: Mapped[str | None] = mapped_column(String(20))
+    citizen_id_number: Mapped[str | None] = mapped_column(String(18))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    callback: Mapped[bool] = mapped_column(Boolean, default=True)
+    urgency: Mapped[str] = mapped_column(String(12), default="normal")
+    status: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    redirect_to: Mapped[str | None] = mapped_column(String(40))
+    satisfaction: Mapped[str | None] = mapped_column(String(20))
+    urge_count: Mapped[int] = mapped_column(Integer, default=0)
+    repeat_count: Mapped[int] = mapped_column(Integer, default=0)
+    pending_extension: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    paused_remaining_s: Mapped[int | None] = mapped_column(BigInteger)
+    deadline_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    search: Mapped[Any] = mapped_column(TSVECTOR, deferred=True)
+    lead_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    assigned_tenant: Mapped[str | None] = mapped_column(String(9))
+    origin_tenant: Mapped[str | None] = mapped_column(String(9))
+    origin_number: Mapped[str | None] = mapped_column(String(40))
+    sign_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    handle_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OrderEvent(TenantBase):
+    """One lifecycle step. Never updated or deleted; ``hash`` chains it to the order's previous event."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(100))
+    actor_unit_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_tenant: Mapped[str] = mapped_column(String(9))
+    reason: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Assignment(TenantBase):
+    """An order given to a unit or a child tenant, as lead (主办) or co-handler (协办)."""
+
+    __tablename__ = "order_assignments"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    tenant_code: Mapped[str | None] = mapped_column(String(9))
+    role: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    sign_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reply: Mapped[str | None] = mapped_column(Text)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OrderLink(TenantBase):
+    __tablename__ = "order_links"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    linked_order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Attachment(TenantBase):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

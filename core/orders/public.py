@@ -1,0 +1,85 @@
+"""A citizen's own progress (进度查询): by query code and the phone given at intake, masked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from core.db import Database
+from core.errors import ApiError
+from core.orders.citizen import mask_name, mask_phone, normalize_phone
+from core.orders.models import Order, OrderEvent
+from tenants.codes import is_valid_code
+from tenants.models import Tenant, TenantStatus
+from tenants.service import tenant_query
+
+router = APIRouter(prefix="/api/v1/public", tags=["public"])
+
+STATUS_LABELS = {
+    "registered": "已受理", "dispatched": "已派单", "signed": "办理中", "returned": "重新派单中",
+    "escalated": "办理中", "replied": "办理中", "approved": "办理中", "closed": "已办结", "merged": "已合并办理",
+}
+PUBLIC_STEPS = {"register": "受理", "dispatch": "派单", "sign": "签收", "reply": "答复", "close": "办结",
+                "answer": "直接答复", "redirect": "转有关部门", "decline": "不予受理", "revisit": "回访",
+                "reopen": "重新办理", "reject": "重新办理", "merge": "合并办理"}
+NOT_FOUND = ApiError(404, "not_found", "no order matches this query code and phone number")
+
+
+class PublicStep(BaseModel):
+    step: str
+    at: datetime
+
+
+class PublicProgress(BaseModel):
+    number: str
+    title: str
+    status: str
+    citizen_name: str | None
+    citizen_phone: str | None
+    created_at: datetime
+    handle_deadline: datetime | None
+    closed_at: datetime | None
+    answer: str | None
+    steps: list[PublicStep]
+
+
+@router.get("/orders/{query_code}", response_model=PublicProgress, responses={
+    404: {"description": "Unknown code, or the phone does not match (indistinguishable on purpose)"},
+    429: {"description": "Too many lookups"}})
+async def progress(request: Request, query_code: str,
+                   phone: Annotated[str, Query(min_length=5, max_length=30)]) -> PublicProgress:
+    """No data without the phone number the request was made with; names and numbers are masked."""
+    client = request.client.host if request.client else "unknown"
+    limits = request.app.state.public_limits
+    if not limits["client"].allow(client) or not limits["code"].allow(query_code):
+        raise ApiError(429, "too_many_requests", "too many lookups; try again in a minute")
+    tenant_code, _, _ = query_code.partition("-")
+    if not is_valid_code(tenant_code) or len(query_code) > 24:
+        raise NOT_FOUND
+    try:
+        phone = normalize_phone(phone)
+    except ValueError:
+        raise NOT_FOUND from None
+    db: Database = request.app.state.db
+    async with db.shared_session() as session:
+        tenant: Tenant | None = await session.scalar(tenant_query(tenant_code))
+    if tenant is None or tenant.status != TenantStatus.active:
+        raise NOT_FOUND
+    async with db.tenant_session(tenant.schema_name) as session:
+        order = await session.scalar(select(Order).where(Order.query_code == query_code))
+        if order is None or order.citizen_phone != phone:
+            raise NOT_FOUND
+        events = (await session.scalars(
+            select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.seq))).all()
+    answer = next((e.payload.get("content") for e in reversed(events) if e.action in ("answer", "reply")), None)
+    return PublicProgress(
+        number=order.number, title=order.title, status=STATUS_LABELS.get(order.status, order.status),
+        citizen_name=mask_name(order.citizen_name), citizen_phone=mask_phone(order.citizen_phone),
+        created_at=order.created_at, handle_deadline=order.handle_deadline, closed_at=order.closed_at,
+        answer=answer if order.status == "closed" else None,
+        steps=[PublicStep(step=PUBLIC_STEPS[e.action], at=e.occurred_at) for e in events if e.action in PUBLIC_STEPS],
+    )

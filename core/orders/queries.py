@@ -1,0 +1,178 @@
+"""Reading orders: the filtered list with keyset (cursor) pages, exports of the same query, the detail."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, literal, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import ApiError
+from core.orders.citizen import mask_phone
+from core.orders.lifecycle import OPEN, Status, allowed_actions
+from core.orders.models import Assignment, Order, OrderEvent, OrderLink
+from core.orders.schemas import AssignmentOut, EventOut, OrderDetail, OrderOut
+from core.orders.text import search_query
+from core.sla.calendar import WorkCalendar
+from core.sla.policy import Light, light
+
+# Orders without a deadline sort last: as if due at the end of time.
+FAR = datetime(9999, 12, 31, tzinfo=UTC)
+SORTS = {
+    "-created_at": (Order.created_at, True),
+    "created_at": (Order.created_at, False),
+    "handle_deadline": (func.coalesce(Order.handle_deadline, literal(FAR, Order.handle_deadline.type)), False),
+}
+OPEN_VALUES = [s.value for s in OPEN]
+
+
+@dataclass
+class OrderFilter:
+    status: list[str] | None = None
+    type: list[str] | None = None
+    category: str | None = None  # a code: a major matches all its minors
+    channel: list[str] | None = None
+    unit: int | None = None
+    light: Light | None = None
+    overdue: bool | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    deadline_from: datetime | None = None
+    deadline_to: datetime | None = None
+    phone: str | None = None
+    q: str | None = None
+
+
+def order_light(calendar: WorkCalendar, now: datetime, order: Order) -> str:
+    if order.status in OPEN:
+        return light(calendar, now, order.handle_deadline).value
+    late = order.handle_deadline is not None and order.closed_at is not None and order.closed_at > order.handle_deadline
+    return Light.red.value if late else Light.green.value
+
+
+def filtered(f: OrderFilter, calendar: WorkCalendar, now: datetime) -> Select[tuple[Order]]:
+    """The list query for these filters (no order, no page)."""
+    query = select(Order)
+    if f.status:
+        query = query.where(Order.status.in_(f.status))
+    if f.type:
+        query = query.where(Order.type.in_(f.type))
+    if f.category:
+        query = query.where(Order.category.startswith(f.category, autoescape=True))
+    if f.channel:
+        query = query.where(Order.channel.in_(f.channel))
+    if f.unit is not None:
+        query = query.where(Order.lead_unit_id == f.unit)
+    if f.overdue is not None:
+        overdue = and_(Order.status.in_(OPEN_VALUES), Order.handle_deadline < now)
+        query = query.where(overdue if f.overdue else ~overdue)
+    if f.light is not None:
+        # Yellow: one working day or less left — the deadline falls before this moment.
+        yellow_until, _ = calendar.add_working_days(now, 1)
+        is_open = Order.status.in_(OPEN_VALUES)
+        query = query.where(is_open, {
+            Light.red: Order.handle_deadline < now,
+            Light.yellow: and_(Order.handle_deadline >= now, Order.handle_deadline <= yellow_until),
+            Light.green: or_(Order.handle_deadline.is_(None), Order.handle_deadline > yellow_until),
+        }[f.light])
+    if f.created_from:
+        query = query.where(Order.created_at >= f.created_from)
+    if f.created_to:
+        query = query.where(Order.created_at < f.created_to)
+    if f.deadline_from:
+        query = query.where(Order.handle_deadline >= f.deadline_from)
+    if f.deadline_to:
+        query = query.where(Order.handle_deadline < f.deadline_to)
+    if f.phone:
+        query = query.where(Order.citizen_phone == f.phone)
+    if f.q:
+        terms = search_query(f.q)
+        text_match = or_(*(column.icontains(f.q, autoescape=True)
+                           for column in (Order.title, Order.content, Order.address)))
+        if terms:
+            query = query.where(Order.search.op("@@")(func.to_tsquery("simple", terms)))
+        query = query.where(text_match)
+    return query
+
+
+def encode_cursor(sort: str, order: Order) -> str:
+    column = "handle_deadline" if sort == "handle_deadline" else "created_at"
+    value = getattr(order, column)
+    raw = json.dumps([sort, value.isoformat() if value else None, order.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, value, last_id = json.loads(raw)
+        if cursor_sort != sort:
+            raise ValueError("sort changed")
+        return (datetime.fromisoformat(value) if value else FAR), int(last_id)
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise ApiError(400, "invalid_cursor", "the cursor is not one this list gave out (or the sort changed)") \
+            from None
+
+
+def paged(query: Select[tuple[Order]], sort: str, cursor: str | None, limit: int) -> Select[tuple[Order]]:
+    key, descending = SORTS[sort]
+    if cursor:
+        value, last_id = decode_cursor(cursor, sort)
+        after = tuple_(key, Order.id) < tuple_(value, last_id) if descending else \
+            tuple_(key, Order.id) > tuple_(value, last_id)
+        query = query.where(after)
+    ordering = (key.desc(), Order.id.desc()) if descending else (key.asc(), Order.id.asc())
+    return query.order_by(*ordering).limit(limit + 1)
+
+
+def summary(order: Order, calendar: WorkCalendar, now: datetime) -> OrderOut:
+    return OrderOut(
+        number=order.number, query_code=order.query_code, status=order.status, outcome=order.outcome,
+        channel=order.channel, type=order.type, category=order.category, title=order.title, urgency=order.urgency,
+        address=order.address, division_code=order.division_code, citizen_name=order.citizen_name,
+        citizen_phone=order.citizen_phone, lead_unit_id=order.lead_unit_id, assigned_tenant=order.assigned_tenant,
+        sign_deadline=order.sign_deadline, handle_deadline=order.handle_deadline,
+        deadline_estimated=order.deadline_estimated, light=order_light(calendar, now, order),
+        reopen_count=order.reopen_count, urge_count=order.urge_count, repeat_count=order.repeat_count,
+        satisfaction=order.satisfaction, created_at=order.created_at, closed_at=order.closed_at,
+    )
+
+
+async def detail(session: AsyncSession, order: Order, calendar: WorkCalendar, now: datetime) -> OrderDetail:
+    """The order with its assignments, links and whole timeline."""
+    events = (await session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.seq))).all()
+    assignments = (await session.scalars(
+        select(Assignment).where(Assignment.order_id == order.id).order_by(Assignment.id))).all()
+    linked = (await session.execute(
+        select(OrderLink.kind, Order.number).join(Order, Order.id == OrderLink.linked_order_id)
+        .where(OrderLink.order_id == order.id))).all()
+    merged_into = None
+    if order.merged_into_id is not None:
+        merged_into = await session.scalar(select(Order.number).where(Order.id == order.merged_into_id))
+    base = summary(order, calendar, now).model_dump()
+    return OrderDetail(
+        **base, content=order.content, citizen_id_number=order.citizen_id_number, anonymous=order.anonymous,
+        callback=order.callback, longitude=order.longitude, latitude=order.latitude,
+        redirect_to=order.redirect_to, pending_extension=order.pending_extension, merged_into=merged_into,
+        extra=order.extra, allowed_actions=allowed_actions(Status(order.status)),
+        assignments=[AssignmentOut.model_validate(a) for a in assignments],
+        links=[{"kind": kind, "number": number} for kind, number in linked],
+        timeline=[EventOut.model_validate(e) for e in events],
+    )
+
+
+EXPORT_COLUMNS = ["number", "status", "outcome", "type", "category", "channel", "urgency", "title", "address",
+                  "division_code", "citizen_name", "citizen_phone", "lead_unit_id", "created_at", "handle_deadline",
+                  "light", "reopen_count", "urge_count", "satisfaction", "closed_at"]
+
+
+def export_row(order: Order, calendar: WorkCalendar, now: datetime) -> list[Any]:
+    """One exported line; the phone is masked (exports leave the system)."""
+    values = summary(order, calendar, now).model_dump()
+    values["citizen_phone"] = mask_phone(order.citizen_phone)
+    return [values[c].isoformat() if isinstance(values[c], datetime) else values[c] for c in EXPORT_COLUMNS]

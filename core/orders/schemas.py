@@ -1,0 +1,214 @@
+"""API shapes of work orders. Field names follow DESIGN.md's contract."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from core.orders.citizen import normalize_phone, validate_id_number
+
+
+class Channel(StrEnum):
+    phone = "phone"  # 电话
+    web = "web"  # 网站
+    app = "app"  # 移动客户端
+    wechat = "wechat"  # 微信
+    weibo = "weibo"  # 微博
+    sms = "sms"  # 短信
+    email = "email"  # 电子邮件
+    mayor_mailbox = "mayor_mailbox"  # 市长信箱
+    mini_program = "mini_program"  # 小程序
+    police_110 = "police_110"  # 110 联动转来
+
+
+class OrderType(StrEnum):
+    consultation = "consultation"  # 咨询
+    help = "help"  # 求助
+    complaint = "complaint"  # 投诉
+    report = "report"  # 举报
+    suggestion = "suggestion"  # 建议
+    praise = "praise"  # 表扬
+
+
+class Urgency(StrEnum):
+    normal = "normal"  # 一般
+    urgent = "urgent"  # 紧急
+    very_urgent = "very_urgent"  # 特急
+
+
+class Satisfaction(StrEnum):
+    satisfied = "satisfied"  # 满意
+    basically_satisfied = "basically_satisfied"  # 基本满意
+    unsatisfied = "unsatisfied"  # 不满意
+
+
+class RedirectTarget(StrEnum):
+    police_110 = "110"
+    fire_119 = "119"
+    ambulance_120 = "120"
+    traffic_122 = "122"
+    legal_channel = "legal_channel"  # 告知通过诉讼、仲裁、行政复议等法定途径
+
+
+class CitizenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, max_length=100)
+    phone: str | None = Field(None, max_length=30)
+    id_number: str | None = Field(None, max_length=18)
+    anonymous: bool = False
+    callback: bool = True
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalize_phone(value) if value else None
+
+    @field_validator("id_number")
+    @classmethod
+    def _id_number(cls, value: str | None) -> str | None:
+        return validate_id_number(value) if value else None
+
+
+class AttachmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    file_name: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size_bytes: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    storage_key: str = Field(max_length=500)
+
+
+class OrderCreate(BaseModel):
+    """A citizen's request as the operator registers it (受理)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    type: OrderType
+    category: str = Field(min_length=1, max_length=40)
+    title: str = Field(min_length=1, max_length=200)
+    content: str = Field(min_length=1, max_length=20000)
+    address: str | None = Field(None, max_length=300)
+    division_code: str | None = Field(None, pattern=r"^\d{2,12}$")
+    longitude: Decimal | None = Field(None, ge=-180, le=180)
+    latitude: Decimal | None = Field(None, ge=-90, le=90)
+    citizen: CitizenIn
+    urgency: Urgency = Urgency.normal
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    related: list[str] = Field(default_factory=list, max_length=20, description="Numbers of related orders.")
+
+
+class ActionRequest(BaseModel):
+    """The body of any lifecycle action; each action uses the fields it needs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=2000)
+    content: str | None = Field(None, max_length=20000, description="Answer or reply text.")
+    to: int | str | None = Field(None, description="dispatch: a unit id, or a child tenant's code; "
+                                                     "redirect: 110, 119, 120, 122 or legal_channel")
+    co_handlers: list[int] = Field(default_factory=list, max_length=10)
+    days: int | None = Field(None, ge=1, le=60, description="extend: working days asked for")
+    approved: bool | None = Field(None, description="approve-extension: the decision")
+    satisfaction: Satisfaction | None = None
+    into: str | None = Field(None, description="merge: the number of the order to merge this one into")
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    action: str
+    from_status: str | None
+    to_status: str
+    actor: str
+    actor_unit_id: int | None
+    actor_tenant: str
+    reason: str | None
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
+class AssignmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    unit_id: int | None
+    tenant_code: str | None
+    role: str
+    status: str
+    note: str | None
+    assigned_at: datetime
+    sign_deadline: datetime | None
+    signed_at: datetime | None
+    replied_at: datetime | None
+    reply: str | None
+
+
+class DuplicateCandidate(BaseModel):
+    number: str
+    title: str
+    status: str
+    created_at: datetime
+    score: float
+    reasons: list[str]
+
+
+class OrderOut(BaseModel):
+    number: str
+    query_code: str
+    status: str
+    outcome: str | None
+    channel: str
+    type: str
+    category: str | None
+    title: str
+    urgency: str
+    address: str | None
+    division_code: str | None
+    citizen_name: str | None
+    citizen_phone: str | None
+    lead_unit_id: int | None
+    assigned_tenant: str | None
+    sign_deadline: datetime | None
+    handle_deadline: datetime | None
+    deadline_estimated: bool
+    light: str
+    reopen_count: int
+    urge_count: int
+    repeat_count: int
+    satisfaction: str | None
+    created_at: datetime
+    closed_at: datetime | None
+
+
+class OrderDetail(OrderOut):
+    content: str
+    citizen_id_number: str | None
+    anonymous: bool
+    callback: bool
+    longitude: Decimal | None
+    latitude: Decimal | None
+    redirect_to: str | None
+    pending_extension: dict[str, Any] | None
+    merged_into: str | None
+    extra: dict[str, Any]
+    allowed_actions: list[str]
+    assignments: list[AssignmentOut]
+    links: list[dict[str, str]]
+    timeline: list[EventOut]
+
+
+class OrderCreated(OrderDetail):
+    duplicates: list[DuplicateCandidate]
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
+    next_cursor: str | None

@@ -1,0 +1,471 @@
+"""The rules of work orders: intake (受理) and every lifecycle action.
+
+Each action loads the order under a row lock, checks the state, the actor and the time,
+changes the order, and appends a hash-chained event — all in the caller's one transaction.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.actors import Actor, Role
+from core.categories.service import CategoryView
+from core.errors import ApiError
+from core.orders.duplicates import find_duplicates
+from core.orders.events import new_event
+from core.orders.lifecycle import OPEN, RULES, Action, Status, allowed_actions
+from core.orders.models import ORDER_ID_SEQ, Assignment, Attachment, Order, OrderEvent, OrderLink
+from core.orders.schemas import ActionRequest, DuplicateCandidate, OrderCreate, RedirectTarget, Satisfaction
+from core.orders.text import search_document
+from core.sla.calendar import CST
+from core.sla.policy import Policy, resolve_policy
+from core.sla.service import SlaRules
+from core.units.models import Unit
+from tenants.codes import is_descendant, lineage
+from tenants.models import Tenant
+
+_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
+
+
+@dataclass
+class Context:
+    """Everything an action needs: the tenant-bound session, who acts, the rules, the clock."""
+
+    session: AsyncSession
+    tenant: Tenant
+    actor: Actor
+    rules: SlaRules
+    categories: dict[str, CategoryView]
+    now: datetime
+    duplicate_window_days: int = 30
+    lineage: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lineage = lineage(self.tenant.code)
+
+
+def field_error(field_name: str, message: str) -> ApiError:
+    return ApiError(422, "validation_error", f"{field_name}: {message}",
+                    fields=[{"field": field_name, "message": message}])
+
+
+def new_query_code(tenant_code: str) -> str:
+    """The citizen's query code: the tenant and 8 random characters, e.g. 4101-7KQ9M2XD."""
+    return f"{tenant_code}-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
+def policy_for(ctx: Context, order_type: str, urgency: str, category: str | None) -> Policy:
+    days = ctx.categories[category].handle_limit_days if category in ctx.categories else None
+    return resolve_policy(ctx.rules.policies, ctx.lineage, order_type, urgency, days)
+
+
+# ---- intake ---------------------------------------------------------------------------------
+
+
+async def register(ctx: Context, data: OrderCreate) -> tuple[Order, list[DuplicateCandidate]]:
+    """受理: validate, number, time-limit and record a new order; suggest likely duplicates."""
+    _require_role(ctx.actor, Action.register, {Role.operator, Role.dispatcher})
+    _require_own_tenant(ctx)
+    category = ctx.categories.get(data.category)
+    if category is None:
+        raise field_error("category", f"unknown category {data.category}")
+    if not category.active:
+        raise field_error("category", f"category {data.category} is no longer in use")
+    if not category.leaf:
+        raise field_error("category", f"{data.category} is a major category: choose one of its minor categories")
+    if data.division_code and not (data.division_code == ctx.tenant.code
+                                   or is_descendant(data.division_code, ctx.tenant.code)):
+        raise field_error("division_code", f"{data.division_code} is outside tenant {ctx.tenant.code}")
+    citizen = data.citizen
+    if citizen.callback and not citizen.phone:
+        raise field_error("citizen.phone", "a phone number is needed when the citizen wants a call back")
+    if not citizen.anonymous and not citizen.name:
+        raise field_error("citizen.name", "a name is needed unless the citizen is anonymous")
+    related = await _orders_by_number(ctx, data.related) if data.related else []
+
+    policy = policy_for(ctx, data.type, data.urgency, data.category)
+    handle_deadline, estimated = policy.handle.deadline(ctx.rules.calendar, ctx.now)
+    order_id = await ctx.session.scalar(select(ORDER_ID_SEQ.next_value()))
+    repeats = await _repeat_count(ctx, citizen.phone)
+    order = Order(
+        id=order_id,
+        number=f"{ctx.tenant.code}-{ctx.now.astimezone(CST):%Y%m%d}-{order_id:06d}",
+        query_code=new_query_code(ctx.tenant.code),
+        channel=data.channel, type=data.type, category=data.category, title=data.title, content=data.content,
+        address=data.address, division_code=data.division_code or ctx.tenant.code,
+        longitude=data.longitude, latitude=data.latitude,
+        citizen_name=citizen.name, citizen_phone=citizen.phone, citizen_id_number=citizen.id_number,
+        anonymous=citizen.anonymous, callback=citizen.callback, urgency=data.urgency,
+        status=Status.registered, handle_deadline=handle_deadline, deadline_estimated=estimated,
+        repeat_count=repeats, urge_count=0, reopen_count=0, extra={},
+        created_at=ctx.now, updated_at=ctx.now,
+        search=func.to_tsvector("simple", search_document(data.title, data.content, data.address)),
+    )
+    ctx.session.add(order)
+    ctx.session.add(new_event(order, seq=1, prev_hash=None, action=Action.register, from_status=None,
+                              actor=ctx.actor, now=ctx.now,
+                              payload={"channel": data.channel, "category": data.category}))
+    for item in data.attachments:
+        ctx.session.add(Attachment(order_id=order_id, **item.model_dump()))
+    for other in related:
+        ctx.session.add(OrderLink(order_id=order_id, linked_order_id=other.id, kind="related"))
+    await ctx.session.flush()
+    duplicates = await find_duplicates(ctx.session, order, ctx.duplicate_window_days)
+    return order, duplicates
+
+
+async def _repeat_count(ctx: Context, phone: str | None) -> int:
+    """重复诉求: earlier orders from the same phone within the duplicate window."""
+    if not phone:
+        return 0
+    since = ctx.now - timedelta(days=ctx.duplicate_window_days)
+    return int(await ctx.session.scalar(
+        select(func.count()).select_from(Order).where(Order.citizen_phone == phone, Order.created_at >= since)
+    ) or 0)
+
+
+# ---- lifecycle actions ----------------------------------------------------------------------
+
+
+async def act(ctx: Context, number: str, action: Action, req: ActionRequest) -> Order:
+    """Perform one lifecycle action on an order (409 with the allowed actions if it cannot be done now)."""
+    order = await _load_for_update(ctx, number)
+    rule = RULES[action]
+    status = Status(order.status)
+    co_assignment = await _co_assignment(ctx, order, action)
+    if status not in rule.states and co_assignment is None:
+        raise ApiError(409, "invalid_transition", f"cannot {action} an order that is {status}",
+                       order_status=status.value, allowed_actions=allowed_actions(status))
+    if action == Action.urge:
+        _require_urge_reach(ctx)
+    else:
+        _require_own_tenant(ctx)
+        _require_role(ctx.actor, action, set(rule.roles))
+    if rule.unit_bound and co_assignment is None and ctx.actor.unit_id != order.lead_unit_id:
+        raise ApiError(403, "not_your_unit", f"order {number} is not with your unit")
+    if rule.needs_reason and not (req.reason and req.reason.strip()):
+        raise field_error("reason", f"{action} needs a reason")
+
+    before = order.status
+    payload = await HANDLERS[action](ctx, order, req, co_assignment)
+    order.updated_at = ctx.now
+    await _append(ctx, order, action, before, req.reason, payload)
+    return order
+
+
+async def _append(ctx: Context, order: Order, action: str, before: str | None, reason: str | None,
+                  payload: dict[str, Any]) -> None:
+    last = (await ctx.session.execute(
+        select(OrderEvent.seq, OrderEvent.hash).where(OrderEvent.order_id == order.id)
+        .order_by(OrderEvent.seq.desc()).limit(1)
+    )).first()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, None)
+    ctx.session.add(new_event(order, seq=seq, prev_hash=prev_hash, action=action, from_status=before,
+                              actor=ctx.actor, now=ctx.now, reason=reason, payload=payload))
+    await ctx.session.flush()
+
+
+async def _load_for_update(ctx: Context, number: str) -> Order:
+    order = await ctx.session.scalar(select(Order).where(Order.number == number).with_for_update())
+    if order is None:
+        raise ApiError(404, "order_not_found", f"no order {number} in tenant {ctx.tenant.code}")
+    return order
+
+
+async def _orders_by_number(ctx: Context, numbers: list[str]) -> list[Order]:
+    found = (await ctx.session.scalars(select(Order).where(Order.number.in_(numbers)))).all()
+    missing = sorted(set(numbers) - {o.number for o in found})
+    if missing:
+        raise field_error("related", f"unknown order(s) {', '.join(missing)}")
+    return list(found)
+
+
+def _require_role(actor: Actor, action: str, roles: set[Role]) -> None:
+    if not actor.has(*roles):
+        wanted = " or ".join(sorted(r.value for r in roles))
+        raise ApiError(403, "forbidden", f"{action} needs the role {wanted}")
+
+
+def _require_own_tenant(ctx: Context) -> None:
+    if ctx.actor.tenant != ctx.tenant.code:
+        raise ApiError(403, "forbidden", f"you act for tenant {ctx.actor.tenant}, not {ctx.tenant.code}")
+
+
+def _require_urge_reach(ctx: Context) -> None:
+    """督办: a supervisor of this tenant or of any ancestor up to the province."""
+    if not ctx.actor.has(Role.supervisor):
+        raise ApiError(403, "forbidden", "urge needs the role supervisor")
+    if ctx.actor.tenant != ctx.tenant.code and not is_descendant(ctx.tenant.code, ctx.actor.tenant):
+        raise ApiError(403, "forbidden", f"tenant {ctx.tenant.code} is outside your reach")
+
+
+async def _co_assignment(ctx: Context, order: Order, action: Action) -> Assignment | None:
+    """A co-handler's (协办) own live assignment, for the sign and reply of its part."""
+    if action not in (Action.sign, Action.reply) or ctx.actor.unit_id is None:
+        return None
+    if order.status not in (Status.dispatched, Status.signed) or ctx.actor.unit_id == order.lead_unit_id:
+        return None
+    return await ctx.session.scalar(select(Assignment).where(
+        Assignment.order_id == order.id, Assignment.unit_id == ctx.actor.unit_id, Assignment.role == "co",
+        Assignment.ended_at.is_(None)))
+
+
+async def _lead(ctx: Context, order: Order) -> Assignment | None:
+    return await ctx.session.scalar(select(Assignment).where(
+        Assignment.order_id == order.id, Assignment.role == "lead", Assignment.ended_at.is_(None)))
+
+
+async def _end_assignments(ctx: Context, order: Order, status: str) -> None:
+    await ctx.session.execute(
+        update(Assignment).where(Assignment.order_id == order.id, Assignment.ended_at.is_(None))
+        .values(status=status, ended_at=ctx.now))
+
+
+def _pause_clock(ctx: Context, order: Order) -> None:
+    """Keep what was left of the handling time: waiting after a send-back does not count."""
+    if order.handle_deadline is not None:
+        left = ctx.rules.calendar.working_seconds_between(ctx.now, order.handle_deadline)
+        order.paused_remaining_s = max(0, math.ceil(left))
+
+
+def _restart_deadline(ctx: Context, order: Order) -> None:
+    """A fresh handling limit from now (重办, reopen)."""
+    policy = policy_for(ctx, order.type, order.urgency, order.category)
+    order.handle_deadline, order.deadline_estimated = policy.handle.deadline(ctx.rules.calendar, ctx.now)
+    order.paused_remaining_s = None
+
+
+# ---- the actions ----------------------------------------------------------------------------
+
+
+async def _answer(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    if not (req.content and req.content.strip()):
+        raise field_error("content", "answer needs the answer given to the citizen")
+    order.status, order.outcome, order.closed_at = Status.closed, "answered", ctx.now
+    return {"content": req.content}
+
+
+async def _redirect(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    try:
+        target = RedirectTarget(str(req.to))
+    except ValueError:
+        raise field_error("to", "redirect to 110, 119, 120, 122 or legal_channel") from None
+    order.status, order.outcome, order.redirect_to, order.closed_at = (
+        Status.closed, "redirected", target.value, ctx.now)
+    return {"to": target.value}
+
+
+async def _decline(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    order.status, order.outcome, order.closed_at = Status.closed, "not_accepted", ctx.now
+    return {}
+
+
+async def _dispatch(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    if req.to is None:
+        raise field_error("to", "dispatch needs a unit id or a child tenant's code")
+    co_ids = list(dict.fromkeys(req.co_handlers))
+    lead_unit: Unit | None = None
+    child: str | None = None
+    if isinstance(req.to, int):
+        lead_unit = await _active_unit(ctx, req.to, "to")
+    else:
+        child = str(req.to)
+        if not is_descendant(child, ctx.tenant.code):
+            raise field_error("to", f"{child} is not a tenant below {ctx.tenant.code}: dispatch goes down only")
+        exists = await ctx.session.scalar(text("SELECT 1 FROM public.tenants WHERE code = :c AND status = 'active'"),
+                                          {"c": child})
+        if not exists:
+            raise field_error("to", f"no active tenant {child}")
+    if lead_unit is not None and lead_unit.id in co_ids:
+        raise field_error("co_handlers", "the lead unit cannot also be a co-handler")
+    co_units = [await _active_unit(ctx, uid, "co_handlers") for uid in co_ids]
+
+    await _end_assignments(ctx, order, "withdrawn")
+    policy = policy_for(ctx, order.type, order.urgency, order.category)
+    sign_deadline, _ = policy.sign.deadline(ctx.rules.calendar, ctx.now)
+    if order.paused_remaining_s is not None:
+        order.handle_deadline, order.deadline_estimated = ctx.rules.calendar.add_working_seconds(
+            ctx.now, order.paused_remaining_s)
+        order.paused_remaining_s = None
+    ctx.session.add(Assignment(order_id=order.id, unit_id=lead_unit.id if lead_unit else None, tenant_code=child,
+                               role="lead", status="dispatched", note=req.note, assigned_at=ctx.now,
+                               sign_deadline=sign_deadline))
+    for unit in co_units:
+        ctx.session.add(Assignment(order_id=order.id, unit_id=unit.id, role="co", status="dispatched",
+                                   note=req.note, assigned_at=ctx.now, sign_deadline=sign_deadline))
+    order.status = Status.dispatched
+    order.lead_unit_id = lead_unit.id if lead_unit else None
+    order.assigned_tenant = child
+    order.sign_deadline = sign_deadline
+    return {"to": req.to, "co_handlers": co_ids, "note": req.note,
+            "sign_deadline": sign_deadline.isoformat()}
+
+
+async def _active_unit(ctx: Context, unit_id: int, field_name: str) -> Unit:
+    unit = await ctx.session.get(Unit, unit_id)
+    if unit is None or not unit.active:
+        raise field_error(field_name, f"no active unit {unit_id} in tenant {ctx.tenant.code}")
+    return unit
+
+
+async def _sign(ctx: Context, order: Order, req: ActionRequest, co: Assignment | None) -> dict[str, Any]:
+    assignment = co or await _lead(ctx, order)
+    if assignment is None or assignment.signed_at is not None:
+        raise ApiError(409, "invalid_transition", "already signed", allowed_actions=allowed_actions(
+            Status(order.status)))
+    assignment.status, assignment.signed_at = "signed", ctx.now
+    late = assignment.sign_deadline is not None and ctx.now > assignment.sign_deadline
+    if co is None:
+        order.status = Status.signed
+    return {"late": late, "role": assignment.role}
+
+
+async def _return(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    await _end_assignments(ctx, order, "returned")
+    _pause_clock(ctx, order)
+    unit = order.lead_unit_id
+    order.status, order.lead_unit_id, order.pending_extension = Status.returned, None, None
+    return {"unit_id": unit}
+
+
+async def _extend(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    if req.days is None:
+        raise field_error("days", "extend needs the number of working days asked for")
+    if order.pending_extension is not None:
+        raise ApiError(409, "extension_pending", "an extension request is already waiting for a decision")
+    if order.handle_deadline is not None and ctx.now > order.handle_deadline:
+        raise ApiError(409, "too_late", "the time limit has already passed: an extension is asked before it")
+    order.pending_extension = {"days": req.days, "reason": req.reason, "asked_at": ctx.now.isoformat()}
+    return {"days": req.days}
+
+
+async def _approve_extension(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    pending = order.pending_extension
+    if pending is None:
+        raise ApiError(409, "no_extension_pending", "there is no extension request to decide")
+    if req.approved is None:
+        raise field_error("approved", "say whether the extension is approved (true or false)")
+    order.pending_extension = None
+    if not req.approved:
+        return {"approved": False, "days": pending["days"]}
+    base = order.handle_deadline or ctx.now
+    order.handle_deadline, estimated = ctx.rules.calendar.add_working_days(base, int(pending["days"]))
+    order.deadline_estimated = order.deadline_estimated or estimated
+    return {"approved": True, "days": pending["days"], "handle_deadline": order.handle_deadline.isoformat()}
+
+
+async def _reply(ctx: Context, order: Order, req: ActionRequest, co: Assignment | None) -> dict[str, Any]:
+    if not (req.content and req.content.strip()):
+        raise field_error("content", "a reply needs its content")
+    assignment = co or await _lead(ctx, order)
+    if assignment is None:
+        raise ApiError(409, "invalid_transition", "no live assignment to reply for")
+    assignment.reply, assignment.replied_at, assignment.status = req.content, ctx.now, "replied"
+    if co is None:
+        order.status = Status.replied
+    late = order.handle_deadline is not None and ctx.now > order.handle_deadline
+    return {"content": req.content, "role": assignment.role, "late": late}
+
+
+async def _approve(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    order.status = Status.approved
+    return {}
+
+
+async def _rework(ctx: Context, order: Order) -> None:
+    """重办: back to the same unit, counted, with a fresh time limit."""
+    order.reopen_count += 1
+    _restart_deadline(ctx, order)
+    lead = await _lead(ctx, order)
+    if lead is not None:
+        lead.status, lead.replied_at, lead.reply = "signed", None, None
+        order.status = Status.signed
+    elif order.lead_unit_id is not None:
+        ctx.session.add(Assignment(order_id=order.id, unit_id=order.lead_unit_id, role="lead", status="signed",
+                                   assigned_at=ctx.now, signed_at=ctx.now))
+        order.status = Status.signed
+    else:
+        order.status = Status.registered  # answered at intake: back to triage
+    order.closed_at, order.outcome = None, None
+
+
+async def _reject(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    await _rework(ctx, order)
+    return {"reopen_count": order.reopen_count}
+
+
+async def _close(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    await _end_assignments(ctx, order, "done")
+    order.status, order.outcome, order.closed_at = Status.closed, "resolved", ctx.now
+    return {}
+
+
+async def _revisit(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    if req.satisfaction is None:
+        raise field_error("satisfaction", "revisit records satisfied, basically_satisfied or unsatisfied")
+    order.satisfaction = req.satisfaction
+    payload: dict[str, Any] = {"satisfaction": req.satisfaction.value, "note": req.note}
+    if req.satisfaction == Satisfaction.unsatisfied:
+        await _rework(ctx, order)
+        payload["reopened"] = True
+    return payload
+
+
+async def _reopen(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    await _rework(ctx, order)
+    return {"reopen_count": order.reopen_count}
+
+
+async def _urge(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    order.urge_count += 1
+    return {"urge_count": order.urge_count, "by_tenant": ctx.actor.tenant}
+
+
+async def _escalate(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    await _end_assignments(ctx, order, "escalated")
+    _pause_clock(ctx, order)
+    unit = order.lead_unit_id
+    order.status, order.lead_unit_id = Status.escalated, None
+    return {"unit_id": unit}
+
+
+async def _merge(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    if not req.into:
+        raise field_error("into", "merge needs the number of the order to keep")
+    if req.into == order.number:
+        raise field_error("into", "an order cannot be merged into itself")
+    target = await ctx.session.scalar(select(Order).where(Order.number == req.into).with_for_update())
+    if target is None:
+        raise field_error("into", f"no order {req.into}")
+    if target.status not in OPEN:
+        raise ApiError(409, "invalid_transition", f"order {req.into} is {target.status}: merge into an open order")
+    await _end_assignments(ctx, order, "merged")
+    order.status, order.outcome, order.merged_into_id, order.closed_at = (
+        Status.merged, "merged", target.id, ctx.now)
+    citizens = list(target.extra.get("citizens", []))
+    citizens.append({"number": order.number, "name": order.citizen_name, "phone": order.citizen_phone,
+                     "callback": order.callback})
+    target.extra = {**target.extra, "citizens": citizens}
+    target.repeat_count += 1
+    target.updated_at = ctx.now
+    ctx.session.add(OrderLink(order_id=order.id, linked_order_id=target.id, kind="merged"))
+    ctx.session.add(OrderLink(order_id=target.id, linked_order_id=order.id, kind="merged"))
+    await ctx.session.flush()
+    await _append(ctx, target, "merged-in", target.status, req.reason, {"from": order.number})
+    return {"into": target.number}
+
+
+HANDLERS = {
+    Action.answer: _answer, Action.redirect: _redirect, Action.decline: _decline, Action.dispatch: _dispatch,
+    Action.sign: _sign, Action.return_: _return, Action.extend: _extend,
+    Action.approve_extension: _approve_extension, Action.reply: _reply, Action.approve: _approve,
+    Action.reject: _reject, Action.close: _close, Action.revisit: _revisit, Action.reopen: _reopen,
+    Action.urge: _urge, Action.escalate: _escalate, Action.merge: _merge,
+}

@@ -1,0 +1,88 @@
+"""Routes of time limits and the working-day calendar."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from core.actors import Role
+from core.auth import CurrentActor
+from core.errors import ApiError
+from core.sla.models import CalendarDay
+from core.sla.policy import resolve_policy
+from core.sla.service import enter_year
+from tenants.binding import CurrentTenant, DatabaseDep, TenantSession
+from tenants.codes import lineage
+
+router = APIRouter(prefix="/api/v1", tags=["time limits"])
+
+
+class CalendarDayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    date: date
+    workday: bool
+    name: str | None = Field(None, max_length=50)
+
+
+class CalendarYearIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    days: list[CalendarDayIn] = Field(max_length=366, description="Holidays (workday false) and make-up "
+                                                                 "working days (workday true); other days follow "
+                                                                 "the weekday rule.")
+
+
+class LimitOut(BaseModel):
+    value: int
+    unit: str
+
+
+class PolicyOut(BaseModel):
+    type: str
+    urgency: str
+    sign: LimitOut
+    handle: LimitOut
+
+
+@router.put("/calendar/{year}", status_code=204)
+async def put_calendar_year(request: Request, db: DatabaseDep, actor: CurrentActor,
+                            year: Annotated[int, Path(ge=2000, le=2100)], body: CalendarYearIn) -> None:
+    """A province admin enters the State Council's holiday schedule for a year (replaces that year's)."""
+    if len(actor.tenant) != 2 or not actor.has(Role.admin):
+        raise ApiError(403, "forbidden", "entering the calendar needs the admin role of the province")
+    wrong = [d.date.isoformat() for d in body.days if d.date.year != year]
+    if wrong:
+        raise ApiError(422, "validation_error", f"days outside {year}: {', '.join(wrong[:5])}",
+                       fields=[{"field": "days", "message": f"every day must be in {year}"}])
+    async with db.shared_session() as session:
+        await enter_year(session, year, [(d.date, d.workday, d.name) for d in body.days])
+    request.app.state.sla.invalidate()
+
+
+@router.get("/calendar/{year}", response_model=list[CalendarDayIn])
+async def get_calendar_year(db: DatabaseDep, actor: CurrentActor,
+                            year: Annotated[int, Path(ge=2000, le=2100)]) -> list[CalendarDayIn]:
+    """The days an admin entered for a year."""
+    async with db.shared_session() as session:
+        rows = (await session.scalars(select(CalendarDay).where(
+            CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31))).order_by(CalendarDay.day))).all()
+    return [CalendarDayIn(date=r.day, workday=r.workday, name=r.name) for r in rows]
+
+
+@router.get("/tenants/{code}/time-limits", response_model=list[PolicyOut])
+async def effective_policies(request: Request, tenant: CurrentTenant, session: TenantSession,
+                             actor: CurrentActor) -> list[PolicyOut]:
+    """The time limits in force for this tenant (its overrides, else its ancestors', else the province's)."""
+    rules = await request.app.state.sla.rules(session)
+    keys = sorted({(p.type, p.urgency) for p in rules.policies})
+    result = []
+    for type_, urgency in keys:
+        policy = resolve_policy(rules.policies, lineage(tenant.code), type_, urgency)
+        result.append(PolicyOut(type=type_, urgency=urgency, sign=LimitOut(**policy.sign.__dict__),
+                                handle=LimitOut(**policy.handle.__dict__)))
+    return result

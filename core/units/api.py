@@ -1,0 +1,98 @@
+"""Routes of a tenant's handling units (承办单位)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core.actors import Actor, Role
+from core.auth import CurrentActor
+from core.errors import ApiError
+from core.units.models import UNIT_KINDS, Unit
+from tenants.binding import CurrentTenant, TenantSession
+from tenants.models import Tenant
+
+router = APIRouter(prefix="/api/v1/tenants/{code}/units", tags=["units"])
+
+
+class UnitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = Field(pattern="^(" + "|".join(UNIT_KINDS) + ")$")
+    parent_id: int | None = None
+    phone: str | None = Field(None, max_length=40)
+
+
+class UnitPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    phone: str | None = Field(None, max_length=40)
+    active: bool | None = None
+
+
+class UnitOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    parent_id: int | None
+    phone: str | None
+    active: bool
+    created_at: datetime
+
+
+def _require_admin(actor: Actor, tenant: Tenant) -> None:
+    if actor.tenant != tenant.code or not actor.has(Role.admin):
+        raise ApiError(403, "forbidden", f"managing units needs the admin role of tenant {tenant.code}")
+
+
+@router.get("", response_model=list[UnitOut])
+async def list_units(tenant: CurrentTenant, session: TenantSession, actor: CurrentActor,
+                     include_inactive: Annotated[bool, Query()] = False) -> list[UnitOut]:
+    """The tenant's units (active ones unless asked)."""
+    query = select(Unit).order_by(Unit.code)
+    if not include_inactive:
+        query = query.where(Unit.active.is_(True))
+    return [UnitOut.model_validate(u) for u in (await session.scalars(query)).all()]
+
+
+@router.post("", response_model=UnitOut, status_code=201)
+async def create_unit(tenant: CurrentTenant, session: TenantSession, actor: CurrentActor, body: UnitIn) -> UnitOut:
+    _require_admin(actor, tenant)
+    if body.parent_id is not None and await session.get(Unit, body.parent_id) is None:
+        raise ApiError(422, "validation_error", f"parent_id: no unit {body.parent_id}",
+                       fields=[{"field": "parent_id", "message": "unknown unit"}])
+    unit = Unit(**body.model_dump(), active=True)
+    session.add(unit)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise ApiError(409, "unit_exists", f"a unit with code {body.code} already exists") from None
+    await session.refresh(unit)
+    return UnitOut.model_validate(unit)
+
+
+@router.patch("/{unit_id}", response_model=UnitOut)
+async def update_unit(tenant: CurrentTenant, session: TenantSession, actor: CurrentActor, unit_id: int,
+                      body: UnitPatch) -> UnitOut:
+    """Rename, change the phone, or deactivate (a unit with history is never deleted)."""
+    _require_admin(actor, tenant)
+    unit = await session.get(Unit, unit_id)
+    if unit is None:
+        raise ApiError(404, "unit_not_found", f"no unit {unit_id} in tenant {tenant.code}")
+    for key, value in body.model_dump(exclude_unset=True).items():
+        setattr(unit, key, value)
+    await session.commit()
+    await session.refresh(unit)
+    return UnitOut.model_validate(unit)
