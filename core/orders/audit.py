@@ -25,7 +25,7 @@ def verify_tenant(engine: Engine, schema: str) -> AuditReport:
     bound = engine.execution_options(schema_translate_map={TENANT_SCHEMA: schema})
     orders = events = 0
     with Session(bound) as session:
-        numbers = dict(session.execute(select(Order.id, Order.number)).tuples().all())
+        numbers = {order_id: number for order_id, number in session.execute(select(Order.id, Order.number))}
         stream = session.scalars(
             select(OrderEvent).order_by(OrderEvent.order_id, OrderEvent.seq).execution_options(yield_per=2000))
         current: int | None = None

@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from core.actors import Actor
@@ -29,7 +29,9 @@ def _fields(event: OrderEvent) -> dict[str, Any]:
         "event_id": str(event.event_id), "seq": event.seq, "action": event.action,
         "from_status": event.from_status, "to_status": event.to_status, "actor": event.actor,
         "actor_unit_id": event.actor_unit_id, "actor_tenant": event.actor_tenant, "reason": event.reason,
-        "payload": event.payload, "occurred_at": event.occurred_at.isoformat(),
+        "payload": event.payload,
+        # In UTC: the database hands timestamps back in UTC, whatever zone they were written in.
+        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,9 +49,9 @@ async def load_rules(session: AsyncSession) -> SlaRules:
     return SlaRules(policies, calendar_from_rows(days, years))
 
 
-async def enter_year(session: AsyncSession, year: int, days: list[tuple[object, bool, str | None]]) -> None:
+async def enter_year(session: AsyncSession, year: int, days: list[tuple[date, bool, str | None]]) -> None:
     """Replace a year's schedule (holidays and make-up working days) with the State Council's."""
-    await session.execute(delete(CalendarDay).where(CalendarDay.day.between(f"{year}-01-01", f"{year}-12-31")))
+    await session.execute(delete(CalendarDay).where(CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31))))
     for day, workday, name in days:
         session.add(CalendarDay(day=day, workday=workday, name=name))
     if await session.get(CalendarYear, year) is None:

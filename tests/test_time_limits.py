@@ -1,0 +1,158 @@
+"""Time limits on China's working-day calendar: holidays, make-up days, unknown years, the lights."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from core.app import create_app
+from core.cli.main import app as cli
+from core.config import Settings
+from core.sla.calendar import CST, WorkCalendar
+from core.sla.policy import Light, Limit, light
+from tests.conftest import api_client
+from tests.orders_helpers import CITY, DISPATCHER, act, register, staff
+
+cal = WorkCalendar()
+
+
+def cst(*args: int) -> datetime:
+    return datetime(*args, tzinfo=CST)
+
+
+def test_national_day_2026_does_not_run_the_clock() -> None:
+    # 2026-09-30 (Wed) 10:00 + 2 working days: the rest of 30 Sep, 1–7 Oct off, all of 8 Oct, then 9 Oct.
+    deadline, estimated = cal.add_working_days(cst(2026, 9, 30, 10), 2)
+    assert deadline == cst(2026, 10, 9, 10) and not estimated
+
+
+def test_the_make_up_saturday_after_national_day_is_a_working_day() -> None:
+    # 2026-10-10 is a Saturday worked in exchange (调休): one working day from Friday 9 Oct ends on it.
+    assert cal.is_workday(date(2026, 10, 10))
+    assert cal.add_working_days(cst(2026, 10, 9, 15), 1)[0] == cst(2026, 10, 10, 15)
+    assert cal.add_working_days(cst(2026, 10, 10, 15), 1)[0] == cst(2026, 10, 12, 15)  # Sunday 11 Oct is off
+
+
+def test_an_order_registered_on_a_holiday_starts_counting_on_the_next_working_day() -> None:
+    deadline, _ = cal.add_working_days(cst(2026, 10, 3, 9), 1)
+    assert deadline == cst(2026, 10, 9, 0)  # 8 Oct is the first working day: all of it
+
+
+def test_a_year_nobody_entered_is_computed_on_weekends_and_flagged() -> None:
+    deadline, estimated = cal.add_working_days(cst(2026, 12, 31, 12), 3)
+    assert estimated
+    assert deadline == cst(2027, 1, 5, 12)  # Thu 31 Dec → Fri 1, Mon 4, Tue 5 Jan (weekends only)
+
+
+def test_a_year_the_admin_entered_follows_the_schedule() -> None:
+    entered = WorkCalendar({date(2027, 1, 1): False}, frozenset({2027}))
+    deadline, estimated = entered.add_working_days(cst(2026, 12, 31, 12), 3)
+    assert not estimated
+    assert deadline == cst(2027, 1, 6, 12)  # 1 Jan is a holiday now
+
+
+def test_hour_limits_run_on_the_clock_even_on_holidays() -> None:
+    assert Limit(4, "hours").deadline(cal, cst(2026, 10, 2, 22)) == (cst(2026, 10, 3, 2), False)
+
+
+@pytest.mark.parametrize(("now", "deadline", "expected"), [
+    (cst(2026, 11, 2, 9), cst(2026, 11, 5, 9), Light.green),
+    (cst(2026, 11, 4, 10), cst(2026, 11, 5, 9), Light.yellow),
+    (cst(2026, 11, 6, 17), cst(2026, 11, 9, 9), Light.yellow),  # a weekend does not count
+    (cst(2026, 11, 5, 10), cst(2026, 11, 5, 9), Light.red),
+])
+def test_the_light_is_green_yellow_or_red(now: datetime, deadline: datetime, expected: Light) -> None:
+    assert light(cal, now, deadline) == expected
+
+
+# ---- through the API, on a controlled clock -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tree(module_db: Settings) -> Settings:
+    result = CliRunner().invoke(cli, ["tenants", "import", "--province", "41", "--city", CITY])
+    assert result.exit_code == 0, result.output
+    return module_db
+
+
+@pytest.fixture(scope="module")
+async def app_and_client(tree: Settings):
+    app = create_app(tree)
+    gen = api_client(app)
+    client = await gen.__anext__()
+    yield app, client
+    await gen.aclose()
+
+
+async def test_a_consultation_registered_before_national_day_is_due_after_it(app_and_client) -> None:
+    app, client = app_and_client
+    app.state.clock = lambda: cst(2026, 9, 30, 10)
+    order = await register(client, type="consultation")
+    assert datetime.fromisoformat(order["handle_deadline"]) == cst(2026, 10, 9, 10)
+    assert order["deadline_estimated"] is False
+
+
+async def test_an_urgent_order_is_due_in_hours(app_and_client) -> None:
+    app, client = app_and_client
+    app.state.clock = lambda: cst(2026, 10, 2, 10)
+    order = await register(client, urgency="urgent")
+    assert datetime.fromisoformat(order["handle_deadline"]) == cst(2026, 10, 3, 10)
+
+
+async def test_a_deadline_in_an_unentered_year_is_flagged_until_the_admin_enters_it(app_and_client) -> None:
+    app, client = app_and_client
+    app.state.clock = lambda: cst(2026, 12, 28, 10)
+    order = await register(client, type="complaint")
+    assert order["deadline_estimated"] is True
+    province_admin = staff("admin", tenant="41")
+    schedule = {"days": [{"date": "2027-01-01", "workday": False, "name": "元旦"},
+                         {"date": "2027-02-06", "workday": True, "name": "春节调休"}]}
+    response = await client.put("/api/v1/calendar/2027", json=schedule, headers=province_admin)
+    assert response.status_code == 204, response.text
+    entered = (await client.get("/api/v1/calendar/2027", headers=province_admin)).json()
+    assert [d["date"] for d in entered] == ["2027-01-01", "2027-02-06"]
+    again = await register(client, type="complaint")
+    assert again["deadline_estimated"] is False
+    assert datetime.fromisoformat(again["handle_deadline"]) > datetime.fromisoformat(order["handle_deadline"])
+
+
+async def test_only_a_province_admin_enters_the_calendar(app_and_client) -> None:
+    _, client = app_and_client
+    response = await client.put("/api/v1/calendar/2028", json={"days": []}, headers=staff("admin"))
+    assert response.status_code == 403
+
+
+async def test_an_overdue_order_is_red_and_listed_as_overdue(app_and_client) -> None:
+    app, client = app_and_client
+    app.state.clock = lambda: cst(2026, 11, 2, 9)
+    order = await register(client, type="consultation")
+    app.state.clock = lambda: cst(2026, 11, 20, 9)
+    detail = (await client.get(f"/api/v1/tenants/{CITY}/orders/{order['number']}", headers=DISPATCHER)).json()
+    assert detail["light"] == "red"
+    overdue = (await client.get(f"/api/v1/tenants/{CITY}/orders", params={"overdue": "true", "limit": 200},
+                                headers=DISPATCHER)).json()
+    assert order["number"] in [o["number"] for o in overdue["items"]]
+
+
+async def test_the_effective_time_limits_follow_a_real_provincial_rule(app_and_client) -> None:
+    _, client = app_and_client
+    limits = (await client.get(f"/api/v1/tenants/{CITY}/time-limits", headers=DISPATCHER)).json()
+    by_key = {(p["type"], p["urgency"]): p for p in limits}
+    assert by_key[("consultation", "normal")]["handle"] == {"value": 2, "unit": "working_days"}
+    assert by_key[("complaint", "normal")]["handle"] == {"value": 15, "unit": "working_days"}
+    assert by_key[("help", "normal")]["sign"] == {"value": 1, "unit": "working_days"}
+    assert by_key[("help", "urgent")]["handle"]["unit"] == "hours"
+
+
+async def test_a_category_with_a_short_limit_shortens_the_deadline(app_and_client) -> None:
+    app, client = app_and_client
+    app.state.clock = lambda: cst(2026, 11, 2, 9)
+    categories = (await client.get(f"/api/v1/tenants/{CITY}/categories", headers=DISPATCHER)).json()
+    short = next(c for c in categories if c["handle_limit_days"] and c["leaf"])
+    order = await register(client, type="help", category=short["code"])
+    expected, _ = cal.add_working_days(cst(2026, 11, 2, 9), short["handle_limit_days"])
+    assert datetime.fromisoformat(order["handle_deadline"]) == expected
+    assert order["number"]
+    await act(client, order["number"], "urge", staff("supervisor"), reason="加快")
