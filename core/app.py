@@ -22,6 +22,7 @@ from core.sla.service import SlaStore
 from core.units.api import router as units_router
 from federation.connection import NatsLink
 from tenants.api import router as tenants_router
+from tenants.binding import RegistryCache
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.nats.start()
         # The clock actions run on; tests of time limits replace it.
         app.state.clock = lambda: datetime.now(UTC)
+        app.state.registry = RegistryCache()
         app.state.sla = SlaStore()
         app.state.categories = CategoryStore()
         app.state.public_limits = {

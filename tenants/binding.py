@@ -6,6 +6,7 @@ form, looked up in the registry, and only the registry's ``schema_name`` binds t
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -19,6 +20,29 @@ from tenants.models import Tenant, TenantStatus
 from tenants.service import tenant_query
 
 
+class RegistryCache:
+    """Registry rows by code, per process, for a few seconds: every request resolves its tenant.
+
+    A disabled or newly active tenant is seen within TTL_S seconds by every process.
+    """
+
+    TTL_S = 5.0
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[float, Tenant | None]] = {}
+
+    async def get(self, db: Database, code: str) -> Tenant | None:
+        hit = self._rows.get(code)
+        if hit is not None and time.monotonic() - hit[0] < self.TTL_S:
+            return hit[1]
+        async with db.shared_session() as session:
+            tenant = await session.scalar(tenant_query(code))
+        if len(self._rows) > 10_000:
+            self._rows.clear()
+        self._rows[code] = (time.monotonic(), tenant)
+        return tenant
+
+
 def get_database(request: Request) -> Database:
     return request.app.state.db
 
@@ -27,6 +51,7 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
 async def resolve_tenant(
+    request: Request,
     db: DatabaseDep,
     code: Annotated[str, Path(description="The tenant's GB/T 2260 code, e.g. 4101.", max_length=9)],
 ) -> Tenant:
@@ -34,8 +59,7 @@ async def resolve_tenant(
     if not is_valid_code(code):
         raise ApiError(400, "invalid_tenant_code",
                        f"{code!r} is not a GB/T 2260 code (2, 4, 6 or 9 digits)")
-    async with db.shared_session() as session:
-        tenant = await session.scalar(tenant_query(code))
+    tenant = await request.app.state.registry.get(db, code)
     if tenant is None:
         raise ApiError(404, "tenant_not_found", f"no tenant {code}")
     if tenant.status == TenantStatus.disabled:

@@ -301,5 +301,22 @@ def bench_provision(
     run(get_settings(), province=province, json_out=json_out)
 
 
+@bench_app.command("intake")
+@friendly_errors
+def bench_intake(
+    json_out: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
+    seconds: Annotated[float, typer.Option(help="Length of each measured phase.")] = 10.0,
+    concurrency: Annotated[int, typer.Option(help="Concurrent operators (and raw connections).")] = 16,
+    list_orders: Annotated[int, typer.Option(help="Orders in the tenant the list page is timed on.")] = 5_000_000,
+    keep: Annotated[bool, typer.Option(help="Keep the bench database (the big tenant is reused next run).")] = False,
+    api_workers: Annotated[int, typer.Option(help="uvicorn worker processes of the API.")] = 1,
+) -> None:
+    """Register orders over HTTP with concurrent clients; compare with raw asyncpg inserts."""
+    from bench.intake import run
+
+    run(get_settings(), json_out=json_out, seconds=seconds, concurrency=concurrency, list_orders=list_orders,
+        keep=keep, api_workers=api_workers)
+
+
 if __name__ == "__main__":
     app()

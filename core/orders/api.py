@@ -42,10 +42,11 @@ OrderContext = Annotated[Context, Depends(order_context)]
 @router.post("", status_code=201, response_model=OrderCreated)
 async def create_order(ctx: OrderContext, body: OrderCreate) -> OrderCreated:
     """受理: register a citizen's request. Returns its number, query code, deadlines and likely duplicates."""
-    order, duplicates = await register(ctx, body)
+    done = await register(ctx, body)
     await ctx.session.commit()
-    detail = await queries.detail(ctx.session, order, ctx.rules.calendar, ctx.now)
-    return OrderCreated(**detail.model_dump(), duplicates=duplicates)
+    detail = queries.assemble(done.order, ctx.rules.calendar, ctx.now, [done.event], [],
+                              [("related", other.number) for other in done.related], None)
+    return OrderCreated(**detail.model_dump(), duplicates=done.duplicates)
 
 
 def order_filter(

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.orders.models import Order
 from core.orders.schemas import DuplicateCandidate
-from core.orders.text import search_query, similarity
+from core.orders.text import grams, search_query, similarity
 
 THRESHOLD = 0.45
-MAX_CANDIDATES = 50
+MAX_CANDIDATES = 20
 MAX_SUGGESTIONS = 5
 
 
@@ -33,10 +33,13 @@ async def find_duplicates(session: AsyncSession, order: Order, window_days: int)
     title_query = search_query(order.title)
     if title_query:
         matches.append(Order.search.op("@@")(func.to_tsquery("simple", title_query)))
-    candidates = (await session.scalars(
-        select(Order).where(Order.id != order.id, Order.created_at >= since, Order.status != "merged", or_(*matches))
+    candidates = (await session.execute(
+        select(Order.number, Order.title, Order.content, Order.status, Order.created_at, Order.citizen_phone,
+               Order.division_code, Order.category)
+        .where(Order.id != order.id, Order.created_at >= since, Order.status != "merged", or_(*matches))
         .order_by(Order.created_at.desc()).limit(MAX_CANDIDATES)
     )).all()
+    own_grams = grams(f"{order.title} {order.content}")
     scored = []
     for other in candidates:
         score, reasons = 0.0, []
@@ -48,7 +51,7 @@ async def find_duplicates(session: AsyncSession, order: Order, window_days: int)
             score, reasons = score + 0.2, [*reasons, "same_category"]
         elif (other.category or "")[:2] == major:
             score, reasons = score + 0.1, [*reasons, "related_category"]
-        text_score = similarity(f"{order.title} {order.content}", f"{other.title} {other.content}")
+        text_score = similarity(own_grams, f"{other.title} {other.content}")
         if text_score > 0.2:
             reasons.append("similar_text")
         score += 0.4 * text_score

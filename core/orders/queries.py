@@ -154,6 +154,12 @@ async def detail(session: AsyncSession, order: Order, calendar: WorkCalendar, no
     merged_into = None
     if order.merged_into_id is not None:
         merged_into = await session.scalar(select(Order.number).where(Order.id == order.merged_into_id))
+    return assemble(order, calendar, now, list(events), list(assignments), list(linked), merged_into)
+
+
+def assemble(order: Order, calendar: WorkCalendar, now: datetime, events: list[OrderEvent],
+             assignments: list[Assignment], linked: list[tuple[str, str]], merged_into: str | None) -> OrderDetail:
+    """The detail from parts already at hand (intake knows them without asking the database)."""
     base = summary(order, calendar, now).model_dump()
     return OrderDetail(
         **base, content=order.content, citizen_id_number=order.citizen_id_number, anonymous=order.anonymous,

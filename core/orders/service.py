@@ -69,7 +69,15 @@ def policy_for(ctx: Context, order_type: str, urgency: str, category: str | None
 # ---- intake ---------------------------------------------------------------------------------
 
 
-async def register(ctx: Context, data: OrderCreate) -> tuple[Order, list[DuplicateCandidate]]:
+@dataclass
+class Registered:
+    order: Order
+    event: OrderEvent
+    related: list[Order]
+    duplicates: list[DuplicateCandidate]
+
+
+async def register(ctx: Context, data: OrderCreate) -> Registered:
     """受理: validate, number, time-limit and record a new order; suggest likely duplicates."""
     _require_role(ctx.actor, Action.register, {Role.operator, Role.dispatcher})
     _require_own_tenant(ctx)
@@ -109,16 +117,16 @@ async def register(ctx: Context, data: OrderCreate) -> tuple[Order, list[Duplica
         search=func.to_tsvector("simple", search_document(data.title, data.content, data.address)),
     )
     ctx.session.add(order)
-    ctx.session.add(new_event(order, seq=1, prev_hash=None, action=Action.register, from_status=None,
-                              actor=ctx.actor, now=ctx.now,
-                              payload={"channel": data.channel, "category": data.category}))
+    event = new_event(order, seq=1, prev_hash=None, action=Action.register, from_status=None, actor=ctx.actor,
+                      now=ctx.now, payload={"channel": data.channel.value, "category": data.category})
+    ctx.session.add(event)
     for item in data.attachments:
         ctx.session.add(Attachment(order_id=order_id, **item.model_dump()))
     for other in related:
         ctx.session.add(OrderLink(order_id=order_id, linked_order_id=other.id, kind="related"))
     await ctx.session.flush()
     duplicates = await find_duplicates(ctx.session, order, ctx.duplicate_window_days)
-    return order, duplicates
+    return Registered(order, event, related, duplicates)
 
 
 async def _repeat_count(ctx: Context, phone: str | None) -> int:

@@ -34,9 +34,10 @@ def search_query(keyword: str) -> str | None:
     return " & ".join(terms) if terms else None
 
 
-def similarity(a: str, b: str) -> float:
-    """Jaccard similarity of the two texts' bigrams (0 … 1)."""
-    ga, gb = grams(a), grams(b)
+def similarity(a: str | set[str], b: str | set[str]) -> float:
+    """Jaccard similarity of the two texts' bigrams (0 … 1); either may be given as its bigrams."""
+    ga = a if isinstance(a, set) else grams(a)
+    gb = b if isinstance(b, set) else grams(b)
     if not ga or not gb:
         return 0.0
     return len(ga & gb) / len(ga | gb)

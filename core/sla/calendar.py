@@ -34,6 +34,12 @@ def _package_knows(year: int) -> bool:
     return True
 
 
+@lru_cache(maxsize=8192)
+def _package_workday(day: date) -> bool:
+    # The package validates its input on every call, which shows in profiles of intake.
+    return chinese_calendar.is_workday(day)
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
     """Which days are working days. Immutable: build a new one when the admin's entries change."""
@@ -51,7 +57,7 @@ class WorkCalendar:
         if day.year in self.entered_years:
             return day.weekday() < 5, True
         if _package_knows(day.year):
-            return chinese_calendar.is_workday(day), True
+            return _package_workday(day), True
         return day.weekday() < 5, False
 
     def add_working_seconds(self, start: datetime, seconds: float) -> tuple[datetime, bool]:
