@@ -156,3 +156,23 @@ async def test_a_category_with_a_short_limit_shortens_the_deadline(app_and_clien
     assert datetime.fromisoformat(order["handle_deadline"]) == expected
     assert order["number"]
     await act(client, order["number"], "urge", staff("supervisor"), reason="加快")
+
+
+async def test_a_city_admin_shortens_a_limit_for_its_subtree_only(app_and_client) -> None:
+    app, client = app_and_client
+    app.state.clock = lambda: cst(2026, 11, 2, 9)
+    district = "410611"
+    change = [{"type": "complaint", "urgency": "normal", "sign": {"value": 4, "unit": "hours"},
+               "handle": {"value": 5, "unit": "working_days"}}]
+    refused = await client.put(f"/api/v1/tenants/{CITY}/time-limits", json=change, headers=staff("operator"))
+    assert refused.status_code == 403
+    response = await client.put(f"/api/v1/tenants/{CITY}/time-limits", json=change, headers=staff("admin"))
+    assert response.status_code == 200, response.text
+    mine = {(p["type"], p["urgency"]): p for p in response.json()}
+    assert mine[("complaint", "normal")]["handle"] == {"value": 5, "unit": "working_days"}
+    below = (await client.get(f"/api/v1/tenants/{district}/time-limits", headers=DISPATCHER)).json()
+    assert {(p["type"], p["urgency"]): p for p in below}[("complaint", "normal")]["handle"]["value"] == 5
+    province = (await client.get("/api/v1/tenants/41/time-limits", headers=DISPATCHER)).json()
+    assert {(p["type"], p["urgency"]): p for p in province}[("complaint", "normal")]["handle"]["value"] == 15
+    order = await register(client, type="complaint")
+    assert datetime.fromisoformat(order["handle_deadline"]) == cal.add_working_days(cst(2026, 11, 2, 9), 5)[0]

@@ -21,6 +21,7 @@ from core.cli.output import (
 )
 from core.config import Settings, get_settings
 from core.db import sync_engine
+from core.demo import seed_units
 from core.services import supervisor
 from tenants.codes import validate_code
 from tenants.divisions import read_province
@@ -68,6 +69,10 @@ def _load_demo(settings: Settings) -> bool:
         console.print(f"demo province: {report.registered} tenants registered, "
                       f"{report.already_registered} already there")
         print_migration_report(report.migration)
+        failed = {r.code for r in report.migration.failed}
+        units = seed_units(engine, [(d.code, d.name, d.level) for d in divisions
+                                    if d.code.startswith(tuple(settings.demo_town_cities)) and d.code not in failed])
+        console.print(f"demo units: {units} added")
         return report.migration.ok
     finally:
         engine.dispose()

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from core.actors import Role
 from core.auth import CurrentActor
 from core.errors import ApiError
-from core.sla.models import CalendarDay
+from core.orders.schemas import OrderType, Urgency
+from core.sla.models import CalendarDay, SlaPolicy
 from core.sla.policy import resolve_policy
 from core.sla.service import enter_year
 from tenants.binding import CurrentTenant, DatabaseDep, TenantSession
@@ -40,6 +41,22 @@ class CalendarYearIn(BaseModel):
 class LimitOut(BaseModel):
     value: int
     unit: str
+
+
+class LimitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: int = Field(ge=1, le=720)
+    unit: str = Field(pattern="^(hours|working_days)$")
+
+
+class PolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: OrderType
+    urgency: Urgency
+    sign: LimitIn
+    handle: LimitIn
 
 
 class PolicyOut(BaseModel):
@@ -86,3 +103,24 @@ async def effective_policies(request: Request, tenant: CurrentTenant, session: T
         result.append(PolicyOut(type=type_, urgency=urgency, sign=LimitOut(**policy.sign.__dict__),
                                 handle=LimitOut(**policy.handle.__dict__)))
     return result
+
+
+@router.put("/tenants/{code}/time-limits", response_model=list[PolicyOut])
+async def set_policies(request: Request, tenant: CurrentTenant, session: TenantSession, actor: CurrentActor,
+                       body: list[PolicyIn]) -> list[PolicyOut]:
+    """Set time limits for this tenant and its subtree; at the province, the province's defaults."""
+    if actor.tenant != tenant.code or not actor.has(Role.admin):
+        raise ApiError(403, "forbidden", f"setting time limits needs the admin role of tenant {tenant.code}")
+    owner = None if tenant.level == "province" else tenant.code
+    for item in body:
+        row = await session.scalar(select(SlaPolicy).where(
+            SlaPolicy.owner_tenant.is_(None) if owner is None else SlaPolicy.owner_tenant == owner,
+            SlaPolicy.type == item.type.value, SlaPolicy.urgency == item.urgency.value))
+        if row is None:
+            row = SlaPolicy(owner_tenant=owner, type=item.type.value, urgency=item.urgency.value)
+            session.add(row)
+        row.sign_value, row.sign_unit = item.sign.value, item.sign.unit
+        row.handle_value, row.handle_unit = item.handle.value, item.handle.unit
+    await session.commit()
+    request.app.state.sla.invalidate()
+    return await effective_policies(request, tenant, session, actor)
