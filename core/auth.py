@@ -14,7 +14,7 @@ from fastapi import Depends, Header
 
 from core.actors import Actor, Role
 from core.errors import ApiError
-from tenants.codes import is_valid_code
+from tenants.codes import is_descendant, is_valid_code
 
 
 async def current_actor(
@@ -35,3 +35,9 @@ async def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def require_reach(actor: Actor, tenant_code: str) -> None:
+    """Reading a tenant's data: staff of the tenant itself or of an ancestor (never a sibling)."""
+    if actor.tenant != tenant_code and not is_descendant(tenant_code, actor.tenant):
+        raise ApiError(403, "forbidden", f"tenant {tenant_code} is outside your reach")

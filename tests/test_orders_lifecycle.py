@@ -343,3 +343,15 @@ async def test_an_unknown_action_or_order_is_404(client: httpx.AsyncClient) -> N
     order = await register(client)
     await act(client, order["number"], "teleport", DISPATCHER, expect=404)
     await act(client, f"{CITY}-20260101-999999", "sign", DISPATCHER, expect=404)
+
+
+async def test_staff_read_their_own_tenant_and_below_but_never_a_sibling(client: httpx.AsyncClient) -> None:
+    order = await register(client)
+    path = f"/api/v1/tenants/{CITY}/orders/{order['number']}"
+    assert (await client.get(path, headers=OPERATOR)).status_code == 200
+    assert (await client.get(path, headers=staff("supervisor", tenant="41"))).status_code == 200
+    for headers in (staff("operator", tenant=OTHER_CITY), staff("operator", tenant="410611")):
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 403, headers
+        listing = await client.get(f"/api/v1/tenants/{CITY}/orders", headers=headers)
+        assert listing.status_code == 403

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.actors import Role
-from core.auth import CurrentActor
+from core.auth import CurrentActor, require_reach
 from core.categories.service import CategoryView, add_category, visible_categories
 from core.errors import ApiError
 from tenants.binding import CurrentTenant, TenantSession
@@ -42,6 +42,7 @@ def _out(view: CategoryView) -> CategoryOut:
 @router.get("", response_model=list[CategoryOut])
 async def list_categories(tenant: CurrentTenant, session: TenantSession, actor: CurrentActor) -> list[CategoryOut]:
     """The province's taxonomy with the extensions of this tenant and its ancestors."""
+    require_reach(actor, tenant.code)
     views = await visible_categories(session, tenant.code)
     return [_out(v) for v in sorted(views.values(), key=lambda v: v.code)]
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from core.auth import CurrentActor
+from core.auth import CurrentActor, require_reach
 from core.errors import ApiError
 from core.orders import queries
 from core.orders.lifecycle import Action
@@ -28,6 +28,7 @@ EXPORT_LIMIT = 100_000
 
 async def order_context(request: Request, tenant: CurrentTenant, session: TenantSession,
                         actor: CurrentActor) -> Context:
+    require_reach(actor, tenant.code)
     state = request.app.state
     return Context(
         session=session, tenant=tenant, actor=actor, rules=await state.sla.rules(session),

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from core.actors import Role
-from core.auth import CurrentActor
+from core.auth import CurrentActor, require_reach
 from core.errors import ApiError
 from core.orders.schemas import OrderType, Urgency
 from core.sla.models import CalendarDay, SlaPolicy
@@ -95,6 +95,7 @@ async def get_calendar_year(db: DatabaseDep, actor: CurrentActor,
 async def effective_policies(request: Request, tenant: CurrentTenant, session: TenantSession,
                              actor: CurrentActor) -> list[PolicyOut]:
     """The time limits in force for this tenant (its overrides, else its ancestors', else the province's)."""
+    require_reach(actor, tenant.code)
     rules = await request.app.state.sla.rules(session)
     keys = sorted({(p.type, p.urgency) for p in rules.policies})
     result = []

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.actors import Actor, Role
-from core.auth import CurrentActor
+from core.auth import CurrentActor, require_reach
 from core.errors import ApiError
 from core.units.models import UNIT_KINDS, Unit
 from tenants.binding import CurrentTenant, TenantSession
@@ -60,6 +60,7 @@ def _require_admin(actor: Actor, tenant: Tenant) -> None:
 async def list_units(tenant: CurrentTenant, session: TenantSession, actor: CurrentActor,
                      include_inactive: Annotated[bool, Query()] = False) -> list[UnitOut]:
     """The tenant's units (active ones unless asked)."""
+    require_reach(actor, tenant.code)
     query = select(Unit).order_by(Unit.code)
     if not include_inactive:
         query = query.where(Unit.active.is_(True))
