@@ -7,6 +7,7 @@
 3. Floor: the same rows (the order with its search vector, its first event) inserted raw
    with asyncpg, one transaction each, from as many concurrent connections.
 4. A filtered list page (status + type, 50 rows) on a tenant holding millions of orders.
+5. The ceiling of the HTTP stack itself: /healthz with the same clients.
 """
 
 from __future__ import annotations
@@ -72,6 +73,22 @@ async def _closed_loop(client: httpx.AsyncClient, seconds: float, concurrency: i
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return done, time.perf_counter() - started
+
+
+async def _ceiling(client: httpx.AsyncClient, seconds: float, concurrency: int) -> float:
+    """Requests/s of /healthz with the same clients: what this HTTP stack and harness allow at all."""
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            await client.get("/healthz")
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return done / (time.perf_counter() - started)
 
 
 async def _open_loop(client: httpx.AsyncClient, rate: float, seconds: float) -> list[float]:
@@ -223,7 +240,8 @@ def run(settings: Settings, *, json_out: bool = False, seconds: float = 10.0, co
     console.print(
         f"intake over HTTP {result['orders_per_s']:.0f} orders/s, raw asyncpg {result['raw_orders_per_s']:.0f}/s "
         f"(ratio {result['ratio']:.2f}); at half rate p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms; "
-        f"list page over {list_orders:,} orders p99 {result['list_p99_ms']:.1f} ms")
+        f"list page over {list_orders:,} orders p99 {result['list_p99_ms']:.1f} ms; "
+        f"HTTP ceiling (/healthz, same clients) {result['http_ceiling_per_s']:.0f}/s")
     if json_out:
         print(json.dumps(result))
     return result
@@ -244,7 +262,9 @@ async def _measure(base: str, db_url: str, seconds: float, concurrency: int) -> 
         rate = done / elapsed
         latencies = await _open_loop(client, rate / 2, seconds)
         list_p99 = await _list_p99(client, 200)
+        ceiling = await _ceiling(client, seconds / 2, concurrency)
     raw = await _raw(db_url, seconds, concurrency)
     q = statistics.quantiles(latencies, n=100)
     return {"orders_per_s": round(rate, 1), "p50_ms": round(q[49] * 1000, 2), "p99_ms": round(q[98] * 1000, 2),
-            "raw_orders_per_s": round(raw, 1), "ratio": round(rate / raw, 3), "list_p99_ms": round(list_p99, 2)}
+            "raw_orders_per_s": round(raw, 1), "ratio": round(rate / raw, 3), "list_p99_ms": round(list_p99, 2),
+            "http_ceiling_per_s": round(ceiling, 1)}
