@@ -172,7 +172,7 @@ async def test_a_city_admin_shortens_a_limit_for_its_subtree_only(app_and_client
     assert mine[("complaint", "normal")]["handle"] == {"value": 5, "unit": "working_days"}
     below = (await client.get(f"/api/v1/tenants/{district}/time-limits", headers=DISPATCHER)).json()
     assert {(p["type"], p["urgency"]): p for p in below}[("complaint", "normal")]["handle"]["value"] == 5
-    province = (await client.get("/api/v1/tenants/41/time-limits", headers=DISPATCHER)).json()
+    province = (await client.get("/api/v1/tenants/41/time-limits", headers=staff("dispatcher", tenant="41"))).json()
     assert {(p["type"], p["urgency"]): p for p in province}[("complaint", "normal")]["handle"]["value"] == 15
     order = await register(client, type="complaint")
     assert datetime.fromisoformat(order["handle_deadline"]) == cal.add_working_days(cst(2026, 11, 2, 9), 5)[0]
