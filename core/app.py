@@ -21,6 +21,11 @@ from core.sla.api import router as sla_router
 from core.sla.service import SlaStore
 from core.units.api import router as units_router
 from federation.connection import NatsLink
+from iam.store import AuthorizerStore
+from sso.realm import API_CLIENT
+from sso.tokens import TokenValidator
+from sso.web import SessionStore
+from sso.web import router as sign_in_router
 from tenants.api import router as tenants_router
 from tenants.binding import RegistryCache
 
@@ -38,6 +43,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The clock actions run on; tests of time limits replace it.
         app.state.clock = lambda: datetime.now(UTC)
         app.state.registry = RegistryCache()
+        app.state.tokens = TokenValidator(settings.issuer, API_CLIENT)
+        app.state.authorizer = AuthorizerStore(app.state.db.engine)
+        app.state.sessions = SessionStore(app.state.db.engine, settings)
         app.state.sla = SlaStore()
         app.state.categories = CategoryStore()
         app.state.public_limits = {
@@ -65,4 +73,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sla_router)
     app.include_router(orders_router)
     app.include_router(public_router)
+    app.include_router(sign_in_router)
     return app

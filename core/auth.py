@@ -1,43 +1,83 @@
-"""The acting person of a request, as an ``Annotated`` dependency.
+"""Who is asking, and may they: the token's subject as an ``Actor``, and a guard on every route.
 
-Until identity lands (issue 4: Keycloak tokens and Casbin), the caller declares who acts in
-headers — ``X-Hotline-User``, ``X-Hotline-Tenant``, ``X-Hotline-Roles`` (comma-separated) and
-``X-Hotline-Unit`` — and nothing verifies them. That is the one thing issue 4 replaces: the
-service layer already decides every action from the ``Actor`` it is given.
+- ``current_actor``: a bearer access token (or the web console's session cookie) validated
+  locally against the realm's keys (``sso.tokens``): 401 with ``WWW-Authenticate`` otherwise.
+- ``TenantGuard(resource, action)``: the route's permission on the tenant in its path, decided by
+  the Casbin policies (``iam``) from the actor's roles, its home tenant path and the target's.
+- ``Guard(resource, action)``: the same for routes without a tenant in the path (at home).
+Every route declares one of them, or is listed as public; a test enforces it.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from core.actors import Actor, Role
 from core.errors import ApiError
-from tenants.codes import is_descendant, is_valid_code
+from sso.tokens import Claims, InvalidToken
+from tenants.binding import CurrentTenant
+from tenants.codes import is_valid_code
+
+bearer = HTTPBearer(auto_error=False, description="A Keycloak access token of the province's realm")
+SESSION_COOKIE = "hotline_session"
+
+
+def unauthorized(detail: str) -> ApiError:
+    return ApiError(401, "unauthorized", detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+def actor_from_claims(claims: Claims) -> Actor:
+    path = claims.tenant_path or ""
+    tenant = path.rsplit("/", 1)[-1]
+    if not path or not is_valid_code(tenant):
+        raise ApiError(403, "forbidden", "your account is not assigned to a tenant")
+    roles = frozenset(Role(r) for r in claims.roles if r in Role.__members__)
+    return Actor(user=claims.username, tenant=tenant, roles=roles, unit_id=claims.unit, home=path,
+                 subject=claims.subject)
 
 
 async def current_actor(
-    x_hotline_user: Annotated[str | None, Header(max_length=100)] = None,
-    x_hotline_tenant: Annotated[str | None, Header(max_length=9)] = None,
-    x_hotline_roles: Annotated[str | None, Header(max_length=200)] = None,
-    x_hotline_unit: Annotated[int | None, Header()] = None,
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    if not x_hotline_user or not x_hotline_tenant:
-        raise ApiError(401, "unauthorized", "say who acts: X-Hotline-User and X-Hotline-Tenant")
-    if not is_valid_code(x_hotline_tenant):
-        raise ApiError(401, "unauthorized", "X-Hotline-Tenant is not a tenant code")
+    token = credentials.credentials if credentials else None
+    if token is None and SESSION_COOKIE in request.cookies:
+        token = await request.app.state.sessions.access_token(request.cookies[SESSION_COOKIE])
+    if token is None:
+        raise unauthorized("sign in: send a bearer access token")
     try:
-        roles = frozenset(Role(r.strip()) for r in (x_hotline_roles or "").split(",") if r.strip())
-    except ValueError:
-        raise ApiError(401, "unauthorized", f"unknown role in X-Hotline-Roles; roles: {', '.join(Role)}") from None
-    return Actor(user=x_hotline_user, tenant=x_hotline_tenant, roles=roles, unit_id=x_hotline_unit)
+        claims = request.app.state.tokens.validate(token)
+    except InvalidToken as exc:
+        raise unauthorized(str(exc)) from None
+    return actor_from_claims(claims)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-def require_reach(actor: Actor, tenant_code: str) -> None:
-    """Reading a tenant's data: staff of the tenant itself or of an ancestor (never a sibling)."""
-    if actor.tenant != tenant_code and not is_descendant(tenant_code, actor.tenant):
-        raise ApiError(403, "forbidden", f"tenant {tenant_code} is outside your reach")
+class TenantGuard:
+    """Permission to ``action`` the ``resource`` of the tenant named in the path."""
+
+    def __init__(self, resource: str, action: str) -> None:
+        self.resource, self.action = resource, action
+
+    async def __call__(self, request: Request, actor: CurrentActor, tenant: CurrentTenant) -> Actor:
+        authorizer = await request.app.state.authorizer.get()
+        if not authorizer.decide(actor.roles, actor.home, tenant.path, self.resource, self.action):
+            raise ApiError(403, "forbidden", f"you may not {self.action} {self.resource} of tenant {tenant.code}")
+        return actor
+
+
+class Guard:
+    """Permission to ``action`` the ``resource`` at the actor's own tenant (routes without {code})."""
+
+    def __init__(self, resource: str, action: str) -> None:
+        self.resource, self.action = resource, action
+
+    async def __call__(self, request: Request, actor: CurrentActor) -> Actor:
+        authorizer = await request.app.state.authorizer.get()
+        if not authorizer.decide(actor.roles, actor.home, actor.home, self.resource, self.action):
+            raise ApiError(403, "forbidden", f"you may not {self.action} {self.resource}")
+        return actor

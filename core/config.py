@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     keycloak_version: str = "26.7.3"
     keycloak_admin: str = "admin"
     keycloak_admin_password: str = "admin"
+    # One realm per province deployment.
+    keycloak_realm: str = "hotline"
+    # Where people open the web console (the API serves its sign-in); default: the API itself.
+    console_url: str | None = None
     api_port: int = 8000
 
     # Embedded PostgreSQL durability: keep fsync on for real use; the test suite turns it off.
@@ -140,7 +144,16 @@ class Settings(BaseSettings):
 
     @property
     def effective_keycloak_url(self) -> str:
-        return self.keycloak_url or f"http://{self.bind_host}:{self.keycloak_port}"
+        return (self.keycloak_url or f"http://{self.bind_host}:{self.keycloak_port}").rstrip("/")
+
+    @property
+    def effective_console_url(self) -> str:
+        return (self.console_url or f"http://{self.bind_host}:{self.api_port}").rstrip("/")
+
+    @property
+    def issuer(self) -> str:
+        """The realm's issuer as it appears in tokens."""
+        return f"{self.effective_keycloak_url}/realms/{self.keycloak_realm}"
 
 
 def _strip_driver(url: str) -> str:

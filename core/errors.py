@@ -21,11 +21,13 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
 class ApiError(Exception):
     """An error the client can act on. ``extra`` fields are added to the JSON body."""
 
-    def __init__(self, status: int, error: str, detail: str, **extra: Any) -> None:
+    def __init__(self, status: int, error: str, detail: str, *, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
         super().__init__(detail)
         self.status = status
         self.error = error
         self.detail = detail
+        self.headers = headers
         self.extra = extra
 
 
@@ -49,7 +51,8 @@ def _is_unavailable(exc: BaseException) -> bool:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.error, exc.detail, **exc.extra), status_code=exc.status)
+        return JSONResponse(error_body(exc.error, exc.detail, **exc.extra), status_code=exc.status,
+                            headers=exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

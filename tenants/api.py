@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from core.auth import TenantGuard
 from core.errors import error_body
 from tenants.binding import CurrentTenant, DatabaseDep
 from tenants.codes import Level
@@ -22,7 +23,8 @@ ERRORS = {
 }
 
 
-@router.get("/{code}", response_model=TenantDetail, responses=ERRORS)  # type: ignore[arg-type]
+@router.get("/{code}", response_model=TenantDetail, responses=ERRORS,  # type: ignore[arg-type]
+            dependencies=[Depends(TenantGuard("tenant", "read"))])
 async def get_tenant(tenant: CurrentTenant, db: DatabaseDep) -> TenantDetail:
     """A tenant with its parent, its ancestors up to the province, its children and subtree size."""
     async with db.shared_session() as session:
@@ -38,7 +40,8 @@ async def get_tenant(tenant: CurrentTenant, db: DatabaseDep) -> TenantDetail:
     )
 
 
-@router.get("/{code}/descendants", response_model=list[TenantRef], responses=ERRORS)  # type: ignore[arg-type]
+@router.get("/{code}/descendants", response_model=list[TenantRef], responses=ERRORS,  # type: ignore[arg-type]
+            dependencies=[Depends(TenantGuard("tenant", "read"))])
 async def list_descendants(
     tenant: CurrentTenant,
     db: DatabaseDep,

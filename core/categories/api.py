@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.actors import Role
-from core.auth import CurrentActor, require_reach
+from core.auth import TenantGuard
 from core.categories.service import CategoryView, add_category, visible_categories
-from core.errors import ApiError
 from tenants.binding import CurrentTenant, TenantSession
 
 router = APIRouter(prefix="/api/v1/tenants/{code}/categories", tags=["categories"])
@@ -39,20 +37,17 @@ def _out(view: CategoryView) -> CategoryOut:
     return CategoryOut(**view.__dict__)
 
 
-@router.get("", response_model=list[CategoryOut])
-async def list_categories(tenant: CurrentTenant, session: TenantSession, actor: CurrentActor) -> list[CategoryOut]:
+@router.get("", response_model=list[CategoryOut], dependencies=[Depends(TenantGuard("category", "read"))])
+async def list_categories(tenant: CurrentTenant, session: TenantSession) -> list[CategoryOut]:
     """The province's taxonomy with the extensions of this tenant and its ancestors."""
-    require_reach(actor, tenant.code)
     views = await visible_categories(session, tenant.code)
     return [_out(v) for v in sorted(views.values(), key=lambda v: v.code)]
 
 
-@router.post("", response_model=CategoryOut, status_code=201)
-async def create_category(request: Request, tenant: CurrentTenant, session: TenantSession, actor: CurrentActor,
+@router.post("", response_model=CategoryOut, status_code=201, dependencies=[Depends(TenantGuard("category", "write"))])
+async def create_category(request: Request, tenant: CurrentTenant, session: TenantSession,
                           body: CategoryIn) -> CategoryOut:
     """Extend the taxonomy for this tenant and its subtree."""
-    if actor.tenant != tenant.code or not actor.has(Role.admin):
-        raise ApiError(403, "forbidden", f"extending the taxonomy needs the admin role of tenant {tenant.code}")
     view = await add_category(session, tenant.code, body.code, body.name, body.parent_code, body.default_unit,
                               body.handle_limit_days)
     request.app.state.categories.invalidate()

@@ -37,11 +37,15 @@ migrate_app = typer.Typer(help="Migrate the shared schema and every tenant schem
 demo_app = typer.Typer(help="The demo province.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks (results go in BENCHMARKS.md).", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident event log.", no_args_is_help=True)
+sso_app = typer.Typer(help="Keycloak: the realm and the groups that mirror the tenant tree.", no_args_is_help=True)
+iam_app = typer.Typer(help="Permission policies (Casbin).", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(demo_app, name="demo")
 app.add_typer(bench_app, name="bench")
 app.add_typer(audit_app, name="audit")
+app.add_typer(sso_app, name="sso")
+app.add_typer(iam_app, name="iam")
 
 
 # ---- services -------------------------------------------------------------------------------
@@ -78,6 +82,27 @@ def _load_demo(settings: Settings) -> bool:
         engine.dispose()
 
 
+def _identity(settings: Settings, demo: bool) -> None:
+    """Policies, the Keycloak realm and groups, and (for the demo) the demo users."""
+    from iam.store import sync_policies
+    from sso.demo import ensure_demo_users
+    from sso.groups import sync_groups
+    from sso.realm import admin_client, sync_realm
+
+    engine = sync_engine(settings)
+    try:
+        sync_policies(engine)
+        sync_realm(settings, console.print)
+        kc = admin_client(settings)
+        report = sync_groups(kc, engine)
+        console.print(f"keycloak groups: {report.created} created, {report.deleted} deleted")
+        if demo:
+            created = sum(1 for _, status in ensure_demo_users(kc, engine) if status == "created")
+            console.print(f"demo users: {created} created (`hotline demo users` lists them)")
+    finally:
+        engine.dispose()
+
+
 @app.command()
 @friendly_errors
 def up(
@@ -94,7 +119,7 @@ def up(
         if not ok:
             console.print("[yellow]some tenants failed to migrate; the platform runs without them[/]")
 
-    result = supervisor.up(settings, console.print, prepare=prepare)
+    result = supervisor.up(settings, console.print, prepare=prepare, with_keycloak=lambda: _identity(settings, demo))
     _print_status(settings)
     if detach:
         return
@@ -268,6 +293,106 @@ def demo_load() -> None:
     upgrade_shared(engine)
     if not _load_demo(settings):
         raise typer.Exit(1)
+
+
+# ---- identity and permission ----------------------------------------------------------------
+
+
+@sso_app.command("sync")
+@friendly_errors
+def sso_sync() -> None:
+    """Make the Keycloak realm match the platform: roles, clients, mappers, and one group per tenant and unit."""
+    import time
+
+    from rich.progress import Progress
+
+    from sso.groups import sync_groups
+    from sso.realm import admin_client, sync_realm
+
+    settings = get_settings()
+    started = time.perf_counter()
+    realm = sync_realm(settings, console.print)
+    engine = sync_engine(settings)
+    with Progress(console=console) as progress:
+        task = progress.add_task("groups", total=None)
+        report = sync_groups(admin_client(settings), engine,
+                             on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+    console.print(f"realm: {len(realm.writes)} changes; groups: {report.created} created, {report.renamed} renamed, "
+                  f"{report.deleted} deleted, {report.requests} requests, in {time.perf_counter() - started:.1f}s")
+    for error in report.errors:
+        console.print(f"[yellow]warning[/] {error}")
+
+
+@iam_app.command("sync")
+@friendly_errors
+def iam_sync() -> None:
+    """Store the permission policies derived from the roles; every process reloads them."""
+    from iam.store import sync_policies
+
+    changed = sync_policies(sync_engine(get_settings()))
+    console.print("policies updated" if changed else "policies already current")
+
+
+users_app = typer.Typer(help="People: create, disable, list (in Keycloak).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+@friendly_errors
+def users_add(
+    username: Annotated[str, typer.Argument()],
+    tenant: Annotated[str, typer.Option(help="The tenant's code.")],
+    role: Annotated[list[str], typer.Option(help="A role (repeatable): operator, dispatcher, handler, …")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    unit: Annotated[int | None, typer.Option(help="The unit's id, for a unit's staff.")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+) -> None:
+    """Create a person in a tenant (and unit) with roles."""
+    from sso.realm import admin_client
+    from sso.users import NewUser, create_user
+
+    settings = get_settings()
+    create_user(admin_client(settings), sync_engine(settings), NewUser(username, password, tenant, role, unit, name))
+    console.print(f"user {username} created in {tenant}" + (f", unit {unit}" if unit else ""))
+
+
+@users_app.command("disable")
+@friendly_errors
+def users_disable(username: Annotated[str, typer.Argument()]) -> None:
+    """Disable a person (they can no longer sign in; history keeps their name)."""
+    from sso.realm import admin_client
+    from sso.users import set_enabled
+
+    set_enabled(admin_client(get_settings()), username, False)
+    console.print(f"user {username} disabled")
+
+
+@users_app.command("list")
+@friendly_errors
+def users_list(tenant: Annotated[str, typer.Option(help="The tenant's code.")]) -> None:
+    """The people of one tenant."""
+    from sso.realm import admin_client
+    from sso.users import list_users, tenant_path
+
+    settings = get_settings()
+    table = Table("username", "enabled", "unit", "roles")
+    for user in list_users(admin_client(settings), tenant_path(sync_engine(settings), tenant)):
+        table.add_row(user.username, "yes" if user.enabled else "no", str(user.unit_id or ""), " ".join(user.roles))
+    console.print(table)
+
+
+@demo_app.command("users")
+@friendly_errors
+def demo_users() -> None:
+    """The demo province's people and their password."""
+    from sso.demo import DEMO_PASSWORD, DEMO_USERS
+
+    table = Table("username", "password", "tenant", "roles", "unit", "who")
+    for user in DEMO_USERS:
+        table.add_row(user.username, DEMO_PASSWORD, user.tenant, " ".join(user.roles), user.unit_code or "", user.note)
+    console.print(table)
+    console.print(f"Tokens: POST {get_settings().issuer}/protocol/openid-connect/token with client_id=hotline-cli, "
+                  "grant_type=password; the console signs in at /auth/login.")
 
 
 # ---- audit ----------------------------------------------------------------------------------

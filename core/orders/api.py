@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from core.auth import CurrentActor, require_reach
+from core.auth import CurrentActor, TenantGuard
 from core.errors import ApiError
 from core.orders import queries
 from core.orders.lifecycle import Action
@@ -28,19 +28,20 @@ EXPORT_LIMIT = 100_000
 
 async def order_context(request: Request, tenant: CurrentTenant, session: TenantSession,
                         actor: CurrentActor) -> Context:
-    require_reach(actor, tenant.code)
     state = request.app.state
     return Context(
         session=session, tenant=tenant, actor=actor, rules=await state.sla.rules(session),
         categories=await state.categories.visible(session, tenant.code), now=state.clock(),
         duplicate_window_days=state.settings.duplicate_window_days,
+        # A unit's staff see only what was dispatched to their unit (主办 or 协办).
+        unit_scope=(actor.unit_id or 0) if actor.unit_only else None,
     )
 
 
 OrderContext = Annotated[Context, Depends(order_context)]
 
 
-@router.post("", status_code=201, response_model=OrderCreated)
+@router.post("", status_code=201, response_model=OrderCreated, dependencies=[Depends(TenantGuard("order", "create"))])
 async def create_order(ctx: OrderContext, body: OrderCreate) -> OrderCreated:
     """受理: register a citizen's request. Returns its number, query code, deadlines and likely duplicates."""
     done = await register(ctx, body)
@@ -73,9 +74,10 @@ def order_filter(
     )
 
 
-@router.get("", response_model=OrderPage, responses={200: {"content": {
-    "text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+@router.get("", response_model=OrderPage, dependencies=[Depends(TenantGuard("order", "read"))], responses={200: {
+    "content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
 async def list_orders(
+    request: Request,
     ctx: OrderContext,
     filters: Annotated[queries.OrderFilter, Depends(order_filter)],
     sort: Annotated[str, Query(pattern="^(-created_at|created_at|handle_deadline)$")] = "-created_at",
@@ -84,8 +86,10 @@ async def list_orders(
     format: Annotated[str | None, Query(pattern="^(csv|xlsx)$")] = None,
 ):  # type: ignore[no-untyped-def]
     """Filter, sort and page; ``format=csv|xlsx`` exports the same query (up to 100,000 rows)."""
-    query = queries.filtered(filters, ctx.rules.calendar, ctx.now)
+    query = queries.filtered(filters, ctx.rules.calendar, ctx.now, ctx.unit_scope)
     if format:
+        if not await _may(request, ctx, "order", "export"):
+            raise ApiError(403, "forbidden", f"you may not export orders of tenant {ctx.tenant.code}")
         return _export(ctx, queries.paged(query, sort, None, EXPORT_LIMIT - 1), format)
     rows = list((await ctx.session.scalars(queries.paged(query, sort, cursor, limit))).all())
     more = len(rows) > limit
@@ -94,6 +98,11 @@ async def list_orders(
         items=[queries.summary(o, ctx.rules.calendar, ctx.now) for o in rows],
         next_cursor=queries.encode_cursor(sort, rows[-1]) if more else None,
     )
+
+
+async def _may(request: Request, ctx: Context, resource: str, action: str) -> bool:
+    authorizer = await request.app.state.authorizer.get()
+    return authorizer.decide(ctx.actor.roles, ctx.actor.home, ctx.tenant.path, resource, action)
 
 
 def _export(ctx: Context, query, fmt: str) -> StreamingResponse:  # type: ignore[no-untyped-def]
@@ -138,16 +147,16 @@ def _export(ctx: Context, query, fmt: str) -> StreamingResponse:  # type: ignore
         headers={"Content-Disposition": f'attachment; filename="{stamp}.xlsx"'})
 
 
-@router.get("/{number}", response_model=OrderDetail)
+@router.get("/{number}", response_model=OrderDetail, dependencies=[Depends(TenantGuard("order", "read"))])
 async def get_order(ctx: OrderContext, number: str) -> OrderDetail:
     """The order with its whole timeline, assignments and links."""
-    order = await ctx.session.scalar(select(Order).where(Order.number == number))
+    order = await ctx.session.scalar(queries.visible(select(Order), ctx.unit_scope).where(Order.number == number))
     if order is None:
         raise ApiError(404, "order_not_found", f"no order {number} in tenant {ctx.tenant.code}")
     return await queries.detail(ctx.session, order, ctx.rules.calendar, ctx.now)
 
 
-@router.post("/{number}/{action}", response_model=OrderDetail,
+@router.post("/{number}/{action}", response_model=OrderDetail, dependencies=[Depends(TenantGuard("order", "act"))],
              responses={409: {"description": "Not allowed in the order's state; lists the allowed actions"}})
 async def perform_action(ctx: OrderContext, number: str, action: str, body: ActionRequest | None = None) -> OrderDetail:
     """One lifecycle action: answer, redirect, decline, dispatch, sign, return, extend, approve-extension,

@@ -54,9 +54,18 @@ def order_light(calendar: WorkCalendar, now: datetime, order: Order) -> str:
     return Light.red.value if late else Light.green.value
 
 
-def filtered(f: OrderFilter, calendar: WorkCalendar, now: datetime) -> Select[tuple[Order]]:
+def visible(query: Select[tuple[Order]], unit_scope: int | None) -> Select[tuple[Order]]:
+    """Limit a query to what a unit's staff may see: orders their unit leads or co-handles."""
+    if unit_scope is None:
+        return query
+    co = select(Assignment.id).where(Assignment.order_id == Order.id, Assignment.unit_id == unit_scope).exists()
+    return query.where(or_(Order.lead_unit_id == unit_scope, co))
+
+
+def filtered(f: OrderFilter, calendar: WorkCalendar, now: datetime, unit_scope: int | None = None,
+             ) -> Select[tuple[Order]]:
     """The list query for these filters (no order, no page)."""
-    query = select(Order)
+    query = visible(select(Order), unit_scope)
     if f.status:
         query = query.where(Order.status.in_(f.status))
     if f.type:

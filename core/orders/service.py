@@ -45,6 +45,7 @@ class Context:
     categories: dict[str, CategoryView]
     now: datetime
     duplicate_window_days: int = 30
+    unit_scope: int | None = None  # set for a unit's staff: only orders with their unit
     lineage: list[str] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -33,8 +33,9 @@ class UpResult:
 
 
 def up(settings: Settings, say: Say, *, prepare: Callable[[], None] | None = None,
-       start_api: bool = True) -> UpResult:
-    """Start what is not running, wait for health, run ``prepare`` (migrate + demo), start the API.
+       with_keycloak: Callable[[], None] | None = None, start_api: bool = True) -> UpResult:
+    """Start what is not running, wait for health, run ``prepare`` (migrate + demo), then
+    ``with_keycloak`` once Keycloak answers (realm, groups, demo users), then start the API.
 
     Idempotent: what already runs is left alone. On failure, what this call started is stopped
     again and a ServiceError says what went wrong.
@@ -51,11 +52,13 @@ def up(settings: Settings, say: Say, *, prepare: Callable[[], None] | None = Non
             pg.ensure_database()
         if prepare:
             prepare()
+        _await(kc, say)
+        if with_keycloak:
+            with_keycloak()
         if start_api:
             api = ApiServer(settings)
             _launch(api, result, say)
             _await(api, say)
-        _await(kc, say)
     except BaseException:
         for svc in reversed(result.started):
             svc.stop()

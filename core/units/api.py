@@ -5,17 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core.actors import Actor, Role
-from core.auth import CurrentActor, require_reach
+from core.auth import TenantGuard
 from core.errors import ApiError
 from core.units.models import UNIT_KINDS, Unit
 from tenants.binding import CurrentTenant, TenantSession
-from tenants.models import Tenant
 
 router = APIRouter(prefix="/api/v1/tenants/{code}/units", tags=["units"])
 
@@ -51,25 +49,18 @@ class UnitOut(BaseModel):
     created_at: datetime
 
 
-def _require_admin(actor: Actor, tenant: Tenant) -> None:
-    if actor.tenant != tenant.code or not actor.has(Role.admin):
-        raise ApiError(403, "forbidden", f"managing units needs the admin role of tenant {tenant.code}")
-
-
-@router.get("", response_model=list[UnitOut])
-async def list_units(tenant: CurrentTenant, session: TenantSession, actor: CurrentActor,
+@router.get("", response_model=list[UnitOut], dependencies=[Depends(TenantGuard("unit", "read"))])
+async def list_units(tenant: CurrentTenant, session: TenantSession,
                      include_inactive: Annotated[bool, Query()] = False) -> list[UnitOut]:
     """The tenant's units (active ones unless asked)."""
-    require_reach(actor, tenant.code)
     query = select(Unit).order_by(Unit.code)
     if not include_inactive:
         query = query.where(Unit.active.is_(True))
     return [UnitOut.model_validate(u) for u in (await session.scalars(query)).all()]
 
 
-@router.post("", response_model=UnitOut, status_code=201)
-async def create_unit(tenant: CurrentTenant, session: TenantSession, actor: CurrentActor, body: UnitIn) -> UnitOut:
-    _require_admin(actor, tenant)
+@router.post("", response_model=UnitOut, status_code=201, dependencies=[Depends(TenantGuard("unit", "write"))])
+async def create_unit(tenant: CurrentTenant, session: TenantSession, body: UnitIn) -> UnitOut:
     if body.parent_id is not None and await session.get(Unit, body.parent_id) is None:
         raise ApiError(422, "validation_error", f"parent_id: no unit {body.parent_id}",
                        fields=[{"field": "parent_id", "message": "unknown unit"}])
@@ -84,11 +75,9 @@ async def create_unit(tenant: CurrentTenant, session: TenantSession, actor: Curr
     return UnitOut.model_validate(unit)
 
 
-@router.patch("/{unit_id}", response_model=UnitOut)
-async def update_unit(tenant: CurrentTenant, session: TenantSession, actor: CurrentActor, unit_id: int,
-                      body: UnitPatch) -> UnitOut:
+@router.patch("/{unit_id}", response_model=UnitOut, dependencies=[Depends(TenantGuard("unit", "write"))])
+async def update_unit(tenant: CurrentTenant, session: TenantSession, unit_id: int, body: UnitPatch) -> UnitOut:
     """Rename, change the phone, or deactivate (a unit with history is never deleted)."""
-    _require_admin(actor, tenant)
     unit = await session.get(Unit, unit_id)
     if unit is None:
         raise ApiError(404, "unit_not_found", f"no unit {unit_id} in tenant {tenant.code}")

@@ -1,0 +1,113 @@
+"""People in Keycloak: created in a tenant (and maybe a unit) with roles, disabled, listed.
+
+A user's tenant path and unit are user attributes (mapped into every access token) and the user
+is a member of the tenant's (or unit's) group, so the realm's own console shows the same tree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+from keycloak import KeycloakAdmin
+from keycloak.exceptions import KeycloakError
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from core.actors import Role
+from sso.groups import group_id_for
+from tenants.codes import validate_code
+
+
+class UserError(ValueError):
+    """A user cannot be created or changed as asked; the message says why."""
+
+
+@dataclass
+class NewUser:
+    username: str
+    password: str
+    tenant: str
+    roles: list[str]
+    unit_id: int | None = None
+    name: str | None = None
+    email: str | None = None
+
+
+@dataclass
+class UserView:
+    username: str
+    enabled: bool
+    tenant_path: str | None
+    unit_id: int | None
+    roles: list[str] = field(default_factory=list)
+
+
+def tenant_path(engine: Engine, code: str) -> str:
+    validate_code(code)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT path, status FROM public.tenants WHERE code = :c"), {"c": code}).first()
+    if row is None or row.status != "active":
+        raise UserError(f"no active tenant {code}")
+    return row.path
+
+
+def create_user(kc: KeycloakAdmin, engine: Engine, user: NewUser) -> str:
+    """Create an enabled user with a password, roles, tenant (and unit); returns the Keycloak id."""
+    unknown = [r for r in user.roles if r not in Role.__members__]
+    if unknown or not user.roles:
+        raise UserError(f"roles must be among {', '.join(Role)}; got {', '.join(unknown) or 'none'}")
+    path = tenant_path(engine, user.tenant)
+    if user.unit_id is not None:
+        with engine.connect() as conn:
+            found = conn.execute(text(f'SELECT 1 FROM "t_{user.tenant}".units WHERE id = :u AND active'),
+                                 {"u": user.unit_id}).first()
+        if not found:
+            raise UserError(f"no active unit {user.unit_id} in tenant {user.tenant}")
+    attributes = {"tenant_path": [path]}
+    if user.unit_id is not None:
+        attributes["unit"] = [str(user.unit_id)]
+    name = user.name or user.username
+    try:
+        user_id = kc.create_user({
+            "username": user.username, "enabled": True, "firstName": name, "lastName": user.tenant,
+            "email": user.email or f"{user.username}@hotline.invalid", "emailVerified": True,
+            "attributes": attributes,
+            "credentials": [{"type": "password", "value": user.password, "temporary": False}],
+        }, exist_ok=False)
+    except KeycloakError as exc:
+        raise UserError(f"Keycloak refused user {user.username}: {exc.error_message!r}") from None
+    kc.assign_realm_roles(user_id, [kc.get_realm_role(r) for r in user.roles])
+    # Before `hotline sso sync` the group may not exist yet; the token's attributes decide access anyway.
+    with contextlib.suppress(KeycloakError):
+        kc.group_user_add(user_id, group_id_for(engine, kc, path, user.unit_id))
+    return user_id
+
+
+def find_user(kc: KeycloakAdmin, username: str) -> dict:
+    matches = [u for u in kc.get_users({"username": username, "exact": "true"}) if u["username"] == username]
+    if not matches:
+        raise UserError(f"no user {username}")
+    return matches[0]
+
+
+def set_enabled(kc: KeycloakAdmin, username: str, enabled: bool, *, within: str | None = None) -> None:
+    """Enable or disable a user; with ``within`` (a tenant path), only a user of that subtree."""
+    user = find_user(kc, username)
+    path = (user.get("attributes") or {}).get("tenant_path", [None])[0]
+    if within is not None and (path is None or not (path == within or path.startswith(within + "/"))):
+        raise UserError(f"user {username} is not in your subtree")
+    kc.update_user(user["id"], {"enabled": enabled})
+
+
+def list_users(kc: KeycloakAdmin, path: str) -> list[UserView]:
+    """The users whose tenant is exactly this one."""
+    users = kc.get_users({"q": f"tenant_path:{path}", "briefRepresentation": "false", "max": 1000})
+    views = []
+    for u in users:
+        attrs = u.get("attributes") or {}
+        unit = attrs.get("unit", [None])[0]
+        roles = sorted(r["name"] for r in kc.get_realm_roles_of_user(u["id"]) if r["name"] in Role.__members__)
+        views.append(UserView(u["username"], u.get("enabled", False), attrs.get("tenant_path", [None])[0],
+                              int(unit) if unit else None, roles))
+    return views
