@@ -20,6 +20,8 @@ from fastapi import FastAPI
 from core.app import create_app
 from core.config import Settings, get_settings
 from core.db import sync_engine
+from iam.store import sync_policies
+from sso.realm import sync_realm
 from tenants.migrate import upgrade_shared
 from tests.services import ServiceSet, start_services
 
@@ -45,8 +47,10 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceSet]:
 
 @pytest.fixture(scope="session")
 def keycloak(services: ServiceSet) -> str:
-    """A running Keycloak's base URL (started on first use)."""
-    return services.ensure_keycloak()
+    """A running Keycloak with the province's realm synced (started once, on first use)."""
+    url = services.ensure_keycloak()
+    sync_realm(services.settings)
+    return url
 
 
 def create_database(services: ServiceSet, prefix: str) -> Settings:
@@ -57,12 +61,13 @@ def create_database(services: ServiceSet, prefix: str) -> Settings:
     settings = services.settings_for(name)
     engine = sync_engine(settings)
     upgrade_shared(engine)
+    sync_policies(engine)
     engine.dispose()
     return settings
 
 
 @pytest.fixture(scope="module")
-def module_db(services: ServiceSet, request: pytest.FixtureRequest) -> Iterator[Settings]:
+def module_db(services: ServiceSet, keycloak: str, request: pytest.FixtureRequest) -> Iterator[Settings]:
     """A database of the module's own, so tree changes in one module never leak into another."""
     settings = create_database(services, request.module.__name__.rsplit(".", 1)[-1])
     os.environ["HOTLINE_DATABASE_URL"] = settings.postgres_url

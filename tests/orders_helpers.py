@@ -6,17 +6,16 @@ from typing import Any
 
 import httpx
 
+from tests.identity import StaffHeaders
+
 CITY = "4106"  # 鹤壁市
 DISTRICT = "410602"
 OTHER_CITY = "4105"
 
 
-def staff(role: str, *, tenant: str = CITY, unit: int | None = None, user: str | None = None) -> dict[str, str]:
-    """Headers of a person acting with one role (until tokens land, the caller declares it)."""
-    headers = {"X-Hotline-User": user or f"{role}@{tenant}", "X-Hotline-Tenant": tenant, "X-Hotline-Roles": role}
-    if unit is not None:
-        headers["X-Hotline-Unit"] = str(unit)
-    return headers
+def staff(role: str, *, tenant: str = CITY, unit: int | None = None) -> StaffHeaders:
+    """Headers carrying a real Keycloak token of a person with one role in a tenant (and unit)."""
+    return StaffHeaders(role, tenant, unit)
 
 
 OPERATOR = staff("operator")
@@ -45,7 +44,7 @@ async def register(client: httpx.AsyncClient, tenant: str = CITY, **overrides: A
     return response.json()
 
 
-async def act(client: httpx.AsyncClient, number: str, action: str, headers: dict[str, str],
+async def act(client: httpx.AsyncClient, number: str, action: str, headers: StaffHeaders,
               expect: int = 200, tenant: str = CITY, **body: Any) -> dict[str, Any]:
     response = await client.post(f"/api/v1/tenants/{tenant}/orders/{number}/{action}", json=body, headers=headers)
     assert response.status_code == expect, f"{action}: {response.status_code} {response.text}"

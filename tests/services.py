@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from core.config import Settings
+from core.config import Settings, get_settings
 from core.services.keycloak import Keycloak
 from core.services.nats import Nats
 from core.services.postgres import Postgres
@@ -43,7 +44,12 @@ class ServiceSet:
 
     def ensure_keycloak(self) -> str:
         if self.keycloak_url is None:
-            self.keycloak_url = self.start_keycloak()
+            self.keycloak_url = self.start_keycloak().rstrip("/")
+            if self.keycloak_url != self.settings.effective_keycloak_url:  # a container: its own address
+                self.settings = self.settings.model_copy(update={"keycloak_url": self.keycloak_url})
+                self.env["HOTLINE_KEYCLOAK_URL"] = self.keycloak_url
+                os.environ["HOTLINE_KEYCLOAK_URL"] = self.keycloak_url
+                get_settings.cache_clear()
         return self.keycloak_url
 
     def stop(self) -> None:

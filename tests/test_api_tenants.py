@@ -16,6 +16,7 @@ from core.config import Settings
 from core.db import Database
 from core.services.process import free_port
 from tests.conftest import api_client
+from tests.orders_helpers import staff
 
 CITY = "4105"  # 安阳市
 
@@ -27,10 +28,15 @@ def tree(module_db: Settings) -> Settings:
     return module_db
 
 
+PROVINCE_SUPERVISOR = staff("supervisor", tenant="41")
+
+
 @pytest.fixture(scope="module")
 async def client(tree: Settings):
     gen = api_client(create_app(tree))
-    yield await gen.__anext__()
+    client = await gen.__anext__()
+    client.headers.update(PROVINCE_SUPERVISOR)
+    yield client
     await gen.aclose()
 
 
@@ -142,7 +148,7 @@ async def test_not_ready_when_nats_does_not_answer(tree: Settings, make_client) 
 async def test_a_database_that_does_not_answer_gives_503_not_500(tree: Settings, make_client) -> None:
     down = f"postgresql://hotline@127.0.0.1:{free_port()}/hotline"
     client = await make_client(tree.model_copy(update={"database_url": down}))
-    response = await client.get(f"/api/v1/tenants/{CITY}")
+    response = await client.get(f"/api/v1/tenants/{CITY}", headers=PROVINCE_SUPERVISOR)
     assert response.status_code == 503
     assert response.json()["error"] == "service_unavailable"
     ready = await client.get("/readyz")

@@ -56,7 +56,7 @@ async def units(client: httpx.AsyncClient) -> dict[str, int]:
 
 
 def handler(units: dict[str, int], code: str = "housing") -> dict[str, str]:
-    return staff("handler", unit=units[code], user=f"handler@{code}")
+    return staff("handler", unit=units[code])
 
 
 async def signed_order(client: httpx.AsyncClient, units: dict[str, int], **overrides) -> dict:  # type: ignore[no-untyped-def]

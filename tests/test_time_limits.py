@@ -170,7 +170,8 @@ async def test_a_city_admin_shortens_a_limit_for_its_subtree_only(app_and_client
     assert response.status_code == 200, response.text
     mine = {(p["type"], p["urgency"]): p for p in response.json()}
     assert mine[("complaint", "normal")]["handle"] == {"value": 5, "unit": "working_days"}
-    below = (await client.get(f"/api/v1/tenants/{district}/time-limits", headers=DISPATCHER)).json()
+    district_staff = staff("dispatcher", tenant=district)
+    below = (await client.get(f"/api/v1/tenants/{district}/time-limits", headers=district_staff)).json()
     assert {(p["type"], p["urgency"]): p for p in below}[("complaint", "normal")]["handle"]["value"] == 5
     province = (await client.get("/api/v1/tenants/41/time-limits", headers=staff("dispatcher", tenant="41"))).json()
     assert {(p["type"], p["urgency"]): p for p in province}[("complaint", "normal")]["handle"]["value"] == 15
