@@ -24,6 +24,7 @@ from federation.connection import NatsLink
 from iam.store import AuthorizerStore
 from sso.realm import API_CLIENT
 from sso.tokens import TokenValidator
+from sso.users_api import router as users_router
 from sso.web import SessionStore
 from sso.web import router as sign_in_router
 from tenants.api import router as tenants_router
@@ -74,4 +75,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(orders_router)
     app.include_router(public_router)
     app.include_router(sign_in_router)
+    app.include_router(users_router)
     return app

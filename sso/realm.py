@@ -49,7 +49,7 @@ def admin_client(settings: Settings) -> KeycloakAdmin:
     )
 
 
-def _mappers() -> list[dict[str, Any]]:
+def token_mappers() -> list[dict[str, Any]]:
     audience = {
         "name": "audience-hotline-api", "protocol": "openid-connect", "protocolMapper": "oidc-audience-mapper",
         "config": {"included.client.audience": API_CLIENT, "access.token.claim": "true",
@@ -75,10 +75,10 @@ def client_specs(settings: Settings) -> dict[str, dict[str, Any]]:
                          "redirectUris": [f"{console}/auth/callback"], "webOrigins": [console],
                          "attributes": {"pkce.code.challenge.method": "S256",
                                         "post.logout.redirect.uris": f"{console}/*"},
-                         "protocol": "openid-connect", "protocolMappers": _mappers()},
+                         "protocol": "openid-connect", "protocolMappers": token_mappers()},
         CLI_CLIENT: {"clientId": CLI_CLIENT, "name": "12345 scripts", "publicClient": True,
                      "standardFlowEnabled": False, "directAccessGrantsEnabled": True,
-                     "protocol": "openid-connect", "protocolMappers": _mappers()},
+                     "protocol": "openid-connect", "protocolMappers": token_mappers()},
     }
 
 

@@ -1,0 +1,78 @@
+"""Routes for tenant admins to manage people — only inside their own subtree (the guard's "down")."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.auth import TenantGuard
+from core.db import sync_engine
+from core.errors import ApiError
+from sso.realm import admin_client
+from sso.users import NewUser, UserError, UserView, create_user, list_users, set_enabled
+from tenants.binding import CurrentTenant
+
+router = APIRouter(prefix="/api/v1/tenants/{code}/users", tags=["users"])
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=3, max_length=60, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    password: str = Field(min_length=8, max_length=100)
+    roles: list[str] = Field(min_length=1, max_length=9)
+    unit_id: int | None = None
+    name: str | None = Field(None, max_length=100)
+    email: str | None = Field(None, max_length=200)
+
+
+class UserOut(BaseModel):
+    username: str
+    enabled: bool
+    tenant_path: str | None
+    unit_id: int | None
+    roles: list[str]
+
+
+def _out(view: UserView) -> UserOut:
+    return UserOut(**view.__dict__)
+
+
+@router.get("", response_model=list[UserOut], dependencies=[Depends(TenantGuard("user", "read"))])
+async def get_users(request: Request, tenant: CurrentTenant) -> list[UserOut]:
+    """The people of this tenant."""
+    kc = admin_client(request.app.state.settings)
+    return [_out(v) for v in await asyncio.to_thread(list_users, kc, tenant.path)]
+
+
+@router.post("", response_model=UserOut, status_code=201, dependencies=[Depends(TenantGuard("user", "write"))])
+async def add_user(request: Request, tenant: CurrentTenant, body: UserIn) -> UserOut:
+    """Create a person in this tenant (an admin reaches only its own subtree)."""
+    settings = request.app.state.settings
+
+    def create() -> None:
+        engine = sync_engine(settings)
+        try:
+            create_user(admin_client(settings), engine, NewUser(body.username, body.password, tenant.code,
+                                                                body.roles, body.unit_id, body.name, body.email))
+        finally:
+            engine.dispose()
+
+    try:
+        await asyncio.to_thread(create)
+    except UserError as exc:
+        raise ApiError(422, "invalid_user", str(exc)) from None
+    return UserOut(username=body.username, enabled=True, tenant_path=tenant.path, unit_id=body.unit_id,
+                   roles=sorted(body.roles))
+
+
+@router.post("/{username}/disable", status_code=204, dependencies=[Depends(TenantGuard("user", "write"))])
+async def disable_user(request: Request, tenant: CurrentTenant, username: str) -> None:
+    """Disable a person of this tenant's subtree."""
+    kc = admin_client(request.app.state.settings)
+    try:
+        await asyncio.to_thread(set_enabled, kc, username, False, within=tenant.path)
+    except UserError as exc:
+        raise ApiError(404, "user_not_found", str(exc)) from None
