@@ -50,10 +50,10 @@ def test_up_serves_the_demo_province_and_ctrl_c_stops_everything(home_env: dict[
 
     api = f"http://127.0.0.1:{home_env['HOTLINE_API_PORT']}"
     assert httpx.get(f"{api}/readyz", timeout=5).status_code == 200
-    province = httpx.get(f"{api}/api/v1/tenants/41", timeout=5).json()
+    supervisor = _demo_token(home_env, "henan-supervisor")
+    province = httpx.get(f"{api}/api/v1/tenants/41", timeout=5, headers=supervisor).json()
     assert province["name"] == "河南省" and len(province["children"]) == 18
-    keycloak = f"http://127.0.0.1:{home_env['HOTLINE_KEYCLOAK_PORT']}"
-    assert httpx.get(f"{keycloak}/realms/master/.well-known/openid-configuration", timeout=5).status_code == 200
+    assert httpx.get(f"{api}/api/v1/tenants/41", timeout=5).status_code == 401
 
     proc.send_signal(signal.SIGINT)
     rest, _ = proc.communicate(timeout=120)
@@ -77,8 +77,20 @@ def test_up_detach_keeps_data_across_restarts_and_a_second_up_is_a_no_op(home_en
     restarted = hotline(home_env, "up", "--detach")
     assert restarted.returncode == 0, restarted.stdout + restarted.stderr
     assert "0 tenants registered" in restarted.stdout  # the demo province is still there
+    assert "demo users: 0 created" in restarted.stdout  # and so are its people, in Keycloak's data
     api = f"http://127.0.0.1:{home_env['HOTLINE_API_PORT']}"
-    assert httpx.get(f"{api}/api/v1/tenants/4101", timeout=5).json()["name"] == "郑州市"
+    operator = _demo_token(home_env, "zz-operator")
+    assert httpx.get(f"{api}/api/v1/tenants/4101", timeout=5, headers=operator).json()["name"] == "郑州市"
+
+
+def _demo_token(env: dict[str, str], username: str) -> dict[str, str]:
+    from sso.demo import DEMO_PASSWORD
+
+    issuer = f"http://127.0.0.1:{env['HOTLINE_KEYCLOAK_PORT']}/realms/hotline"
+    response = httpx.post(f"{issuer}/protocol/openid-connect/token", timeout=10, data={
+        "client_id": "hotline-cli", "grant_type": "password", "username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 def _read_until(proc: subprocess.Popen[str], marker: str, timeout: float) -> str:

@@ -431,6 +431,18 @@ def bench_provision(
     run(get_settings(), province=province, json_out=json_out)
 
 
+@bench_app.command("auth")
+@friendly_errors
+def bench_auth(
+    json_out: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
+    requests: Annotated[int, typer.Option(help="Decisions to time.")] = 200_000,
+) -> None:
+    """Token validation + permission decision per request over all of Henan, against plain Casbin."""
+    from bench.auth import run
+
+    run(get_settings(), json_out=json_out, requests=requests)
+
+
 @bench_app.command("intake")
 @friendly_errors
 def bench_intake(
