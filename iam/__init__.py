@@ -1,1 +1,1 @@
-"""Identity and permission (Casbin over the tenant tree, the FastAPI guard): lands with issue 4."""
+"""Permission: the Casbin model over tenant paths, the role matrix, and the compiled authorizer."""

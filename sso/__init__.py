@@ -1,1 +1,1 @@
-"""Keycloak realm and group provisioning, token validation, web sign-in: lands with issue 4."""
+"""Keycloak: the realm and groups mirroring the tenant tree, users, token validation, web sign-in."""
