@@ -1,6 +1,7 @@
 """`hotline bench intake`: registering orders over HTTP as operators do, against raw inserts in the same run.
 
-1. A fresh database with a small tree (province, one city, one district) and a running API
+1. A fresh database with a small tree (province, one city, one district), an operator of each
+   in Keycloak with a real token (validation and permission checks on), and a running API
    (uvicorn, a process of its own) on it.
 2. Ours: concurrent clients POST orders for a while: the maximum orders/s; then an open
    loop at half that rate: p50 and p99 latency.
@@ -33,13 +34,18 @@ from core.db import sync_engine
 from core.orders.text import search_document
 from core.services.postgres import Postgres
 from core.services.process import free_port, wait_until
+from iam.store import sync_policies
+from sso.realm import CLI_CLIENT, admin_client, sync_realm
+from sso.users import NewUser, create_user
 from tenants.divisions import Division
 from tenants.migrate import migrate_tenants, upgrade_shared
 from tenants.service import register
 
 TENANT, LIST_TENANT = "4101", "410102"
-HEADERS = {"X-Hotline-User": "bench-operator", "X-Hotline-Tenant": TENANT, "X-Hotline-Roles": "operator"}
-LIST_HEADERS = {**HEADERS, "X-Hotline-Tenant": LIST_TENANT}
+PASSWORD = "Bench-12345!"
+# Filled in by run(): real Keycloak tokens of an operator in each tenant.
+HEADERS: dict[str, str] = {}
+LIST_HEADERS: dict[str, str] = {}
 TITLES = ["小区停水", "噪音扰民", "道路积水", "路灯不亮", "占道经营", "物业纠纷", "拖欠工资", "违章建筑"]
 
 
@@ -213,6 +219,14 @@ def run(settings: Settings, *, json_out: bool = False, seconds: float = 10.0, co
     upgrade_shared(engine)
     register(engine, [Division("41", "河南省"), Division(TENANT, "郑州市"), Division(LIST_TENANT, "中原区")])
     migrate_tenants(bench, engine, ["41", TENANT, LIST_TENANT])
+    sync_policies(engine)
+    sync_realm(bench)
+    kc = admin_client(bench)
+    people = {}
+    for code in (TENANT, LIST_TENANT):
+        name = f"bench-intake-{code}-{uuid.uuid4().hex[:6]}"
+        create_user(kc, engine, NewUser(name, PASSWORD, code, ["operator"]))
+        people[code] = name
     engine.dispose()
     console.print(f"filling tenant {LIST_TENANT} with {list_orders:,} orders (kept between runs) …")
     _fill_list_tenant(bench.postgres_url, list_orders)
@@ -226,8 +240,13 @@ def run(settings: Settings, *, json_out: bool = False, seconds: float = 10.0, co
         base = f"http://127.0.0.1:{port}"
         if not wait_until(lambda: _answers(base), 30):
             raise RuntimeError("the API did not start")
+        # Tokens and permission checks are on, as for operators; fetched now, they outlive the run.
+        HEADERS["Authorization"] = f"Bearer {_token(bench, people[TENANT])}"
+        LIST_HEADERS["Authorization"] = f"Bearer {_token(bench, people[LIST_TENANT])}"
         result = asyncio.run(_measure(base, bench.postgres_url, seconds, concurrency))
     finally:
+        for name in people.values():
+            kc.delete_user(kc.get_user_id(name))
         api.terminate()
         api.wait(10)
         if not keep:
@@ -245,6 +264,13 @@ def run(settings: Settings, *, json_out: bool = False, seconds: float = 10.0, co
     if json_out:
         print(json.dumps(result))
     return result
+
+
+def _token(settings: Settings, username: str) -> str:
+    response = httpx.post(f"{settings.issuer}/protocol/openid-connect/token", timeout=10, data={
+        "client_id": CLI_CLIENT, "grant_type": "password", "username": username, "password": PASSWORD})
+    response.raise_for_status()
+    return response.json()["access_token"]
 
 
 def _answers(base: str) -> bool:

@@ -279,3 +279,22 @@ async def test_a_callback_with_a_foreign_state_is_refused(client: httpx.AsyncCli
     response = await client.get("/auth/callback", params={"code": "x", "state": "forged"},
                                 headers={"Cookie": "hotline_login=other.verifier"})
     assert response.status_code == 400 and response.json()["error"] == "invalid_state"
+
+
+async def test_every_process_reloads_changed_policies(client: httpx.AsyncClient, tree: Settings,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import iam.store
+    from iam.store import sync_policies
+
+    monkeypatch.setattr(iam.store, "CHECK_EVERY_S", 0.0)
+    operator = staff("operator", tenant=CITY)
+    assert (await client.get(f"/api/v1/tenants/{CITY}", headers=operator)).status_code == 200
+    engine = sync_engine(tree)
+    with engine.begin() as conn:  # another process changes the policies
+        conn.exec_driver_sql("DELETE FROM casbin_rule WHERE v0 = 'operator' AND v2 = 'tenant'")
+        conn.exec_driver_sql("UPDATE iam_version SET version = version + 1")
+    try:
+        assert (await client.get(f"/api/v1/tenants/{CITY}", headers=operator)).status_code == 403
+    finally:
+        assert sync_policies(engine)
+    assert (await client.get(f"/api/v1/tenants/{CITY}", headers=operator)).status_code == 200

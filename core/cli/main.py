@@ -52,9 +52,12 @@ app.add_typer(iam_app, name="iam")
 
 
 def _migrate_all(settings: Settings) -> bool:
+    from iam.store import sync_policies
+
     engine = sync_engine(settings)
     try:
         upgrade_shared(engine)
+        sync_policies(engine)  # derived from the code's roles: they travel with each release
         with migration_progress("migrating tenants") as (on_start, on_result):
             report = migrate_tenants(settings, engine, on_start=on_start, on_result=on_result)
         print_migration_report(report)
