@@ -19,7 +19,6 @@ import time
 import uuid
 from urllib.parse import urlsplit
 
-import httpx
 import psycopg
 
 from core.actors import Role
@@ -28,8 +27,8 @@ from core.db import sync_engine
 from iam.authorizer import Authorizer
 from iam.policies import policy_rows
 from sso.groups import sync_groups
-from sso.realm import API_CLIENT, CLI_CLIENT, admin_client, sync_realm
-from sso.tokens import TokenValidator
+from sso.realm import API_CLIENT, admin_client, sync_realm
+from sso.tokens import TokenValidator, password_grant
 from sso.users import NewUser, create_user
 from tenants.divisions import read_province
 from tenants.migrate import upgrade_shared
@@ -135,7 +134,4 @@ def run(settings: Settings, *, json_out: bool = False, requests: int = 200_000) 
 
 
 def _token(settings: Settings, username: str) -> str:
-    response = httpx.post(f"{settings.issuer}/protocol/openid-connect/token", timeout=10, data={
-        "client_id": CLI_CLIENT, "grant_type": "password", "username": username, "password": PASSWORD})
-    response.raise_for_status()
-    return response.json()["access_token"]
+    return password_grant(settings.issuer, username, PASSWORD)["access_token"]

@@ -35,7 +35,8 @@ from core.orders.text import search_document
 from core.services.postgres import Postgres
 from core.services.process import free_port, wait_until
 from iam.store import sync_policies
-from sso.realm import CLI_CLIENT, admin_client, sync_realm
+from sso.realm import admin_client, sync_realm
+from sso.tokens import password_grant
 from sso.users import NewUser, create_user
 from tenants.divisions import Division
 from tenants.migrate import migrate_tenants, upgrade_shared
@@ -267,10 +268,7 @@ def run(settings: Settings, *, json_out: bool = False, seconds: float = 10.0, co
 
 
 def _token(settings: Settings, username: str) -> str:
-    response = httpx.post(f"{settings.issuer}/protocol/openid-connect/token", timeout=10, data={
-        "client_id": CLI_CLIENT, "grant_type": "password", "username": username, "password": PASSWORD})
-    response.raise_for_status()
-    return response.json()["access_token"]
+    return password_grant(settings.issuer, username, PASSWORD)["access_token"]
 
 
 def _answers(base: str) -> bool:

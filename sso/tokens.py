@@ -123,3 +123,11 @@ class TokenValidator:
                     continue
         if fresh:
             self._keys = fresh
+
+
+def password_grant(issuer: str, username: str, password: str, client_id: str = "hotline-cli") -> dict[str, Any]:
+    """Tokens for a person by the password grant of the scripts' client (CLI, tests, benchmarks)."""
+    response = httpx.post(f"{issuer}/protocol/openid-connect/token", timeout=10, data={
+        "client_id": client_id, "grant_type": "password", "username": username, "password": password})
+    response.raise_for_status()
+    return response.json()

@@ -16,8 +16,10 @@ import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
+from typer.testing import CliRunner
 
 from core.app import create_app
+from core.cli.main import app as cli
 from core.config import Settings, get_settings
 from core.db import sync_engine
 from iam.store import sync_policies
@@ -77,6 +79,30 @@ def module_db(services: ServiceSet, keycloak: str, request: pytest.FixtureReques
     finally:
         os.environ["HOTLINE_DATABASE_URL"] = services.settings.postgres_url
         get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def tree(module_db: Settings, request: pytest.FixtureRequest) -> Settings:
+    """The module's database with the cities its ``CITIES`` names imported (and the province)."""
+    for city in request.module.CITIES:
+        result = CliRunner().invoke(cli, ["tenants", "import", "--province", "41", "--city", city])
+        assert result.exit_code == 0, result.output
+    return module_db
+
+
+@pytest.fixture(scope="module")
+async def app(tree: Settings) -> AsyncIterator[FastAPI]:
+    """The API on the module's database, with its lifespan run."""
+    application = create_app(tree)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="module")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client speaking to the module's API in-process."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hotline.test") as c:
+        yield c
 
 
 async def api_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:

@@ -9,11 +9,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 
-import httpx
-
 from core.config import get_settings
 from core.db import sync_engine
-from sso.realm import CLI_CLIENT, admin_client
+from sso.realm import admin_client
+from sso.tokens import password_grant
 from sso.users import NewUser, create_user
 
 PASSWORD = "Test-12345!"
@@ -44,11 +43,7 @@ def token(username: str, password: str = PASSWORD) -> str:
     hit = _tokens.get(username)
     if hit and hit[0] > time.time() + 30:
         return hit[1]
-    settings = get_settings()
-    response = httpx.post(f"{settings.issuer}/protocol/openid-connect/token", timeout=10, data={
-        "client_id": CLI_CLIENT, "grant_type": "password", "username": username, "password": password})
-    response.raise_for_status()
-    body = response.json()
+    body = password_grant(get_settings().issuer, username, password)
     _tokens[username] = (time.time() + body["expires_in"], body["access_token"])
     return body["access_token"]
 

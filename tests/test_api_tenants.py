@@ -8,36 +8,27 @@ import time
 import httpx
 import pytest
 from sqlalchemy import text
-from typer.testing import CliRunner
 
-from core.app import create_app
-from core.cli.main import app as cli
 from core.config import Settings
 from core.db import Database
 from core.services.process import free_port
-from tests.conftest import api_client
 from tests.orders_helpers import staff
 
 CITY = "4105"  # 安阳市
+CITIES = (CITY,)
 
 
-@pytest.fixture(scope="module")
-def tree(module_db: Settings) -> Settings:
-    result = CliRunner().invoke(cli, ["tenants", "import", "--province", "41", "--city", CITY])
-    assert result.exit_code == 0, result.output
-    return module_db
+
 
 
 PROVINCE_SUPERVISOR = staff("supervisor", tenant="41")
 
 
 @pytest.fixture(scope="module")
-async def client(tree: Settings):
-    gen = api_client(create_app(tree))
-    client = await gen.__anext__()
+async def client(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The module's client, signed in as the province's supervisor (who reads the whole tree)."""
     client.headers.update(PROVINCE_SUPERVISOR)
-    yield client
-    await gen.aclose()
+    return client
 
 
 async def test_a_city_comes_with_its_parent_and_its_districts(client: httpx.AsyncClient) -> None:

@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from typer.testing import CliRunner
 
-from core.app import create_app
 from core.cli.main import app as cli
 from core.config import Settings
 from core.db import sync_engine
@@ -25,26 +24,17 @@ from sso.groups import sync_groups
 from sso.realm import API_CLIENT, admin_client, sync_realm, token_mappers
 from sso.tokens import InvalidToken, TokenValidator
 from tests import identity
-from tests.conftest import api_client
 from tests.identity import PASSWORD, ensure_user, token, username_for
 from tests.orders_helpers import staff
 
 CITY, SIBLING, DISTRICT = "4106", "4105", "410611"
+CITIES = (CITY, SIBLING)
 
 
-@pytest.fixture(scope="module")
-def tree(module_db: Settings) -> Settings:
-    for city in (CITY, SIBLING):
-        result = CliRunner().invoke(cli, ["tenants", "import", "--province", "41", "--city", city])
-        assert result.exit_code == 0, result.output
-    return module_db
 
 
-@pytest.fixture(scope="module")
-async def client(tree: Settings):
-    gen = api_client(create_app(tree))
-    yield await gen.__anext__()
-    await gen.aclose()
+
+
 
 
 def _token_of(role: str, tenant: str, unit: int | None = None) -> str:

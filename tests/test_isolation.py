@@ -11,19 +11,16 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi.routing import APIRoute
-from typer.testing import CliRunner
 
 from core.actors import Role
 from core.app import create_app
 from core.auth import Guard, TenantGuard
-from core.cli.main import app as cli
-from core.config import Settings
 from iam.authorizer import Authorizer
 from iam.policies import policy_rows
-from tests.conftest import api_client
 from tests.orders_helpers import intake, staff
 
 A, SIBLING, PARENT, DESCENDANT = "4106", "4105", "41", "410611"
+CITIES = (A, SIBLING)
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/api/v1/public/orders/{query_code}"),
           ("GET", "/auth/login"), ("GET", "/auth/callback"), ("GET", "/auth/logout")}
 SIGNED_IN_ONLY = {("GET", "/auth/me")}
@@ -71,19 +68,10 @@ def test_every_route_in_the_openapi_document_declares_its_permission() -> None:
     assert unguarded == []
 
 
-@pytest.fixture(scope="module")
-def tree(module_db: Settings) -> Settings:
-    for city in (A, SIBLING):
-        result = CliRunner().invoke(cli, ["tenants", "import", "--province", "41", "--city", city])
-        assert result.exit_code == 0, result.output
-    return module_db
 
 
-@pytest.fixture(scope="module")
-async def client(tree: Settings):
-    gen = api_client(create_app(tree))
-    yield await gen.__anext__()
-    await gen.aclose()
+
+
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,8 @@ from datetime import datetime
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
-from core.app import create_app
-from core.cli.main import app as cli
-from core.config import Settings
 from core.orders.lifecycle import RULES, Action, Status
-from tests.conftest import api_client
 from tests.orders_helpers import (
     ADMIN,
     CALLER,
@@ -28,20 +23,13 @@ from tests.orders_helpers import (
     staff,
 )
 
-
-@pytest.fixture(scope="module")
-def tree(module_db: Settings) -> Settings:
-    for city in (CITY, OTHER_CITY):
-        result = CliRunner().invoke(cli, ["tenants", "import", "--province", "41", "--city", city])
-        assert result.exit_code == 0, result.output
-    return module_db
+CITIES = (CITY, OTHER_CITY)
 
 
-@pytest.fixture(scope="module")
-async def client(tree: Settings):
-    gen = api_client(create_app(tree))
-    yield await gen.__anext__()
-    await gen.aclose()
+
+
+
+
 
 
 @pytest.fixture(scope="module")

@@ -9,38 +9,26 @@ from datetime import datetime, timedelta
 import httpx
 import psycopg
 import pytest
+from fastapi import FastAPI
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from core.app import create_app
 from core.cli.main import app as cli
 from core.config import Settings
 from core.sla.calendar import CST
-from tests.conftest import api_client
 from tests.orders_helpers import ADMIN, CITY, DISPATCHER, OPERATOR, act, register
 
 runner = CliRunner()
+CITIES = (CITY,)
 
 
-@pytest.fixture(scope="module")
-def tree(module_db: Settings) -> Settings:
-    result = runner.invoke(cli, ["tenants", "import", "--province", "41", "--city", CITY])
-    assert result.exit_code == 0, result.output
-    return module_db
 
 
-@pytest.fixture(scope="module")
-async def app_and_client(tree: Settings):
-    app = create_app(tree)
-    gen = api_client(app)
-    client = await gen.__anext__()
-    yield app, client
-    await gen.aclose()
 
 
-@pytest.fixture(scope="module")
-async def client(app_and_client) -> httpx.AsyncClient:
-    return app_and_client[1]
+
+
+
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +40,8 @@ async def water(client: httpx.AsyncClient) -> int:
 
 
 @pytest.fixture(scope="module")
-async def seeded(app_and_client, water: int) -> dict[str, dict]:
+async def seeded(app: FastAPI, client: httpx.AsyncClient, water: int) -> dict[str, dict]:
     """A small, known set of orders on a controlled clock."""
-    app, client = app_and_client
     start = datetime(2026, 11, 2, 9, tzinfo=CST)
     orders = {}
     specs = [
@@ -106,8 +93,7 @@ async def test_filters_by_phone_and_creation_time(client: httpx.AsyncClient, see
     assert set(await _list(client, created_from=since)) == {seeded["advice"]["number"], seeded["question"]["number"]}
 
 
-async def test_filters_by_light(app_and_client, seeded: dict) -> None:
-    app, client = app_and_client
+async def test_filters_by_light(app: FastAPI, client: httpx.AsyncClient, seeded: dict) -> None:
     app.state.clock = lambda: datetime(2026, 11, 4, 10, tzinfo=CST)  # the consultation is due 4 Nov 12:00
     assert await _list(client, light="yellow") == [seeded["question"]["number"]]
     app.state.clock = lambda: datetime(2026, 11, 5, 10, tzinfo=CST)
@@ -187,8 +173,8 @@ async def test_guessing_phones_is_rate_limited(client: httpx.AsyncClient, seeded
 # ---- duplicates (判重) ----------------------------------------------------------------------
 
 
-async def test_a_repeat_request_is_suggested_as_a_duplicate_with_its_score(app_and_client, seeded: dict) -> None:
-    app, client = app_and_client
+async def test_a_repeat_request_is_suggested_as_a_duplicate_with_its_score(
+        app: FastAPI, client: httpx.AsyncClient, seeded: dict) -> None:
     app.state.clock = lambda: datetime(2026, 11, 3, 9, tzinfo=CST)
     again = await register(client, type="complaint", category="0101", title="楼顶又漏水了",
                            content="上次反映的楼顶漏水问题还在，连续下雨楼顶漏水")

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import httpx
 import pytest
-from typer.testing import CliRunner
+from fastapi import FastAPI
 
-from core.app import create_app
-from core.cli.main import app as cli
-from core.config import Settings
 from core.sla.calendar import CST, WorkCalendar
 from core.sla.policy import Light, Limit, light
-from tests.conftest import api_client
 from tests.orders_helpers import CITY, DISPATCHER, act, register, staff
 
 cal = WorkCalendar()
+CITIES = (CITY,)
 
 
 def cst(*args: int) -> datetime:
@@ -70,39 +68,28 @@ def test_the_light_is_green_yellow_or_red(now: datetime, deadline: datetime, exp
 # ---- through the API, on a controlled clock -------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def tree(module_db: Settings) -> Settings:
-    result = CliRunner().invoke(cli, ["tenants", "import", "--province", "41", "--city", CITY])
-    assert result.exit_code == 0, result.output
-    return module_db
 
 
-@pytest.fixture(scope="module")
-async def app_and_client(tree: Settings):
-    app = create_app(tree)
-    gen = api_client(app)
-    client = await gen.__anext__()
-    yield app, client
-    await gen.aclose()
 
 
-async def test_a_consultation_registered_before_national_day_is_due_after_it(app_and_client) -> None:
-    app, client = app_and_client
+
+
+async def test_a_consultation_registered_before_national_day_is_due_after_it(
+        app: FastAPI, client: httpx.AsyncClient) -> None:
     app.state.clock = lambda: cst(2026, 9, 30, 10)
     order = await register(client, type="consultation")
     assert datetime.fromisoformat(order["handle_deadline"]) == cst(2026, 10, 9, 10)
     assert order["deadline_estimated"] is False
 
 
-async def test_an_urgent_order_is_due_in_hours(app_and_client) -> None:
-    app, client = app_and_client
+async def test_an_urgent_order_is_due_in_hours(app: FastAPI, client: httpx.AsyncClient) -> None:
     app.state.clock = lambda: cst(2026, 10, 2, 10)
     order = await register(client, urgency="urgent")
     assert datetime.fromisoformat(order["handle_deadline"]) == cst(2026, 10, 3, 10)
 
 
-async def test_a_deadline_in_an_unentered_year_is_flagged_until_the_admin_enters_it(app_and_client) -> None:
-    app, client = app_and_client
+async def test_a_deadline_in_an_unentered_year_is_flagged_until_the_admin_enters_it(
+        app: FastAPI, client: httpx.AsyncClient) -> None:
     app.state.clock = lambda: cst(2026, 12, 28, 10)
     order = await register(client, type="complaint")
     assert order["deadline_estimated"] is True
@@ -118,14 +105,12 @@ async def test_a_deadline_in_an_unentered_year_is_flagged_until_the_admin_enters
     assert datetime.fromisoformat(again["handle_deadline"]) > datetime.fromisoformat(order["handle_deadline"])
 
 
-async def test_only_a_province_admin_enters_the_calendar(app_and_client) -> None:
-    _, client = app_and_client
+async def test_only_a_province_admin_enters_the_calendar(client: httpx.AsyncClient) -> None:
     response = await client.put("/api/v1/calendar/2028", json={"days": []}, headers=staff("admin"))
     assert response.status_code == 403
 
 
-async def test_an_overdue_order_is_red_and_listed_as_overdue(app_and_client) -> None:
-    app, client = app_and_client
+async def test_an_overdue_order_is_red_and_listed_as_overdue(app: FastAPI, client: httpx.AsyncClient) -> None:
     app.state.clock = lambda: cst(2026, 11, 2, 9)
     order = await register(client, type="consultation")
     app.state.clock = lambda: cst(2026, 11, 20, 9)
@@ -136,8 +121,7 @@ async def test_an_overdue_order_is_red_and_listed_as_overdue(app_and_client) -> 
     assert order["number"] in [o["number"] for o in overdue["items"]]
 
 
-async def test_the_effective_time_limits_follow_a_real_provincial_rule(app_and_client) -> None:
-    _, client = app_and_client
+async def test_the_effective_time_limits_follow_a_real_provincial_rule(client: httpx.AsyncClient) -> None:
     limits = (await client.get(f"/api/v1/tenants/{CITY}/time-limits", headers=DISPATCHER)).json()
     by_key = {(p["type"], p["urgency"]): p for p in limits}
     assert by_key[("consultation", "normal")]["handle"] == {"value": 2, "unit": "working_days"}
@@ -146,8 +130,7 @@ async def test_the_effective_time_limits_follow_a_real_provincial_rule(app_and_c
     assert by_key[("help", "urgent")]["handle"]["unit"] == "hours"
 
 
-async def test_a_category_with_a_short_limit_shortens_the_deadline(app_and_client) -> None:
-    app, client = app_and_client
+async def test_a_category_with_a_short_limit_shortens_the_deadline(app: FastAPI, client: httpx.AsyncClient) -> None:
     app.state.clock = lambda: cst(2026, 11, 2, 9)
     categories = (await client.get(f"/api/v1/tenants/{CITY}/categories", headers=DISPATCHER)).json()
     short = next(c for c in categories if c["handle_limit_days"] and c["leaf"])
@@ -158,8 +141,7 @@ async def test_a_category_with_a_short_limit_shortens_the_deadline(app_and_clien
     await act(client, order["number"], "urge", staff("supervisor"), reason="加快")
 
 
-async def test_a_city_admin_shortens_a_limit_for_its_subtree_only(app_and_client) -> None:
-    app, client = app_and_client
+async def test_a_city_admin_shortens_a_limit_for_its_subtree_only(app: FastAPI, client: httpx.AsyncClient) -> None:
     app.state.clock = lambda: cst(2026, 11, 2, 9)
     district = "410611"
     change = [{"type": "complaint", "urgency": "normal", "sign": {"value": 4, "unit": "hours"},
