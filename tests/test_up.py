@@ -44,7 +44,7 @@ def test_up_serves_the_demo_province_and_ctrl_c_stops_everything(home_env: dict[
     proc = subprocess.Popen([HOTLINE, "up"], env=home_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     output = _read_until(proc, "platform is up", timeout=300)
-    for service in ("postgres", "nats", "keycloak", "api"):
+    for service in ("postgres", "nats", "keycloak", "worker", "api"):
         assert f"{service}: ready" in output
     assert hotline(home_env, "status").returncode == 0
 
@@ -58,7 +58,7 @@ def test_up_serves_the_demo_province_and_ctrl_c_stops_everything(home_env: dict[
     proc.send_signal(signal.SIGINT)
     rest, _ = proc.communicate(timeout=120)
     assert proc.returncode == 0
-    for service in ("api", "keycloak", "nats", "postgres"):
+    for service in ("api", "worker", "keycloak", "nats", "postgres"):
         assert f"{service}: stopped" in rest
     assert hotline(home_env, "status").returncode == 1
 
@@ -68,7 +68,7 @@ def test_up_detach_keeps_data_across_restarts_and_a_second_up_is_a_no_op(home_en
     assert first.returncode == 0, first.stdout + first.stderr
     again = hotline(home_env, "up", "--detach")
     assert again.returncode == 0, again.stderr
-    assert again.stdout.count("already running") == 4
+    assert again.stdout.count("already running") == 5
 
     down = hotline(home_env, "down")
     assert down.returncode == 0

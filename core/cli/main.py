@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.cli.output import (
     console,
+    err_console,
     fail,
     friendly_errors,
     migration_progress,
@@ -162,6 +163,49 @@ def _print_status(settings: Settings) -> bool:
                       str(state.pid or "-"), "[green]ready[/]" if state.healthy else "[red]down[/]")
     console.print(table)
     return healthy
+
+
+federation_app = typer.Typer(help="Cross-level messaging over NATS JetStream.", no_args_is_help=True)
+app.add_typer(federation_app, name="federation")
+
+
+@federation_app.command("check")
+@friendly_errors
+def federation_check(
+    stale: Annotated[int, typer.Option(help="Seconds after which a message should have moved on.")] = 60,
+) -> None:
+    """Every outbox row published, every message applied or dead-lettered, every dispatch held once below."""
+    from federation.check import check
+
+    report = check(sync_engine(get_settings()), stale)
+    for title, items in (("not published", report.unpublished), ("published but neither applied nor "
+                         "dead-lettered", report.unapplied), ("dispatches not held exactly once", report.dispatches)):
+        for item in items[:100]:
+            err_console.print(f"[red]{title}[/]: {item}")
+    if not report.clean:
+        raise typer.Exit(1)
+    console.print("federation consistent: every message moved on, every dispatch is held once")
+
+
+@app.command()
+def worker() -> None:
+    """Run the federation worker: the outbox relay and the message consumers (Ctrl-C stops it)."""
+    import asyncio
+    import logging
+
+    from federation.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(settings, stop)
+
+    asyncio.run(main())
 
 
 @app.command()

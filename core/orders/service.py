@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from core.categories.service import CategoryView
 from core.errors import ApiError
 from core.orders.duplicates import find_duplicates
 from core.orders.events import new_event
-from core.orders.lifecycle import OPEN, RULES, Action, Status, allowed_actions
+from core.orders.lifecycle import OPEN, RULES, Action, Rule, Status, allowed_actions
 from core.orders.models import ORDER_ID_SEQ, Assignment, Attachment, Order, OrderEvent, OrderLink
 from core.orders.schemas import ActionRequest, DuplicateCandidate, OrderCreate, RedirectTarget, Satisfaction
 from core.orders.text import search_document
@@ -28,9 +29,13 @@ from core.sla.calendar import CST
 from core.sla.policy import Policy, resolve_policy
 from core.sla.service import SlaRules
 from core.units.models import Unit
+from federation.outbox import Outgoing, enqueue
 from tenants.codes import is_descendant, lineage
 from tenants.models import Tenant
 
+# What a dispatch down the tree carries of the order.
+UPSTREAM_FIELDS = ("channel", "type", "category", "title", "content", "address", "division_code", "citizen_name",
+                   "citizen_phone", "anonymous", "callback", "urgency")
 _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
 
 
@@ -46,6 +51,8 @@ class Context:
     now: datetime
     duplicate_window_days: int = 30
     unit_scope: int | None = None  # set for a unit's staff: only orders with their unit
+    # Messages to other tenants, written to the outbox with the action's event (same transaction).
+    outgoing: list[Outgoing] = field(default_factory=list)
     lineage: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -149,6 +156,11 @@ async def act(ctx: Context, number: str, action: Action, req: ActionRequest) -> 
     rule = RULES[action]
     status = Status(order.status)
     co_assignment = await _co_assignment(ctx, order, action)
+    if _held_by_centre(order) and action in (Action.sign, Action.return_, Action.dispatch):
+        # An order dispatched here by a parent level is held by this tenant's centre, not a unit:
+        # its dispatcher signs it, sends it back, or dispatches it on (also once signed).
+        rule = Rule(rule.states | {Status.signed} if action == Action.dispatch else rule.states,
+                    frozenset({Role.dispatcher}), rule.needs_reason, False)
     if status not in rule.states and co_assignment is None:
         raise ApiError(409, "invalid_transition", f"cannot {action} an order that is {status}",
                        order_status=status.value, allowed_actions=allowed_actions(status))
@@ -165,20 +177,30 @@ async def act(ctx: Context, number: str, action: Action, req: ActionRequest) -> 
     before = order.status
     payload = await HANDLERS[action](ctx, order, req, co_assignment)
     order.updated_at = ctx.now
-    await _append(ctx, order, action, before, req.reason, payload)
+    event = await _append(ctx, order, action, before, req.reason, payload)
+    for index, message in enumerate(ctx.outgoing):
+        # The event's id is the message's id: a re-published message is recognised downstream.
+        message_id = event.event_id if index == 0 else uuid.uuid5(event.event_id, str(index))
+        await enqueue(ctx.session, message_id, ctx.tenant.code, message)
     return order
 
 
+def _held_by_centre(order: Order) -> bool:
+    return order.origin_tenant is not None and order.lead_unit_id is None and order.assigned_tenant is None
+
+
 async def _append(ctx: Context, order: Order, action: str, before: str | None, reason: str | None,
-                  payload: dict[str, Any]) -> None:
+                  payload: dict[str, Any]) -> OrderEvent:
     last = (await ctx.session.execute(
         select(OrderEvent.seq, OrderEvent.hash).where(OrderEvent.order_id == order.id)
         .order_by(OrderEvent.seq.desc()).limit(1)
     )).first()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, None)
-    ctx.session.add(new_event(order, seq=seq, prev_hash=prev_hash, action=action, from_status=before,
-                              actor=ctx.actor, now=ctx.now, reason=reason, payload=payload))
+    event = new_event(order, seq=seq, prev_hash=prev_hash, action=action, from_status=before, actor=ctx.actor,
+                      now=ctx.now, reason=reason, payload=payload)
+    ctx.session.add(event)
     await ctx.session.flush()
+    return event
 
 
 async def _load_for_update(ctx: Context, number: str) -> Order:
@@ -288,9 +310,9 @@ async def _dispatch(ctx: Context, order: Order, req: ActionRequest, _: Assignmen
         child = str(req.to)
         if not is_descendant(child, ctx.tenant.code):
             raise field_error("to", f"{child} is not a tenant below {ctx.tenant.code}: dispatch goes down only")
-        exists = await ctx.session.scalar(text("SELECT 1 FROM public.tenants WHERE code = :c AND status = 'active'"),
-                                          {"c": child})
-        if not exists:
+        child_path = await ctx.session.scalar(
+            text("SELECT path FROM public.tenants WHERE code = :c AND status = 'active'"), {"c": child})
+        if not child_path:
             raise field_error("to", f"no active tenant {child}")
     if lead_unit is not None and lead_unit.id in co_ids:
         raise field_error("co_handlers", "the lead unit cannot also be a co-handler")
@@ -313,6 +335,14 @@ async def _dispatch(ctx: Context, order: Order, req: ActionRequest, _: Assignmen
     order.lead_unit_id = lead_unit.id if lead_unit else None
     order.assigned_tenant = child
     order.sign_deadline = sign_deadline
+    if child is not None:
+        ctx.outgoing.append(Outgoing("dispatch", child_path, {
+            "origin_tenant": ctx.tenant.code, "origin_path": ctx.tenant.path, "origin_number": order.number,
+            "note": req.note, "sign_deadline": sign_deadline.isoformat(),
+            "handle_deadline": order.handle_deadline.isoformat() if order.handle_deadline else None,
+            "deadline_estimated": order.deadline_estimated,
+            **{name: getattr(order, name) for name in UPSTREAM_FIELDS},
+        }))
     return {"to": req.to, "co_handlers": co_ids, "note": req.note,
             "sign_deadline": sign_deadline.isoformat()}
 
@@ -325,6 +355,8 @@ async def _active_unit(ctx: Context, unit_id: int, field_name: str) -> Unit:
 
 
 async def _sign(ctx: Context, order: Order, req: ActionRequest, co: Assignment | None) -> dict[str, Any]:
+    if _held_by_centre(order) and co is None:
+        return await _sign_for_parent(ctx, order)
     assignment = co or await _lead(ctx, order)
     if assignment is None or assignment.signed_at is not None:
         raise ApiError(409, "invalid_transition", "already signed", allowed_actions=allowed_actions(
@@ -336,7 +368,25 @@ async def _sign(ctx: Context, order: Order, req: ActionRequest, co: Assignment |
     return {"late": late, "role": assignment.role}
 
 
+async def _sign_for_parent(ctx: Context, order: Order) -> dict[str, Any]:
+    """签收 of an order a parent level dispatched here: the parent's record follows."""
+    late = order.sign_deadline is not None and ctx.now > order.sign_deadline
+    order.status = Status.signed
+    _up(ctx, order, "signed", {})
+    return {"late": late, "for": order.origin_tenant}
+
+
+def _up(ctx: Context, order: Order, kind: str, extra: dict[str, Any]) -> None:
+    origin_path = (order.extra or {}).get("origin_path") or order.origin_tenant
+    ctx.outgoing.append(Outgoing(kind, origin_path, {
+        "origin_number": order.origin_number, "by_tenant": ctx.tenant.code, "number": order.number, **extra}))
+
+
 async def _return(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    if _held_by_centre(order):  # back up to the level that dispatched it
+        order.status, order.outcome, order.closed_at = Status.closed, "returned", ctx.now
+        _up(ctx, order, "returned", {"reason": req.reason})
+        return {"to": order.origin_tenant}
     await _end_assignments(ctx, order, "returned")
     _pause_clock(ctx, order)
     unit = order.lead_unit_id
@@ -411,8 +461,13 @@ async def _reject(ctx: Context, order: Order, req: ActionRequest, _: Assignment 
 
 
 async def _close(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    reply = await ctx.session.scalar(select(Assignment.reply).where(
+        Assignment.order_id == order.id, Assignment.role == "lead", Assignment.reply.is_not(None))
+        .order_by(Assignment.replied_at.desc()).limit(1))
     await _end_assignments(ctx, order, "done")
     order.status, order.outcome, order.closed_at = Status.closed, "resolved", ctx.now
+    if order.origin_tenant is not None:  # this level's part is done: its reply goes up (上报办理结果)
+        _up(ctx, order, "replied", {"content": req.content or reply})
     return {}
 
 
@@ -434,6 +489,12 @@ async def _reopen(ctx: Context, order: Order, req: ActionRequest, _: Assignment 
 
 async def _urge(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
     order.urge_count += 1
+    if order.assigned_tenant is not None:  # the level handling it sees the urging at once
+        child_path = await ctx.session.scalar(text("SELECT path FROM public.tenants WHERE code = :c"),
+                                              {"c": order.assigned_tenant})
+        ctx.outgoing.append(Outgoing("urge", child_path, {
+            "origin_tenant": ctx.tenant.code, "origin_number": order.number, "by_tenant": ctx.actor.tenant,
+            "reason": req.reason}))
     return {"urge_count": order.urge_count, "by_tenant": ctx.actor.tenant}
 
 

@@ -35,3 +35,26 @@ class ApiServer(Service):
         argv = [sys.executable, "-m", "uvicorn", "core.app:create_app", "--factory",
                 "--host", s.bind_host, "--port", str(s.api_port), "--no-access-log"]
         spawn_detached(argv, log_file=self.log_file, pid_file=self.pid_file, env={**os.environ, **s.as_env()})
+
+
+class WorkerProcess(Service):
+    """The federation worker (`hotline worker`) as a process of its own."""
+
+    name = "worker"
+    start_timeout = 30.0
+
+    @property
+    def embedded(self) -> bool:
+        return True
+
+    @property
+    def url(self) -> str:
+        return self.settings.effective_nats_url
+
+    def healthy(self) -> bool:
+        return self.pid() is not None
+
+    def _launch(self) -> None:
+        argv = [sys.executable, "-m", "core.cli.main", "worker"]
+        env = {**os.environ, **self.settings.as_env()}
+        spawn_detached(argv, log_file=self.log_file, pid_file=self.pid_file, env=env)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.config import Settings
-from core.services.api_process import ApiServer
+from core.services.api_process import ApiServer, WorkerProcess
 from core.services.base import Service, ServiceState
 from core.services.keycloak import Keycloak
 from core.services.nats import Nats
@@ -23,7 +23,7 @@ def infrastructure(settings: Settings) -> tuple[Postgres, Nats, Keycloak]:
 def all_services(settings: Settings) -> list[Service]:
     """Every service in start order; `down` stops them in reverse."""
     pg, nats, kc = infrastructure(settings)
-    return [pg, nats, kc, ApiServer(settings)]
+    return [pg, nats, kc, WorkerProcess(settings), ApiServer(settings)]
 
 
 @dataclass
@@ -56,9 +56,9 @@ def up(settings: Settings, say: Say, *, prepare: Callable[[], None] | None = Non
         if with_keycloak:
             with_keycloak()
         if start_api:
-            api = ApiServer(settings)
-            _launch(api, result, say)
-            _await(api, say)
+            for process in (WorkerProcess(settings), ApiServer(settings)):
+                _launch(process, result, say)
+                _await(process, say)
     except BaseException:
         for svc in reversed(result.started):
             svc.stop()

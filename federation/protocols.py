@@ -1,0 +1,156 @@
+"""What each message does where it arrives: the cross-level protocols.
+
+Down (to a descendant):  dispatch — the child gets its own record of the order, awaiting its sign;
+                         urge — the child's record is urged (督办), its handler sees it at once.
+Up (to the originator):  signed / returned / replied — the originator's record follows the child's.
+
+Every effect appends an event to the receiver's order, so each level keeps its own record of its
+part and the timeline shows who at which level did what.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.actors import Actor
+from core.orders.events import new_event
+from core.orders.lifecycle import Status
+from core.orders.models import ORDER_ID_SEQ, Assignment, Order, OrderEvent
+from core.orders.service import new_query_code
+from core.orders.text import search_document
+from core.sla.calendar import CST
+from core.sla.service import load_rules
+from federation.transport import Applier, PermanentError
+from tenants.models import Tenant
+
+COPIED = ("channel", "type", "category", "title", "content", "address", "division_code", "citizen_name",
+          "citizen_phone", "anonymous", "callback", "urgency")
+
+
+def _sender(code: str) -> Actor:
+    return Actor(user=f"tenant:{code}", tenant=code, roles=frozenset())
+
+
+async def _append(session: AsyncSession, order: Order, action: str, before: str | None, by: str,
+                  payload: dict[str, Any], reason: str | None = None) -> None:
+    last = (await session.execute(select(OrderEvent.seq, OrderEvent.hash).where(OrderEvent.order_id == order.id)
+                                  .order_by(OrderEvent.seq.desc()).limit(1))).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, None)
+    session.add(new_event(order, seq=seq, prev_hash=prev, action=action, from_status=before, actor=_sender(by),
+                          now=datetime.now(UTC), reason=reason, payload=payload))
+
+
+async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
+    """A parent dispatched an order here: this tenant's own record of it, awaiting its sign."""
+    now = datetime.now(UTC)
+    existing = await session.scalar(select(Order).where(
+        Order.origin_tenant == payload["origin_tenant"], Order.origin_number == payload["origin_number"])
+        .with_for_update())
+    if existing is not None:  # dispatched here again after a send-back: the same record, live again
+        before = existing.status
+        existing.status, existing.closed_at, existing.outcome = Status.dispatched, None, None
+        existing.handle_deadline = _when(payload.get("handle_deadline"))
+        existing.updated_at = now
+        await _append(session, existing, "dispatch-received", before, payload["origin_tenant"],
+                      {"from": payload["origin_tenant"], "origin_number": payload["origin_number"],
+                       "note": payload.get("note")})
+        return
+    order_id = await session.scalar(select(ORDER_ID_SEQ.next_value()))
+    order = Order(
+        id=order_id, number=f"{tenant.code}-{now.astimezone(CST):%Y%m%d}-{order_id:06d}",
+        query_code=new_query_code(tenant.code), status=Status.dispatched,
+        origin_tenant=payload["origin_tenant"], origin_number=payload["origin_number"],
+        handle_deadline=_when(payload.get("handle_deadline")), sign_deadline=_when(payload.get("sign_deadline")),
+        deadline_estimated=bool(payload.get("deadline_estimated")), repeat_count=0, urge_count=0, reopen_count=0,
+        extra={"origin_path": payload.get("origin_path")}, created_at=now, updated_at=now,
+        search=func.to_tsvector("simple", search_document(payload["title"], payload["content"],
+                                                          payload.get("address"))),
+        **{field: payload.get(field) for field in COPIED},
+    )
+    session.add(order)
+    await session.flush()
+    await _append(session, order, "dispatch-received", None, payload["origin_tenant"],
+                  {"from": payload["origin_tenant"], "origin_number": payload["origin_number"],
+                   "note": payload.get("note")})
+
+
+async def _origin_order(session: AsyncSession, payload: dict[str, Any]) -> Order:
+    order = await session.scalar(select(Order).where(Order.number == payload["origin_number"]).with_for_update())
+    if order is None:
+        raise PermanentError(f"no order {payload['origin_number']} here")
+    return order
+
+
+async def _child_assignment(session: AsyncSession, order: Order, child: str) -> Assignment | None:
+    return await session.scalar(select(Assignment).where(
+        Assignment.order_id == order.id, Assignment.tenant_code == child, Assignment.ended_at.is_(None)))
+
+
+async def apply_signed(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
+    order = await _origin_order(session, payload)
+    child = payload["by_tenant"]
+    assignment = await _child_assignment(session, order, child)
+    if assignment is None:
+        raise PermanentError(f"order {order.number} is not with {child} any more")
+    now = datetime.now(UTC)
+    assignment.status, assignment.signed_at = "signed", now
+    before = order.status
+    if order.status == Status.dispatched:
+        order.status = Status.signed
+    order.updated_at = now
+    await _append(session, order, "sign", before, child, {"by_tenant": child, "number": payload["number"]})
+
+
+async def apply_returned(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
+    order = await _origin_order(session, payload)
+    child = payload["by_tenant"]
+    if await _child_assignment(session, order, child) is None:
+        raise PermanentError(f"order {order.number} is not with {child} any more")
+    now = datetime.now(UTC)
+    await session.execute(update(Assignment).where(Assignment.order_id == order.id, Assignment.ended_at.is_(None))
+                          .values(status="returned", ended_at=now))
+    before = order.status
+    if order.handle_deadline is not None:  # waiting with the dispatcher does not count
+        calendar = (await load_rules(session)).calendar
+        order.paused_remaining_s = max(0, int(calendar.working_seconds_between(now, order.handle_deadline)) + 1)
+    order.status, order.assigned_tenant, order.updated_at = Status.returned, None, now
+    await _append(session, order, "return", before, child, {"by_tenant": child, "number": payload["number"]},
+                  reason=payload.get("reason"))
+
+
+async def apply_replied(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
+    order = await _origin_order(session, payload)
+    child = payload["by_tenant"]
+    assignment = await _child_assignment(session, order, child)
+    if assignment is None:
+        raise PermanentError(f"order {order.number} is not with {child} any more")
+    now = datetime.now(UTC)
+    assignment.status, assignment.replied_at, assignment.reply = "replied", now, payload.get("content")
+    before = order.status
+    order.status, order.updated_at = Status.replied, now
+    await _append(session, order, "reply", before, child,
+                  {"by_tenant": child, "number": payload["number"], "content": payload.get("content")})
+
+
+async def apply_urge(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
+    order = await session.scalar(select(Order).where(
+        Order.origin_tenant == payload["origin_tenant"], Order.origin_number == payload["origin_number"])
+        .with_for_update())
+    if order is None:
+        raise PermanentError(f"no record here of {payload['origin_number']}")
+    order.urge_count += 1
+    order.updated_at = datetime.now(UTC)
+    await _append(session, order, "urge", order.status, payload["by_tenant"],
+                  {"by_tenant": payload["by_tenant"], "urge_count": order.urge_count}, reason=payload.get("reason"))
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+DOWN: dict[str, Applier] = {"dispatch": apply_dispatch, "urge": apply_urge}
+UP: dict[str, Applier] = {"signed": apply_signed, "returned": apply_returned, "replied": apply_replied}

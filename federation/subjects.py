@@ -1,0 +1,40 @@
+"""The subject map: few streams, one per message kind; subjects carry the receiving tenant's path.
+
+    stream HOTLINE_DOWN   hotline.down.<kind>.<41>.<4101>.<410102>   dispatch, urge (to a descendant)
+    stream HOTLINE_UP     hotline.up.<kind>.<41>.<4101>              signed, returned, replied, escalated
+                                                                     (to the originating ancestor)
+
+Consumers filter with wildcards (``hotline.down.>``) and are durable per worker role, never per
+tenant. A subject names its receiver; the receiver's code is the last token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DOWN_KINDS = ("dispatch", "urge")
+UP_KINDS = ("signed", "returned", "replied")
+
+
+@dataclass(frozen=True)
+class Stream:
+    name: str
+    subjects: list[str]
+
+
+STREAMS = [Stream("HOTLINE_DOWN", ["hotline.down.>"]), Stream("HOTLINE_UP", ["hotline.up.>"])]
+
+
+def subject(kind: str, receiver_path: str) -> str:
+    direction = "down" if kind in DOWN_KINDS else "up"
+    if kind not in DOWN_KINDS + UP_KINDS:
+        raise ValueError(f"unknown message kind {kind}")
+    return f"hotline.{direction}.{kind}.{receiver_path.replace('/', '.')}"
+
+
+def receiver(subject_: str) -> str:
+    return subject_.rsplit(".", 1)[-1]
+
+
+def kind_of(subject_: str) -> str:
+    return subject_.split(".")[2]

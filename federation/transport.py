@@ -1,0 +1,151 @@
+"""Moving messages: the outbox relay, and the consumers that apply each message exactly once.
+
+Relay: takes unpublished outbox rows (``FOR UPDATE SKIP LOCKED``, so several relays share the
+work), publishes each with its message id as ``Nats-Msg-Id`` (JetStream drops a duplicate
+within the stream's duplicate window), waits for the ack, marks the row published. If NATS is
+down nothing is marked and the rows wait.
+
+Consumer: a durable pull consumer per direction and worker role (not per tenant). For each
+message, in ONE transaction: record its id in the receiver's inbox (a second delivery finds it
+there and changes nothing), apply the effect; then ack. A message that can never apply is
+written to ``dead_letters`` with the reason and acked; a failing one is redelivered, at most
+MAX_DELIVER times, then dead-lettered too — never dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from core.db import Database
+from federation.subjects import STREAMS, kind_of, receiver
+
+log = logging.getLogger(__name__)
+
+MAX_DELIVER = 8
+# Longer than any retry delay of the relay: a re-publish after a crash is still de-duplicated.
+DUPLICATE_WINDOW_S = 2 * 3600
+
+
+class PermanentError(Exception):
+    """The message can never apply (unknown tenant, unknown order, malformed): dead-letter it."""
+
+
+Applier = Callable[[AsyncSession, Any, dict[str, Any], str], Awaitable[None]]
+
+
+async def ensure_streams(js: JetStreamContext) -> None:
+    for stream in STREAMS:
+        config = StreamConfig(name=stream.name, subjects=stream.subjects, storage=StorageType.FILE,
+                              duplicate_window=DUPLICATE_WINDOW_S)
+        try:
+            await js.stream_info(stream.name)
+            await js.update_stream(config)
+        except NotFoundError:
+            await js.add_stream(config)
+
+
+async def relay_once(engine: AsyncEngine, js: JetStreamContext, batch: int = 200) -> int:
+    """Publish up to ``batch`` outbox rows; returns how many were published."""
+    published: list[int] = []
+    async with engine.begin() as conn:
+        rows = (await conn.execute(text(
+            "SELECT id, message_id, subject, payload FROM public.outbox WHERE published_at IS NULL "
+            "ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED"), {"n": batch})).all()
+        for row_id, message_id, subject_, payload in rows:
+            try:
+                await js.publish(subject_, json.dumps(payload, ensure_ascii=False).encode(), timeout=5,
+                                 headers={"Nats-Msg-Id": str(message_id)})
+            except Exception as exc:  # NATS down or slow: keep the rest for the next round
+                await conn.execute(text(
+                    "UPDATE public.outbox SET attempts = attempts + 1, last_error = :e WHERE id = :i"),
+                    {"e": str(exc)[:500], "i": row_id})
+                break
+            published.append(row_id)
+        if published:
+            await conn.execute(text("UPDATE public.outbox SET published_at = now(), attempts = attempts + 1 "
+                                    "WHERE id = ANY(:ids)"), {"ids": published})
+    return len(published)
+
+
+class Consumer:
+    """Applies the messages of one stream, each once, in the receiving tenant's transaction."""
+
+    def __init__(self, db: Database, js: JetStreamContext, stream: str, durable: str,
+                 appliers: dict[str, Applier], resolve_tenant: Callable[[str], Awaitable[Any]]) -> None:
+        self.db, self.js, self.stream, self.durable = db, js, stream, durable
+        self.appliers = appliers
+        self.resolve_tenant = resolve_tenant
+        self._sub: JetStreamContext.PullSubscription | None = None
+
+    async def subscribe(self) -> None:
+        config = ConsumerConfig(durable_name=self.durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=30,
+                                max_deliver=MAX_DELIVER, max_ack_pending=1000)
+        self._sub = await self.js.pull_subscribe("", durable=self.durable, stream=self.stream, config=config)
+
+    async def run_once(self, batch: int = 50, timeout: float = 1.0) -> int:
+        """Fetch and handle one batch; returns the number of messages handled."""
+        assert self._sub is not None
+        try:
+            messages = await self._sub.fetch(batch, timeout=timeout)
+        except TimeoutError:
+            return 0
+        for msg in messages:
+            await self.handle(msg)
+        return len(messages)
+
+    async def handle(self, msg: Msg) -> None:
+        message_id = uuid.UUID((msg.headers or {}).get("Nats-Msg-Id", str(uuid.uuid4())))
+        code = receiver(msg.subject)
+        try:
+            tenant = await self.resolve_tenant(code)
+            if tenant is None:
+                raise PermanentError(f"no active tenant {code}")
+            applier = self.appliers.get(kind_of(msg.subject))
+            if applier is None:
+                raise PermanentError(f"no applier for {msg.subject}")
+            payload = json.loads(msg.data)
+            async with self.db.tenant_session(tenant.schema_name) as session, session.begin():
+                fresh = (await session.execute(text(
+                    "INSERT INTO public.inbox (message_id, tenant_code, subject) VALUES (:m, :t, :s) "
+                    "ON CONFLICT DO NOTHING RETURNING 1"), {"m": message_id, "t": code, "s": msg.subject})).first()
+                if fresh:
+                    await applier(session, tenant, payload, str(message_id))
+            await msg.ack()
+        except PermanentError as exc:
+            await self._dead_letter(msg, message_id, code, str(exc))
+        except Exception as exc:
+            deliveries = msg.metadata.num_delivered if msg.metadata else 1
+            if deliveries >= MAX_DELIVER:
+                await self._dead_letter(msg, message_id, code, f"failed {deliveries} times: {exc}")
+            else:
+                log.warning("message %s on %s failed (delivery %s): %s", message_id, msg.subject, deliveries, exc)
+                await msg.nak(delay=min(30, 2 ** deliveries))
+
+    async def _dead_letter(self, msg: Msg, message_id: uuid.UUID, code: str, reason: str) -> None:
+        async with self.db.engine.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO public.dead_letters (message_id, tenant_code, subject, payload, reason, deliveries) "
+                "VALUES (:m, :t, :s, :p, :r, :d) ON CONFLICT (message_id) DO NOTHING"),
+                {"m": message_id, "t": code, "s": msg.subject, "p": msg.data.decode(errors="replace"),
+                 "r": reason[:2000], "d": msg.metadata.num_delivered if msg.metadata else 1})
+        await msg.ack()
+        log.error("dead-lettered %s on %s: %s", message_id, msg.subject, reason)
+
+
+async def connect(url: str, name: str) -> Client:
+    import nats
+
+    return await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=1,
+                              connect_timeout=2)

@@ -1,0 +1,137 @@
+"""Cross-level work over real NATS JetStream with a real `hotline worker` process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from core.cli.main import app as cli
+from core.config import Settings
+from tests.orders_helpers import CITY, act, register, staff
+
+DISTRICT = "410611"
+CITIES = (CITY,)
+HOTLINE = str(Path(sys.executable).parent / "hotline")
+
+
+@pytest.fixture(scope="module")
+def worker(tree: Settings) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen([HOTLINE, "worker"], env=dict(os.environ), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    yield proc
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+async def _eventually(check: Callable[[], object], timeout: float = 20.0) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()  # type: ignore[misc]
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("not within the time allowed")
+        await asyncio.sleep(0.1)
+
+
+async def _order(client: httpx.AsyncClient, tenant: str, number: str, who) -> dict:  # type: ignore[no-untyped-def]
+    return (await client.get(f"/api/v1/tenants/{tenant}/orders/{number}", headers=who)).json()
+
+
+async def _held_below(client: httpx.AsyncClient, origin_number: str) -> str:
+    district = staff("dispatcher", tenant=DISTRICT)
+
+    async def find() -> str | None:
+        items = (await client.get(f"/api/v1/tenants/{DISTRICT}/orders", headers=district,
+                                  params={"limit": 200})).json()["items"]
+        for item in items:
+            detail = await _order(client, DISTRICT, item["number"], district)
+            if detail["timeline"][0]["payload"].get("origin_number") == origin_number:
+                return item["number"]
+        return None
+
+    return await _eventually(find)  # type: ignore[return-value]
+
+
+async def test_a_city_dispatches_to_a_district_which_signs_handles_and_replies_up(
+        client: httpx.AsyncClient, worker: subprocess.Popen[bytes]) -> None:
+    city_dispatcher = staff("dispatcher")
+    order = await register(client)
+    number = order["number"]
+    await act(client, number, "dispatch", city_dispatcher, to=DISTRICT, note="请淇滨区办理")
+    below = await _held_below(client, number)
+
+    district = staff("dispatcher", tenant=DISTRICT)
+    held = await _order(client, DISTRICT, below, district)
+    assert held["status"] == "dispatched" and held["title"] == order["title"]
+    await act(client, below, "sign", district, tenant=DISTRICT)
+    await _eventually(lambda: _status_is(client, CITY, number, city_dispatcher, "signed"))
+
+    unit = await client.post(f"/api/v1/tenants/{DISTRICT}/units", headers=staff("admin", tenant=DISTRICT),
+                             json={"code": "housing", "name": "淇滨区住建局", "kind": "department"})
+    unit_id = unit.json()["id"]
+    await act(client, below, "dispatch", district, tenant=DISTRICT, to=unit_id)
+    handler = staff("handler", tenant=DISTRICT, unit=unit_id)
+    await act(client, below, "sign", handler, tenant=DISTRICT)
+    await act(client, below, "reply", handler, tenant=DISTRICT, content="已维修楼顶防水层")
+    await act(client, below, "approve", staff("reviewer", tenant=DISTRICT), tenant=DISTRICT)
+    await act(client, below, "close", staff("reviewer", tenant=DISTRICT), tenant=DISTRICT)
+
+    await _eventually(lambda: _status_is(client, CITY, number, city_dispatcher, "replied"))
+    city = await _order(client, CITY, number, city_dispatcher)
+    lead = next(a for a in city["assignments"] if a["role"] == "lead")
+    assert lead["tenant_code"] == DISTRICT and lead["reply"] == "已维修楼顶防水层"
+    by_district = [e for e in city["timeline"] if e["actor_tenant"] == DISTRICT]
+    assert [e["action"] for e in by_district] == ["sign", "reply"]
+    await act(client, number, "approve", staff("reviewer"))
+    closed = await act(client, number, "close", staff("reviewer"))
+    assert closed["status"] == "closed"
+
+
+async def _status_is(client: httpx.AsyncClient, tenant: str, number: str, who, status: str) -> bool:  # type: ignore[no-untyped-def]
+    return (await _order(client, tenant, number, who))["status"] == status
+
+
+async def test_a_district_sends_an_order_back_up(client: httpx.AsyncClient, worker: subprocess.Popen[bytes]) -> None:
+    city_dispatcher = staff("dispatcher")
+    order = await register(client)
+    await act(client, order["number"], "dispatch", city_dispatcher, to=DISTRICT)
+    below = await _held_below(client, order["number"])
+    await act(client, below, "return", staff("dispatcher", tenant=DISTRICT), tenant=DISTRICT,
+              reason="不属于本区管辖")
+    await _eventually(lambda: _status_is(client, CITY, order["number"], city_dispatcher, "returned"))
+    city = await _order(client, CITY, order["number"], city_dispatcher)
+    assert city["timeline"][-1]["reason"] == "不属于本区管辖"
+
+
+async def test_urging_reaches_the_district_at_once(client: httpx.AsyncClient, worker: subprocess.Popen[bytes]) -> None:
+    order = await register(client)
+    await act(client, order["number"], "dispatch", staff("dispatcher"), to=DISTRICT)
+    below = await _held_below(client, order["number"])
+    await act(client, order["number"], "urge", staff("supervisor", tenant="41"), reason="省督办：加快办理")
+    district = staff("dispatcher", tenant=DISTRICT)
+
+    async def urged() -> bool:
+        return (await _order(client, DISTRICT, below, district))["urge_count"] == 1
+
+    await _eventually(urged)
+
+
+async def test_after_the_traffic_the_federation_check_is_clean(client: httpx.AsyncClient,
+                                                               worker: subprocess.Popen[bytes]) -> None:
+    result = CliRunner().invoke(cli, ["federation", "check", "--stale", "0"])
+    assert result.exit_code == 0, result.output
+    assert "federation consistent" in result.output
