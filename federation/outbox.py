@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.subjects import subject
 
+CHANNEL = "hotline_outbox"
+
 
 @dataclass(frozen=True)
 class Outgoing:
@@ -28,3 +30,5 @@ async def enqueue(session: AsyncSession, message_id: uuid.UUID, sender: str, mes
         {"m": message_id, "t": sender, "s": subject(message.kind, message.receiver_path), "k": message.kind,
          "p": json.dumps(message.payload, ensure_ascii=False, default=str)},
     )
+    # Delivered at commit (and only then): wakes the relays without waiting for their next poll.
+    await session.execute(text(f"NOTIFY {CHANNEL}"))

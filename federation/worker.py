@@ -7,16 +7,21 @@ durable consumer per direction (JetStream hands each message to one of them).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+
+import asyncpg
 
 from core.config import Settings
 from core.db import Database
+from federation.outbox import CHANNEL
 from federation.protocols import DOWN, UP
 from federation.transport import Consumer, connect, ensure_streams, relay_once
 from tenants.binding import RegistryCache
 
 log = logging.getLogger(__name__)
-IDLE_S = 0.05
+# With nothing to send, the relay waits for a NOTIFY from a committing writer, polling at most this often.
+IDLE_S = 1.0
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotline-worker") -> None:
@@ -35,15 +40,20 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
     for consumer in consumers:
         await consumer.subscribe()
 
+    wake = asyncio.Event()
+    listener = await _listen(settings, wake)
+
     async def relay_loop() -> None:
         while not stop.is_set():
+            wake.clear()
             try:
                 sent = await relay_once(db.engine, js)
             except Exception as exc:  # the database or NATS is away: try again shortly
                 log.warning("relay: %s", exc)
                 sent = 0
             if not sent:
-                await asyncio.sleep(IDLE_S)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), IDLE_S)
 
     async def consume_loop(consumer: Consumer) -> None:
         while not stop.is_set():
@@ -56,5 +66,22 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
     try:
         await asyncio.gather(relay_loop(), *(consume_loop(c) for c in consumers))
     finally:
-        await nc.drain()
+        # Every handled message was acked already; close (drain can wait on idle pull subscriptions).
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(nc.flush(), 5)
+        await nc.close()
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                await listener.close()
         await db.dispose()
+
+
+async def _listen(settings: Settings, wake: asyncio.Event) -> asyncpg.Connection | None:
+    """A connection that LISTENs for the outbox's NOTIFY; without it the relay just polls."""
+    try:
+        conn = await asyncpg.connect(settings.postgres_url)
+        await conn.add_listener(CHANNEL, lambda *_: wake.set())
+        return conn
+    except (OSError, asyncpg.PostgresError) as exc:
+        log.warning("no LISTEN connection (%s): polling every %.1fs", exc, IDLE_S)
+        return None

@@ -34,6 +34,7 @@ def worker(tree: Settings) -> Iterator[subprocess.Popen[bytes]]:
         proc.wait(20)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait(5)
 
 
 async def _eventually(check: Callable[[], object], timeout: float = 20.0) -> object:

@@ -490,6 +490,20 @@ def bench_auth(
     run(get_settings(), json_out=json_out, requests=requests)
 
 
+@bench_app.command("dispatch")
+@friendly_errors
+def bench_dispatch(
+    json_out: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
+    rate: Annotated[float, typer.Option(help="City dispatches per second offered.")] = 50.0,
+    seconds: Annotated[float, typer.Option(help="How long the load runs.")] = 10.0,
+    workers: Annotated[int, typer.Option(help="`hotline worker` processes.")] = 2,
+) -> None:
+    """City → district → town dispatch chains through real workers; latency and throughput vs raw JetStream."""
+    from bench.dispatch import run
+
+    run(get_settings(), json_out=json_out, rate=rate, seconds=seconds, workers=workers)
+
+
 @bench_app.command("intake")
 @friendly_errors
 def bench_intake(
