@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import psycopg
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from core.actors import Actor, Role
 from core.categories.service import CategoryStore
@@ -105,36 +105,29 @@ async def _measure(bench: Settings, rate: float, seconds: float) -> dict[str, ob
     arrived: dict[str, float] = {}
     done = asyncio.Event()
 
+    # Two workers apply concurrently, so ids do not commit in order: poll by state, not by id.
     async def forward() -> None:  # the district's centre: sign, dispatch on to the town
-        seen = 0
         while not done.is_set():
             async with db.tenant_session(f"t_{DISTRICT}") as session:
                 rows = (await session.execute(select(Order.id, Order.number).where(
-                    Order.id > seen, Order.origin_tenant == CITY).order_by(Order.id))).all()
-            for row_id, number in rows:
-                seen = max(seen, row_id)
+                    Order.origin_tenant == CITY, Order.status == "dispatched", Order.lead_unit_id.is_(None),
+                    Order.assigned_tenant.is_(None)).order_by(Order.id))).all()
+            for _, number in rows:
                 await district.act(number, Action.sign)
                 await district.act(number, Action.dispatch, to=TOWN)
             if not rows:
                 await asyncio.sleep(0.002)
 
     async def watch() -> None:  # the town: when does its record of each chain appear?
-        seen = 0
-        by_district: dict[str, str] = {}
         while len(arrived) < total:
-            async with db.tenant_session(f"t_{TOWN}") as session:
-                rows = (await session.execute(select(Order.id, Order.origin_number).where(Order.id > seen)
-                                              .order_by(Order.id))).all()
+            async with db.engine.connect() as conn:  # one query across the two schemas: town → district → city
+                rows = (await conn.execute(text(
+                    f"SELECT d.origin_number FROM t_{TOWN}.orders t JOIN t_{DISTRICT}.orders d "
+                    "ON d.number = t.origin_number"))).all()
             now = time.perf_counter()
-            if rows:
-                async with db.tenant_session(f"t_{DISTRICT}") as session:
-                    by_district.update(dict((await session.execute(select(Order.number, Order.origin_number)
-                                                                   .where(Order.origin_tenant == CITY))).all()))
-            for row_id, district_number in rows:
-                seen = max(seen, row_id)
-                arrived[by_district[district_number]] = now
-            if not rows:
-                await asyncio.sleep(0.002)
+            for (city_number,) in rows:
+                arrived.setdefault(city_number, now)
+            await asyncio.sleep(0.003)
         done.set()
 
     workers = asyncio.gather(forward(), watch())
@@ -145,7 +138,10 @@ async def _measure(bench: Settings, rate: float, seconds: float) -> dict[str, ob
             await asyncio.sleep(delay)
         await city.act(number, Action.dispatch, to=DISTRICT)
         committed[number] = time.perf_counter()
-    await asyncio.wait_for(workers, timeout=seconds * 10 + 60)
+    try:
+        await asyncio.wait_for(workers, timeout=seconds * 10 + 60)
+    except TimeoutError:
+        raise RuntimeError(f"only {len(arrived)} of {total} chains reached the town in time") from None
     elapsed = max(arrived.values()) - started
     latencies = [arrived[n] - committed[n] for n in numbers]
     await db.dispose()
