@@ -1,8 +1,10 @@
 """What each message does where it arrives: the cross-level protocols.
 
 Down (to a descendant):  dispatch — the child gets its own record of the order, awaiting its sign;
-                         urge — the child's record is urged (督办), its handler sees it at once.
-Up (to the originator):  signed / returned / replied — the originator's record follows the child's.
+                         urge — the child's record is urged (督办), its handler sees it at once;
+                         rework — a rejected reply or an unsatisfied citizen: handle it again (重办);
+                         rated — the citizen's satisfaction reaches the level that handled it.
+Up (to the originator):  signed / returned / replied / escalated — the originator's record follows.
 
 Every effect appends an event to the receiver's order, so each level keeps its own record of its
 part and the timeline shows who at which level did what.
@@ -137,20 +139,70 @@ async def apply_replied(session: AsyncSession, tenant: Tenant, payload: dict[str
 
 
 async def apply_urge(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
-    order = await session.scalar(select(Order).where(
-        Order.origin_tenant == payload["origin_tenant"], Order.origin_number == payload["origin_number"])
-        .with_for_update())
-    if order is None:
-        raise PermanentError(f"no record here of {payload['origin_number']}")
+    order = await _record_from(session, payload)
     order.urge_count += 1
     order.updated_at = datetime.now(UTC)
     await _append(session, order, "urge", order.status, payload["by_tenant"],
                   {"by_tenant": payload["by_tenant"], "urge_count": order.urge_count}, reason=payload.get("reason"))
 
 
+async def apply_escalated(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
+    """上报 from the child level: the order is back here, escalated, its clock stopped."""
+    order = await _origin_order(session, payload)
+    child = payload["by_tenant"]
+    if await _child_assignment(session, order, child) is None:
+        raise PermanentError(f"order {order.number} is not with {child} any more")
+    now = datetime.now(UTC)
+    await session.execute(update(Assignment).where(Assignment.order_id == order.id, Assignment.ended_at.is_(None))
+                          .values(status="escalated", ended_at=now))
+    if order.handle_deadline is not None:
+        calendar = (await load_rules(session)).calendar
+        order.paused_remaining_s = max(0, int(calendar.working_seconds_between(now, order.handle_deadline)) + 1)
+    before = order.status
+    order.status, order.assigned_tenant, order.updated_at = Status.escalated, None, now
+    await _append(session, order, "escalate", before, child, {"by_tenant": child, "number": payload["number"]},
+                  reason=payload.get("reason"))
+
+
+async def _record_from(session: AsyncSession, payload: dict[str, Any]) -> Order:
+    order = await session.scalar(select(Order).where(
+        Order.origin_tenant == payload["origin_tenant"], Order.origin_number == payload["origin_number"])
+        .with_for_update())
+    if order is None:
+        raise PermanentError(f"no record here of {payload['origin_number']}")
+    return order
+
+
+async def apply_rework(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
+    """重办 asked by the level above: this level handles its record again."""
+    order = await _record_from(session, payload)
+    now = datetime.now(UTC)
+    before = order.status
+    order.reopen_count += 1
+    order.closed_at, order.outcome, order.updated_at = None, None, now
+    order.handle_deadline = _when(payload.get("handle_deadline")) or order.handle_deadline
+    if order.lead_unit_id is not None:
+        session.add(Assignment(order_id=order.id, unit_id=order.lead_unit_id, role="lead", status="signed",
+                               assigned_at=now, signed_at=now))
+    order.status = Status.signed
+    await _append(session, order, "reopen", before, payload["by_tenant"], {"by_tenant": payload["by_tenant"]},
+                  reason=payload.get("reason"))
+
+
+async def apply_rated(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
+    """The citizen's rating (满意度) reaches the level that handled the order."""
+    order = await _record_from(session, payload)
+    order.satisfaction = payload["satisfaction"]
+    order.updated_at = datetime.now(UTC)
+    await _append(session, order, "revisit", order.status, payload["by_tenant"],
+                  {"by_tenant": payload["by_tenant"], "satisfaction": payload["satisfaction"]})
+
+
 def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-DOWN: dict[str, Applier] = {"dispatch": apply_dispatch, "urge": apply_urge}
-UP: dict[str, Applier] = {"signed": apply_signed, "returned": apply_returned, "replied": apply_replied}
+DOWN: dict[str, Applier] = {"dispatch": apply_dispatch, "urge": apply_urge, "rework": apply_rework,
+                            "rated": apply_rated}
+UP: dict[str, Applier] = {"signed": apply_signed, "returned": apply_returned, "replied": apply_replied,
+                          "escalated": apply_escalated}

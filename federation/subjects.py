@@ -1,6 +1,7 @@
 """The subject map: few streams, one per message kind; subjects carry the receiving tenant's path.
 
-    stream HOTLINE_DOWN   hotline.down.<kind>.<41>.<4101>.<410102>   dispatch, urge (to a descendant)
+    stream HOTLINE_DOWN   hotline.down.<kind>.<41>.<4101>.<410102>   dispatch, urge, rework, rated
+                                                                     (to the descendant holding it)
     stream HOTLINE_UP     hotline.up.<kind>.<41>.<4101>              signed, returned, replied, escalated
                                                                      (to the originating ancestor)
 
@@ -12,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DOWN_KINDS = ("dispatch", "urge")
-UP_KINDS = ("signed", "returned", "replied")
+DOWN_KINDS = ("dispatch", "urge", "rework", "rated")
+UP_KINDS = ("signed", "returned", "replied", "escalated")
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,63 @@ async def test_urging_reaches_the_district_at_once(client: httpx.AsyncClient, wo
     await _eventually(urged)
 
 
+async def _district_handles(client: httpx.AsyncClient, below: str, unit_id: int, content: str) -> None:
+    handler = staff("handler", tenant=DISTRICT, unit=unit_id)
+    reviewer = staff("reviewer", tenant=DISTRICT)
+    await act(client, below, "reply", handler, tenant=DISTRICT, content=content)
+    await act(client, below, "approve", reviewer, tenant=DISTRICT)
+    await act(client, below, "close", reviewer, tenant=DISTRICT)
+
+
+async def test_a_rejected_reply_goes_back_down_and_the_rating_reaches_the_district(
+        client: httpx.AsyncClient, worker: subprocess.Popen[bytes]) -> None:
+    city_dispatcher, district = staff("dispatcher"), staff("dispatcher", tenant=DISTRICT)
+    order = await register(client)
+    number = order["number"]
+    await act(client, number, "dispatch", city_dispatcher, to=DISTRICT)
+    below = await _held_below(client, number)
+    await act(client, below, "sign", district, tenant=DISTRICT)
+    unit = await client.post(f"/api/v1/tenants/{DISTRICT}/units", headers=staff("admin", tenant=DISTRICT),
+                             json={"code": "urban", "name": "淇滨区城管局", "kind": "department"})
+    unit_id = unit.json()["id"]
+    await act(client, below, "dispatch", district, tenant=DISTRICT, to=unit_id)
+    await act(client, below, "sign", staff("handler", tenant=DISTRICT, unit=unit_id), tenant=DISTRICT)
+    await _district_handles(client, below, unit_id, "已处理")
+    await _eventually(lambda: _status_is(client, CITY, number, city_dispatcher, "replied"))
+
+    await act(client, number, "reject", staff("reviewer"), reason="答复未说明处理结果")
+
+    async def reworking() -> bool:
+        held = await _order(client, DISTRICT, below, district)
+        return held["status"] == "signed" and held["reopen_count"] == 1
+
+    await _eventually(reworking)
+    await _district_handles(client, below, unit_id, "已清理并恢复路面，回访住户确认")
+    await _eventually(lambda: _status_is(client, CITY, number, city_dispatcher, "replied"))
+    await act(client, number, "approve", staff("reviewer"))
+    await act(client, number, "close", staff("reviewer"))
+    await act(client, number, "revisit", staff("caller"), satisfaction="satisfied")
+
+    async def rated() -> bool:
+        return (await _order(client, DISTRICT, below, district))["satisfaction"] == "satisfied"
+
+    await _eventually(rated)
+
+
+async def test_a_district_escalates_an_order_to_the_city(client: httpx.AsyncClient,
+                                                         worker: subprocess.Popen[bytes]) -> None:
+    city_dispatcher, district = staff("dispatcher"), staff("dispatcher", tenant=DISTRICT)
+    order = await register(client)
+    await act(client, order["number"], "dispatch", city_dispatcher, to=DISTRICT)
+    below = await _held_below(client, order["number"])
+    await act(client, below, "sign", district, tenant=DISTRICT)
+    await act(client, below, "escalate", district, tenant=DISTRICT, reason="涉及跨区协调，超出本级职权")
+    await _eventually(lambda: _status_is(client, CITY, order["number"], city_dispatcher, "escalated"))
+    city = await _order(client, CITY, order["number"], city_dispatcher)
+    assert city["timeline"][-1]["action"] == "escalate" and city["timeline"][-1]["actor_tenant"] == DISTRICT
+    assert "dispatch" in city["allowed_actions"]
+
+
 async def test_after_the_traffic_the_federation_check_is_clean(client: httpx.AsyncClient,
                                                                worker: subprocess.Popen[bytes]) -> None:
     result = CliRunner().invoke(cli, ["federation", "check", "--stale", "0"])

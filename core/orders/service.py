@@ -156,7 +156,7 @@ async def act(ctx: Context, number: str, action: Action, req: ActionRequest) -> 
     rule = RULES[action]
     status = Status(order.status)
     co_assignment = await _co_assignment(ctx, order, action)
-    if _held_by_centre(order) and action in (Action.sign, Action.return_, Action.dispatch):
+    if _held_by_centre(order) and action in (Action.sign, Action.return_, Action.dispatch, Action.escalate):
         # An order dispatched here by a parent level is held by this tenant's centre, not a unit:
         # its dispatcher signs it, sends it back, or dispatches it on (also once signed).
         rule = Rule(rule.states | {Status.signed} if action == Action.dispatch else rule.states,
@@ -438,11 +438,18 @@ async def _approve(ctx: Context, order: Order, req: ActionRequest, _: Assignment
     return {}
 
 
-async def _rework(ctx: Context, order: Order) -> None:
-    """重办: back to the same unit, counted, with a fresh time limit."""
+async def _rework(ctx: Context, order: Order, reason: str | None = None) -> None:
+    """重办: back to the same unit (or the same child level), counted, with a fresh time limit."""
     order.reopen_count += 1
     _restart_deadline(ctx, order)
     lead = await _lead(ctx, order)
+    if lead is None and order.assigned_tenant is not None:
+        lead = Assignment(order_id=order.id, tenant_code=order.assigned_tenant, role="lead", status="signed",
+                          assigned_at=ctx.now, signed_at=ctx.now)
+        ctx.session.add(lead)
+    if lead is not None and lead.tenant_code is not None:  # the child level handles it again
+        await _down(ctx, order, "rework", {"reason": reason,
+                                           "handle_deadline": order.handle_deadline.isoformat()})
     if lead is not None:
         lead.status, lead.replied_at, lead.reply = "signed", None, None
         order.status = Status.signed
@@ -455,8 +462,16 @@ async def _rework(ctx: Context, order: Order) -> None:
     order.closed_at, order.outcome = None, None
 
 
+async def _down(ctx: Context, order: Order, kind: str, extra: dict[str, Any]) -> None:
+    """A message to the child level holding this order."""
+    child_path = await ctx.session.scalar(text("SELECT path FROM public.tenants WHERE code = :c"),
+                                          {"c": order.assigned_tenant})
+    ctx.outgoing.append(Outgoing(kind, child_path, {
+        "origin_tenant": ctx.tenant.code, "origin_number": order.number, "by_tenant": ctx.actor.tenant, **extra}))
+
+
 async def _reject(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
-    await _rework(ctx, order)
+    await _rework(ctx, order, req.reason)
     return {"reopen_count": order.reopen_count}
 
 
@@ -476,14 +491,16 @@ async def _revisit(ctx: Context, order: Order, req: ActionRequest, _: Assignment
         raise field_error("satisfaction", "revisit records satisfied, basically_satisfied or unsatisfied")
     order.satisfaction = req.satisfaction
     payload: dict[str, Any] = {"satisfaction": req.satisfaction.value, "note": req.note}
+    if order.assigned_tenant is not None:  # the rating reaches the level that handled it
+        await _down(ctx, order, "rated", {"satisfaction": req.satisfaction.value})
     if req.satisfaction == Satisfaction.unsatisfied:
-        await _rework(ctx, order)
+        await _rework(ctx, order, req.note or "市民不满意")
         payload["reopened"] = True
     return payload
 
 
 async def _reopen(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
-    await _rework(ctx, order)
+    await _rework(ctx, order, req.reason)
     return {"reopen_count": order.reopen_count}
 
 
@@ -499,6 +516,10 @@ async def _urge(ctx: Context, order: Order, req: ActionRequest, _: Assignment | 
 
 
 async def _escalate(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    if _held_by_centre(order):  # 上报: beyond this level's power, back to the level above
+        order.status, order.outcome, order.closed_at = Status.closed, "escalated", ctx.now
+        _up(ctx, order, "escalated", {"reason": req.reason})
+        return {"to": order.origin_tenant}
     await _end_assignments(ctx, order, "escalated")
     _pause_clock(ctx, order)
     unit = order.lead_unit_id
