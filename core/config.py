@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     # and are suggested as duplicates (判重).
     duplicate_window_days: int = 30
     public_lookups_per_minute: int = 20
+    # The province's policy for overdue orders: urged automatically once this late (0: at once).
+    auto_urge_after_hours: float = 0.0
+    timer_interval_s: float = 60.0
 
     db_pool_size: int = 10
     # Connections that touched many tenant schemas carry large relation caches: recycle them.

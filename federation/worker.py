@@ -1,4 +1,4 @@
-"""`hotline worker`: the outbox relay and the consumers of both directions, in one process.
+"""`hotline worker`: the outbox relay, the consumers of both directions and the deadline timer.
 
 Several workers may run at once: relays share the outbox through row locks, consumers share a
 durable consumer per direction (JetStream hands each message to one of them).
@@ -12,10 +12,13 @@ import logging
 
 import asyncpg
 
+from core.categories.service import CategoryStore
 from core.config import Settings
 from core.db import Database
+from core.sla.service import SlaStore
 from federation.outbox import CHANNEL
 from federation.protocols import DOWN, UP
+from federation.timer import urge_overdue
 from federation.transport import Consumer, connect, ensure_streams, relay_once
 from tenants.binding import RegistryCache
 
@@ -63,8 +66,20 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
                 log.warning("consumer %s: %s", consumer.durable, exc)
                 await asyncio.sleep(0.5)
 
+    async def timer_loop() -> None:
+        sla, categories = SlaStore(), CategoryStore()
+        while not stop.is_set():
+            try:
+                urged = await urge_overdue(db, settings, sla, categories)
+                if urged:
+                    log.info("timer: %d overdue orders urged", urged)
+            except Exception as exc:
+                log.warning("timer: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.timer_interval_s)
+
     try:
-        await asyncio.gather(relay_loop(), *(consume_loop(c) for c in consumers))
+        await asyncio.gather(relay_loop(), timer_loop(), *(consume_loop(c) for c in consumers))
     finally:
         # Every handled message was acked already; close (drain can wait on idle pull subscriptions).
         with contextlib.suppress(Exception):

@@ -188,6 +188,27 @@ async def test_a_district_escalates_an_order_to_the_city(client: httpx.AsyncClie
     assert "dispatch" in city["allowed_actions"]
 
 
+async def test_an_overdue_order_is_urged_automatically_once(app, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timedelta
+
+    from core.categories.service import CategoryStore
+    from core.sla.service import SlaStore
+    from federation.timer import REASON, urge_overdue
+
+    app.state.clock = lambda: datetime.now().astimezone() - timedelta(days=40)
+    try:
+        order = await register(client, type="consultation")
+    finally:
+        app.state.clock = lambda: datetime.now().astimezone()
+    settings, stores = app.state.settings, (SlaStore(), CategoryStore())
+    await urge_overdue(app.state.db, settings, *stores)  # the worker's own timer may have been first
+    detail = await _order(client, CITY, order["number"], staff("dispatcher"))
+    assert detail["urge_count"] == 1 and detail["timeline"][-1]["reason"] == REASON
+    assert detail["timeline"][-1]["actor"] == "system:timer"
+    await urge_overdue(app.state.db, settings, *stores)  # the next scan leaves it alone
+    assert (await _order(client, CITY, order["number"], staff("dispatcher")))["urge_count"] == 1
+
+
 async def test_after_the_traffic_the_federation_check_is_clean(client: httpx.AsyncClient,
                                                                worker: subprocess.Popen[bytes]) -> None:
     result = CliRunner().invoke(cli, ["federation", "check", "--stale", "0"])
