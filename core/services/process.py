@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -46,10 +47,17 @@ def require_free_port(host: str, port: int, what: str, setting: str) -> None:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port the OS considers free right now (for tests and benchmarks)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    """A port free right now, below Linux's ephemeral range (32768–60999): a port the OS hands out
+    itself could be taken again by any process's next outgoing connection (Keycloak's JVM did)."""
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise ServiceError("no free port found between 20000 and 32000")
 
 
 def read_pid(pid_file: Path) -> int | None:
