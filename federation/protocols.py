@@ -107,21 +107,26 @@ async def apply_signed(session: AsyncSession, tenant: Tenant, payload: dict[str,
     await _append(session, order, "sign", before, child, {"by_tenant": child, "number": payload["number"]})
 
 
-async def apply_returned(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
+async def _back_from_child(session: AsyncSession, payload: dict[str, Any], status: Status, action: str) -> None:
+    """The child level gives the order back (退单 or 上报): it waits here, its clock stopped."""
     order = await _origin_order(session, payload)
     child = payload["by_tenant"]
     if await _child_assignment(session, order, child) is None:
         raise PermanentError(f"order {order.number} is not with {child} any more")
     now = datetime.now(UTC)
     await session.execute(update(Assignment).where(Assignment.order_id == order.id, Assignment.ended_at.is_(None))
-                          .values(status="returned", ended_at=now))
-    before = order.status
+                          .values(status=status.value, ended_at=now))
     if order.handle_deadline is not None:  # waiting with the dispatcher does not count
         calendar = (await load_rules(session)).calendar
         order.paused_remaining_s = max(0, int(calendar.working_seconds_between(now, order.handle_deadline)) + 1)
-    order.status, order.assigned_tenant, order.updated_at = Status.returned, None, now
-    await _append(session, order, "return", before, child, {"by_tenant": child, "number": payload["number"]},
+    before = order.status
+    order.status, order.assigned_tenant, order.updated_at = status, None, now
+    await _append(session, order, action, before, child, {"by_tenant": child, "number": payload["number"]},
                   reason=payload.get("reason"))
+
+
+async def apply_returned(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
+    await _back_from_child(session, payload, Status.returned, "return")
 
 
 async def apply_replied(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
@@ -147,21 +152,7 @@ async def apply_urge(session: AsyncSession, tenant: Tenant, payload: dict[str, A
 
 
 async def apply_escalated(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
-    """上报 from the child level: the order is back here, escalated, its clock stopped."""
-    order = await _origin_order(session, payload)
-    child = payload["by_tenant"]
-    if await _child_assignment(session, order, child) is None:
-        raise PermanentError(f"order {order.number} is not with {child} any more")
-    now = datetime.now(UTC)
-    await session.execute(update(Assignment).where(Assignment.order_id == order.id, Assignment.ended_at.is_(None))
-                          .values(status="escalated", ended_at=now))
-    if order.handle_deadline is not None:
-        calendar = (await load_rules(session)).calendar
-        order.paused_remaining_s = max(0, int(calendar.working_seconds_between(now, order.handle_deadline)) + 1)
-    before = order.status
-    order.status, order.assigned_tenant, order.updated_at = Status.escalated, None, now
-    await _append(session, order, "escalate", before, child, {"by_tenant": child, "number": payload["number"]},
-                  reason=payload.get("reason"))
+    await _back_from_child(session, payload, Status.escalated, "escalate")
 
 
 async def _record_from(session: AsyncSession, payload: dict[str, Any]) -> Order:

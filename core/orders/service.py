@@ -382,16 +382,21 @@ def _up(ctx: Context, order: Order, kind: str, extra: dict[str, Any]) -> None:
         "origin_number": order.origin_number, "by_tenant": ctx.tenant.code, "number": order.number, **extra}))
 
 
-async def _return(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
-    if _held_by_centre(order):  # back up to the level that dispatched it
-        order.status, order.outcome, order.closed_at = Status.closed, "returned", ctx.now
-        _up(ctx, order, "returned", {"reason": req.reason})
+async def _give_back(ctx: Context, order: Order, req: ActionRequest, status: Status, kind: str) -> dict[str, Any]:
+    """退单 or 上报: from a unit to this tenant's dispatcher, or from this level to the one above."""
+    if _held_by_centre(order):
+        order.status, order.outcome, order.closed_at = Status.closed, status.value, ctx.now
+        _up(ctx, order, kind, {"reason": req.reason})
         return {"to": order.origin_tenant}
-    await _end_assignments(ctx, order, "returned")
+    await _end_assignments(ctx, order, status.value)
     _pause_clock(ctx, order)
     unit = order.lead_unit_id
-    order.status, order.lead_unit_id, order.pending_extension = Status.returned, None, None
+    order.status, order.lead_unit_id, order.pending_extension = status, None, None
     return {"unit_id": unit}
+
+
+async def _return(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    return await _give_back(ctx, order, req, Status.returned, "returned")
 
 
 async def _extend(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
@@ -516,15 +521,7 @@ async def _urge(ctx: Context, order: Order, req: ActionRequest, _: Assignment | 
 
 
 async def _escalate(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
-    if _held_by_centre(order):  # 上报: beyond this level's power, back to the level above
-        order.status, order.outcome, order.closed_at = Status.closed, "escalated", ctx.now
-        _up(ctx, order, "escalated", {"reason": req.reason})
-        return {"to": order.origin_tenant}
-    await _end_assignments(ctx, order, "escalated")
-    _pause_clock(ctx, order)
-    unit = order.lead_unit_id
-    order.status, order.lead_unit_id = Status.escalated, None
-    return {"unit_id": unit}
+    return await _give_back(ctx, order, req, Status.escalated, "escalated")
 
 
 async def _merge(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
