@@ -17,10 +17,8 @@ import random
 import statistics
 import time
 import uuid
-from urllib.parse import urlsplit
 
-import psycopg
-
+from bench.scratch import scratch_database
 from core.actors import Role
 from core.config import Settings
 from core.db import sync_engine
@@ -41,13 +39,7 @@ RESOURCES = [(obj, act) for _, _, obj, act in policy_rows()]
 def run(settings: Settings, *, json_out: bool = False, requests: int = 200_000) -> dict[str, object]:
     from core.cli.output import console
 
-    database = f"bench_auth_{uuid.uuid4().hex[:6]}"
-    admin = urlsplit(settings.postgres_url)._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{database}"')
-    bench = settings.model_copy(update={"database_url": urlsplit(settings.postgres_url)._replace(
-        path=f"/{database}").geturl()})
-    try:
+    with scratch_database(settings, "bench_auth") as bench:
         engine = sync_engine(bench)
         upgrade_shared(engine)
         console.print("provisioning all of Henan into the bench database …")
@@ -109,9 +101,6 @@ def run(settings: Settings, *, json_out: bool = False, requests: int = 200_000) 
         for name in people:  # the realm is the platform's: leave no bench people behind
             kc.delete_user(kc.get_user_id(name))
         engine.dispose()
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
     q = statistics.quantiles(timings, n=100)
     plain_us = statistics.mean(plain) / 1000

@@ -19,11 +19,10 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
-import psycopg
 from sqlalchemy import select, text
 
+from bench.scratch import scratch_database
 from core.actors import Actor, Role
 from core.categories.service import CategoryStore
 from core.config import Settings
@@ -154,12 +153,19 @@ def run(settings: Settings, *, json_out: bool = False, rate: float = 50.0, secon
         workers: int = 2) -> dict[str, object]:
     from core.cli.output import console
 
-    database = f"bench_dispatch_{uuid.uuid4().hex[:6]}"
-    admin = urlsplit(settings.postgres_url)._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{database}"')
-    bench = settings.model_copy(update={"database_url": urlsplit(settings.postgres_url)._replace(
-        path=f"/{database}").geturl()})
+    with scratch_database(settings, "bench_dispatch") as bench:
+        result = _run(bench, rate, seconds, workers)
+    result |= {"workers": workers, "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
+    console.print(f"{result['chains']} city → district → town chains at {rate}/s offered: "
+                  f"{result['dispatches_per_s']} dispatches/s, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms "
+                  f"(commit at the city → visible at the town); raw JetStream round trip p50 "
+                  f"{result['raw_roundtrip_p50_ms']} ms")
+    if json_out:
+        print(json.dumps(result))
+    return result
+
+
+def _run(bench: Settings, rate: float, seconds: float, workers: int) -> dict[str, object]:
     procs: list[subprocess.Popen[bytes]] = []
     try:
         engine = sync_engine(bench)
@@ -182,13 +188,4 @@ def run(settings: Settings, *, json_out: bool = False, rate: float = 50.0, secon
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    result |= {"workers": workers, "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
-    console.print(f"{result['chains']} city → district → town chains at {rate}/s offered: "
-                  f"{result['dispatches_per_s']} dispatches/s, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms "
-                  f"(commit at the city → visible at the town); raw JetStream round trip p50 "
-                  f"{result['raw_roundtrip_p50_ms']} ms")
-    if json_out:
-        print(json.dumps(result))
     return result

@@ -23,16 +23,15 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
 import psycopg
 
+from bench.scratch import scratch_database
 from core.config import Settings
 from core.db import sync_engine
 from core.orders.text import search_document
-from core.services.postgres import Postgres
 from core.services.process import free_port, wait_until
 from iam.store import sync_policies
 from sso.realm import admin_client, sync_realm
@@ -58,10 +57,6 @@ def body(i: int) -> dict[str, object]:
         "division_code": TENANT, "urgency": "normal",
         "citizen": {"name": "张三", "phone": f"139{i % 100000000:08d}", "callback": True},
     }
-
-
-def _url(settings: Settings, database: str) -> str:
-    return urlsplit(settings.postgres_url)._replace(path=f"/{database}").geturl()
 
 
 async def _closed_loop(client: httpx.AsyncClient, seconds: float, concurrency: int) -> tuple[int, float]:
@@ -205,17 +200,24 @@ def run(settings: Settings, *, json_out: bool = False, seconds: float = 10.0, co
         list_orders: int = 5_000_000, keep: bool = False, api_workers: int = 1) -> dict[str, object]:
     from core.cli.output import console
 
-    pg = Postgres(settings)
-    started_pg = pg.start()
-    if started_pg:
-        pg.wait_healthy()
-    database = "bench_intake"
-    admin = _url(settings, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{database}"')
-    bench = settings.model_copy(update={"database_url": _url(settings, database)})
+    with scratch_database(settings, "bench_intake", name="bench_intake", keep=keep) as bench:
+        result = _run(bench, seconds, concurrency, list_orders, api_workers)
+    result |= {"list_orders": list_orders, "concurrency": concurrency, "api_workers": api_workers,
+               "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
+    console.print(
+        f"intake over HTTP {result['orders_per_s']:.0f} orders/s, raw asyncpg {result['raw_orders_per_s']:.0f}/s "
+        f"(ratio {result['ratio']:.2f}); at half rate p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms; "
+        f"list page over {list_orders:,} orders p99 {result['list_p99_ms']:.1f} ms; "
+        f"HTTP ceiling (/healthz, same clients) {result['http_ceiling_per_s']:.0f}/s")
+    if json_out:
+        print(json.dumps(result))
+    return result
+
+
+def _run(bench: Settings, seconds: float, concurrency: int, list_orders: int, api_workers: int
+         ) -> dict[str, object]:
+    from core.cli.output import console
+
     engine = sync_engine(bench)
     upgrade_shared(engine)
     register(engine, [Division("41", "河南省"), Division(TENANT, "郑州市"), Division(LIST_TENANT, "中原区")])
@@ -250,20 +252,6 @@ def run(settings: Settings, *, json_out: bool = False, seconds: float = 10.0, co
             kc.delete_user(kc.get_user_id(name))
         api.terminate()
         api.wait(10)
-        if not keep:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        if started_pg:
-            pg.stop()
-    result |= {"list_orders": list_orders, "concurrency": concurrency, "api_workers": api_workers,
-               "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
-    console.print(
-        f"intake over HTTP {result['orders_per_s']:.0f} orders/s, raw asyncpg {result['raw_orders_per_s']:.0f}/s "
-        f"(ratio {result['ratio']:.2f}); at half rate p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms; "
-        f"list page over {list_orders:,} orders p99 {result['list_p99_ms']:.1f} ms; "
-        f"HTTP ceiling (/healthz, same clients) {result['http_ceiling_per_s']:.0f}/s")
-    if json_out:
-        print(json.dumps(result))
     return result
 
 

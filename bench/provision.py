@@ -11,41 +11,24 @@ from __future__ import annotations
 import json
 import platform
 import time
-import uuid
-from urllib.parse import urlsplit
 
 import psycopg
 
+from bench.scratch import scratch_database
 from core.config import Settings
 from core.db import sync_engine
-from core.services.postgres import Postgres
 from tenants.divisions import read_province
 from tenants.migrate import SCHEMA_TOKEN, fresh_schema_sql, migrate_tenants, upgrade_shared
 from tenants.service import import_divisions
-
-
-def _database_url(settings: Settings, name: str) -> str:
-    return urlsplit(settings.postgres_url)._replace(path=f"/{name}").geturl()
 
 
 def run(settings: Settings, *, province: str = "41", json_out: bool = False) -> dict[str, object]:
     """Run the benchmark, print a summary (and JSON), and return the numbers."""
     from core.cli.output import console, migration_progress
 
-    pg = Postgres(settings)
-    started_pg = pg.start()
-    if started_pg:
-        pg.wait_healthy()
-    admin = _database_url(settings, "postgres")
-    ours_db, raw_db = f"bench_ours_{uuid.uuid4().hex[:6]}", f"bench_raw_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{ours_db}"')
-        conn.execute(f'CREATE DATABASE "{raw_db}"')
-    try:
-        divisions = read_province(settings.divisions_dir, province)
-        codes = [d.code for d in divisions]
-
-        bench_settings = settings.model_copy(update={"database_url": _database_url(settings, ours_db)})
+    divisions = read_province(settings.divisions_dir, province)
+    codes = [d.code for d in divisions]
+    with scratch_database(settings, "bench_ours") as bench_settings:
         engine = sync_engine(bench_settings)
         with migration_progress(f"provisioning {len(codes)} tenants") as (on_start, on_result):
             t0 = time.perf_counter()
@@ -60,22 +43,17 @@ def run(settings: Settings, *, province: str = "41", json_out: bool = False) -> 
         assert not noop.migrated and noop.up_to_date == len(codes)
         engine.dispose()
 
-        ddl = fresh_schema_sql()
-        with psycopg.connect(_database_url(settings, raw_db), autocommit=True) as conn:
-            t0 = time.perf_counter()
-            for code in codes:
-                schema = f"t_{code}"
-                conn.execute(
-                    f'BEGIN; CREATE SCHEMA "{schema}"; SET LOCAL search_path TO "{schema}"; '
-                    + ddl.replace(SCHEMA_TOKEN, schema) + "; COMMIT;"
-                )
-            raw_seconds = time.perf_counter() - t0
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{ours_db}" WITH (FORCE)')
-            conn.execute(f'DROP DATABASE IF EXISTS "{raw_db}" WITH (FORCE)')
-        if started_pg:
-            pg.stop()
+    ddl = fresh_schema_sql()
+    with scratch_database(settings, "bench_raw") as raw_settings, \
+            psycopg.connect(raw_settings.postgres_url, autocommit=True) as conn:
+        t0 = time.perf_counter()
+        for code in codes:
+            schema = f"t_{code}"
+            conn.execute(
+                f'BEGIN; CREATE SCHEMA "{schema}"; SET LOCAL search_path TO "{schema}"; '
+                + ddl.replace(SCHEMA_TOKEN, schema) + "; COMMIT;"
+            )
+        raw_seconds = time.perf_counter() - t0
 
     result = {
         "tenants": len(codes),

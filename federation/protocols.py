@@ -92,12 +92,18 @@ async def _child_assignment(session: AsyncSession, order: Order, child: str) -> 
         Assignment.order_id == order.id, Assignment.tenant_code == child, Assignment.ended_at.is_(None)))
 
 
-async def apply_signed(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
+async def _from_child(session: AsyncSession, payload: dict[str, Any]) -> tuple[Order, str, Assignment]:
+    """The order here that the sending child level holds, and the child's live assignment."""
     order = await _origin_order(session, payload)
     child = payload["by_tenant"]
     assignment = await _child_assignment(session, order, child)
     if assignment is None:
         raise PermanentError(f"order {order.number} is not with {child} any more")
+    return order, child, assignment
+
+
+async def apply_signed(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
+    order, child, assignment = await _from_child(session, payload)
     now = datetime.now(UTC)
     assignment.status, assignment.signed_at = "signed", now
     before = order.status
@@ -109,10 +115,7 @@ async def apply_signed(session: AsyncSession, tenant: Tenant, payload: dict[str,
 
 async def _back_from_child(session: AsyncSession, payload: dict[str, Any], status: Status, action: str) -> None:
     """The child level gives the order back (退单 or 上报): it waits here, its clock stopped."""
-    order = await _origin_order(session, payload)
-    child = payload["by_tenant"]
-    if await _child_assignment(session, order, child) is None:
-        raise PermanentError(f"order {order.number} is not with {child} any more")
+    order, child, _ = await _from_child(session, payload)
     now = datetime.now(UTC)
     await session.execute(update(Assignment).where(Assignment.order_id == order.id, Assignment.ended_at.is_(None))
                           .values(status=status.value, ended_at=now))
@@ -130,11 +133,7 @@ async def apply_returned(session: AsyncSession, tenant: Tenant, payload: dict[st
 
 
 async def apply_replied(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
-    order = await _origin_order(session, payload)
-    child = payload["by_tenant"]
-    assignment = await _child_assignment(session, order, child)
-    if assignment is None:
-        raise PermanentError(f"order {order.number} is not with {child} any more")
+    order, child, assignment = await _from_child(session, payload)
     now = datetime.now(UTC)
     assignment.status, assignment.replied_at, assignment.reply = "replied", now, payload.get("content")
     before = order.status

@@ -22,33 +22,18 @@ class CategoryIn(BaseModel):
     handle_limit_days: int | None = Field(None, ge=1, le=60)
 
 
-class CategoryOut(BaseModel):
-    code: str
-    name: str
-    parent_code: str | None
-    owner_tenant: str | None
-    active: bool
-    default_unit: str | None
-    handle_limit_days: int | None
-    leaf: bool
-
-
-def _out(view: CategoryView) -> CategoryOut:
-    return CategoryOut(**view.__dict__)
-
-
-@router.get("", response_model=list[CategoryOut], dependencies=[Depends(TenantGuard("category", "read"))])
-async def list_categories(tenant: CurrentTenant, session: TenantSession) -> list[CategoryOut]:
+@router.get("", response_model=list[CategoryView], dependencies=[Depends(TenantGuard("category", "read"))])
+async def list_categories(tenant: CurrentTenant, session: TenantSession) -> list[CategoryView]:
     """The province's taxonomy with the extensions of this tenant and its ancestors."""
     views = await visible_categories(session, tenant.code)
-    return [_out(v) for v in sorted(views.values(), key=lambda v: v.code)]
+    return sorted(views.values(), key=lambda v: v.code)
 
 
-@router.post("", response_model=CategoryOut, status_code=201, dependencies=[Depends(TenantGuard("category", "write"))])
+@router.post("", response_model=CategoryView, status_code=201, dependencies=[Depends(TenantGuard("category", "write"))])
 async def create_category(request: Request, tenant: CurrentTenant, session: TenantSession,
-                          body: CategoryIn) -> CategoryOut:
+                          body: CategoryIn) -> CategoryView:
     """Extend the taxonomy for this tenant and its subtree."""
     view = await add_category(session, tenant.code, body.code, body.name, body.parent_code, body.default_unit,
                               body.handle_limit_days)
     request.app.state.categories.invalidate()
-    return _out(view)
+    return view

@@ -1,0 +1,42 @@
+"""A database of a benchmark's own on the configured server, dropped afterwards."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import psycopg
+
+from core.config import Settings
+from core.services.postgres import Postgres
+
+
+def database_url(settings: Settings, name: str) -> str:
+    return urlsplit(settings.postgres_url)._replace(path=f"/{name}").geturl()
+
+
+@contextmanager
+def scratch_database(settings: Settings, prefix: str, *, name: str | None = None,
+                     keep: bool = False) -> Iterator[Settings]:
+    """Settings bound to a fresh database (or the existing one called ``name``); dropped unless ``keep``.
+
+    The embedded PostgreSQL is started if it is not running, and stopped again afterwards.
+    """
+    pg = Postgres(settings)
+    started = pg.start()
+    if started:
+        pg.wait_healthy()
+    name = name or f"{prefix}_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(database_url(settings, "postgres"), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield settings.model_copy(update={"database_url": database_url(settings, name)})
+    finally:
+        if not keep:
+            with psycopg.connect(database_url(settings, "postgres"), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if started:
+            pg.stop()
