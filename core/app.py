@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
+from core.assessment.api import router as assessment_router
 from core.categories.api import router as categories_router
 from core.categories.service import CategoryStore
 from core.config import Settings, get_settings
@@ -76,4 +77,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public_router)
     app.include_router(sign_in_router)
     app.include_router(users_router)
+    app.include_router(assessment_router)
     return app

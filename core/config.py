@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     public_lookups_per_minute: int = 20
     # The province's policy for overdue orders: urged automatically once this late (0: at once).
     auto_urge_after_hours: float = 0.0
+    # How often a worker's timer scans deadlines and hot spots; 0 leaves the timer out of this worker.
     timer_interval_s: float = 60.0
 
     db_pool_size: int = 10

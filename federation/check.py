@@ -31,8 +31,16 @@ def check(engine: Engine, stale_s: int = STALE_S) -> CheckReport:
             "AND created_at < now() - make_interval(secs => :s) ORDER BY id"), {"s": stale_s})]
         report.unapplied = [f"{m} {s}" for m, s in conn.execute(text(
             "SELECT o.message_id, o.subject FROM public.outbox o WHERE o.published_at IS NOT NULL "
-            "AND o.published_at < now() - make_interval(secs => :s) "
+            "AND o.published_at < now() - make_interval(secs => :s) AND o.kind <> 'fact' "
             "AND NOT EXISTS (SELECT 1 FROM public.inbox i WHERE i.message_id = o.message_id) "
+            "AND NOT EXISTS (SELECT 1 FROM public.dead_letters d WHERE d.message_id = o.message_id)"),
+            {"s": stale_s})]
+        # An assessment fact is applied when its event's seq is among its record's applied ones.
+        report.unapplied += [f"{m} {s} (assessment fact)" for m, s in conn.execute(text(
+            "SELECT o.message_id, o.subject FROM public.outbox o WHERE o.kind = 'fact' "
+            "AND o.published_at < now() - make_interval(secs => :s) "
+            "AND NOT EXISTS (SELECT 1 FROM public.assess_records r WHERE r.tenant_code = o.payload->>'t' "
+            "AND r.order_id = (o.payload->>'o')::bigint AND (o.payload->>'s')::int = ANY(r.applied)) "
             "AND NOT EXISTS (SELECT 1 FROM public.dead_letters d WHERE d.message_id = o.message_id)"),
             {"s": stale_s})]
         # Every live dispatch to a child tenant is held there by exactly one live record.

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actors import Actor
+from core.assessment.facts import emit as emit_fact
 from core.orders.events import new_event
 from core.orders.lifecycle import Status
 from core.orders.models import ORDER_ID_SEQ, Assignment, Order, OrderEvent
@@ -37,18 +38,26 @@ def _sender(code: str) -> Actor:
     return Actor(user=f"tenant:{code}", tenant=code, roles=frozenset())
 
 
-async def _append(session: AsyncSession, order: Order, action: str, before: str | None, by: str,
-                  payload: dict[str, Any], reason: str | None = None) -> None:
+def _at(message: dict[str, Any]) -> datetime:
+    """When the step happened at the sending level (its commit time), or now for older messages."""
+    return _when(message.get("at")) or datetime.now(UTC)
+
+
+async def _append(session: AsyncSession, tenant: Tenant, order: Order, action: str, before: str | None, by: str,
+                  payload: dict[str, Any], at: datetime, reason: str | None = None) -> None:
     last = (await session.execute(select(OrderEvent.seq, OrderEvent.hash).where(OrderEvent.order_id == order.id)
                                   .order_by(OrderEvent.seq.desc()).limit(1))).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, None)
-    session.add(new_event(order, seq=seq, prev_hash=prev, action=action, from_status=before, actor=_sender(by),
-                          now=datetime.now(UTC), reason=reason, payload=payload))
+    event = new_event(order, seq=seq, prev_hash=prev, action=action, from_status=before, actor=_sender(by),
+                      now=at, reason=reason, payload=payload)
+    session.add(event)
+    await session.flush()
+    await emit_fact(session, tenant.code, tenant.path, order, event)
 
 
 async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
     """A parent dispatched an order here: this tenant's own record of it, awaiting its sign."""
-    now = datetime.now(UTC)
+    now = _at(payload)
     existing = await session.scalar(select(Order).where(
         Order.origin_tenant == payload["origin_tenant"], Order.origin_number == payload["origin_number"])
         .with_for_update())
@@ -57,9 +66,9 @@ async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[st
         existing.status, existing.closed_at, existing.outcome = Status.dispatched, None, None
         existing.handle_deadline = _when(payload.get("handle_deadline"))
         existing.updated_at = now
-        await _append(session, existing, "dispatch-received", before, payload["origin_tenant"],
+        await _append(session, tenant, existing, "dispatch-received", before, payload["origin_tenant"],
                       {"from": payload["origin_tenant"], "origin_number": payload["origin_number"],
-                       "note": payload.get("note")})
+                       "note": payload.get("note")}, now)
         return
     order_id = await session.scalar(select(ORDER_ID_SEQ.next_value()))
     order = Order(
@@ -75,9 +84,9 @@ async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[st
     )
     session.add(order)
     await session.flush()
-    await _append(session, order, "dispatch-received", None, payload["origin_tenant"],
+    await _append(session, tenant, order, "dispatch-received", None, payload["origin_tenant"],
                   {"from": payload["origin_tenant"], "origin_number": payload["origin_number"],
-                   "note": payload.get("note")})
+                   "note": payload.get("note")}, now)
 
 
 async def _origin_order(session: AsyncSession, payload: dict[str, Any]) -> Order:
@@ -104,19 +113,21 @@ async def _from_child(session: AsyncSession, payload: dict[str, Any]) -> tuple[O
 
 async def apply_signed(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
     order, child, assignment = await _from_child(session, payload)
-    now = datetime.now(UTC)
+    now = _at(payload)
     assignment.status, assignment.signed_at = "signed", now
     before = order.status
     if order.status == Status.dispatched:
         order.status = Status.signed
     order.updated_at = now
-    await _append(session, order, "sign", before, child, {"by_tenant": child, "number": payload["number"]})
+    await _append(session, tenant, order, "sign", before, child,
+                  {"by_tenant": child, "number": payload["number"], "late": bool(payload.get("late"))}, now)
 
 
-async def _back_from_child(session: AsyncSession, payload: dict[str, Any], status: Status, action: str) -> None:
+async def _back_from_child(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], status: Status,
+                           action: str) -> None:
     """The child level gives the order back (退单 or 上报): it waits here, its clock stopped."""
     order, child, _ = await _from_child(session, payload)
-    now = datetime.now(UTC)
+    now = _at(payload)
     await session.execute(update(Assignment).where(Assignment.order_id == order.id, Assignment.ended_at.is_(None))
                           .values(status=status.value, ended_at=now))
     if order.handle_deadline is not None:  # waiting with the dispatcher does not count
@@ -124,34 +135,35 @@ async def _back_from_child(session: AsyncSession, payload: dict[str, Any], statu
         order.paused_remaining_s = max(0, int(calendar.working_seconds_between(now, order.handle_deadline)) + 1)
     before = order.status
     order.status, order.assigned_tenant, order.updated_at = status, None, now
-    await _append(session, order, action, before, child, {"by_tenant": child, "number": payload["number"]},
-                  reason=payload.get("reason"))
+    await _append(session, tenant, order, action, before, child, {"by_tenant": child, "number": payload["number"]},
+                  now, reason=payload.get("reason"))
 
 
 async def apply_returned(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
-    await _back_from_child(session, payload, Status.returned, "return")
+    await _back_from_child(session, tenant, payload, Status.returned, "return")
 
 
 async def apply_replied(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
     order, child, assignment = await _from_child(session, payload)
-    now = datetime.now(UTC)
+    now = _at(payload)
     assignment.status, assignment.replied_at, assignment.reply = "replied", now, payload.get("content")
     before = order.status
     order.status, order.updated_at = Status.replied, now
-    await _append(session, order, "reply", before, child,
-                  {"by_tenant": child, "number": payload["number"], "content": payload.get("content")})
+    await _append(session, tenant, order, "reply", before, child,
+                  {"by_tenant": child, "number": payload["number"], "content": payload.get("content")}, now)
 
 
 async def apply_urge(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
     order = await _record_from(session, payload)
     order.urge_count += 1
-    order.updated_at = datetime.now(UTC)
-    await _append(session, order, "urge", order.status, payload["by_tenant"],
-                  {"by_tenant": payload["by_tenant"], "urge_count": order.urge_count}, reason=payload.get("reason"))
+    order.updated_at = now = _at(payload)
+    await _append(session, tenant, order, "urge", order.status, payload["by_tenant"],
+                  {"by_tenant": payload["by_tenant"], "urge_count": order.urge_count}, now,
+                  reason=payload.get("reason"))
 
 
 async def apply_escalated(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
-    await _back_from_child(session, payload, Status.escalated, "escalate")
+    await _back_from_child(session, tenant, payload, Status.escalated, "escalate")
 
 
 async def _record_from(session: AsyncSession, payload: dict[str, Any]) -> Order:
@@ -166,7 +178,7 @@ async def _record_from(session: AsyncSession, payload: dict[str, Any]) -> Order:
 async def apply_rework(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
     """重办 asked by the level above: this level handles its record again."""
     order = await _record_from(session, payload)
-    now = datetime.now(UTC)
+    now = _at(payload)
     before = order.status
     order.reopen_count += 1
     order.closed_at, order.outcome, order.updated_at = None, None, now
@@ -175,17 +187,18 @@ async def apply_rework(session: AsyncSession, tenant: Tenant, payload: dict[str,
         session.add(Assignment(order_id=order.id, unit_id=order.lead_unit_id, role="lead", status="signed",
                                assigned_at=now, signed_at=now))
     order.status = Status.signed
-    await _append(session, order, "reopen", before, payload["by_tenant"], {"by_tenant": payload["by_tenant"]},
-                  reason=payload.get("reason"))
+    await _append(session, tenant, order, "reopen", before, payload["by_tenant"], {"by_tenant": payload["by_tenant"]},
+                  now, reason=payload.get("reason"))
 
 
 async def apply_rated(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
     """The citizen's rating (满意度) reaches the level that handled the order."""
     order = await _record_from(session, payload)
     order.satisfaction = payload["satisfaction"]
-    order.updated_at = datetime.now(UTC)
-    await _append(session, order, "revisit", order.status, payload["by_tenant"],
-                  {"by_tenant": payload["by_tenant"], "satisfaction": payload["satisfaction"]})
+    order.updated_at = now = _at(payload)
+    await _append(session, tenant, order, "revisit", order.status, payload["by_tenant"],
+                  {"by_tenant": payload["by_tenant"], "satisfaction": payload["satisfaction"],
+                   "resolved": payload.get("resolved")}, now)
 
 
 def _when(value: str | None) -> datetime | None:

@@ -4,6 +4,8 @@
                                                                      (to the descendant holding it)
     stream HOTLINE_UP     hotline.up.<kind>.<41>.<4101>              signed, returned, replied, escalated
                                                                      (to the originating ancestor)
+    stream HOTLINE_FACTS  hotline.facts.<41>.<4101>                  assessment facts of a record held
+                                                                     by 4101 (to the assessment read model)
 
 Consumers filter with wildcards (``hotline.down.>``) and are durable per worker role, never per
 tenant. A subject names its receiver; the receiver's code is the last token.
@@ -23,10 +25,14 @@ class Stream:
     subjects: list[str]
 
 
-STREAMS = [Stream("HOTLINE_DOWN", ["hotline.down.>"]), Stream("HOTLINE_UP", ["hotline.up.>"])]
+FACT_KIND = "fact"
+STREAMS = [Stream("HOTLINE_DOWN", ["hotline.down.>"]), Stream("HOTLINE_UP", ["hotline.up.>"]),
+           Stream("HOTLINE_FACTS", ["hotline.facts.>"])]
 
 
 def subject(kind: str, receiver_path: str) -> str:
+    if kind == FACT_KIND:
+        return f"hotline.facts.{receiver_path.replace('/', '.')}"
     direction = "down" if kind in DOWN_KINDS else "up"
     if kind not in DOWN_KINDS + UP_KINDS:
         raise ValueError(f"unknown message kind {kind}")

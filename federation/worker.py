@@ -1,4 +1,5 @@
-"""`hotline worker`: the outbox relay, the consumers of both directions and the deadline timer.
+"""`hotline worker`: the outbox relay, the consumers of both directions, the assessment consumer and the
+timer (deadlines, hot spots).
 
 Several workers may run at once: relays share the outbox through row locks, consumers share a
 durable consumer per direction (JetStream hands each message to one of them).
@@ -9,16 +10,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 
 import asyncpg
 
+from core.assessment.consumer import FactConsumer
+from core.assessment.hotspots import detect_all
 from core.categories.service import CategoryStore
 from core.config import Settings
 from core.db import Database
 from core.sla.service import SlaStore
 from federation.outbox import CHANNEL
 from federation.protocols import DOWN, UP
-from federation.timer import urge_overdue
+from federation.timer import mark_all_overdue, urge_overdue
 from federation.transport import Consumer, connect, ensure_streams, relay_once
 from tenants.binding import RegistryCache
 
@@ -42,6 +46,10 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
                  Consumer(db, js, "HOTLINE_UP", "appliers-up", UP, resolve)]
     for consumer in consumers:
         await consumer.subscribe()
+    # The assessment read model is written with plain asyncpg (bulk COPY), from its own small pool.
+    pool = await asyncpg.create_pool(settings.postgres_url, min_size=1, max_size=2)
+    facts = FactConsumer(pool, js)
+    await facts.subscribe()
 
     wake = asyncio.Event()
     listener = await _listen(settings, wake)
@@ -66,20 +74,30 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
                 log.warning("consumer %s: %s", consumer.durable, exc)
                 await asyncio.sleep(0.5)
 
-    async def timer_loop() -> None:
-        sla, categories = SlaStore(), CategoryStore()
+    async def facts_loop() -> None:
         while not stop.is_set():
             try:
+                await facts.run_once()
+            except Exception as exc:
+                log.warning("assessment consumer: %s", exc)
+                await asyncio.sleep(0.5)
+
+    async def timer_loop() -> None:
+        sla, categories = SlaStore(), CategoryStore()
+        while settings.timer_interval_s > 0 and not stop.is_set():
+            try:
+                marked = await mark_all_overdue(db, sla, categories)
                 urged = await urge_overdue(db, settings, sla, categories)
-                if urged:
-                    log.info("timer: %d overdue orders urged", urged)
+                alerts = await detect_all(pool, datetime.now(UTC))
+                if marked or urged or alerts:
+                    log.info("timer: %d orders overdue, %d urged, %d hot-spot alerts", marked, urged, alerts)
             except Exception as exc:
                 log.warning("timer: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), settings.timer_interval_s)
 
     try:
-        await asyncio.gather(relay_loop(), timer_loop(), *(consume_loop(c) for c in consumers))
+        await asyncio.gather(relay_loop(), timer_loop(), facts_loop(), *(consume_loop(c) for c in consumers))
     finally:
         # Every handled message was acked already; close (drain can wait on idle pull subscriptions).
         with contextlib.suppress(Exception):
@@ -88,6 +106,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
         if listener is not None:
             with contextlib.suppress(Exception):
                 await listener.close()
+        await pool.close()
         await db.dispose()
 
 

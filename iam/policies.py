@@ -24,17 +24,18 @@ def _at(scope: str, grants: list[Grant]) -> list[tuple[str, str, str]]:
 # role → [(scope, resource, action)]
 MATRIX: dict[Role, list[tuple[str, str, str]]] = {
     Role.operator: _at("self", [*READ_REFERENCE, *ORDER_DESK]),
-    Role.dispatcher: _at("self", [*READ_REFERENCE, *ORDER_DESK])
+    Role.dispatcher: _at("self", [*READ_REFERENCE, *ORDER_DESK, ("assessment", "read")])
     + _at("down", [("tenant", "read"), ("unit", "read"), ("order", "read")]),
     Role.reviewer: _at("self", [*READ_REFERENCE, *HANDLING, ("order", "export")]),
     Role.caller: _at("self", [*READ_REFERENCE, *HANDLING]),
     Role.handler: _at("self", [*READ_REFERENCE, *HANDLING]),
     Role.department_handler: _at("self", [*READ_REFERENCE, *HANDLING]),
-    Role.supervisor: _at("down", [*READ_REFERENCE, *HANDLING, ("order", "export")]),
-    Role.auditor: _at("down", [*READ_REFERENCE, ("order", "read"), ("order", "export"), ("audit", "read")]),
+    Role.supervisor: _at("down", [*READ_REFERENCE, *HANDLING, ("order", "export"), ("assessment", "read")]),
+    Role.auditor: _at("down", [*READ_REFERENCE, ("order", "read"), ("order", "export"), ("audit", "read"),
+                               ("assessment", "read")]),
     Role.admin: _at("self", [("unit", "write"), ("category", "write"), ("time_limit", "write"),
-                             ("calendar", "write")])
-    + _at("down", [*READ_REFERENCE, ("user", "read"), ("user", "write")]),
+                             ("calendar", "write"), ("assessment", "write")])
+    + _at("down", [*READ_REFERENCE, ("user", "read"), ("user", "write"), ("assessment", "read")]),
 }
 
 

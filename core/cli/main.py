@@ -40,6 +40,8 @@ bench_app = typer.Typer(help="Benchmarks (results go in BENCHMARKS.md).", no_arg
 audit_app = typer.Typer(help="The tamper-evident event log.", no_args_is_help=True)
 sso_app = typer.Typer(help="Keycloak: the realm and the groups that mirror the tenant tree.", no_args_is_help=True)
 iam_app = typer.Typer(help="Permission policies (Casbin).", no_args_is_help=True)
+assessment_app = typer.Typer(help="Assessment (考核): the read model of indicators and rankings.",
+                             no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(demo_app, name="demo")
@@ -47,6 +49,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(audit_app, name="audit")
 app.add_typer(sso_app, name="sso")
 app.add_typer(iam_app, name="iam")
+app.add_typer(assessment_app, name="assessment")
 
 
 # ---- services -------------------------------------------------------------------------------
@@ -185,6 +188,26 @@ def federation_check(
     if not report.clean:
         raise typer.Exit(1)
     console.print("federation consistent: every message moved on, every dispatch is held once")
+
+
+@assessment_app.command("rebuild")
+@friendly_errors
+def assessment_rebuild(
+    month: Annotated[str | None, typer.Option(help="Only the records of this month (2026-10); default: all.")] = None,
+) -> None:
+    """Recompute the assessment read model from every tenant's event log (the consumer waits meanwhile)."""
+    import asyncio
+
+    from core.assessment.rebuild import rebuild
+    from core.assessment.tally import month_bounds
+
+    try:
+        bounds = month_bounds(month) if month else None
+    except ValueError as exc:
+        raise fail(f"{exc}: give --month as YYYY-MM") from None
+    report = asyncio.run(rebuild(get_settings().postgres_url, bounds))
+    console.print(f"rebuilt from {report.events:,} events of {report.orders:,} order records in "
+                  f"{report.tenants:,} tenants in {report.seconds:.1f} s")
 
 
 @app.command()
@@ -502,6 +525,22 @@ def bench_dispatch(
     from bench.dispatch import run
 
     run(get_settings(), json_out=json_out, rate=rate, seconds=seconds, workers=workers)
+
+
+@bench_app.command("assessment")
+@friendly_errors
+def bench_assessment(
+    json_out: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
+    orders: Annotated[int, typer.Option(help="Orders in the month, spread over every tenant of the province.")]
+    = 1_000_000,
+    province: Annotated[str, typer.Option(help="The province whose divisions are loaded.")] = "41",
+    repeats: Annotated[int, typer.Option(help="Timed requests per query.")] = 200,
+    keep: Annotated[bool, typer.Option(help="Keep the bench database (the month is reused next run).")] = False,
+) -> None:
+    """A month of orders over all of a province: rebuild time, then rankings and the overview through the API."""
+    from bench.assessment import run
+
+    run(get_settings(), json_out=json_out, orders=orders, province=province, repeats=repeats, keep=keep)
 
 
 @bench_app.command("intake")

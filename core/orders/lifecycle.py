@@ -52,6 +52,7 @@ class Action(StrEnum):
     urge = "urge"  # 督办
     escalate = "escalate"  # 上报
     merge = "merge"
+    contact = "contact"  # 联系市民: the handler reached the citizen
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ RULES: dict[Action, Rule] = {
     Action.urge: _rule(set(OPEN), {Role.supervisor}, reason=True),
     Action.escalate: _rule({Status.signed}, {Role.handler}, reason=True, unit=True),
     Action.merge: _rule({Status.registered, Status.dispatched}, {Role.operator, Role.dispatcher}),
+    Action.contact: _rule({Status.signed}, {Role.handler}, unit=True),
 }
 
 

@@ -118,6 +118,8 @@ class ActionRequest(BaseModel):
     days: int | None = Field(None, ge=1, le=60, description="extend: working days asked for")
     approved: bool | None = Field(None, description="approve-extension: the decision")
     satisfaction: Satisfaction | None = None
+    resolved: bool | None = Field(None, description="revisit: did the citizen say the problem was solved (解决)? "
+                                                     "Default: unless unsatisfied")
     into: str | None = Field(None, description="merge: the number of the order to merge this one into")
 
 

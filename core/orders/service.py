@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actors import Actor, Role
+from core.assessment.facts import emit as emit_fact
 from core.categories.service import CategoryView
 from core.errors import ApiError
 from core.orders.duplicates import find_duplicates
@@ -126,13 +127,15 @@ async def register(ctx: Context, data: OrderCreate) -> Registered:
     )
     ctx.session.add(order)
     event = new_event(order, seq=1, prev_hash=None, action=Action.register, from_status=None, actor=ctx.actor,
-                      now=ctx.now, payload={"channel": data.channel.value, "category": data.category})
+                      now=ctx.now, payload={"channel": data.channel.value, "category": data.category,
+                                            "repeat": repeats > 0})
     ctx.session.add(event)
     for item in data.attachments:
         ctx.session.add(Attachment(order_id=order_id, **item.model_dump()))
     for other in related:
         ctx.session.add(OrderLink(order_id=order_id, linked_order_id=other.id, kind="related"))
     await ctx.session.flush()
+    await emit_fact(ctx.session, ctx.tenant.code, ctx.tenant.path, order, event)
     duplicates = await find_duplicates(ctx.session, order, ctx.duplicate_window_days)
     return Registered(order, event, related, duplicates)
 
@@ -156,7 +159,8 @@ async def act(ctx: Context, number: str, action: Action, req: ActionRequest) -> 
     rule = RULES[action]
     status = Status(order.status)
     co_assignment = await _co_assignment(ctx, order, action)
-    if _held_by_centre(order) and action in (Action.sign, Action.return_, Action.dispatch, Action.escalate):
+    if _held_by_centre(order) and action in (Action.sign, Action.return_, Action.dispatch, Action.escalate,
+                                             Action.contact):
         # An order dispatched here by a parent level is held by this tenant's centre, not a unit:
         # its dispatcher signs it, sends it back, or dispatches it on (also once signed).
         rule = Rule(rule.states | {Status.signed} if action == Action.dispatch else rule.states,
@@ -181,8 +185,21 @@ async def act(ctx: Context, number: str, action: Action, req: ActionRequest) -> 
     for index, message in enumerate(ctx.outgoing):
         # The event's id is the message's id: a re-published message is recognised downstream.
         message_id = event.event_id if index == 0 else uuid.uuid5(event.event_id, str(index))
+        # When it happened here: the receiving level records the step at this time, not at arrival.
+        message.payload.setdefault("at", ctx.now.isoformat())
         await enqueue(ctx.session, message_id, ctx.tenant.code, message)
     return order
+
+
+async def mark_overdue(ctx: Context, number: str) -> bool:
+    """超期: an open order past its handling time limit gets an ``overdue`` event, once."""
+    order = await _load_for_update(ctx, number)
+    state = (order.extra or {}).get("assess") or {}
+    if order.status not in OPEN or order.handle_deadline is None or order.handle_deadline >= ctx.now \
+            or state.get("od"):
+        return False
+    await _append(ctx, order, "overdue", order.status, None, {"handle_deadline": order.handle_deadline.isoformat()})
+    return True
 
 
 def _held_by_centre(order: Order) -> bool:
@@ -190,7 +207,7 @@ def _held_by_centre(order: Order) -> bool:
 
 
 async def _append(ctx: Context, order: Order, action: str, before: str | None, reason: str | None,
-                  payload: dict[str, Any]) -> OrderEvent:
+                  payload: dict[str, Any], fact_extra: dict[str, Any] | None = None) -> OrderEvent:
     last = (await ctx.session.execute(
         select(OrderEvent.seq, OrderEvent.hash).where(OrderEvent.order_id == order.id)
         .order_by(OrderEvent.seq.desc()).limit(1)
@@ -200,6 +217,7 @@ async def _append(ctx: Context, order: Order, action: str, before: str | None, r
                       now=ctx.now, reason=reason, payload=payload)
     ctx.session.add(event)
     await ctx.session.flush()
+    await emit_fact(ctx.session, ctx.tenant.code, ctx.tenant.path, order, event, fact_extra)
     return event
 
 
@@ -279,8 +297,13 @@ def _restart_deadline(ctx: Context, order: Order) -> None:
 async def _answer(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
     if not (req.content and req.content.strip()):
         raise field_error("content", "answer needs the answer given to the citizen")
+    late = _past_deadline(ctx, order)
     order.status, order.outcome, order.closed_at = Status.closed, "answered", ctx.now
-    return {"content": req.content}
+    return {"content": req.content, "late": late}
+
+
+def _past_deadline(ctx: Context, order: Order) -> bool:
+    return order.handle_deadline is not None and ctx.now > order.handle_deadline
 
 
 async def _redirect(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
@@ -372,7 +395,7 @@ async def _sign_for_parent(ctx: Context, order: Order) -> dict[str, Any]:
     """签收 of an order a parent level dispatched here: the parent's record follows."""
     late = order.sign_deadline is not None and ctx.now > order.sign_deadline
     order.status = Status.signed
-    _up(ctx, order, "signed", {})
+    _up(ctx, order, "signed", {"late": late})
     return {"late": late, "for": order.origin_tenant}
 
 
@@ -485,19 +508,26 @@ async def _close(ctx: Context, order: Order, req: ActionRequest, _: Assignment |
         Assignment.order_id == order.id, Assignment.role == "lead", Assignment.reply.is_not(None))
         .order_by(Assignment.replied_at.desc()).limit(1))
     await _end_assignments(ctx, order, "done")
+    late = _past_deadline(ctx, order)
     order.status, order.outcome, order.closed_at = Status.closed, "resolved", ctx.now
     if order.origin_tenant is not None:  # this level's part is done: its reply goes up (上报办理结果)
         _up(ctx, order, "replied", {"content": req.content or reply})
-    return {}
+    return {"late": late}
+
+
+async def _contact(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+    """联系市民: the handler reached the citizen (响应); the order stays as it is."""
+    return {"note": req.note}
 
 
 async def _revisit(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
     if req.satisfaction is None:
         raise field_error("satisfaction", "revisit records satisfied, basically_satisfied or unsatisfied")
     order.satisfaction = req.satisfaction
-    payload: dict[str, Any] = {"satisfaction": req.satisfaction.value, "note": req.note}
+    resolved = req.resolved if req.resolved is not None else req.satisfaction != Satisfaction.unsatisfied
+    payload: dict[str, Any] = {"satisfaction": req.satisfaction.value, "resolved": resolved, "note": req.note}
     if order.assigned_tenant is not None:  # the rating reaches the level that handled it
-        await _down(ctx, order, "rated", {"satisfaction": req.satisfaction.value})
+        await _down(ctx, order, "rated", {"satisfaction": req.satisfaction.value, "resolved": resolved})
     if req.satisfaction == Satisfaction.unsatisfied:
         await _rework(ctx, order, req.note or "市民不满意")
         payload["reopened"] = True
@@ -546,7 +576,9 @@ async def _merge(ctx: Context, order: Order, req: ActionRequest, _: Assignment |
     ctx.session.add(OrderLink(order_id=order.id, linked_order_id=target.id, kind="merged"))
     ctx.session.add(OrderLink(order_id=target.id, linked_order_id=order.id, kind="merged"))
     await ctx.session.flush()
-    await _append(ctx, target, "merged-in", target.status, req.reason, {"from": order.number})
+    await _append(ctx, target, "merged-in", target.status, req.reason, {"from": order.number},
+                  fact_extra={"citizens": 1 + len(citizens), "number": target.number,
+                              "category": target.category, "division": target.division_code})
     return {"into": target.number}
 
 
@@ -555,5 +587,5 @@ HANDLERS = {
     Action.sign: _sign, Action.return_: _return, Action.extend: _extend,
     Action.approve_extension: _approve_extension, Action.reply: _reply, Action.approve: _approve,
     Action.reject: _reject, Action.close: _close, Action.revisit: _revisit, Action.reopen: _reopen,
-    Action.urge: _urge, Action.escalate: _escalate, Action.merge: _merge,
+    Action.urge: _urge, Action.escalate: _escalate, Action.merge: _merge, Action.contact: _contact,
 }

@@ -1,0 +1,211 @@
+"""Assessment facts (考核事实): what one event of an order record changes in the counters.
+
+An order *record* is an order as one tenant holds it (the city's record, the district's record
+of the same request, ...). ``step`` folds the record's events in order: given the record's
+fold state before an event, it returns the counter changes the event makes and updates the
+state. It is the only place the counting rules live; the incremental path (a fact per event,
+written to the outbox with the event and applied by the assessment consumer) and ``hotline
+assessment rebuild`` (every event log read again) both call it, so they cannot disagree.
+
+Each change is attributed to a unit (科室/部门 of the tenant) or to the tenant's centre (None).
+The rules, in words, are in ``docs/assessment.md``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.orders.lifecycle import OPEN
+from core.orders.models import Order, OrderEvent
+from core.sla.calendar import CST
+from federation.outbox import Outgoing, enqueue
+
+COUNTERS = ("received", "intake", "repeated", "answered", "dispatched", "assigned", "sign_due", "signed_in_time",
+            "contact_due", "contacted", "closed", "closed_on_time", "overdue", "returned", "escalated",
+            "reopened", "urged", "rated", "satisfied", "basically_satisfied", "unsatisfied", "resolved",
+            "declined", "merged")
+# The only payload keys the rules read; rebuild selects exactly these from the event log.
+PAYLOAD_KEYS = ("late", "to", "satisfaction", "resolved", "repeat", "by_tenant", "role", "reopened")
+FACT_NAMESPACE = uuid.UUID("5b0c7c52-6a43-4f0e-9d1f-0a7e55e12345")
+
+Change = tuple[int | None, str, int]  # (unit or None for the centre, counter, delta)
+
+
+@dataclass(frozen=True)
+class EventView:
+    """The parts of an event the rules read."""
+
+    seq: int
+    action: str
+    actor_unit_id: int | None
+    occurred_at: datetime
+    payload: dict[str, Any]
+
+
+def view_of(event: OrderEvent) -> EventView:
+    payload = {k: event.payload[k] for k in PAYLOAD_KEYS if event.payload and k in event.payload}
+    return EventView(event.seq, event.action, event.actor_unit_id, event.occurred_at, payload)
+
+
+def cohort_day(created_at: datetime) -> date:
+    """The day a record entered its tenant's hands, in China Standard Time: its period."""
+    return created_at.astimezone(CST).date()
+
+
+def origin_len(origin_tenant: str | None) -> int:
+    return len(origin_tenant) if origin_tenant else 0
+
+
+def step(state: dict[str, Any], ev: EventView) -> list[Change]:
+    """The counter changes of one event, given the record's fold state; updates the state."""
+    p, action = ev.payload, ev.action
+    unit: int | None = state.get("u")
+    changes: list[Change] = []
+
+    def once(flag: str, counter: str, who: int | None) -> None:
+        if not state.get(flag):
+            state[flag] = 1
+            changes.append((who, counter, 1))
+
+    if action == "register":
+        changes += [(None, "received", 1), (None, "intake", 1)]
+        if p.get("repeat"):
+            changes.append((None, "repeated", 1))
+    elif action == "dispatch-received":  # a parent level gave it here: this tenant must sign it
+        once("rcv", "received", None)
+        changes.append((None, "sign_due", 1))
+        state["u"] = None
+    elif action == "dispatch":
+        once("dsp", "dispatched", None)
+        to = p.get("to")
+        if isinstance(to, int) and not isinstance(to, bool):
+            state["u"] = to
+            changes += [(to, "assigned", 1), (to, "sign_due", 1)]
+        else:  # to a child tenant: its sign comes back as a message
+            state["u"] = None
+            changes.append((None, "sign_due", 1))
+    elif action == "sign":
+        if p.get("role") == "co":  # a co-handler's part is not the record's sign
+            return changes
+        who = None if p.get("by_tenant") else (ev.actor_unit_id or unit)
+        if not p.get("late"):
+            changes.append((who, "signed_in_time", 1))
+        if not p.get("by_tenant"):  # the level that signed it calls the citizen
+            once("sgn", "contact_due", who)
+    elif action == "contact":
+        once("ct", "contacted", ev.actor_unit_id or unit)
+    elif action in ("return", "escalate"):
+        who = None if p.get("by_tenant") else (ev.actor_unit_id or unit)
+        changes.append((who, "returned" if action == "return" else "escalated", 1))
+        state["u"] = None
+    elif action in ("answer", "close"):
+        if action == "answer":
+            changes.append((None, "answered", 1))
+        changes += _finish(state, unit, late=bool(p.get("late")))
+    elif action == "overdue":
+        changes += _overdue(state, unit)
+    elif action == "reopen":
+        once("ro", "reopened", unit)
+    elif action == "urge":
+        once("ug", "urged", unit)
+    elif action == "revisit":
+        changes += _rating(state, unit, p)
+    elif action in ("decline", "redirect"):
+        changes.append((None, "declined", 1))
+    elif action == "merge":
+        changes.append((None, "merged", 1))
+    return changes
+
+
+def _finish(state: dict[str, Any], unit: int | None, late: bool) -> list[Change]:
+    """办结: counted once per record; on time unless it ever went past its time limit."""
+    changes: list[Change] = []
+    if not state.get("fin"):
+        state["fin"] = 1
+        changes.append((unit, "closed", 1))
+        if not late and not state.get("od"):
+            state["ot"], state["otu"] = 1, unit
+            changes.append((unit, "closed_on_time", 1))
+    if late:
+        changes += _overdue(state, unit)
+    return changes
+
+
+def _overdue(state: dict[str, Any], unit: int | None) -> list[Change]:
+    """超期: once per record; a record counted on time before loses it (it was reopened and ran late)."""
+    if state.get("od"):
+        return []
+    state["od"] = 1
+    changes: list[Change] = [(unit, "overdue", 1)]
+    if state.get("ot"):
+        state["ot"] = 0
+        changes.append((state.get("otu"), "closed_on_time", -1))
+    return changes
+
+
+def _rating(state: dict[str, Any], unit: int | None, p: dict[str, Any]) -> list[Change]:
+    """回访: the record's latest rating counts; a new one replaces the earlier one."""
+    changes: list[Change] = []
+    previous = state.get("rating")
+    if previous:
+        old_unit, old_sat, old_resolved = previous
+        changes.append((old_unit, old_sat, -1))
+        if old_resolved:
+            changes.append((old_unit, "resolved", -1))
+    else:
+        changes.append((unit, "rated", 1))
+        state["ratu"] = unit
+    satisfaction = p.get("satisfaction") or "satisfied"
+    resolved = p.get("resolved")
+    resolved = bool(resolved) if resolved is not None else satisfaction != "unsatisfied"
+    rated_unit = state.get("ratu", unit) if previous else unit
+    changes.append((rated_unit, satisfaction, 1))
+    if resolved:
+        changes.append((rated_unit, "resolved", 1))
+    state["rating"] = [rated_unit, satisfaction, resolved]
+    if p.get("reopened") and not state.get("ro"):  # unsatisfied: 重办
+        state["ro"] = 1
+        changes.append((unit, "reopened", 1))
+    return changes
+
+
+def live_of(order: Order) -> dict[str, Any]:
+    """The record's state for the live overview, after the event."""
+    return {"open": order.status in OPEN, "deadline": order.handle_deadline.isoformat()
+            if order.handle_deadline else None, "urged": (order.urge_count or 0) > 0}
+
+
+def make_fact(tenant: str, order: Order, event: EventView, changes: list[Change],
+              extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The message body of one fact."""
+    fact: dict[str, Any] = {
+        "t": tenant, "o": order.id, "s": event.seq, "day": cohort_day(order.created_at).isoformat(),
+        "ol": origin_len(order.origin_tenant), "c": [list(c) for c in changes], "live": live_of(order),
+    }
+    if event.action == "register":
+        fact["stats"] = stats_of(order, event.occurred_at)
+    if extra:
+        fact.update(extra)
+    return fact
+
+
+def stats_of(order: Order, at: datetime) -> dict[str, Any]:
+    return {"division": order.division_code or "", "category": order.category or "", "channel": order.channel,
+            "type": order.type, "at": at.isoformat()}
+
+
+async def emit(session: AsyncSession, tenant_code: str, tenant_path: str, order: Order, event: OrderEvent,
+               extra: dict[str, Any] | None = None) -> None:
+    """Fold the event into the record's state and write its fact to the outbox (same transaction)."""
+    state = dict((order.extra or {}).get("assess") or {})
+    view = view_of(event)
+    changes = step(state, view)
+    order.extra = {**(order.extra or {}), "assess": state}
+    fact = make_fact(tenant_code, order, view, changes, extra)
+    await enqueue(session, uuid.uuid5(FACT_NAMESPACE, str(event.event_id)), tenant_code,
+                  Outgoing("fact", tenant_path, fact))

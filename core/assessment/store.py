@@ -1,0 +1,141 @@
+"""Writing the read model: facts applied once each, counters added in bulk.
+
+Works on a raw asyncpg connection inside the caller's transaction. Both the consumer (a batch of
+facts) and the rebuild (every event log) end here, through the same ``Tally``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+
+from core.assessment.facts import COUNTERS
+from core.assessment.hotspots import same_issue
+from core.assessment.tally import Tally
+
+# Consumers apply under the shared lock; a rebuild holds it exclusively while it replaces counters.
+LOCK_KEY = 12345_0006
+
+
+async def lock_shared(conn: asyncpg.Connection) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", LOCK_KEY)
+
+
+async def lock_exclusive(conn: asyncpg.Connection) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", LOCK_KEY)
+
+
+_STAGES = {
+    "assess_unit_day": (("tenant_code", "text"), ("unit_id", "bigint"), ("day", "date")),
+    "assess_node_day": (("node", "text"), ("day", "date")),
+}
+
+
+async def add_counters(conn: asyncpg.Connection, tally: Tally) -> None:
+    """Add the tally's counter deltas to the day tables (rows created as needed)."""
+    for table, rows in (("assess_unit_day", [(*key, *_values(c)) for key, c in tally.units.items()]),
+                        ("assess_node_day", [(*key, *_values(c)) for key, c in tally.nodes.items()])):
+        if rows:
+            await _upsert_add(conn, table, _STAGES[table], COUNTERS, rows)
+    if tally.stats_day:
+        await _upsert_add(conn, "stats_day", (("day", "date"), ("division", "text"), ("category", "text"),
+                                              ("channel", "text"), ("type", "text")), ("n",),
+                          [(*key, n) for key, n in tally.stats_day.items()])
+    if tally.stats_hour:
+        await _upsert_add(conn, "stats_hour", (("hour", "timestamptz"), ("area", "text"), ("category", "text")),
+                          ("n",), [(*key, n) for key, n in tally.stats_hour.items()])
+
+
+def _values(counter: Any) -> list[int]:
+    return [int(counter.get(name, 0)) for name in COUNTERS]
+
+
+async def _upsert_add(conn: asyncpg.Connection, table: str, keys: tuple[tuple[str, str], ...],
+                      counters: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    stage = f"_stage_{table}"
+    columns = [name for name, _ in keys] + list(counters)
+    definition = ", ".join([f"{name} {kind}" for name, kind in keys] + [f"{name} integer" for name in counters])
+    await conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({definition}) ON COMMIT DELETE ROWS")
+    await conn.copy_records_to_table(stage, records=rows, columns=columns)
+    key_list = ", ".join(name for name, _ in keys)
+    additions = ", ".join(f"{c} = public.{table}.{c} + EXCLUDED.{c}" for c in counters)
+    await conn.execute(
+        f"INSERT INTO public.{table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {stage} "
+        f"ON CONFLICT ({key_list}) DO UPDATE SET {additions}")
+    await conn.execute(f"TRUNCATE {stage}")
+
+
+async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> int:
+    """Apply each fact once (a fact already applied is skipped); returns how many were new.
+
+    The caller holds a transaction. Which facts of a record have been applied is kept on the
+    record's row, locked here, so redeliveries and racing consumers change nothing twice.
+    """
+    await lock_shared(conn)
+    keys = sorted({(f["t"], int(f["o"])) for f in facts})
+    rows = await conn.fetch(
+        "SELECT r.tenant_code, r.order_id, r.applied, r.live_seq FROM public.assess_records r "
+        "JOIN unnest($1::text[], $2::bigint[]) AS k(t, o) ON r.tenant_code = k.t AND r.order_id = k.o "
+        "ORDER BY 1, 2 FOR UPDATE OF r", [k[0] for k in keys], [k[1] for k in keys])
+    records: dict[tuple[str, int], dict[str, Any]] = {
+        (r["tenant_code"], r["order_id"]): {"applied": set(r["applied"]), "live_seq": r["live_seq"], "live": None}
+        for r in rows}
+    tally = Tally()
+    fresh = 0
+    merges: list[dict[str, Any]] = []
+    for fact in facts:
+        key = (fact["t"], int(fact["o"]))
+        record = records.setdefault(key, {"applied": set(), "live_seq": 0, "live": None,
+                                          "ol": fact["ol"], "day": fact["day"]})
+        if fact["s"] in record["applied"]:
+            continue
+        fresh += 1
+        record["applied"].add(fact["s"])
+        record["dirty"] = True
+        if fact["s"] > record["live_seq"]:
+            record["live_seq"], record["live"] = fact["s"], fact["live"]
+        tally.add_fact(fact)
+        if fact.get("citizens"):
+            merges.append(fact)
+    await write_records(conn, [
+        (t, o, r.get("ol", 0), date.fromisoformat(r["day"]) if "day" in r else date.min, sorted(r["applied"]),
+         r["live_seq"] if r["live"] else 0, *_live_columns(r["live"]))
+        for (t, o), r in records.items() if r.get("dirty")])
+    await add_counters(conn, tally)
+    if merges:
+        await same_issue(conn, merges, datetime.now(UTC))
+    return fresh
+
+
+def _live_columns(live: dict[str, Any] | None) -> tuple[bool, datetime | None, bool]:
+    if not live:
+        return False, None, False
+    deadline = datetime.fromisoformat(live["deadline"]) if live.get("deadline") else None
+    return bool(live["open"]), deadline, bool(live["urged"])
+
+
+_RECORD_COLUMNS = ["tenant_code", "order_id", "origin_len", "day", "applied", "live_seq", "is_open", "deadline",
+                   "urged"]
+
+
+async def write_records(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert or update record rows; the live columns change only for a newer event (``live_seq``)."""
+    if not rows:
+        return
+    await conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS _stage_records (tenant_code text, order_id bigint, origin_len smallint, "
+        "day date, applied integer[], live_seq integer, is_open boolean, deadline timestamptz, urged boolean) "
+        "ON COMMIT DELETE ROWS")
+    await conn.copy_records_to_table("_stage_records", records=rows, columns=_RECORD_COLUMNS)
+    newer = "EXCLUDED.live_seq > r.live_seq"
+    await conn.execute(
+        f"INSERT INTO public.assess_records AS r ({', '.join(_RECORD_COLUMNS)}) "
+        f"SELECT {', '.join(_RECORD_COLUMNS)} FROM _stage_records "
+        "ON CONFLICT (tenant_code, order_id) DO UPDATE SET applied = EXCLUDED.applied, "
+        f"live_seq = GREATEST(r.live_seq, EXCLUDED.live_seq), "
+        f"is_open = CASE WHEN {newer} THEN EXCLUDED.is_open ELSE r.is_open END, "
+        f"deadline = CASE WHEN {newer} THEN EXCLUDED.deadline ELSE r.deadline END, "
+        f"urged = CASE WHEN {newer} THEN EXCLUDED.urged ELSE r.urged END")
+    await conn.execute("TRUNCATE _stage_records")
