@@ -24,19 +24,24 @@ Period = Annotated[str, Query(max_length=23, description="a month (2026-10) or d
 READ = [Depends(TenantGuard("assessment", "read"))]
 
 
-async def _ranking(session: TenantSession, code: str, period: str) -> dict[str, Any]:
+async def _ranking(session: TenantSession, code: str, period: str, level: str | None = None) -> dict[str, Any]:
     try:
-        return await service.ranking(session, code, period)
+        return await service.ranking(session, code, period, level)
     except ValueError as exc:
         raise ApiError(422, "validation_error", f"period: {exc}",
                        fields=[{"field": "period", "message": str(exc)}]) from None
 
 
 @router.get("/assessment", dependencies=READ)
-async def ranking(tenant: CurrentTenant, session: TenantSession, period: Period) -> dict[str, Any]:
+async def ranking(
+    tenant: CurrentTenant, session: TenantSession, period: Period,
+    level: Annotated[str | None, Query(pattern="^(city|district|town)$",
+                                       description="rank every tenant of this level below (default: children)")]
+    = None,
+) -> dict[str, Any]:
     """The units this tenant assesses — its child tenants and its own departments — ranked by score for the
     period, with every indicator, the counts behind them, and the red list (红榜) and black list (黑榜)."""
-    return await _ranking(session, tenant.code, period)
+    return await _ranking(session, tenant.code, period, level)
 
 
 @router.get("/assessment/report.xlsx", dependencies=READ)

@@ -91,11 +91,22 @@ def _ranked(rows: list[dict[str, Any]], list_size: int) -> dict[str, Any]:
             "black_list": [r["id"] for r in scored[::-1][:size]]}  # 黑榜
 
 
-async def ranking(session: AsyncSession, code: str, period: str) -> dict[str, Any]:
-    """The units ``code`` assesses, ranked within their groups for the period."""
+async def descendants_at(session: AsyncSession, code: str, level: str) -> list[tuple[str, str]]:
+    rows = await session.execute(text(
+        "SELECT code, name FROM public.tenants WHERE code LIKE :p AND code <> :c AND level = :l "
+        "AND status = 'active' ORDER BY code"), {"p": f"{code}%", "c": code, "l": level})
+    return [(c, n) for c, n in rows.all()]
+
+
+async def ranking(session: AsyncSession, code: str, period: str, level: str | None = None) -> dict[str, Any]:
+    """The units ``code`` assesses, ranked within their groups for the period.
+
+    The tenants group is its child tenants, or with ``level`` every tenant of that level below it
+    (a city ranking all its towns).
+    """
     start, end = period_days(period)
     settings, source = await effective(session, code)
-    kids = await children(session, code)
+    kids = await descendants_at(session, code, level) if level else await children(session, code)
     node_counts = await _node_counts(session, [code] + [c for c, _ in kids], start, end)
     empty = dict.fromkeys(COUNTERS, 0)
     tenant_rows = [_row(Subject("tenant", c, n, node_counts.get(c, empty)), settings,
