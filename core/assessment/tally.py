@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from core.sla.calendar import CST
 from tenants.codes import lineage
 
 
-def nodes_for(tenant: str, origin_len: int) -> list[str]:
+@lru_cache(maxsize=65536)
+def nodes_for(tenant: str, origin_len: int) -> tuple[str, ...]:
     """The subtrees whose totals include this record's changes."""
-    return [code for code in lineage(tenant) if origin_len == 0 or len(code) > origin_len]
+    return tuple(code for code in lineage(tenant) if origin_len == 0 or len(code) > origin_len)
 
 
 def area_of(division: str) -> str:
