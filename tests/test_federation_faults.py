@@ -106,8 +106,14 @@ async def all_held_once(settings: Settings, numbers: list[str], timeout: float =
         await asyncio.sleep(0.2)
 
 
-def federation_is_clean() -> None:
-    result = CliRunner().invoke(cli, ["federation", "check", "--stale", "0"])
+def federation_is_clean(timeout: float = 45) -> None:
+    """Clean once what is in flight has landed: a fact a killed worker held is redelivered after ack_wait (30 s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = CliRunner().invoke(cli, ["federation", "check", "--stale", "0"])
+        if result.exit_code == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
     assert result.exit_code == 0, result.output
 
 

@@ -47,7 +47,7 @@ class FactConsumer:
         self._sub: JetStreamContext.PullSubscription | None = None
 
     async def subscribe(self) -> None:
-        config = ConsumerConfig(durable_name=DURABLE, ack_policy=AckPolicy.EXPLICIT, ack_wait=60,
+        config = ConsumerConfig(durable_name=DURABLE, ack_policy=AckPolicy.EXPLICIT, ack_wait=30,
                                 max_deliver=MAX_DELIVER, max_ack_pending=5000)
         self._sub = await self.js.pull_subscribe("", durable=DURABLE, stream=STREAM, config=config)
 

@@ -99,6 +99,7 @@ async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> 
         tally.add_fact(fact)
         if fact.get("citizens"):
             merges.append(fact)
+    # origin_len and day are only written for a new row; an existing row keeps its own.
     await write_records(conn, [
         (t, o, r.get("ol", 0), date.fromisoformat(r["day"]) if "day" in r else date.min, sorted(r["applied"]),
          r["live_seq"] if r["live"] else 0, *_live_columns(r["live"]))
