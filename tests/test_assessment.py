@@ -37,7 +37,7 @@ CITIES = (CITY,)
 HOTLINE = str(Path(sys.executable).parent / "hotline")
 CST = ZoneInfo("Asia/Shanghai")
 QIBIN, HESHAN = "410611", "410602"
-READ_MODEL = ("assess_records", "assess_unit_day", "assess_node_day", "stats_day", "stats_hour")
+READ_MODEL = ("assess_records", "assess_unit_day", "assess_node_day", "assess_open_node", "stats_day", "stats_hour")
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:

@@ -1,15 +1,20 @@
 """`hotline assessment rebuild`: the read model recomputed from every tenant's event log.
 
 It holds the assessment lock exclusively, so the consumer waits meanwhile; every event it reads
-is marked applied on its record, so a fact of the same event still in flight changes nothing
-when it arrives, and a fact of an event written after the read applies as usual. Readers keep
-seeing the old numbers until the rebuild commits.
+is marked applied on its record (record rows are written whole), so a fact of the same event
+still in flight changes nothing when it arrives, and a fact of an event written after the read
+applies as usual. Readers keep seeing the old numbers until the rebuild commits.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import multiprocessing
+import os
 import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from datetime import time as clock_time
@@ -18,7 +23,7 @@ from typing import Any
 import asyncpg
 
 from core.assessment.facts import PAYLOAD_KEYS, EventView, cohort_day, origin_len, stats_of, step
-from core.assessment.store import add_counters, lock_exclusive, write_records
+from core.assessment.store import RECORD_COLUMNS, add_counters, lock_exclusive, refresh_open_nodes
 from core.assessment.tally import Tally
 from core.orders.lifecycle import OPEN
 from core.sla.calendar import CST
@@ -74,22 +79,46 @@ def fold_order(row: asyncpg.Record, tally: Tally) -> tuple[Any, ...]:
     seqs, actions, units, times = row[11], row[12], row[13], row[14]
     payloads = row[15:15 + len(PAYLOAD_KEYS)]
     state: dict[str, Any] = {}
+    changes: list[Any] = []
     for i, seq in enumerate(seqs):
         payload = {}
         for key, values in zip(PAYLOAD_KEYS, payloads, strict=True):
-            value = _value(key, values[i])
-            if value is not None:
-                payload[key] = value
+            if values[i] is not None:
+                payload[key] = _value(key, values[i])
         event = EventView(seq, actions[i], units[i], times[i], payload)
-        tally.add(tenant, ol, day, step(state, event))
+        changes += step(state, event)
         if event.action == "register":
             tally.add_intake(stats_of(_Order(row), event.occurred_at))  # type: ignore[arg-type]
+    tally.add(tenant, ol, day, changes)  # one record: one tenant, one period
     return (tenant, order_id, ol, day, list(seqs), max(seqs), row[4] in _OPEN, row[5], (row[6] or 0) > 0)
 
 
-async def rebuild(dsn: str, month: tuple[date, date] | None = None) -> RebuildReport:
-    """Recompute the read model (all of it, or the records whose period falls in ``month``)."""
+def _fold_chunk(dsn: str, codes: list[str], bounds: tuple[Any, ...], staging: str) -> tuple[Tally, int, int]:
+    """In a worker process: read and fold these tenants' event logs, COPY their record rows to ``staging``."""
+    return asyncio.run(_fold_chunk_async(dsn, codes, bounds, staging))
+
+
+async def _fold_chunk_async(dsn: str, codes: list[str], bounds: tuple[Any, ...],
+                            staging: str) -> tuple[Tally, int, int]:
+    tally = Tally()
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(" UNION ALL ".join(_order_sql(c, bool(bounds)) for c in codes), *bounds)
+        records = [fold_order(row, tally) for row in rows]
+        await conn.copy_records_to_table(staging, records=records, columns=RECORD_COLUMNS, schema_name="public")
+    finally:
+        await conn.close()
+    return tally, len(records), sum(len(row[11]) for row in rows)
+
+
+async def rebuild(dsn: str, month: tuple[date, date] | None = None, processes: int | None = None) -> RebuildReport:
+    """Recompute the read model (all of it, or the records whose period falls in ``month``).
+
+    The event logs are read and folded by ``processes`` worker processes (default: one per core),
+    each writing its records to a staging table; one transaction then replaces the read model.
+    """
     started = time.perf_counter()
+    staging = f"_assess_rebuild_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(dsn)
     try:
         codes = [r[0] for r in await conn.fetch(
@@ -97,19 +126,25 @@ async def rebuild(dsn: str, month: tuple[date, date] | None = None) -> RebuildRe
         bounds: tuple[Any, ...] = ()
         if month:
             bounds = (datetime.combine(month[0], clock_time(), CST), datetime.combine(month[1], clock_time(), CST))
+        await conn.execute(f"CREATE UNLOGGED TABLE public.{staging} (LIKE public.assess_records)")
         async with conn.transaction():
+            # From here the consumer waits: facts of the events the workers read are not applied twice.
             await lock_exclusive(conn)
-            await _clear(conn, month)
+            chunks = [codes[i:i + SCHEMAS_PER_QUERY] for i in range(0, len(codes), SCHEMAS_PER_QUERY)]
             tally, orders, events = Tally(), 0, 0
-            for start in range(0, len(codes), SCHEMAS_PER_QUERY):
-                sql = " UNION ALL ".join(_order_sql(c, bool(month)) for c in codes[start:start + SCHEMAS_PER_QUERY])
-                rows = await conn.fetch(sql, *bounds)
-                records = [fold_order(row, tally) for row in rows]
-                orders += len(records)
-                events += sum(len(row[11]) for row in rows)
-                await write_records(conn, records)
+            loop = asyncio.get_running_loop()
+            with ProcessPoolExecutor(processes or os.cpu_count() or 2,
+                                     mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = [loop.run_in_executor(pool, _fold_chunk, dsn, chunk, bounds, staging) for chunk in chunks]
+                for part, n_orders, n_events in await asyncio.gather(*futures):
+                    tally.merge(part)
+                    orders, events = orders + n_orders, events + n_events
+            await _clear(conn, month)
+            await conn.execute(f"INSERT INTO public.assess_records SELECT * FROM public.{staging}")
+            await refresh_open_nodes(conn)
             await add_counters(conn, tally)
     finally:
+        await conn.execute(f"DROP TABLE IF EXISTS public.{staging}")
         await conn.close()
     return RebuildReport(len(codes), orders, events, round(time.perf_counter() - started, 2))
 

@@ -7,7 +7,7 @@ exception is the assessing tenant's own ``units`` table, for its departments' na
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.assessment.facts import COUNTERS
 from core.assessment.indicators import INDICATORS, rates, score
 from core.assessment.settings import AssessmentSettings, effective
-from core.assessment.tally import month_bounds
+from core.assessment.tally import hour_of, month_bounds, nodes_for
 from core.sla.calendar import CST, WorkCalendar
 from tenants.codes import validate_code
 
@@ -141,44 +141,51 @@ async def ranking(session: AsyncSession, code: str, period: str, level: str | No
 async def overview(session: AsyncSession, code: str, calendar: WorkCalendar, now: datetime) -> dict[str, Any]:
     """实时总览: per child tenant, today's intake and the open, yellow, red (overdue now) and urged orders."""
     kids = await children(session, code)
+    nodes = [code] + [c for c, _ in kids]
     today = now.astimezone(CST).date()
-    month_start = today.replace(day=1)
-    level_len = len(kids[0][0]) if kids else len(code)
-    yellow_until, _ = calendar.add_working_days(now, 1)
-    intake = await _node_counts(session, [code] + [c for c, _ in kids], today, today + timedelta(days=1))
-    month = await _node_counts(session, [code] + [c for c, _ in kids], month_start, today + timedelta(days=1))
-    # Each child's subtree: its records, less those its own parent level's record already counts.
-    rows = await session.execute(text(
-        "SELECT substr(tenant_code, 1, :n) AS child, count(*) AS open, "
-        "count(*) FILTER (WHERE deadline < :now) AS red, "
-        "count(*) FILTER (WHERE deadline >= :now AND deadline <= :yellow) AS yellow, "
-        "count(*) FILTER (WHERE urged) AS urged "
-        "FROM public.assess_records WHERE is_open AND tenant_code LIKE :prefix "
-        "AND (origin_len = 0 OR origin_len < :n) AND length(tenant_code) >= :n GROUP BY 1"),
-        {"n": level_len, "now": now, "yellow": yellow_until, "prefix": f"{code}%"})
-    live = {r[0]: r for r in rows.all()}
-    own = (await session.execute(text(
-        "SELECT count(*), count(*) FILTER (WHERE deadline < :now), "
-        "count(*) FILTER (WHERE deadline >= :now AND deadline <= :yellow), count(*) FILTER (WHERE urged) "
-        "FROM public.assess_records WHERE is_open AND tenant_code LIKE :prefix "
-        "AND (origin_len = 0 OR origin_len < :n)"),
-        {"now": now, "yellow": yellow_until, "prefix": f"{code}%", "n": len(code)})).one()
+    intake = await _node_counts(session, nodes, today, today + timedelta(days=1))
+    month = await _node_counts(session, nodes, today.replace(day=1), today + timedelta(days=1))
+    live = await _open_counts(session, code, nodes, calendar, now)
 
-    def entry(c: str, name: str, open_row: Any) -> dict[str, Any]:
-        return {"code": c, "name": name,
-                "intake_today": intake.get(c, {}).get("received", 0),
-                "open": int(open_row[1]) if open_row else 0, "red": int(open_row[2]) if open_row else 0,
-                "yellow": int(open_row[3]) if open_row else 0, "urged": int(open_row[4]) if open_row else 0,
+    def entry(c: str, name: str) -> dict[str, Any]:
+        return {"code": c, "name": name, "intake_today": intake.get(c, {}).get("received", 0), **live[c],
                 "overdue_this_month": month.get(c, {}).get("overdue", 0)}
 
     return {
-        "tenant": code, "at": now.isoformat(),
-        "total": entry(code, "", (code, *own)),
-        "children": [entry(c, n, live.get(c)) for c, n in kids],
+        "tenant": code, "at": now.isoformat(), "total": entry(code, ""),
+        "children": [entry(c, n) for c, n in kids],
         "open_alerts": int(await session.scalar(text(
             "SELECT count(*) FROM public.hotspot_alerts WHERE closed_at IS NULL AND tenant_code LIKE :p"),
             {"p": f"{code}%"}) or 0),
     }
+
+
+async def _open_counts(session: AsyncSession, code: str, nodes: list[str], calendar: WorkCalendar,
+                       now: datetime) -> dict[str, dict[str, int]]:
+    """Open, red, yellow and urged records per node: whole deadline hours from ``assess_open_node``, the
+    hours that ``now`` and the yellow limit fall in record by record."""
+    yellow_until, _ = calendar.add_working_days(now, 1)
+    hour, yellow_hour = hour_of(now.astimezone(UTC)), hour_of(yellow_until.astimezone(UTC))
+    rows = await session.execute(text(
+        "SELECT node, sum(open), sum(urged), sum(open) FILTER (WHERE deadline_hour < :h), "
+        "sum(open) FILTER (WHERE deadline_hour > :h AND deadline_hour < :y) "
+        "FROM public.assess_open_node WHERE node = ANY(:nodes) GROUP BY node"),
+        {"nodes": nodes, "h": hour, "y": yellow_hour})
+    counts = {n: {"open": 0, "red": 0, "yellow": 0, "urged": 0} for n in nodes}
+    for node, open_, urged, red, yellow in rows.all():
+        counts[node].update(open=int(open_ or 0), urged=int(urged or 0), red=int(red or 0), yellow=int(yellow or 0))
+    edges = await session.execute(text(
+        "SELECT tenant_code, origin_len, deadline FROM public.assess_records WHERE is_open "
+        "AND ((deadline >= :h AND deadline < :h1) OR (deadline >= :y AND deadline < :y1)) AND tenant_code LIKE :p"),
+        {"h": hour, "h1": hour + timedelta(hours=1), "y": max(yellow_hour, hour + timedelta(hours=1)),
+         "y1": yellow_hour + timedelta(hours=1), "p": f"{code}%"})
+    wanted = set(nodes)
+    for tenant, origin_len, deadline in edges.all():
+        light = "red" if deadline < now else "yellow" if deadline <= yellow_until else None
+        if light:
+            for node in wanted.intersection(nodes_for(tenant, origin_len)):
+                counts[node][light] += 1
+    return counts
 
 
 STAT_DIMENSIONS = ("category", "major_category", "channel", "type", "area", "day")

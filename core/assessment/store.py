@@ -43,6 +43,10 @@ async def add_counters(conn: asyncpg.Connection, tally: Tally) -> None:
         await _upsert_add(conn, "stats_day", (("day", "date"), ("division", "text"), ("category", "text"),
                                               ("channel", "text"), ("type", "text")), ("n",),
                           [(*key, n) for key, n in tally.stats_day.items()])
+    if tally.open_nodes:
+        await _upsert_add(conn, "assess_open_node", (("node", "text"), ("deadline_hour", "timestamptz")),
+                          ("open", "urged"), [(*key, c["open"], c["urged"]) for key, c in tally.open_nodes.items()],
+                          prune_zero=True)
     if tally.stats_hour:
         await _upsert_add(conn, "stats_hour", (("hour", "timestamptz"), ("area", "text"), ("category", "text")),
                           ("n",), [(*key, n) for key, n in tally.stats_hour.items()])
@@ -53,7 +57,7 @@ def _values(counter: Any) -> list[int]:
 
 
 async def _upsert_add(conn: asyncpg.Connection, table: str, keys: tuple[tuple[str, str], ...],
-                      counters: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+                      counters: tuple[str, ...], rows: list[tuple[Any, ...]], prune_zero: bool = False) -> None:
     stage = f"_stage_{table}"
     columns = [name for name, _ in keys] + list(counters)
     definition = ", ".join([f"{name} {kind}" for name, kind in keys] + [f"{name} integer" for name in counters])
@@ -64,6 +68,10 @@ async def _upsert_add(conn: asyncpg.Connection, table: str, keys: tuple[tuple[st
     await conn.execute(
         f"INSERT INTO public.{table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {stage} "
         f"ON CONFLICT ({key_list}) DO UPDATE SET {additions}")
+    if prune_zero:  # a row that counts nothing any more goes (as if it had never been)
+        zero = " AND ".join(f"t.{c} = 0" for c in counters)
+        match = " AND ".join(f"t.{name} = s.{name}" for name, _ in keys)
+        await conn.execute(f"DELETE FROM public.{table} t USING {stage} s WHERE {match} AND {zero}")
     await conn.execute(f"TRUNCATE {stage}")
 
 
@@ -76,11 +84,13 @@ async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> 
     await lock_shared(conn)
     keys = sorted({(f["t"], int(f["o"])) for f in facts})
     rows = await conn.fetch(
-        "SELECT r.tenant_code, r.order_id, r.applied, r.live_seq FROM public.assess_records r "
+        "SELECT r.tenant_code, r.order_id, r.applied, r.live_seq, r.origin_len, r.is_open, r.deadline, r.urged "
+        "FROM public.assess_records r "
         "JOIN unnest($1::text[], $2::bigint[]) AS k(t, o) ON r.tenant_code = k.t AND r.order_id = k.o "
         "ORDER BY 1, 2 FOR UPDATE OF r", [k[0] for k in keys], [k[1] for k in keys])
     records: dict[tuple[str, int], dict[str, Any]] = {
-        (r["tenant_code"], r["order_id"]): {"applied": set(r["applied"]), "live_seq": r["live_seq"], "live": None}
+        (r["tenant_code"], r["order_id"]): {"applied": set(r["applied"]), "live_seq": r["live_seq"], "live": None,
+                                            "ol": r["origin_len"], "was": (r["is_open"], r["deadline"], r["urged"])}
         for r in rows}
     tally = Tally()
     fresh = 0
@@ -99,6 +109,9 @@ async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> 
         tally.add_fact(fact)
         if fact.get("citizens"):
             merges.append(fact)
+    for (tenant, _), record in records.items():
+        if record["live"]:
+            _count_open(tally, tenant, record)
     # origin_len and day are only written for a new row; an existing row keeps its own.
     await write_records(conn, [
         (t, o, r.get("ol", 0), date.fromisoformat(r["day"]) if "day" in r else date.min, sorted(r["applied"]),
@@ -110,6 +123,16 @@ async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> 
     return fresh
 
 
+def _count_open(tally: Tally, tenant: str, record: dict[str, Any]) -> None:
+    """Move the record's open count from its old deadline hour to its new one (or out, once closed)."""
+    was_open, was_deadline, was_urged = record.get("was") or (False, None, False)
+    is_open, deadline, urged = _live_columns(record["live"])
+    if was_open:
+        tally.add_open(tenant, record["ol"], was_deadline, -1, -int(was_urged))
+    if is_open:
+        tally.add_open(tenant, record["ol"], deadline, 1, int(urged))
+
+
 def _live_columns(live: dict[str, Any] | None) -> tuple[bool, datetime | None, bool]:
     if not live:
         return False, None, False
@@ -117,7 +140,7 @@ def _live_columns(live: dict[str, Any] | None) -> tuple[bool, datetime | None, b
     return bool(live["open"]), deadline, bool(live["urged"])
 
 
-_RECORD_COLUMNS = ["tenant_code", "order_id", "origin_len", "day", "applied", "live_seq", "is_open", "deadline",
+RECORD_COLUMNS = ["tenant_code", "order_id", "origin_len", "day", "applied", "live_seq", "is_open", "deadline",
                    "urged"]
 
 
@@ -129,14 +152,31 @@ async def write_records(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -
         "CREATE TEMP TABLE IF NOT EXISTS _stage_records (tenant_code text, order_id bigint, origin_len smallint, "
         "day date, applied integer[], live_seq integer, is_open boolean, deadline timestamptz, urged boolean) "
         "ON COMMIT DELETE ROWS")
-    await conn.copy_records_to_table("_stage_records", records=rows, columns=_RECORD_COLUMNS)
+    await conn.copy_records_to_table("_stage_records", records=rows, columns=RECORD_COLUMNS)
     newer = "EXCLUDED.live_seq > r.live_seq"
     await conn.execute(
-        f"INSERT INTO public.assess_records AS r ({', '.join(_RECORD_COLUMNS)}) "
-        f"SELECT {', '.join(_RECORD_COLUMNS)} FROM _stage_records "
+        f"INSERT INTO public.assess_records AS r ({', '.join(RECORD_COLUMNS)}) "
+        f"SELECT {', '.join(RECORD_COLUMNS)} FROM _stage_records "
         "ON CONFLICT (tenant_code, order_id) DO UPDATE SET applied = EXCLUDED.applied, "
         f"live_seq = GREATEST(r.live_seq, EXCLUDED.live_seq), "
         f"is_open = CASE WHEN {newer} THEN EXCLUDED.is_open ELSE r.is_open END, "
         f"deadline = CASE WHEN {newer} THEN EXCLUDED.deadline ELSE r.deadline END, "
         f"urged = CASE WHEN {newer} THEN EXCLUDED.urged ELSE r.urged END")
     await conn.execute("TRUNCATE _stage_records")
+
+
+# The open records of every subtree by deadline hour, recomputed from ``assess_records``.
+OPEN_NODE_SQL = """
+INSERT INTO public.assess_open_node (node, deadline_hour, open, urged)
+SELECT substr(r.tenant_code, 1, l),
+       coalesce(date_trunc('hour', r.deadline AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', '9999-12-31 00:00+00'),
+       count(*), count(*) FILTER (WHERE r.urged)
+FROM public.assess_records r, unnest(ARRAY[2, 4, 6, 9]) AS l
+WHERE r.is_open AND l <= length(r.tenant_code) AND (r.origin_len = 0 OR l > r.origin_len)
+GROUP BY 1, 2
+"""
+
+
+async def refresh_open_nodes(conn: asyncpg.Connection) -> None:
+    await conn.execute("DELETE FROM public.assess_open_node")
+    await conn.execute(OPEN_NODE_SQL)

@@ -9,12 +9,14 @@ request already counts there. A record taken at intake (origin_len 0) counts all
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from core.sla.calendar import CST
 from tenants.codes import lineage
+
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)  # the hour bucket of a record without a limit
 
 
 @lru_cache(maxsize=65536)
@@ -40,16 +42,35 @@ class Tally:
         self.nodes: dict[tuple[str, date], Counter[str]] = defaultdict(Counter)
         self.stats_day: Counter[tuple[date, str, str, str, str]] = Counter()
         self.stats_hour: Counter[tuple[datetime, str, str]] = Counter()
+        self.open_nodes: dict[tuple[str, datetime], Counter[str]] = defaultdict(Counter)
 
     def add(self, tenant: str, origin_len: int, day: date, changes: list[Any]) -> None:
         if not changes:
             return
-        nodes = nodes_for(tenant, origin_len)
         for unit, counter, delta in changes:
             if unit is not None:
                 self.units[(tenant, int(unit), day)][counter] += delta
-            for node in nodes:
-                self.nodes[(node, day)][counter] += delta
+        for node in nodes_for(tenant, origin_len):
+            row = self.nodes[(node, day)]
+            for _, counter, delta in changes:
+                row[counter] += delta
+
+    def add_open(self, tenant: str, origin_len: int, deadline: datetime | None, open_: int, urged: int) -> None:
+        """An open record entering (+1) or leaving (-1) its deadline hour in every subtree it counts in."""
+        bucket = hour_of(deadline.astimezone(UTC)) if deadline else NO_DEADLINE
+        for node in nodes_for(tenant, origin_len):
+            row = self.open_nodes[(node, bucket)]
+            row["open"] += open_
+            row["urged"] += urged
+
+    def merge(self, other: Tally) -> None:
+        """Add another tally's deltas to this one (rebuild workers each fold a part)."""
+        for key, counts in other.units.items():
+            self.units[key].update(counts)
+        for key, counts in other.nodes.items():
+            self.nodes[key].update(counts)
+        self.stats_day.update(other.stats_day)
+        self.stats_hour.update(other.stats_hour)
 
     def add_intake(self, stats: dict[str, Any]) -> None:
         at = datetime.fromisoformat(stats["at"])
