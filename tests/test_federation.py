@@ -20,6 +20,7 @@ from core.config import Settings
 from tests.orders_helpers import CITY, act, register, staff
 
 DISTRICT = "410611"
+TOWN = "410611001"  # 金山街道
 CITIES = (CITY,)
 HOTLINE = str(Path(sys.executable).parent / "hotline")
 
@@ -104,6 +105,33 @@ async def test_a_city_dispatches_to_a_district_which_signs_handles_and_replies_u
 
 async def _status_is(client: httpx.AsyncClient, tenant: str, number: str, who, status: str) -> bool:  # type: ignore[no-untyped-def]
     return (await _order(client, tenant, number, who))["status"] == status
+
+
+async def test_the_originator_sees_the_whole_timeline_down_to_the_town(
+        client: httpx.AsyncClient, worker: subprocess.Popen[bytes]) -> None:
+    order = await register(client)
+    await act(client, order["number"], "dispatch", staff("dispatcher"), to=DISTRICT)
+    below = await _held_below(client, order["number"])
+    district = staff("dispatcher", tenant=DISTRICT)
+    await act(client, below, "sign", district, tenant=DISTRICT)
+    await act(client, below, "dispatch", district, tenant=DISTRICT, to=TOWN)
+
+    async def town_record() -> str | None:
+        town = staff("dispatcher", tenant=TOWN)
+        items = (await client.get(f"/api/v1/tenants/{TOWN}/orders", headers=town)).json()["items"]
+        return items[0]["number"] if items else None
+
+    at_town = await _eventually(town_record)
+    await act(client, at_town, "sign", staff("dispatcher", tenant=TOWN), tenant=TOWN)
+    await _eventually(lambda: _status_is(client, DISTRICT, below, district, "signed"))
+
+    city = await _order(client, CITY, order["number"], staff("dispatcher"))
+    steps = [(e["tenant"], e["action"]) for e in city["cross_level_timeline"]]
+    assert steps[:2] == [(CITY, "register"), (CITY, "dispatch")]
+    assert (DISTRICT, "dispatch-received") in steps and (DISTRICT, "dispatch") in steps
+    assert (TOWN, "dispatch-received") in steps and (TOWN, "sign") in steps
+    times = [e["occurred_at"] for e in city["cross_level_timeline"]]
+    assert times == sorted(times)
 
 
 async def test_a_district_sends_an_order_back_up(client: httpx.AsyncClient, worker: subprocess.Popen[bytes]) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal, or_, select, tuple_
+from sqlalchemy import Select, and_, func, literal, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import ApiError
@@ -19,6 +19,7 @@ from core.orders.schemas import AssignmentOut, EventOut, OrderDetail, OrderOut
 from core.orders.text import search_query
 from core.sla.calendar import WorkCalendar
 from core.sla.policy import Light, light
+from tenants.codes import validate_code
 
 # Orders without a deadline sort last: as if due at the end of time.
 FAR = datetime(9999, 12, 31, tzinfo=UTC)
@@ -163,7 +164,48 @@ async def detail(session: AsyncSession, order: Order, calendar: WorkCalendar, no
     merged_into = None
     if order.merged_into_id is not None:
         merged_into = await session.scalar(select(Order.number).where(Order.id == order.merged_into_id))
-    return assemble(order, calendar, now, list(events), list(assignments), list(linked), merged_into)
+    result = assemble(order, calendar, now, list(events), list(assignments), list(linked), merged_into)
+    children = sorted({a.tenant_code for a in assignments if a.tenant_code})
+    if children:
+        below = await records_below(session, order.number.split("-", 1)[0], order.number, children)
+        result.cross_level_timeline = sorted(
+            [{"tenant": order.number.split("-", 1)[0], "number": order.number, **_event_dict(e)} for e in events]
+            + below, key=lambda e: (e["occurred_at"], e["tenant"], e["seq"]))
+    return result
+
+
+def _event_dict(event: OrderEvent) -> dict[str, Any]:
+    return EventOut.model_validate(event).model_dump()
+
+
+_CHILD_EVENTS = (
+    "SELECT o.number, e.seq, e.action, e.from_status, e.to_status, e.actor, e.actor_unit_id, e.actor_tenant, "
+    "e.reason, e.payload, e.occurred_at FROM \"{schema}\".orders o JOIN \"{schema}\".order_events e "
+    "ON e.order_id = o.id WHERE o.origin_tenant = :origin AND o.origin_number = :number ORDER BY e.seq")
+_CHILD_HOLDERS = (
+    "SELECT DISTINCT a.tenant_code FROM \"{schema}\".orders o JOIN \"{schema}\".order_assignments a "
+    "ON a.order_id = o.id WHERE o.number = :number AND a.tenant_code IS NOT NULL")
+
+
+async def records_below(session: AsyncSession, tenant: str, number: str, children: list[str],
+                        depth: int = 3) -> list[dict[str, Any]]:
+    """The events of the records the levels below keep of this order (全流程): each child's record of it,
+    and theirs of their own dispatches further down. The levels share one database, so this is a read
+    of their schemas, not a message."""
+    found: list[dict[str, Any]] = []
+    for child in children:
+        schema = f"t_{validate_code(child)}"
+        rows = (await session.execute(text(_CHILD_EVENTS.format(schema=schema)),
+                                      {"origin": tenant, "number": number})).mappings().all()
+        if not rows:
+            continue
+        child_number = rows[0]["number"]
+        found += [{"tenant": child, **{k: v for k, v in row.items()}} for row in rows]
+        if depth > 1:
+            grandchildren = [c for (c,) in (await session.execute(
+                text(_CHILD_HOLDERS.format(schema=schema)), {"number": child_number})).all()]
+            found += await records_below(session, child, child_number, grandchildren, depth - 1)
+    return found
 
 
 def assemble(order: Order, calendar: WorkCalendar, now: datetime, events: list[OrderEvent],

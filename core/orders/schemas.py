@@ -205,6 +205,8 @@ class OrderDetail(OrderOut):
     assignments: list[AssignmentOut]
     links: list[dict[str, str]]
     timeline: list[EventOut]
+    # With a child level involved: this record's events and those of every level below, by time.
+    cross_level_timeline: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class OrderCreated(OrderDetail):
