@@ -21,6 +21,7 @@ from core.ratelimit import RateLimiter
 from core.sla.api import router as sla_router
 from core.sla.service import SlaStore
 from core.units.api import router as units_router
+from federation.api import router as overdue_policy_router
 from federation.connection import NatsLink
 from iam.store import AuthorizerStore
 from sso.realm import API_CLIENT
@@ -78,4 +79,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sign_in_router)
     app.include_router(users_router)
     app.include_router(assessment_router)
+    app.include_router(overdue_policy_router)
     return app

@@ -22,7 +22,7 @@ from core.db import Database
 from core.sla.service import SlaStore
 from federation.outbox import CHANNEL
 from federation.protocols import DOWN, UP
-from federation.timer import mark_all_overdue, urge_overdue
+from federation.timer import escalate_overdue, mark_all_overdue, urge_overdue
 from federation.transport import Consumer, connect, ensure_streams, relay_once
 from tenants.binding import RegistryCache
 
@@ -88,9 +88,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
             try:
                 marked = await mark_all_overdue(db, sla, categories)
                 urged = await urge_overdue(db, settings, sla, categories)
+                escalated = await escalate_overdue(db, settings, sla, categories)
                 alerts = await detect_all(pool, datetime.now(UTC))
-                if marked or urged or alerts:
-                    log.info("timer: %d orders overdue, %d urged, %d hot-spot alerts", marked, urged, alerts)
+                if marked or urged or escalated or alerts:
+                    log.info("timer: %d orders overdue, %d urged, %d escalated, %d hot-spot alerts",
+                             marked, urged, escalated, alerts)
             except Exception as exc:
                 log.warning("timer: %s", exc)
             with contextlib.suppress(TimeoutError):

@@ -231,8 +231,8 @@ async def test_an_overdue_order_is_urged_automatically_once(app, client: httpx.A
     settings, stores = app.state.settings, (SlaStore(), CategoryStore())
     await urge_overdue(app.state.db, settings, *stores)  # the worker's own timer may have been first
     detail = await _order(client, CITY, order["number"], staff("dispatcher"))
-    assert detail["urge_count"] == 1 and detail["timeline"][-1]["reason"] == REASON
-    assert detail["timeline"][-1]["actor"] == "system:timer"
+    urge = next(e for e in detail["timeline"] if e["action"] == "urge")
+    assert detail["urge_count"] == 1 and urge["reason"] == REASON and urge["actor"] == "system:timer"
     await urge_overdue(app.state.db, settings, *stores)  # the next scan leaves it alone
     assert (await _order(client, CITY, order["number"], staff("dispatcher")))["urge_count"] == 1
 
@@ -242,3 +242,47 @@ async def test_after_the_traffic_the_federation_check_is_clean(client: httpx.Asy
     result = CliRunner().invoke(cli, ["federation", "check", "--stale", "0"])
     assert result.exit_code == 0, result.output
     assert "federation consistent" in result.output
+
+
+async def test_an_overdue_policy_escalates_a_districts_order_to_the_city_once(
+        app, client: httpx.AsyncClient, worker: subprocess.Popen[bytes]) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timedelta
+
+    from core.categories.service import CategoryStore
+    from core.sla.service import SlaStore
+    from federation.timer import ESCALATE_REASON, escalate_overdue
+
+    province_admin = staff("admin", tenant="41")
+    bad = await client.put("/api/v1/tenants/41/overdue-policy", headers=province_admin,
+                           json={"escalate_after_hours": -1})
+    assert bad.status_code == 422
+    set_ = await client.put("/api/v1/tenants/41/overdue-policy", headers=province_admin,
+                            json={"urge_after_hours": None, "escalate_after_hours": 24})
+    assert set_.status_code == 200, set_.text
+    inherited = await client.get(f"/api/v1/tenants/{DISTRICT}/overdue-policy",
+                                 headers=staff("admin", tenant=DISTRICT))
+    assert inherited.json() == {"from": "41", "urge_after_hours": None, "escalate_after_hours": 24.0}
+
+    app.state.clock = lambda: datetime.now().astimezone() - timedelta(days=40)
+    try:
+        order = await register(client, type="consultation")
+        await act(client, order["number"], "dispatch", staff("dispatcher"), to=DISTRICT)
+    finally:
+        app.state.clock = lambda: datetime.now().astimezone()
+    below = await _held_below(client, order["number"])
+    await act(client, below, "sign", staff("dispatcher", tenant=DISTRICT), tenant=DISTRICT)
+    try:
+        stores = (SlaStore(), CategoryStore())
+        await escalate_overdue(app.state.db, app.state.settings, *stores)  # the worker's timer may be first
+        assert await escalate_overdue(app.state.db, app.state.settings, *stores) == 0  # once only
+    finally:
+        await client.put("/api/v1/tenants/41/overdue-policy", headers=province_admin,
+                         json={"urge_after_hours": 0, "escalate_after_hours": None})
+    city_dispatcher = staff("dispatcher")
+    await _eventually(lambda: _status_is(client, CITY, order["number"], city_dispatcher, "escalated"))
+    city = await _order(client, CITY, order["number"], city_dispatcher)
+    escalation = city["timeline"][-1]
+    assert (escalation["action"], escalation["actor_tenant"], escalation["reason"]) == (
+        "escalate", DISTRICT, ESCALATE_REASON)
+    held = await _order(client, DISTRICT, below, staff("dispatcher", tenant=DISTRICT))
+    assert [e["action"] for e in held["timeline"]].count("escalate") == 1

@@ -182,13 +182,35 @@ async def act(ctx: Context, number: str, action: Action, req: ActionRequest) -> 
     payload = await HANDLERS[action](ctx, order, req, co_assignment)
     order.updated_at = ctx.now
     event = await _append(ctx, order, action, before, req.reason, payload)
+    await _send(ctx, event)
+    return order
+
+
+async def _send(ctx: Context, event: OrderEvent) -> None:
+    """The action's messages to other levels, into the outbox with its event (same transaction)."""
     for index, message in enumerate(ctx.outgoing):
         # The event's id is the message's id: a re-published message is recognised downstream.
         message_id = event.event_id if index == 0 else uuid.uuid5(event.event_id, str(index))
         # When it happened here: the receiving level records the step at this time, not at arrival.
         message.payload.setdefault("at", ctx.now.isoformat())
         await enqueue(ctx.session, message_id, ctx.tenant.code, message)
-    return order
+
+
+async def auto_escalate(ctx: Context, number: str, reason: str) -> bool:
+    """上报 by policy: an overdue order a unit holds goes back to this tenant's centre; one this tenant's
+    centre holds for a parent level goes up to that level. Once per order; False if there is nothing to do."""
+    order = await _load_for_update(ctx, number)
+    held_here = order.lead_unit_id is not None or _held_by_centre(order)
+    if order.status not in (Status.dispatched, Status.signed) or order.assigned_tenant is not None \
+            or not held_here or (order.extra or {}).get("auto_escalated"):
+        return False
+    before = order.status
+    order.extra = {**(order.extra or {}), "auto_escalated": True}
+    payload = await _give_back(ctx, order, ActionRequest(reason=reason), Status.escalated, "escalated")
+    order.updated_at = ctx.now
+    event = await _append(ctx, order, Action.escalate, before, reason, {**payload, "automatic": True})
+    await _send(ctx, event)
+    return True
 
 
 async def mark_overdue(ctx: Context, number: str) -> bool:
