@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     bind_host: str = "127.0.0.1"
     pg_port: int = 54329
     nats_port: int = 4229
+    # This deployment's namespace on the NATS server: first token of its subjects, prefix of its streams.
+    nats_prefix: str = Field("hotline", pattern=r"^[A-Za-z0-9_-]{1,32}$")
     nats_monitor_port: int = 8229
     keycloak_port: int = 8180
     keycloak_management_port: int = 9180

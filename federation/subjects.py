@@ -9,6 +9,11 @@
 
 Consumers filter with wildcards (``hotline.down.>``) and are durable per worker role, never per
 tenant. A subject names its receiver; the receiver's code is the last token.
+
+One NATS server may carry several deployments (a staging and a test province, or the test
+suite's databases): each has its own namespace (``HOTLINE_NATS_PREFIX``), which replaces the first
+token of every subject on the wire and names its streams (``staging.down.…`` in STAGING_DOWN), so
+one deployment's workers never see another's messages. The outbox keeps the logical subject.
 """
 
 from __future__ import annotations
@@ -26,8 +31,24 @@ class Stream:
 
 
 FACT_KIND = "fact"
-STREAMS = [Stream("HOTLINE_DOWN", ["hotline.down.>"]), Stream("HOTLINE_UP", ["hotline.up.>"]),
-           Stream("HOTLINE_FACTS", ["hotline.facts.>"])]
+LOGICAL_PREFIX = "hotline"
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """A deployment's corner of a NATS server: the first token of its subjects, the names of its streams."""
+
+    prefix: str = LOGICAL_PREFIX
+
+    def wire(self, logical_subject: str) -> str:
+        """The subject a logical ``hotline.…`` subject travels under in this namespace."""
+        return self.prefix + logical_subject[len(LOGICAL_PREFIX):]
+
+    def stream(self, part: str) -> str:
+        return f"{self.prefix.upper().replace('-', '_')}_{part}"
+
+    def streams(self) -> list[Stream]:
+        return [Stream(self.stream(part.upper()), [f"{self.prefix}.{part}.>"]) for part in ("down", "up", "facts")]
 
 
 def subject(kind: str, receiver_path: str) -> str:

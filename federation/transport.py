@@ -29,7 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from core.db import Database
-from federation.subjects import STREAMS, kind_of, receiver
+from federation.subjects import Namespace, kind_of, receiver
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,8 @@ class PermanentError(Exception):
 Applier = Callable[[AsyncSession, Any, dict[str, Any], str], Awaitable[None]]
 
 
-async def ensure_streams(js: JetStreamContext) -> None:
-    for stream in STREAMS:
+async def ensure_streams(js: JetStreamContext, namespace: Namespace) -> None:
+    for stream in namespace.streams():
         config = StreamConfig(name=stream.name, subjects=stream.subjects, storage=StorageType.FILE,
                               duplicate_window=DUPLICATE_WINDOW_S)
         try:
@@ -56,7 +56,7 @@ async def ensure_streams(js: JetStreamContext) -> None:
             await js.add_stream(config)
 
 
-async def relay_once(engine: AsyncEngine, js: JetStreamContext, batch: int = 200) -> int:
+async def relay_once(engine: AsyncEngine, js: JetStreamContext, namespace: Namespace, batch: int = 200) -> int:
     """Publish up to ``batch`` outbox rows; returns how many were published."""
     published: list[int] = []
     async with engine.begin() as conn:
@@ -65,7 +65,7 @@ async def relay_once(engine: AsyncEngine, js: JetStreamContext, batch: int = 200
             "ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED"), {"n": batch})).all()
         for row_id, message_id, subject_, payload in rows:
             try:
-                await js.publish(subject_, json.dumps(payload, ensure_ascii=False).encode(), timeout=5,
+                await js.publish(namespace.wire(subject_), json.dumps(payload, ensure_ascii=False).encode(), timeout=5,
                                  headers={"Nats-Msg-Id": str(message_id)})
             except Exception as exc:  # NATS down or slow: keep the rest for the next round
                 await conn.execute(text(

@@ -22,6 +22,7 @@ from core.db import Database
 from core.sla.service import SlaStore
 from federation.outbox import CHANNEL
 from federation.protocols import DOWN, UP
+from federation.subjects import Namespace
 from federation.timer import escalate_overdue, mark_all_overdue, urge_overdue
 from federation.transport import Consumer, connect, ensure_streams, relay_once
 from tenants.binding import RegistryCache
@@ -35,20 +36,21 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
     db = Database(settings)
     nc = await connect(settings.effective_nats_url, name)
     js = nc.jetstream(timeout=5)
-    await ensure_streams(js)
+    namespace = Namespace(settings.nats_prefix)
+    await ensure_streams(js, namespace)
     registry = RegistryCache()
 
     async def resolve(code: str):  # type: ignore[no-untyped-def]
         tenant = await registry.get(db, code)
         return tenant if tenant is not None and tenant.status == "active" else None
 
-    consumers = [Consumer(db, js, "HOTLINE_DOWN", "appliers-down", DOWN, resolve),
-                 Consumer(db, js, "HOTLINE_UP", "appliers-up", UP, resolve)]
+    consumers = [Consumer(db, js, namespace.stream("DOWN"), "appliers-down", DOWN, resolve),
+                 Consumer(db, js, namespace.stream("UP"), "appliers-up", UP, resolve)]
     for consumer in consumers:
         await consumer.subscribe()
     # The assessment read model is written with plain asyncpg (bulk COPY), from its own small pool.
     pool = await asyncpg.create_pool(settings.postgres_url, min_size=1, max_size=2)
-    facts = FactConsumer(pool, js)
+    facts = FactConsumer(pool, js, namespace.stream("FACTS"))
     await facts.subscribe()
 
     wake = asyncio.Event()
@@ -58,7 +60,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
         while not stop.is_set():
             wake.clear()
             try:
-                sent = await relay_once(db.engine, js)
+                sent = await relay_once(db.engine, js, namespace)
             except Exception as exc:  # the database or NATS is away: try again shortly
                 log.warning("relay: %s", exc)
                 sent = 0

@@ -72,12 +72,16 @@ def create_database(services: ServiceSet, prefix: str) -> Settings:
 def module_db(services: ServiceSet, keycloak: str, request: pytest.FixtureRequest) -> Iterator[Settings]:
     """A database of the module's own, so tree changes in one module never leak into another."""
     settings = create_database(services, request.module.__name__.rsplit(".", 1)[-1])
+    # Its own namespace on the session's NATS too: another module's leftover messages are not its own.
+    settings = settings.model_copy(update={"nats_prefix": f"t{uuid.uuid4().hex[:10]}"})
     os.environ["HOTLINE_DATABASE_URL"] = settings.postgres_url
+    os.environ["HOTLINE_NATS_PREFIX"] = settings.nats_prefix
     get_settings.cache_clear()
     try:
         yield settings
     finally:
         os.environ["HOTLINE_DATABASE_URL"] = services.settings.postgres_url
+        os.environ.pop("HOTLINE_NATS_PREFIX", None)
         get_settings.cache_clear()
 
 

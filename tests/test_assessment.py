@@ -7,7 +7,6 @@ two districts, every step at a set time (the API's clock). Its numbers are check
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
@@ -44,21 +43,8 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 10, day, hour, minute, tzinfo=CST)
 
 
-async def _purge_streams(settings: Settings) -> None:
-    """Messages other test modules' workers left behind (one NATS for the session) are not ours."""
-    import nats
-
-    nc = await nats.connect(settings.effective_nats_url)
-    js = nc.jetstream()
-    for stream in ("HOTLINE_DOWN", "HOTLINE_UP", "HOTLINE_FACTS"):
-        with contextlib.suppress(Exception):  # not created yet: nothing to purge
-            await js.purge_stream(stream)
-    await nc.close()
-
-
 @pytest.fixture(scope="module")
 def worker(tree: Settings) -> Iterator[subprocess.Popen[bytes]]:
-    asyncio.run(_purge_streams(tree))
     # The script runs on a clock set in October 2026 while the worker's is today's: its timer would find
     # every scripted order late at once. The tests run the timer's passes themselves, when they mean to.
     env = dict(os.environ, HOTLINE_TIMER_INTERVAL_S="0", HOTLINE_AUTO_URGE_AFTER_HOURS="1000000")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
@@ -286,3 +287,30 @@ async def test_an_overdue_policy_escalates_a_districts_order_to_the_city_once(
         "escalate", DISTRICT, ESCALATE_REASON)
     held = await _order(client, DISTRICT, below, staff("dispatcher", tenant=DISTRICT))
     assert [e["action"] for e in held["timeline"]].count("escalate") == 1
+
+
+async def test_a_deployment_never_takes_another_namespaces_messages(
+        tree: Settings, worker: subprocess.Popen[bytes]) -> None:
+    import json
+    import uuid
+
+    import nats
+
+    from federation.subjects import Namespace
+    from federation.transport import ensure_streams
+
+    other = Namespace(f"other{uuid.uuid4().hex[:6]}")
+    nc = await nats.connect(tree.effective_nats_url)
+    try:
+        js = nc.jetstream()
+        await ensure_streams(js, other)
+        await js.publish(other.wire(f"hotline.down.urge.41.4106.{DISTRICT}"),
+                         json.dumps({"origin_tenant": CITY, "origin_number": "nope", "by_tenant": CITY}).encode())
+        await asyncio.sleep(3)  # this module's worker is running all along
+        assert (await js.stream_info(other.stream("DOWN"))).state.messages == 1
+        for stream in other.streams():
+            await js.delete_stream(stream.name)
+    finally:
+        await nc.close()
+    with psycopg.connect(tree.postgres_url) as conn:
+        assert conn.execute("SELECT count(*) FROM public.dead_letters").fetchone()[0] == 0

@@ -22,7 +22,7 @@ from core.assessment.store import apply_facts
 from federation.transport import MAX_DELIVER
 
 log = logging.getLogger(__name__)
-STREAM, DURABLE = "HOTLINE_FACTS", "assessment"
+DURABLE = "assessment"
 REQUIRED = ("t", "o", "s", "day", "ol", "c", "live")
 
 
@@ -42,14 +42,14 @@ def decode(msg: Msg) -> dict[str, Any]:
 
 
 class FactConsumer:
-    def __init__(self, pool: asyncpg.Pool, js: JetStreamContext) -> None:
-        self.pool, self.js = pool, js
+    def __init__(self, pool: asyncpg.Pool, js: JetStreamContext, stream: str) -> None:
+        self.pool, self.js, self.stream = pool, js, stream
         self._sub: JetStreamContext.PullSubscription | None = None
 
     async def subscribe(self) -> None:
         config = ConsumerConfig(durable_name=DURABLE, ack_policy=AckPolicy.EXPLICIT, ack_wait=30,
                                 max_deliver=MAX_DELIVER, max_ack_pending=5000)
-        self._sub = await self.js.pull_subscribe("", durable=DURABLE, stream=STREAM, config=config)
+        self._sub = await self.js.pull_subscribe("", durable=DURABLE, stream=self.stream, config=config)
 
     async def run_once(self, batch: int = 500, timeout: float = 0.5) -> int:
         """Fetch and apply one batch; returns how many messages were handled."""

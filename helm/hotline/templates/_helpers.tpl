@@ -9,6 +9,8 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
   value: {{ .Values.migrate.workers | quote }}
 - name: HOTLINE_MIGRATE_LOCK_TIMEOUT_MS
   value: {{ .Values.migrate.lockTimeoutMs | quote }}
+- name: HOTLINE_NATS_PREFIX
+  value: {{ .Values.natsPrefix | quote }}
 envFrom:
   - secretRef:
       name: {{ .Values.existingSecret }}
