@@ -6,6 +6,9 @@ Down (to a descendant):  dispatch — the child gets its own record of the order
                          rated — the citizen's satisfaction reaches the level that handled it.
 Up (to the originator):  signed / returned / replied / escalated — the originator's record follows.
 
+A child tenant dispatched to as co-handler (协办, ``role: co``) keeps its own record like a lead; its
+sign, reply or send-back changes only its assignment at the originator, not the order's state.
+
 Every effect appends an event to the receiver's order, so each level keeps its own record of its
 part and the timeline shows who at which level did what.
 """
@@ -77,7 +80,8 @@ async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[st
         origin_tenant=payload["origin_tenant"], origin_number=payload["origin_number"],
         handle_deadline=_when(payload.get("handle_deadline")), sign_deadline=_when(payload.get("sign_deadline")),
         deadline_estimated=bool(payload.get("deadline_estimated")), repeat_count=0, urge_count=0, reopen_count=0,
-        extra={"origin_path": payload.get("origin_path")}, created_at=now, updated_at=now,
+        extra={"origin_path": payload.get("origin_path"), "role": payload.get("role", "lead")},
+        created_at=now, updated_at=now,
         search=func.to_tsvector("simple", search_document(payload["title"], payload["content"],
                                                           payload.get("address"))),
         **{field: payload.get(field) for field in COPIED},
@@ -116,18 +120,26 @@ async def apply_signed(session: AsyncSession, tenant: Tenant, payload: dict[str,
     now = _at(payload)
     assignment.status, assignment.signed_at = "signed", now
     before = order.status
-    if order.status == Status.dispatched:
+    if order.status == Status.dispatched and assignment.role == "lead":
         order.status = Status.signed
     order.updated_at = now
     await _append(session, tenant, order, "sign", before, child,
-                  {"by_tenant": child, "number": payload["number"], "late": bool(payload.get("late"))}, now)
+                  {"by_tenant": child, "number": payload["number"], "late": bool(payload.get("late")),
+                   "role": assignment.role}, now)
 
 
 async def _back_from_child(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], status: Status,
                            action: str) -> None:
     """The child level gives the order back (退单 or 上报): it waits here, its clock stopped."""
-    order, child, _ = await _from_child(session, payload)
+    order, child, assignment = await _from_child(session, payload)
     now = _at(payload)
+    if assignment.role == "co":  # a co-handler steps out: the order stays with its lead
+        assignment.status, assignment.ended_at = status.value, now
+        order.updated_at = now
+        await _append(session, tenant, order, action, order.status, child,
+                      {"by_tenant": child, "number": payload["number"], "role": "co"}, now,
+                      reason=payload.get("reason"))
+        return
     await session.execute(update(Assignment).where(Assignment.order_id == order.id, Assignment.ended_at.is_(None))
                           .values(status=status.value, ended_at=now))
     if order.handle_deadline is not None:  # waiting with the dispatcher does not count
@@ -148,9 +160,12 @@ async def apply_replied(session: AsyncSession, tenant: Tenant, payload: dict[str
     now = _at(payload)
     assignment.status, assignment.replied_at, assignment.reply = "replied", now, payload.get("content")
     before = order.status
-    order.status, order.updated_at = Status.replied, now
+    if assignment.role == "lead":
+        order.status = Status.replied
+    order.updated_at = now
     await _append(session, tenant, order, "reply", before, child,
-                  {"by_tenant": child, "number": payload["number"], "content": payload.get("content")}, now)
+                  {"by_tenant": child, "number": payload["number"], "content": payload.get("content"),
+                   "role": assignment.role}, now)
 
 
 async def apply_urge(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:

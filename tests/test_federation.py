@@ -22,6 +22,7 @@ from tests.orders_helpers import CITY, act, register, staff
 
 DISTRICT = "410611"
 TOWN = "410611001"  # 金山街道
+CO_DISTRICT = "410602"  # 鹤山区
 CITIES = (CITY,)
 HOTLINE = str(Path(sys.executable).parent / "hotline")
 
@@ -314,3 +315,43 @@ async def test_a_deployment_never_takes_another_namespaces_messages(
         await nc.close()
     with psycopg.connect(tree.postgres_url) as conn:
         assert conn.execute("SELECT count(*) FROM public.dead_letters").fetchone()[0] == 0
+
+
+async def test_a_district_co_handles_beside_the_lead_without_moving_the_order(
+        client: httpx.AsyncClient, worker: subprocess.Popen[bytes]) -> None:
+    city_dispatcher = staff("dispatcher")
+    order = await register(client)
+    number = order["number"]
+    bad = await act(client, number, "dispatch", city_dispatcher, expect=422, to=DISTRICT, co_tenants=["4105"])
+    assert "co_tenants" in bad["detail"]
+    await act(client, number, "dispatch", city_dispatcher, to=DISTRICT, co_tenants=[CO_DISTRICT])
+    co_dispatcher = staff("dispatcher", tenant=CO_DISTRICT)
+
+    async def co_record() -> str | None:
+        items = (await client.get(f"/api/v1/tenants/{CO_DISTRICT}/orders", headers=co_dispatcher)).json()["items"]
+        return next((i["number"] for i in items if i["title"] == order["title"]), None)
+
+    at_co = await _eventually(co_record)
+    await act(client, at_co, "sign", co_dispatcher, tenant=CO_DISTRICT)
+
+    async def co_signed() -> bool:
+        city = await _order(client, CITY, number, city_dispatcher)
+        co = next(a for a in city["assignments"] if a["tenant_code"] == CO_DISTRICT)
+        return co["role"] == "co" and co["status"] == "signed"
+
+    await _eventually(co_signed)
+    assert (await _order(client, CITY, number, city_dispatcher))["status"] == "dispatched"  # the lead has not signed
+    await act(client, at_co, "return", co_dispatcher, tenant=CO_DISTRICT, reason="本区无相关职责")
+
+    async def co_out() -> bool:
+        city = await _order(client, CITY, number, city_dispatcher)
+        co = next(a for a in city["assignments"] if a["tenant_code"] == CO_DISTRICT)
+        return co["status"] == "returned" and city["status"] == "dispatched"
+
+    await _eventually(co_out)
+    below = await _held_below(client, number)
+    await act(client, below, "sign", staff("dispatcher", tenant=DISTRICT), tenant=DISTRICT)
+    await _eventually(lambda: _status_is(client, CITY, number, city_dispatcher, "signed"))
+    steps = {(e["tenant"], e["action"]) for e in (await _order(client, CITY, number, city_dispatcher))
+             ["cross_level_timeline"]}
+    assert {(CO_DISTRICT, "sign"), (CO_DISTRICT, "return"), (DISTRICT, "sign")} <= steps

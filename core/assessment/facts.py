@@ -72,6 +72,8 @@ def step(state: dict[str, Any], ev: EventView) -> list[Change]:
             state[flag] = 1
             changes.append((who, counter, 1))
 
+    if p.get("role") == "co" and action in ("sign", "return", "escalate"):
+        return changes  # a co-handler's (协办) part is not the record's: its own record counts it
     if action == "register":
         changes += [(None, "received", 1), (None, "intake", 1)]
         if p.get("repeat"):
@@ -90,8 +92,6 @@ def step(state: dict[str, Any], ev: EventView) -> list[Change]:
             state["u"] = None
             changes.append((None, "sign_due", 1))
     elif action == "sign":
-        if p.get("role") == "co":  # a co-handler's part is not the record's sign
-            return changes
         who = None if p.get("by_tenant") else (ev.actor_unit_id or unit)
         if not p.get("late"):
             changes.append((who, "signed_in_time", 1))

@@ -115,6 +115,8 @@ class ActionRequest(BaseModel):
     to: int | str | None = Field(None, description="dispatch: a unit id, or a child tenant's code; "
                                                      "redirect: 110, 119, 120, 122 or legal_channel")
     co_handlers: list[int] = Field(default_factory=list, max_length=10)
+    co_tenants: list[str] = Field(default_factory=list, max_length=10,
+                                  description="dispatch: child tenants that co-handle (协办) beside the lead")
     days: int | None = Field(None, ge=1, le=60, description="extend: working days asked for")
     approved: bool | None = Field(None, description="approve-extension: the decision")
     satisfaction: Satisfaction | None = None

@@ -349,19 +349,19 @@ async def _dispatch(ctx: Context, order: Order, req: ActionRequest, _: Assignmen
     co_ids = list(dict.fromkeys(req.co_handlers))
     lead_unit: Unit | None = None
     child: str | None = None
+    child_path: str | None = None
     if isinstance(req.to, int):
         lead_unit = await _active_unit(ctx, req.to, "to")
     else:
         child = str(req.to)
-        if not is_descendant(child, ctx.tenant.code):
-            raise field_error("to", f"{child} is not a tenant below {ctx.tenant.code}: dispatch goes down only")
-        child_path = await ctx.session.scalar(
-            text("SELECT path FROM public.tenants WHERE code = :c AND status = 'active'"), {"c": child})
-        if not child_path:
-            raise field_error("to", f"no active tenant {child}")
+        child_path = await _child_path(ctx, child, "to")
     if lead_unit is not None and lead_unit.id in co_ids:
         raise field_error("co_handlers", "the lead unit cannot also be a co-handler")
     co_units = [await _active_unit(ctx, uid, "co_handlers") for uid in co_ids]
+    co_tenants = list(dict.fromkeys(req.co_tenants))
+    if child is not None and child in co_tenants:
+        raise field_error("co_tenants", "the lead tenant cannot also be a co-handler")
+    co_paths = [await _child_path(ctx, code, "co_tenants") for code in co_tenants]
 
     await _end_assignments(ctx, order, "withdrawn")
     policy = policy_for(ctx, order.type, order.urgency, order.category)
@@ -376,20 +376,35 @@ async def _dispatch(ctx: Context, order: Order, req: ActionRequest, _: Assignmen
     for unit in co_units:
         ctx.session.add(Assignment(order_id=order.id, unit_id=unit.id, role="co", status="dispatched",
                                    note=req.note, assigned_at=ctx.now, sign_deadline=sign_deadline))
+    for code in co_tenants:
+        ctx.session.add(Assignment(order_id=order.id, tenant_code=code, role="co", status="dispatched",
+                                   note=req.note, assigned_at=ctx.now, sign_deadline=sign_deadline))
     order.status = Status.dispatched
     order.lead_unit_id = lead_unit.id if lead_unit else None
     order.assigned_tenant = child
     order.sign_deadline = sign_deadline
-    if child is not None:
-        ctx.outgoing.append(Outgoing("dispatch", child_path, {
+    receivers = ([(child_path, "lead")] if child is not None else []) + [(path, "co") for path in co_paths]
+    for path, role in receivers:
+        ctx.outgoing.append(Outgoing("dispatch", path, {
             "origin_tenant": ctx.tenant.code, "origin_path": ctx.tenant.path, "origin_number": order.number,
-            "note": req.note, "sign_deadline": sign_deadline.isoformat(),
+            "role": role, "note": req.note, "sign_deadline": sign_deadline.isoformat(),
             "handle_deadline": order.handle_deadline.isoformat() if order.handle_deadline else None,
             "deadline_estimated": order.deadline_estimated,
             **{name: getattr(order, name) for name in UPSTREAM_FIELDS},
         }))
-    return {"to": req.to, "co_handlers": co_ids, "note": req.note,
+    return {"to": req.to, "co_handlers": co_ids, "co_tenants": co_tenants, "note": req.note,
             "sign_deadline": sign_deadline.isoformat()}
+
+
+async def _child_path(ctx: Context, code: str, field_name: str) -> str:
+    """The path of an active tenant below this one (dispatch goes down only)."""
+    if not is_descendant(code, ctx.tenant.code):
+        raise field_error(field_name, f"{code} is not a tenant below {ctx.tenant.code}: dispatch goes down only")
+    path = await ctx.session.scalar(
+        text("SELECT path FROM public.tenants WHERE code = :c AND status = 'active'"), {"c": code})
+    if not path:
+        raise field_error(field_name, f"no active tenant {code}")
+    return str(path)
 
 
 async def _active_unit(ctx: Context, unit_id: int, field_name: str) -> Unit:
