@@ -20,7 +20,8 @@ def database_url(settings: Settings, name: str) -> str:
 @contextmanager
 def scratch_database(settings: Settings, prefix: str, *, name: str | None = None,
                      keep: bool = False) -> Iterator[Settings]:
-    """Settings bound to a fresh database (or the existing one called ``name``); dropped unless ``keep``.
+    """Settings bound to a fresh database (or the existing one called ``name``) and a NATS namespace of their
+    own; the database is dropped unless ``keep``.
 
     The embedded PostgreSQL is started if it is not running, and stopped again afterwards.
     """
@@ -33,7 +34,9 @@ def scratch_database(settings: Settings, prefix: str, *, name: str | None = None
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield settings.model_copy(update={"database_url": database_url(settings, name)})
+        # Its own NATS namespace too: a platform running beside it must not take the bench's messages.
+        yield settings.model_copy(update={"database_url": database_url(settings, name),
+                                          "nats_prefix": f"bench{uuid.uuid4().hex[:6]}"})
     finally:
         if not keep:
             with psycopg.connect(database_url(settings, "postgres"), autocommit=True) as conn:
