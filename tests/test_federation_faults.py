@@ -127,9 +127,9 @@ async def test_dispatches_made_while_nats_is_down_all_arrive_once(tree: Settings
         nats_server.start()
         nats_server.wait_healthy()
         await all_held_once(tree, numbers)
+        federation_is_clean()  # while the workers still run: what is in flight lands
     finally:
         stop_worker(worker)
-    federation_is_clean()
 
 
 async def test_a_worker_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
@@ -143,9 +143,9 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_applies_nothing_twice
     second = start_worker()
     try:
         await all_held_once(tree, numbers)
+        federation_is_clean()  # while the workers still run: what is in flight lands
     finally:
         stop_worker(second)
-    federation_is_clean()
 
 
 async def test_two_workers_racing_apply_each_message_once(tree: Settings, client: httpx.AsyncClient) -> None:
@@ -155,10 +155,10 @@ async def test_two_workers_racing_apply_each_message_once(tree: Settings, client
         await all_held_once(tree, numbers)
         await asyncio.sleep(1)  # give a duplicate every chance to show up
         assert all(c == 1 for c in held_below(tree, numbers).values())
+        federation_is_clean()  # while the workers still run: what is in flight lands
     finally:
         for worker in workers:
             stop_worker(worker)
-    federation_is_clean()
 
 
 async def test_the_api_answers_503_while_postgres_restarts_and_recovers(
@@ -184,6 +184,6 @@ async def test_the_api_answers_503_while_postgres_restarts_and_recovers(
     try:
         numbers = await burst(client, 5)
         await all_held_once(tree, numbers)
+        federation_is_clean()  # while the workers still run: what is in flight lands
     finally:
         stop_worker(worker)
-    federation_is_clean()

@@ -78,8 +78,14 @@ class FactConsumer:
     async def _apply(self, facts: list[dict[str, Any]]) -> None:
         if not facts:
             return
-        async with self.pool.acquire() as conn, conn.transaction():
-            await apply_facts(conn, facts)
+        for attempt in range(3):
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    await apply_facts(conn, facts)
+                return
+            except asyncpg.DeadlockDetectedError:  # another consumer got there first: simply again
+                if attempt == 2:
+                    raise
 
     async def _apply_one(self, msg: Msg, fact: dict[str, Any]) -> None:
         try:

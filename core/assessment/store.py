@@ -65,9 +65,11 @@ async def _upsert_add(conn: asyncpg.Connection, table: str, keys: tuple[tuple[st
     await conn.copy_records_to_table(stage, records=rows, columns=columns)
     key_list = ", ".join(name for name, _ in keys)
     additions = ", ".join(f"{c} = public.{table}.{c} + EXCLUDED.{c}" for c in counters)
+    # In key order: two consumers adding to the same rows (every fact touches its province's) lock them
+    # in the same order and wait for each other instead of deadlocking.
     await conn.execute(
         f"INSERT INTO public.{table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {stage} "
-        f"ON CONFLICT ({key_list}) DO UPDATE SET {additions}")
+        f"ORDER BY {key_list} ON CONFLICT ({key_list}) DO UPDATE SET {additions}")
     if prune_zero:  # a row that counts nothing any more goes (as if it had never been)
         zero = " AND ".join(f"t.{c} = 0" for c in counters)
         match = " AND ".join(f"t.{name} = s.{name}" for name, _ in keys)
@@ -156,7 +158,7 @@ async def write_records(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -
     newer = "EXCLUDED.live_seq > r.live_seq"
     await conn.execute(
         f"INSERT INTO public.assess_records AS r ({', '.join(RECORD_COLUMNS)}) "
-        f"SELECT {', '.join(RECORD_COLUMNS)} FROM _stage_records "
+        f"SELECT {', '.join(RECORD_COLUMNS)} FROM _stage_records ORDER BY tenant_code, order_id "
         "ON CONFLICT (tenant_code, order_id) DO UPDATE SET applied = EXCLUDED.applied, "
         f"live_seq = GREATEST(r.live_seq, EXCLUDED.live_seq), "
         f"is_open = CASE WHEN {newer} THEN EXCLUDED.is_open ELSE r.is_open END, "
