@@ -6,15 +6,10 @@ two districts, every step at a set time (the API's clock). Its numbers are check
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,9 +26,9 @@ from core.sla.service import SlaStore
 from federation.check import check
 from federation.timer import mark_all_overdue
 from tests.orders_helpers import ADMIN, CALLER, CITY, DISPATCHER, OPERATOR, REVIEWER, SUPERVISOR, act, intake, staff
+from tests.workers import HOTLINE, eventually, start_worker, stop_worker
 
 CITIES = (CITY,)
-HOTLINE = str(Path(sys.executable).parent / "hotline")
 CST = ZoneInfo("Asia/Shanghai")
 QIBIN, HESHAN = "410611", "410602"
 READ_MODEL = ("assess_records", "assess_unit_day", "assess_node_day", "assess_open_node", "stats_day", "stats_hour")
@@ -47,27 +42,9 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 def worker(tree: Settings) -> Iterator[subprocess.Popen[bytes]]:
     # The script runs on a clock set in October 2026 while the worker's is today's: its timer would find
     # every scripted order late at once. The tests run the timer's passes themselves, when they mean to.
-    env = dict(os.environ, HOTLINE_TIMER_INTERVAL_S="0", HOTLINE_AUTO_URGE_AFTER_HOURS="1000000")
-    proc = subprocess.Popen([HOTLINE, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = start_worker(HOTLINE_TIMER_INTERVAL_S="0", HOTLINE_AUTO_URGE_AFTER_HOURS="1000000")
     yield proc
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-
-
-async def eventually(check_: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check_()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("not within the time allowed")
-        await asyncio.sleep(0.2)
+    stop_worker(proc)
 
 
 class Script:

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import httpx
 import psycopg
@@ -19,36 +14,19 @@ from typer.testing import CliRunner
 from core.cli.main import app as cli
 from core.config import Settings
 from tests.orders_helpers import CITY, act, register, staff
+from tests.workers import eventually, start_worker, stop_worker
 
 DISTRICT = "410611"
 TOWN = "410611001"  # 金山街道
 CO_DISTRICT = "410602"  # 鹤山区
 CITIES = (CITY,)
-HOTLINE = str(Path(sys.executable).parent / "hotline")
 
 
 @pytest.fixture(scope="module")
 def worker(tree: Settings) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen([HOTLINE, "worker"], env=dict(os.environ), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = start_worker()
     yield proc
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-
-
-async def _eventually(check: Callable[[], object], timeout: float = 20.0) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()  # type: ignore[misc]
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("not within the time allowed")
-        await asyncio.sleep(0.1)
+    stop_worker(proc)
 
 
 async def _order(client: httpx.AsyncClient, tenant: str, number: str, who) -> dict:  # type: ignore[no-untyped-def]
@@ -67,7 +45,7 @@ async def _held_below(client: httpx.AsyncClient, origin_number: str) -> str:
                 return item["number"]
         return None
 
-    return await _eventually(find)  # type: ignore[return-value]
+    return await eventually(find)  # type: ignore[return-value]
 
 
 async def test_a_city_dispatches_to_a_district_which_signs_handles_and_replies_up(
@@ -82,7 +60,7 @@ async def test_a_city_dispatches_to_a_district_which_signs_handles_and_replies_u
     held = await _order(client, DISTRICT, below, district)
     assert held["status"] == "dispatched" and held["title"] == order["title"]
     await act(client, below, "sign", district, tenant=DISTRICT)
-    await _eventually(lambda: _status_is(client, CITY, number, city_dispatcher, "signed"))
+    await eventually(lambda: _status_is(client, CITY, number, city_dispatcher, "signed"))
 
     unit = await client.post(f"/api/v1/tenants/{DISTRICT}/units", headers=staff("admin", tenant=DISTRICT),
                              json={"code": "housing", "name": "淇滨区住建局", "kind": "department"})
@@ -94,7 +72,7 @@ async def test_a_city_dispatches_to_a_district_which_signs_handles_and_replies_u
     await act(client, below, "approve", staff("reviewer", tenant=DISTRICT), tenant=DISTRICT)
     await act(client, below, "close", staff("reviewer", tenant=DISTRICT), tenant=DISTRICT)
 
-    await _eventually(lambda: _status_is(client, CITY, number, city_dispatcher, "replied"))
+    await eventually(lambda: _status_is(client, CITY, number, city_dispatcher, "replied"))
     city = await _order(client, CITY, number, city_dispatcher)
     lead = next(a for a in city["assignments"] if a["role"] == "lead")
     assert lead["tenant_code"] == DISTRICT and lead["reply"] == "已维修楼顶防水层"
@@ -123,9 +101,9 @@ async def test_the_originator_sees_the_whole_timeline_down_to_the_town(
         items = (await client.get(f"/api/v1/tenants/{TOWN}/orders", headers=town)).json()["items"]
         return items[0]["number"] if items else None
 
-    at_town = await _eventually(town_record)
+    at_town = await eventually(town_record)
     await act(client, at_town, "sign", staff("dispatcher", tenant=TOWN), tenant=TOWN)
-    await _eventually(lambda: _status_is(client, DISTRICT, below, district, "signed"))
+    await eventually(lambda: _status_is(client, DISTRICT, below, district, "signed"))
 
     city = await _order(client, CITY, order["number"], staff("dispatcher"))
     steps = [(e["tenant"], e["action"]) for e in city["cross_level_timeline"]]
@@ -143,7 +121,7 @@ async def test_a_district_sends_an_order_back_up(client: httpx.AsyncClient, work
     below = await _held_below(client, order["number"])
     await act(client, below, "return", staff("dispatcher", tenant=DISTRICT), tenant=DISTRICT,
               reason="不属于本区管辖")
-    await _eventually(lambda: _status_is(client, CITY, order["number"], city_dispatcher, "returned"))
+    await eventually(lambda: _status_is(client, CITY, order["number"], city_dispatcher, "returned"))
     city = await _order(client, CITY, order["number"], city_dispatcher)
     assert city["timeline"][-1]["reason"] == "不属于本区管辖"
 
@@ -158,7 +136,7 @@ async def test_urging_reaches_the_district_at_once(client: httpx.AsyncClient, wo
     async def urged() -> bool:
         return (await _order(client, DISTRICT, below, district))["urge_count"] == 1
 
-    await _eventually(urged)
+    await eventually(urged)
 
 
 async def _district_handles(client: httpx.AsyncClient, below: str, unit_id: int, content: str) -> None:
@@ -183,7 +161,7 @@ async def test_a_rejected_reply_goes_back_down_and_the_rating_reaches_the_distri
     await act(client, below, "dispatch", district, tenant=DISTRICT, to=unit_id)
     await act(client, below, "sign", staff("handler", tenant=DISTRICT, unit=unit_id), tenant=DISTRICT)
     await _district_handles(client, below, unit_id, "已处理")
-    await _eventually(lambda: _status_is(client, CITY, number, city_dispatcher, "replied"))
+    await eventually(lambda: _status_is(client, CITY, number, city_dispatcher, "replied"))
 
     await act(client, number, "reject", staff("reviewer"), reason="答复未说明处理结果")
 
@@ -191,9 +169,9 @@ async def test_a_rejected_reply_goes_back_down_and_the_rating_reaches_the_distri
         held = await _order(client, DISTRICT, below, district)
         return held["status"] == "signed" and held["reopen_count"] == 1
 
-    await _eventually(reworking)
+    await eventually(reworking)
     await _district_handles(client, below, unit_id, "已清理并恢复路面，回访住户确认")
-    await _eventually(lambda: _status_is(client, CITY, number, city_dispatcher, "replied"))
+    await eventually(lambda: _status_is(client, CITY, number, city_dispatcher, "replied"))
     await act(client, number, "approve", staff("reviewer"))
     await act(client, number, "close", staff("reviewer"))
     await act(client, number, "revisit", staff("caller"), satisfaction="satisfied")
@@ -201,7 +179,7 @@ async def test_a_rejected_reply_goes_back_down_and_the_rating_reaches_the_distri
     async def rated() -> bool:
         return (await _order(client, DISTRICT, below, district))["satisfaction"] == "satisfied"
 
-    await _eventually(rated)
+    await eventually(rated)
 
 
 async def test_a_district_escalates_an_order_to_the_city(client: httpx.AsyncClient,
@@ -212,7 +190,7 @@ async def test_a_district_escalates_an_order_to_the_city(client: httpx.AsyncClie
     below = await _held_below(client, order["number"])
     await act(client, below, "sign", district, tenant=DISTRICT)
     await act(client, below, "escalate", district, tenant=DISTRICT, reason="涉及跨区协调，超出本级职权")
-    await _eventually(lambda: _status_is(client, CITY, order["number"], city_dispatcher, "escalated"))
+    await eventually(lambda: _status_is(client, CITY, order["number"], city_dispatcher, "escalated"))
     city = await _order(client, CITY, order["number"], city_dispatcher)
     assert city["timeline"][-1]["action"] == "escalate" and city["timeline"][-1]["actor_tenant"] == DISTRICT
     assert "dispatch" in city["allowed_actions"]
@@ -281,7 +259,7 @@ async def test_an_overdue_policy_escalates_a_districts_order_to_the_city_once(
         await client.put("/api/v1/tenants/41/overdue-policy", headers=province_admin,
                          json={"urge_after_hours": 0, "escalate_after_hours": None})
     city_dispatcher = staff("dispatcher")
-    await _eventually(lambda: _status_is(client, CITY, order["number"], city_dispatcher, "escalated"))
+    await eventually(lambda: _status_is(client, CITY, order["number"], city_dispatcher, "escalated"))
     city = await _order(client, CITY, order["number"], city_dispatcher)
     escalation = city["timeline"][-1]
     assert (escalation["action"], escalation["actor_tenant"], escalation["reason"]) == (
@@ -331,7 +309,7 @@ async def test_a_district_co_handles_beside_the_lead_without_moving_the_order(
         items = (await client.get(f"/api/v1/tenants/{CO_DISTRICT}/orders", headers=co_dispatcher)).json()["items"]
         return next((i["number"] for i in items if i["title"] == order["title"]), None)
 
-    at_co = await _eventually(co_record)
+    at_co = await eventually(co_record)
     await act(client, at_co, "sign", co_dispatcher, tenant=CO_DISTRICT)
 
     async def co_signed() -> bool:
@@ -339,7 +317,7 @@ async def test_a_district_co_handles_beside_the_lead_without_moving_the_order(
         co = next(a for a in city["assignments"] if a["tenant_code"] == CO_DISTRICT)
         return co["role"] == "co" and co["status"] == "signed"
 
-    await _eventually(co_signed)
+    await eventually(co_signed)
     assert (await _order(client, CITY, number, city_dispatcher))["status"] == "dispatched"  # the lead has not signed
     await act(client, at_co, "return", co_dispatcher, tenant=CO_DISTRICT, reason="本区无相关职责")
 
@@ -348,10 +326,10 @@ async def test_a_district_co_handles_beside_the_lead_without_moving_the_order(
         co = next(a for a in city["assignments"] if a["tenant_code"] == CO_DISTRICT)
         return co["status"] == "returned" and city["status"] == "dispatched"
 
-    await _eventually(co_out)
+    await eventually(co_out)
     below = await _held_below(client, number)
     await act(client, below, "sign", staff("dispatcher", tenant=DISTRICT), tenant=DISTRICT)
-    await _eventually(lambda: _status_is(client, CITY, number, city_dispatcher, "signed"))
+    await eventually(lambda: _status_is(client, CITY, number, city_dispatcher, "signed"))
     steps = {(e["tenant"], e["action"]) for e in (await _order(client, CITY, number, city_dispatcher))
              ["cross_level_timeline"]}
     assert {(CO_DISTRICT, "sign"), (CO_DISTRICT, "return"), (DISTRICT, "sign")} <= steps

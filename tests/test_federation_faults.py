@@ -10,11 +10,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import psycopg
@@ -28,10 +25,10 @@ from core.services.postgres import Postgres
 from core.services.process import free_port
 from tests.orders_helpers import CITY, act, register, staff
 from tests.services import ServiceSet
+from tests.workers import start_worker, stop_worker
 
 DISTRICT = "410611"
 CITIES = (CITY,)
-HOTLINE = str(Path(sys.executable).parent / "hotline")
 BURST = 25
 
 
@@ -58,20 +55,6 @@ def tree(tree: Settings, nats_server: Nats) -> Iterator[Settings]:
     else:
         os.environ["HOTLINE_NATS_URL"] = saved
     get_settings.cache_clear()
-
-
-def start_worker() -> subprocess.Popen[bytes]:
-    return subprocess.Popen([HOTLINE, "worker"], env=dict(os.environ), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-
-
-def stop_worker(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-    proc.send_signal(sig)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
 
 
 async def burst(client: httpx.AsyncClient, n: int = BURST) -> list[str]:
