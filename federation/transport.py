@@ -14,6 +14,7 @@ MAX_DELIVER times, then dead-lettered too — never dropped silently.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -57,26 +58,43 @@ async def ensure_streams(js: JetStreamContext, namespace: Namespace) -> None:
 
 
 async def relay_once(engine: AsyncEngine, js: JetStreamContext, namespace: Namespace, batch: int = 200) -> int:
-    """Publish up to ``batch`` outbox rows; returns how many were published."""
+    """Publish up to ``batch`` outbox rows; returns how many were published.
+
+    Federation messages go first, one by one in order; assessment facts (order does not matter to
+    them, and there are several per action) follow, their acks awaited together.
+    """
     published: list[int] = []
     async with engine.begin() as conn:
         rows = (await conn.execute(text(
-            "SELECT id, message_id, subject, payload FROM public.outbox WHERE published_at IS NULL "
-            "ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED"), {"n": batch})).all()
-        for row_id, message_id, subject_, payload in rows:
-            try:
-                await js.publish(namespace.wire(subject_), json.dumps(payload, ensure_ascii=False).encode(), timeout=5,
-                                 headers={"Nats-Msg-Id": str(message_id)})
-            except Exception as exc:  # NATS down or slow: keep the rest for the next round
-                await conn.execute(text(
-                    "UPDATE public.outbox SET attempts = attempts + 1, last_error = :e WHERE id = :i"),
-                    {"e": str(exc)[:500], "i": row_id})
-                break
-            published.append(row_id)
+            "SELECT id, message_id, subject, payload, kind = 'fact' FROM public.outbox WHERE published_at IS NULL "
+            "ORDER BY kind = 'fact', id LIMIT :n FOR UPDATE SKIP LOCKED"), {"n": batch})).all()
+        messages = [row for row in rows if not row[4]]
+        facts = [row for row in rows if row[4]]
+        try:
+            for row_id, message_id, subject_, payload, _ in messages:
+                await _publish(js, namespace, message_id, subject_, payload)
+                published.append(row_id)
+            results = await asyncio.gather(*(_publish(js, namespace, m, s, p) for _, m, s, p, _ in facts),
+                                           return_exceptions=True)
+            published += [row[0] for row, result in zip(facts, results, strict=True) if result is None]
+            failed = next((r for r in results if isinstance(r, BaseException)), None)
+            if failed is not None:
+                raise failed
+        except Exception as exc:  # NATS down or slow: keep the rest for the next round
+            unsent = [row[0] for row in rows if row[0] not in set(published)]
+            await conn.execute(text(
+                "UPDATE public.outbox SET attempts = attempts + 1, last_error = :e WHERE id = ANY(:ids)"),
+                {"e": str(exc)[:500], "ids": unsent[:1]})
         if published:
             await conn.execute(text("UPDATE public.outbox SET published_at = now(), attempts = attempts + 1 "
                                     "WHERE id = ANY(:ids)"), {"ids": published})
     return len(published)
+
+
+async def _publish(js: JetStreamContext, namespace: Namespace, message_id: Any, subject_: str,
+                   payload: Any) -> None:
+    await js.publish(namespace.wire(subject_), json.dumps(payload, ensure_ascii=False).encode(), timeout=5,
+                     headers={"Nats-Msg-Id": str(message_id)})
 
 
 class Consumer:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -24,6 +25,7 @@ from federation.transport import MAX_DELIVER
 log = logging.getLogger(__name__)
 DURABLE = "assessment"
 REQUIRED = ("t", "o", "s", "day", "ol", "c", "live")
+GATHER_S = 0.25
 
 
 class Malformed(Exception):
@@ -51,13 +53,23 @@ class FactConsumer:
                                 max_deliver=MAX_DELIVER, max_ack_pending=5000)
         self._sub = await self.js.pull_subscribe("", durable=DURABLE, stream=self.stream, config=config)
 
-    async def run_once(self, batch: int = 500, timeout: float = 0.5) -> int:
-        """Fetch and apply one batch; returns how many messages were handled."""
+    async def run_once(self, batch: int = 500, timeout: float = 0.5, gather_s: float = GATHER_S) -> int:
+        """Fetch and apply one batch; returns how many messages were handled.
+
+        Facts are not urgent (the read model may lag a moment) but each batch costs the same few
+        statements whatever its size: after the first fact, more are gathered for ``gather_s``.
+        """
         assert self._sub is not None
         try:
             messages = await self._sub.fetch(batch, timeout=timeout)
         except TimeoutError:
             return 0
+        until = time.monotonic() + gather_s
+        while len(messages) < batch and (left := until - time.monotonic()) > 0:
+            try:
+                messages += await self._sub.fetch(batch - len(messages), timeout=left)
+            except TimeoutError:
+                break
         good: list[tuple[Msg, dict[str, Any]]] = []
         for msg in messages:
             try:

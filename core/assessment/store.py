@@ -1,7 +1,8 @@
 """Writing the read model: facts applied once each, counters added in bulk.
 
 Works on a raw asyncpg connection inside the caller's transaction. Both the consumer (a batch of
-facts) and the rebuild (every event log) end here, through the same ``Tally``.
+facts) and the rebuild (every event log) add counters here, through the same ``Tally``; each table
+is one statement whatever the batch (its columns sent as arrays, no temporary tables).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ async def lock_exclusive(conn: asyncpg.Connection) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock($1)", LOCK_KEY)
 
 
-_STAGES = {
+_KEYS = {
     "assess_unit_day": (("tenant_code", "text"), ("unit_id", "bigint"), ("day", "date")),
     "assess_node_day": (("node", "text"), ("day", "date")),
 }
@@ -38,7 +39,7 @@ async def add_counters(conn: asyncpg.Connection, tally: Tally) -> None:
     for table, rows in (("assess_unit_day", [(*key, *_values(c)) for key, c in tally.units.items()]),
                         ("assess_node_day", [(*key, *_values(c)) for key, c in tally.nodes.items()])):
         if rows:
-            await _upsert_add(conn, table, _STAGES[table], COUNTERS, rows)
+            await _upsert_add(conn, table, _KEYS[table], COUNTERS, rows)
     if tally.stats_day:
         await _upsert_add(conn, "stats_day", (("day", "date"), ("division", "text"), ("category", "text"),
                                               ("channel", "text"), ("type", "text")), ("n",),
@@ -58,23 +59,24 @@ def _values(counter: Any) -> list[int]:
 
 async def _upsert_add(conn: asyncpg.Connection, table: str, keys: tuple[tuple[str, str], ...],
                       counters: tuple[str, ...], rows: list[tuple[Any, ...]], prune_zero: bool = False) -> None:
-    stage = f"_stage_{table}"
-    columns = [name for name, _ in keys] + list(counters)
-    definition = ", ".join([f"{name} {kind}" for name, kind in keys] + [f"{name} integer" for name in counters])
-    await conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({definition}) ON COMMIT DELETE ROWS")
-    await conn.copy_records_to_table(stage, records=rows, columns=columns)
-    key_list = ", ".join(name for name, _ in keys)
+    """Add ``rows`` (keys then counters) to the table in one statement: each column travels as an array."""
+    names = [name for name, _ in keys] + list(counters)
+    kinds = [kind for _, kind in keys] + ["integer"] * len(counters)
+    columns, key_list = ", ".join(names), ", ".join(name for name, _ in keys)
+    arrays = [list(column) for column in zip(*rows, strict=True)]
+    unnest = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(kinds, start=1))
     additions = ", ".join(f"{c} = public.{table}.{c} + EXCLUDED.{c}" for c in counters)
     # In key order: two consumers adding to the same rows (every fact touches its province's) lock them
     # in the same order and wait for each other instead of deadlocking.
     await conn.execute(
-        f"INSERT INTO public.{table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {stage} "
-        f"ORDER BY {key_list} ON CONFLICT ({key_list}) DO UPDATE SET {additions}")
+        f"INSERT INTO public.{table} ({columns}) SELECT * FROM unnest({unnest}) AS s({columns}) "
+        f"ORDER BY {key_list} ON CONFLICT ({key_list}) DO UPDATE SET {additions}", *arrays)
     if prune_zero:  # a row that counts nothing any more goes (as if it had never been)
+        key_unnest = ", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(keys, start=1))
         zero = " AND ".join(f"t.{c} = 0" for c in counters)
         match = " AND ".join(f"t.{name} = s.{name}" for name, _ in keys)
-        await conn.execute(f"DELETE FROM public.{table} t USING {stage} s WHERE {match} AND {zero}")
-    await conn.execute(f"TRUNCATE {stage}")
+        await conn.execute(f"DELETE FROM public.{table} t USING unnest({key_unnest}) AS s({key_list}) "
+                           f"WHERE {match} AND {zero}", *arrays[:len(keys)])
 
 
 async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> int:
@@ -150,21 +152,16 @@ async def write_records(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -
     """Insert or update record rows; the live columns change only for a newer event (``live_seq``)."""
     if not rows:
         return
-    await conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS _stage_records (tenant_code text, order_id bigint, origin_len smallint, "
-        "day date, applied integer[], live_seq integer, is_open boolean, deadline timestamptz, urged boolean) "
-        "ON COMMIT DELETE ROWS")
-    await conn.copy_records_to_table("_stage_records", records=rows, columns=RECORD_COLUMNS)
     newer = "EXCLUDED.live_seq > r.live_seq"
-    await conn.execute(
+    await conn.executemany(
         f"INSERT INTO public.assess_records AS r ({', '.join(RECORD_COLUMNS)}) "
-        f"SELECT {', '.join(RECORD_COLUMNS)} FROM _stage_records ORDER BY tenant_code, order_id "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
         "ON CONFLICT (tenant_code, order_id) DO UPDATE SET applied = EXCLUDED.applied, "
-        f"live_seq = GREATEST(r.live_seq, EXCLUDED.live_seq), "
+        "live_seq = GREATEST(r.live_seq, EXCLUDED.live_seq), "
         f"is_open = CASE WHEN {newer} THEN EXCLUDED.is_open ELSE r.is_open END, "
         f"deadline = CASE WHEN {newer} THEN EXCLUDED.deadline ELSE r.deadline END, "
-        f"urged = CASE WHEN {newer} THEN EXCLUDED.urged ELSE r.urged END")
-    await conn.execute("TRUNCATE _stage_records")
+        f"urged = CASE WHEN {newer} THEN EXCLUDED.urged ELSE r.urged END",
+        sorted(rows, key=lambda row: (row[0], row[1])))  # key order, as for the counters
 
 
 # The open records of every subtree by deadline hour, recomputed from ``assess_records``.
