@@ -9,12 +9,10 @@ from collections.abc import Iterator
 import httpx
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
-from core.cli.main import app as cli
 from core.config import Settings
 from tests.orders_helpers import CITY, act, register, staff
-from tests.workers import eventually, start_worker, stop_worker
+from tests.workers import eventually, federation_is_clean, start_worker, stop_worker
 
 DISTRICT = "410611"
 TOWN = "410611001"  # 金山街道
@@ -219,9 +217,7 @@ async def test_an_overdue_order_is_urged_automatically_once(app, client: httpx.A
 
 async def test_after_the_traffic_the_federation_check_is_clean(client: httpx.AsyncClient,
                                                                worker: subprocess.Popen[bytes]) -> None:
-    result = CliRunner().invoke(cli, ["federation", "check", "--stale", "0"])
-    assert result.exit_code == 0, result.output
-    assert "federation consistent" in result.output
+    federation_is_clean()
 
 
 async def test_an_overdue_policy_escalates_a_districts_order_to_the_city_once(

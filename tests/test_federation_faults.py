@@ -16,16 +16,14 @@ from collections.abc import Iterator
 import httpx
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
-from core.cli.main import app as cli
 from core.config import Settings, get_settings
 from core.services.nats import Nats
 from core.services.postgres import Postgres
 from core.services.process import free_port
 from tests.orders_helpers import CITY, act, register, staff
 from tests.services import ServiceSet
-from tests.workers import start_worker, stop_worker
+from tests.workers import federation_is_clean, start_worker, stop_worker
 
 DISTRICT = "410611"
 CITIES = (CITY,)
@@ -88,16 +86,6 @@ async def all_held_once(settings: Settings, numbers: list[str], timeout: float =
             raise AssertionError(f"not all arrived: {sum(1 for c in counts.values() if c == 0)} missing")
         await asyncio.sleep(0.2)
 
-
-def federation_is_clean(timeout: float = 45) -> None:
-    """Clean once what is in flight has landed: a fact a killed worker held is redelivered after ack_wait (30 s)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = CliRunner().invoke(cli, ["federation", "check", "--stale", "0"])
-        if result.exit_code == 0 or time.monotonic() > deadline:
-            break
-        time.sleep(1)
-    assert result.exit_code == 0, result.output
 
 
 async def test_dispatches_made_while_nats_is_down_all_arrive_once(tree: Settings, client: httpx.AsyncClient,

@@ -12,13 +12,20 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from typer.testing import CliRunner
+
+from core.cli.main import app as cli
+
 HOTLINE = str(Path(sys.executable).parent / "hotline")
 
 
 def start_worker(**env: str) -> subprocess.Popen[bytes]:
     """A worker on the module's database and NATS namespace (the environment), with ``env`` on top."""
-    return subprocess.Popen([HOTLINE, "worker"], env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    # HOTLINE_TEST_WORKER_LOG=/some/dir keeps each worker's log there (to see why a test waited).
+    log_dir = os.environ.get("HOTLINE_TEST_WORKER_LOG")
+    log = open(Path(log_dir) / f"worker-{time.time_ns()}.log", "wb") if log_dir else subprocess.DEVNULL  # noqa: SIM115
+    return subprocess.Popen([HOTLINE, "worker"], env={**os.environ, **env}, stdout=log, stderr=log,
+                            start_new_session=True)
 
 
 def stop_worker(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
@@ -40,3 +47,15 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30.0)
         if time.monotonic() > deadline:
             raise AssertionError("not within the time allowed")
         await asyncio.sleep(0.1)
+
+
+def federation_is_clean(timeout: float = 45) -> None:
+    """`hotline federation check` comes out clean once what is in flight has landed (a fact a killed
+    worker held is redelivered after ack_wait, 30 s); the workers must still be running."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = CliRunner().invoke(cli, ["federation", "check", "--stale", "0"])
+        if result.exit_code == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert result.exit_code == 0, result.output

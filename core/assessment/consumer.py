@@ -8,9 +8,9 @@ the reason once it has failed ``MAX_DELIVER`` times (or at once if it is malform
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import time
 import uuid
 from typing import Any
 
@@ -57,19 +57,20 @@ class FactConsumer:
         """Fetch and apply one batch; returns how many messages were handled.
 
         Facts are not urgent (the read model may lag a moment) but each batch costs the same few
-        statements whatever its size: after the first fact, more are gathered for ``gather_s``.
+        statements whatever its size: after a small batch, the next waits ``gather_s`` so that more
+        facts gather in the stream (not in this client, where an expired pull could strand them).
         """
         assert self._sub is not None
         try:
             messages = await self._sub.fetch(batch, timeout=timeout)
         except TimeoutError:
             return 0
-        until = time.monotonic() + gather_s
-        while len(messages) < batch and (left := until - time.monotonic()) > 0:
-            try:
-                messages += await self._sub.fetch(batch - len(messages), timeout=left)
-            except TimeoutError:
-                break
+        handled = await self._handle(messages)
+        if len(messages) < batch // 10:
+            await asyncio.sleep(gather_s)
+        return handled
+
+    async def _handle(self, messages: list[Msg]) -> int:
         good: list[tuple[Msg, dict[str, Any]]] = []
         for msg in messages:
             try:

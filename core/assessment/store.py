@@ -86,7 +86,19 @@ async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> 
     record's row, locked here, so redeliveries and racing consumers change nothing twice.
     """
     await lock_shared(conn)
-    keys = sorted({(f["t"], int(f["o"])) for f in facts})
+    first = {}
+    for fact in facts:
+        first.setdefault((fact["t"], int(fact["o"])), fact)
+    keys = sorted(first)
+    # Every record gets its row first (an empty one if new), so that the lock below also covers a
+    # record two consumers see for the first time at once: the second waits, then sees what the
+    # first applied, and applies nothing twice.
+    await conn.execute(
+        "INSERT INTO public.assess_records (tenant_code, order_id, origin_len, day, applied, live_seq, is_open, "
+        "urged) SELECT t, o, ol, d, '{}', 0, false, false FROM unnest($1::text[], $2::bigint[], $3::smallint[], "
+        "$4::date[]) AS k(t, o, ol, d) ORDER BY t, o ON CONFLICT DO NOTHING",
+        [k[0] for k in keys], [k[1] for k in keys], [int(first[k]["ol"]) for k in keys],
+        [date.fromisoformat(first[k]["day"]) for k in keys])
     rows = await conn.fetch(
         "SELECT r.tenant_code, r.order_id, r.applied, r.live_seq, r.origin_len, r.is_open, r.deadline, r.urged "
         "FROM public.assess_records r "
@@ -101,8 +113,7 @@ async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> 
     merges: list[dict[str, Any]] = []
     for fact in facts:
         key = (fact["t"], int(fact["o"]))
-        record = records.setdefault(key, {"applied": set(), "live_seq": 0, "live": None,
-                                          "ol": fact["ol"], "day": fact["day"]})
+        record = records[key]
         if fact["s"] in record["applied"]:
             continue
         fresh += 1
@@ -116,11 +127,9 @@ async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> 
     for (tenant, _), record in records.items():
         if record["live"]:
             _count_open(tally, tenant, record)
-    # origin_len and day are only written for a new row; an existing row keeps its own.
     await write_records(conn, [
-        (t, o, r.get("ol", 0), date.fromisoformat(r["day"]) if "day" in r else date.min, sorted(r["applied"]),
-         r["live_seq"] if r["live"] else 0, *_live_columns(r["live"]))
-        for (t, o), r in records.items() if r.get("dirty")])
+        (t, o, r["ol"], date.min, sorted(r["applied"]), r["live_seq"] if r["live"] else 0, *_live_columns(r["live"]))
+        for (t, o), r in records.items() if r.get("dirty")])  # (origin_len and day stay as the row has them)
     await add_counters(conn, tally)
     if merges:
         await same_issue(conn, merges, datetime.now(UTC))
