@@ -6,6 +6,7 @@ two districts, every step at a set time (the API's clock). Its numbers are check
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 from collections.abc import Iterator
@@ -395,3 +396,32 @@ async def test_a_planted_spike_raises_exactly_one_alert(client: httpx.AsyncClien
     raised = await alerts()
     assert [(a["kind"], a["key"], a["tenant_code"]) for a in raised] == [("spike", f"{HESHAN}:0102", HESHAN)]
     assert raised[0]["count"] >= 12
+
+
+async def test_two_consumers_racing_on_a_new_record_apply_each_fact_once(tree: Settings) -> None:
+    from core.assessment.store import apply_facts
+
+    def fact(seq: int, changes: list[list[Any]]) -> dict[str, Any]:
+        return {"t": QIBIN, "o": 987654, "s": seq, "day": "2026-09-30", "ol": 4, "c": changes,
+                "live": {"open": True, "deadline": None, "urged": False}}
+
+    register_, sign = fact(1, [[None, "received", 1]]), fact(2, [[None, "signed_in_time", 1]])
+    a = await asyncpg.connect(tree.postgres_url)
+    b = await asyncpg.connect(tree.postgres_url)
+    try:
+        async def apply(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> None:
+            async with conn.transaction():
+                await apply_facts(conn, facts)
+
+        # Both see the record for the first time; the same fact arrives at both (a redelivery).
+        await asyncio.gather(apply(a, [register_, sign]), apply(b, [register_]))
+        await apply(b, [sign])  # and once more, late
+        row = await a.fetchrow("SELECT applied FROM public.assess_records WHERE tenant_code = $1 AND order_id = "
+                               "987654", QIBIN)
+        counts = await a.fetchrow("SELECT received, signed_in_time FROM public.assess_node_day WHERE node = $1 "
+                                  "AND day = '2026-09-30'", QIBIN)
+    finally:
+        await a.close()
+        await b.close()
+    assert list(row["applied"]) == [1, 2]
+    assert (counts["received"], counts["signed_in_time"]) == (1, 1)
