@@ -327,6 +327,23 @@ async def test_settings_change_the_weights_and_bad_settings_are_refused(
     await client.put(f"/api/v1/tenants/{CITY}/assessment/settings", headers=ADMIN, json={})
 
 
+async def test_a_province_chooses_its_denominators(client: httpx.AsyncClient, month: dict[str, str]) -> None:
+    default = (await ranking(client))["total"]["indicators"]
+    assert default["overdue_rate"] == pytest.approx(4 / 7, abs=1e-6)  # 8 received, 1 redirected left out
+    changed = await client.put(f"/api/v1/tenants/{CITY}/assessment/settings", headers=ADMIN,
+                               json={"on_time_basis": "closed", "exclude_from_base": []})
+    assert changed.status_code == 200, changed.text
+    try:
+        indicators = (await ranking(client))["total"]["indicators"]
+        assert indicators["on_time_rate"] == pytest.approx(3 / 5, abs=1e-6)  # closed orders only: 3 of 5
+        assert indicators["overdue_rate"] == pytest.approx(4 / 8, abs=1e-6)
+    finally:
+        await client.put(f"/api/v1/tenants/{CITY}/assessment/settings", headers=ADMIN, json={})
+    bad = await client.put(f"/api/v1/tenants/{CITY}/assessment/settings", headers=ADMIN,
+                           json={"on_time_basis": "whenever"})
+    assert bad.status_code == 422 and "on_time_basis" in bad.json()["detail"]
+
+
 async def test_a_bad_period_is_a_clear_error(client: httpx.AsyncClient, month: dict[str, str]) -> None:
     response = await client.get(f"/api/v1/tenants/{CITY}/assessment", params={"period": "October"},
                                 headers=SUPERVISOR)

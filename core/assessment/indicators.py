@@ -18,22 +18,38 @@ Counts = Mapping[str, float]
 class Indicator:
     key: str
     name: str  # the Chinese name on every report
-    numerator: Callable[[Counts, float], float]
-    denominator: Callable[[Counts], float]
+    numerator: Callable[[Counts, Definitions], float]
+    denominator: Callable[[Counts, Definitions], float]
     higher_is_better: bool = True
 
 
-def base(c: Counts) -> float:
-    """Requests received, less duplicates merged away and requests declined or redirected."""
-    return c.get("received", 0) - c.get("merged", 0) - c.get("declined", 0)
+@dataclass(frozen=True)
+class Definitions:
+    """The choices a province makes in its assessment rules (考核办法)."""
+
+    basic_factor: float = 0.9  # 基本满意 counts as this much of 满意
+    exclude_from_base: frozenset[str] = frozenset({"merged", "declined"})
+    on_time_basis: str = "due"  # due: open orders past their limit count against; closed: closed orders only
 
 
-def _n(name: str) -> Callable[[Counts, float], float]:
-    return lambda c, _f: c.get(name, 0)
+def base(c: Counts, d: Definitions | None = None) -> float:
+    """Requests received, less those the definitions exclude (merged duplicates, declined/redirected)."""
+    excluded = (d or Definitions()).exclude_from_base
+    return c.get("received", 0) - sum(c.get(name, 0) for name in excluded)
 
 
-def _d(name: str) -> Callable[[Counts], float]:
-    return lambda c: c.get(name, 0)
+def _on_time_denominator(c: Counts, d: Definitions) -> float:
+    if d.on_time_basis == "closed":
+        return c.get("closed", 0)
+    return c.get("closed_on_time", 0) + c.get("overdue", 0)
+
+
+def _n(name: str) -> Callable[[Counts, Definitions], float]:
+    return lambda c, _d: c.get(name, 0)
+
+
+def _d(name: str) -> Callable[[Counts, Definitions], float]:
+    return lambda c, _d: c.get(name, 0)
 
 
 INDICATORS: dict[str, Indicator] = {i.key: i for i in [
@@ -41,9 +57,8 @@ INDICATORS: dict[str, Indicator] = {i.key: i for i in [
     Indicator("contact_rate", "响应率", _n("contacted"), _d("contact_due")),
     Indicator("resolution_rate", "解决率", _n("resolved"), _d("rated")),
     Indicator("satisfaction_rate", "满意率",
-              lambda c, f: c.get("satisfied", 0) + f * c.get("basically_satisfied", 0), _d("rated")),
-    Indicator("on_time_rate", "按时办结率", _n("closed_on_time"),
-              lambda c: c.get("closed_on_time", 0) + c.get("overdue", 0)),
+              lambda c, d: c.get("satisfied", 0) + d.basic_factor * c.get("basically_satisfied", 0), _d("rated")),
+    Indicator("on_time_rate", "按时办结率", _n("closed_on_time"), _on_time_denominator),
     Indicator("overdue_rate", "超期率", _n("overdue"), base, higher_is_better=False),
     Indicator("return_rate", "退单率", _n("returned"), _d("sign_due"), higher_is_better=False),
     Indicator("reopen_rate", "重办率", _n("reopened"), _d("closed"), higher_is_better=False),
@@ -54,12 +69,12 @@ INDICATORS: dict[str, Indicator] = {i.key: i for i in [
 ]}
 
 
-def rates(counts: Counts, basic_factor: float) -> dict[str, float | None]:
+def rates(counts: Counts, definitions: Definitions) -> dict[str, float | None]:
     """Every indicator's value in [0, 1], or None where its denominator is zero (not assessable)."""
     out: dict[str, float | None] = {}
     for key, indicator in INDICATORS.items():
-        denominator = indicator.denominator(counts)
-        out[key] = None if denominator <= 0 else round(indicator.numerator(counts, basic_factor) / denominator, 6)
+        denominator = indicator.denominator(counts, definitions)
+        out[key] = None if denominator <= 0 else round(indicator.numerator(counts, definitions) / denominator, 6)
     return out
 
 

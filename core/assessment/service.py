@@ -70,7 +70,7 @@ async def _unit_names(session: AsyncSession, code: str) -> dict[int, tuple[str, 
 
 
 def _row(subject: Subject, settings: AssessmentSettings, max_score: float) -> dict[str, Any]:
-    values = rates(subject.counts, settings.basic_satisfaction_factor)
+    values = rates(subject.counts, settings.definitions())
     return {"kind": subject.kind, "id": subject.id, "name": subject.name,
             "score": score(values, settings.weights, max_score), "indicators": values,
             "counts": subject.counts}
@@ -127,8 +127,9 @@ async def ranking(session: AsyncSession, code: str, period: str, level: str | No
         "tenant": code, "period": period, "from": start.isoformat(), "to": (end - timedelta(days=1)).isoformat(),
         "settings_from": source or "defaults",
         "weights": settings.weights, "basic_satisfaction_factor": settings.basic_satisfaction_factor,
+        "exclude_from_base": settings.exclude_from_base, "on_time_basis": settings.on_time_basis,
         "indicators": {k: {"name": i.name, "higher_is_better": i.higher_is_better} for k, i in INDICATORS.items()},
-        "total": {"counts": total, "indicators": rates(total, settings.basic_satisfaction_factor)},
+        "total": {"counts": total, "indicators": rates(total, settings.definitions())},
         "groups": [
             {"group": "tenants", "name": settings.groups["tenants"].name,
              "max_score": settings.groups["tenants"].max_score, **_ranked(tenant_rows, settings.list_size)},

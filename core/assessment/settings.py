@@ -7,14 +7,14 @@ province's apply to the whole province. Missing fields take the defaults below.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from core.assessment.indicators import INDICATORS
+from core.assessment.indicators import INDICATORS, Definitions
 from tenants.codes import lineage
 
 
@@ -42,6 +42,12 @@ class AssessmentSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     basic_satisfaction_factor: float = Field(0.9, ge=0, le=1, description="基本满意 counts as this much of 满意")
+    exclude_from_base: list[Literal["merged", "declined"]] = Field(
+        default_factory=lambda: ["merged", "declined"],
+        description="requests left out of the base of 超期率 and 督办率: merged duplicates, declined/redirected")
+    on_time_basis: Literal["due", "closed"] = Field(
+        "due", description="按时办结率 over closed-on-time + overdue (open orders past their limit count "
+                           "against it) or over closed orders only")
     weights: dict[str, float] = Field(
         default_factory=lambda: {"contact_rate": 0.1, "satisfaction_rate": 0.4, "resolution_rate": 0.5})
     groups: dict[str, Group] = Field(default_factory=lambda: {
@@ -49,6 +55,9 @@ class AssessmentSettings(BaseModel):
         "departments": Group(name="部门 (本级承办单位)", max_score=100)})
     list_size: int = Field(3, ge=1, le=50, description="how many units the red list and the black list name")
     hotspots: HotspotRules = Field(default_factory=HotspotRules)
+
+    def definitions(self) -> Definitions:
+        return Definitions(self.basic_satisfaction_factor, frozenset(self.exclude_from_base), self.on_time_basis)
 
     @field_validator("weights")
     @classmethod
