@@ -75,8 +75,11 @@ async def _each(db: Database, sla: SlaStore, categories: CategoryStore, found: l
                 step: Callable[[Context, str], Awaitable[bool]]) -> int:
     """Run ``step`` on each order in its own transaction as the timer; returns how many it changed."""
     done = 0
+    actors: dict[str, tuple[Tenant, Actor] | None] = {}  # one registry read per tenant, not per order
     for code, number, _ in found:
-        actor = await _system_actor(db, code)
+        if code not in actors:
+            actors[code] = await _system_actor(db, code)
+        actor = actors[code]
         if actor is None:
             continue
         tenant, timer = actor

@@ -81,7 +81,8 @@ async def relay_once(engine: AsyncEngine, js: JetStreamContext, namespace: Names
             if failed is not None:
                 raise failed
         except Exception as exc:  # NATS down or slow: keep the rest for the next round
-            unsent = [row[0] for row in rows if row[0] not in set(published)]
+            sent = set(published)
+            unsent = [row[0] for row in rows if row[0] not in sent]
             await conn.execute(text(
                 "UPDATE public.outbox SET attempts = attempts + 1, last_error = :e WHERE id = ANY(:ids)"),
                 {"e": str(exc)[:500], "ids": unsent[:1]})

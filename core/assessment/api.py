@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlalchemy import text
 
 from core.assessment import report as documents
@@ -75,14 +74,8 @@ async def get_settings(tenant: CurrentTenant, session: TenantSession) -> dict[st
 
 @router.put("/assessment/settings", dependencies=[Depends(TenantGuard("assessment", "write"))])
 async def put_settings(tenant: CurrentTenant, session: TenantSession, actor: CurrentActor,
-                       body: dict[str, Any]) -> dict[str, Any]:
+                       settings: AssessmentSettings) -> dict[str, Any]:
     """Set this tenant's assessment settings (for it and its subtree); missing fields take the defaults."""
-    try:
-        settings = AssessmentSettings.model_validate(body)
-    except ValidationError as exc:
-        fields = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
-        raise ApiError(422, "validation_error", "; ".join(f"{f['field']}: {f['message']}" for f in fields),
-                       fields=fields) from None
     await session.execute(text(
         "INSERT INTO public.assessment_settings (tenant_code, settings, updated_by) VALUES (:t, CAST(:s AS jsonb), :u) "
         "ON CONFLICT (tenant_code) DO UPDATE SET settings = EXCLUDED.settings, updated_by = EXCLUDED.updated_by, "

@@ -163,7 +163,7 @@ def _rating(state: dict[str, Any], unit: int | None, p: dict[str, Any]) -> list[
     satisfaction = p.get("satisfaction") or "satisfied"
     resolved = p.get("resolved")
     resolved = bool(resolved) if resolved is not None else satisfaction != "unsatisfied"
-    rated_unit = state.get("ratu", unit) if previous else unit
+    rated_unit = state["ratu"]  # the unit the first rating went to keeps the later ones
     changes.append((rated_unit, satisfaction, 1))
     if resolved:
         changes.append((rated_unit, "resolved", 1))
@@ -188,15 +188,17 @@ def make_fact(tenant: str, order: Order, event: EventView, changes: list[Change]
         "ol": origin_len(order.origin_tenant), "c": [list(c) for c in changes], "live": live_of(order),
     }
     if event.action == "register":
-        fact["stats"] = stats_of(order, event.occurred_at)
+        fact["stats"] = stats_of(order.division_code, order.category, order.channel, order.type, event.occurred_at)
     if extra:
         fact.update(extra)
     return fact
 
 
-def stats_of(order: Order, at: datetime) -> dict[str, Any]:
-    return {"division": order.division_code or "", "category": order.category or "", "channel": order.channel,
-            "type": order.type, "at": at.isoformat()}
+def stats_of(division: str | None, category: str | None, channel: str, type_: str,
+             at: datetime) -> dict[str, Any]:
+    """What an intake adds to the statistics."""
+    return {"division": division or "", "category": category or "", "channel": channel, "type": type_,
+            "at": at.isoformat()}
 
 
 async def emit(session: AsyncSession, tenant_code: str, tenant_path: str, order: Order, event: OrderEvent,

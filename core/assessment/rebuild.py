@@ -65,13 +65,6 @@ def _value(key: str, raw: str | None) -> Any:
     return raw
 
 
-class _Order:
-    """Just the attributes ``stats_of`` reads."""
-
-    def __init__(self, row: asyncpg.Record) -> None:
-        self.division_code, self.category, self.channel, self.type = row[7], row[8], row[9], row[10]
-
-
 def fold_order(row: asyncpg.Record, tally: Tally) -> tuple[Any, ...]:
     """Fold one order record's events into the tally; returns its ``assess_records`` row."""
     tenant, order_id, created_at = row[0], row[1], row[2]
@@ -88,7 +81,7 @@ def fold_order(row: asyncpg.Record, tally: Tally) -> tuple[Any, ...]:
         event = EventView(seq, actions[i], units[i], times[i], payload)
         changes += step(state, event)
         if event.action == "register":
-            tally.add_intake(stats_of(_Order(row), event.occurred_at))  # type: ignore[arg-type]
+            tally.add_intake(stats_of(row[7], row[8], row[9], row[10], event.occurred_at))
     tally.add(tenant, ol, day, changes)  # one record: one tenant, one period
     return (tenant, order_id, ol, day, list(seqs), max(seqs), row[4] in _OPEN, row[5], (row[6] or 0) > 0)
 

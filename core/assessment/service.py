@@ -144,13 +144,16 @@ async def overview(session: AsyncSession, code: str, calendar: WorkCalendar, now
     kids = await children(session, code)
     nodes = [code] + [c for c, _ in kids]
     today = now.astimezone(CST).date()
-    intake = await _node_counts(session, nodes, today, today + timedelta(days=1))
-    month = await _node_counts(session, nodes, today.replace(day=1), today + timedelta(days=1))
+    rows = await session.execute(text(
+        "SELECT node, coalesce(sum(received) FILTER (WHERE day = :today), 0), sum(overdue) "
+        "FROM public.assess_node_day WHERE node = ANY(:nodes) AND day >= :first AND day <= :today GROUP BY node"),
+        {"nodes": nodes, "today": today, "first": today.replace(day=1)})
+    counted = {node: (int(intake), int(overdue)) for node, intake, overdue in rows.all()}
     live = await _open_counts(session, code, nodes, calendar, now)
 
     def entry(c: str, name: str) -> dict[str, Any]:
-        return {"code": c, "name": name, "intake_today": intake.get(c, {}).get("received", 0), **live[c],
-                "overdue_this_month": month.get(c, {}).get("overdue", 0)}
+        intake, overdue = counted.get(c, (0, 0))
+        return {"code": c, "name": name, "intake_today": intake, **live[c], "overdue_this_month": overdue}
 
     return {
         "tenant": code, "at": now.isoformat(), "total": entry(code, ""),

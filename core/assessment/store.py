@@ -127,9 +127,9 @@ async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> 
     for (tenant, _), record in records.items():
         if record["live"]:
             _count_open(tally, tenant, record)
-    await write_records(conn, [
-        (t, o, r["ol"], date.min, sorted(r["applied"]), r["live_seq"] if r["live"] else 0, *_live_columns(r["live"]))
-        for (t, o), r in records.items() if r.get("dirty")])  # (origin_len and day stay as the row has them)
+    await update_records(conn, [
+        (t, o, sorted(r["applied"]), r["live_seq"] if r["live"] else 0, *_live_columns(r["live"]))
+        for (t, o), r in records.items() if r.get("dirty")])
     await add_counters(conn, tally)
     if merges:
         await same_issue(conn, merges, datetime.now(UTC))
@@ -157,20 +157,17 @@ RECORD_COLUMNS = ["tenant_code", "order_id", "origin_len", "day", "applied", "li
                    "urged"]
 
 
-async def write_records(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Insert or update record rows; the live columns change only for a newer event (``live_seq``)."""
+async def update_records(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """The applied seqs of locked record rows; their live columns only for a newer event (``live_seq``)."""
     if not rows:
         return
-    newer = "EXCLUDED.live_seq > r.live_seq"
+    newer = "$4 > live_seq"
     await conn.executemany(
-        f"INSERT INTO public.assess_records AS r ({', '.join(RECORD_COLUMNS)}) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-        "ON CONFLICT (tenant_code, order_id) DO UPDATE SET applied = EXCLUDED.applied, "
-        "live_seq = GREATEST(r.live_seq, EXCLUDED.live_seq), "
-        f"is_open = CASE WHEN {newer} THEN EXCLUDED.is_open ELSE r.is_open END, "
-        f"deadline = CASE WHEN {newer} THEN EXCLUDED.deadline ELSE r.deadline END, "
-        f"urged = CASE WHEN {newer} THEN EXCLUDED.urged ELSE r.urged END",
-        sorted(rows, key=lambda row: (row[0], row[1])))  # key order, as for the counters
+        "UPDATE public.assess_records SET applied = $3, live_seq = GREATEST(live_seq, $4), "
+        f"is_open = CASE WHEN {newer} THEN $5 ELSE is_open END, "
+        f"deadline = CASE WHEN {newer} THEN $6 ELSE deadline END, "
+        f"urged = CASE WHEN {newer} THEN $7 ELSE urged END "
+        "WHERE tenant_code = $1 AND order_id = $2", rows)
 
 
 # The open records of every subtree by deadline hour, recomputed from ``assess_records``.
