@@ -25,7 +25,7 @@ from core.actors import Actor
 from core.assessment.facts import emit as emit_fact
 from core.orders.events import new_event
 from core.orders.lifecycle import Status
-from core.orders.models import ORDER_ID_SEQ, Assignment, Order, OrderEvent
+from core.orders.models import ORDER_ID_SEQ, Assignment, Order
 from core.orders.service import new_query_code
 from core.orders.text import search_document
 from core.sla.calendar import CST
@@ -48,13 +48,9 @@ def _at(message: dict[str, Any]) -> datetime:
 
 async def _append(session: AsyncSession, tenant: Tenant, order: Order, action: str, before: str | None, by: str,
                   payload: dict[str, Any], at: datetime, reason: str | None = None) -> None:
-    last = (await session.execute(select(OrderEvent.seq, OrderEvent.hash).where(OrderEvent.order_id == order.id)
-                                  .order_by(OrderEvent.seq.desc()).limit(1))).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, None)
-    event = new_event(order, seq=seq, prev_hash=prev, action=action, from_status=before, actor=_sender(by),
-                      now=at, reason=reason, payload=payload)
+    event = new_event(order, action=action, from_status=before, actor=_sender(by), now=at, reason=reason,
+                      payload=payload)
     session.add(event)
-    await session.flush()
     await emit_fact(session, tenant.code, tenant.path, order, event)
 
 
@@ -87,7 +83,6 @@ async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[st
         **{field: payload.get(field) for field in COPIED},
     )
     session.add(order)
-    await session.flush()
     await _append(session, tenant, order, "dispatch-received", None, payload["origin_tenant"],
                   {"from": payload["origin_tenant"], "origin_number": payload["origin_number"],
                    "note": payload.get("note")}, now)

@@ -35,16 +35,19 @@ def _fields(event: OrderEvent) -> dict[str, Any]:
     }
 
 
-def new_event(order: Order, *, seq: int, prev_hash: bytes | None, action: str, from_status: str | None,
-              actor: Actor, now: datetime, reason: str | None = None,
-              payload: dict[str, Any] | None = None) -> OrderEvent:
-    """The next event of an order, hashed onto the chain. ``order.id`` must be known."""
+def new_event(order: Order, *, action: str, from_status: str | None, actor: Actor, now: datetime,
+              reason: str | None = None, payload: dict[str, Any] | None = None) -> OrderEvent:
+    """The next event of an order, hashed onto the chain, which it becomes the tip of.
+
+    ``order.id`` must be known, and the order row locked (or new): the tip is read from it.
+    """
     event = OrderEvent(
-        event_id=uuid.uuid4(), order_id=order.id, seq=seq, action=action, from_status=from_status,
-        to_status=order.status, actor=actor.user, actor_unit_id=actor.unit_id, actor_tenant=actor.tenant,
-        reason=reason, payload=payload or {}, occurred_at=now, prev_hash=prev_hash,
+        event_id=uuid.uuid4(), order_id=order.id, seq=(order.event_seq or 0) + 1, action=action,
+        from_status=from_status, to_status=order.status, actor=actor.user, actor_unit_id=actor.unit_id,
+        actor_tenant=actor.tenant, reason=reason, payload=payload or {}, occurred_at=now, prev_hash=order.event_hash,
     )
-    event.hash = event_digest(prev_hash, order.number, _fields(event))
+    event.hash = event_digest(order.event_hash, order.number, _fields(event))
+    order.event_seq, order.event_hash = event.seq, event.hash
     return event
 
 

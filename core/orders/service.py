@@ -126,7 +126,7 @@ async def register(ctx: Context, data: OrderCreate) -> Registered:
         search=func.to_tsvector("simple", search_document(data.title, data.content, data.address)),
     )
     ctx.session.add(order)
-    event = new_event(order, seq=1, prev_hash=None, action=Action.register, from_status=None, actor=ctx.actor,
+    event = new_event(order, action=Action.register, from_status=None, actor=ctx.actor,
                       now=ctx.now, payload={"channel": data.channel.value, "category": data.category,
                                             "repeat": repeats > 0})
     ctx.session.add(event)
@@ -134,8 +134,8 @@ async def register(ctx: Context, data: OrderCreate) -> Registered:
         ctx.session.add(Attachment(order_id=order_id, **item.model_dump()))
     for other in related:
         ctx.session.add(OrderLink(order_id=order_id, linked_order_id=other.id, kind="related"))
-    await ctx.session.flush()
     await emit_fact(ctx.session, ctx.tenant.code, ctx.tenant.path, order, event)
+    await ctx.session.flush()
     duplicates = await find_duplicates(ctx.session, order, ctx.duplicate_window_days)
     return Registered(order, event, related, duplicates)
 
@@ -230,15 +230,10 @@ def _held_by_centre(order: Order) -> bool:
 
 async def _append(ctx: Context, order: Order, action: str, before: str | None, reason: str | None,
                   payload: dict[str, Any], fact_extra: dict[str, Any] | None = None) -> OrderEvent:
-    last = (await ctx.session.execute(
-        select(OrderEvent.seq, OrderEvent.hash).where(OrderEvent.order_id == order.id)
-        .order_by(OrderEvent.seq.desc()).limit(1)
-    )).first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, None)
-    event = new_event(order, seq=seq, prev_hash=prev_hash, action=action, from_status=before, actor=ctx.actor,
-                      now=ctx.now, reason=reason, payload=payload)
+    # No flush here: the order's changes, its new event and the outbox rows go to the database at commit.
+    event = new_event(order, action=action, from_status=before, actor=ctx.actor, now=ctx.now, reason=reason,
+                      payload=payload)
     ctx.session.add(event)
-    await ctx.session.flush()
     await emit_fact(ctx.session, ctx.tenant.code, ctx.tenant.path, order, event, fact_extra)
     return event
 
