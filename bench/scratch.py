@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import psycopg
+from nats.errors import NoServersError
+from nats.js.errors import NotFoundError
 
 from core.config import Settings
 from core.services.postgres import Postgres
+
+
+async def _drop_streams(bench: Settings) -> None:
+    """The namespace's streams go with the database (a bench that used no NATS has none)."""
+    from federation.subjects import Namespace
+    from federation.transport import connect
+
+    try:
+        nc = await asyncio.wait_for(connect(bench.effective_nats_url, "bench-cleanup"), 5)
+    except (OSError, TimeoutError, NoServersError):
+        return
+    js = nc.jetstream()
+    for stream in Namespace(bench.nats_prefix).streams():
+        with contextlib.suppress(NotFoundError):
+            await js.delete_stream(stream.name)
+    await nc.close()
 
 
 def database_url(settings: Settings, name: str) -> str:
@@ -33,13 +53,15 @@ def scratch_database(settings: Settings, prefix: str, *, name: str | None = None
     with psycopg.connect(database_url(settings, "postgres"), autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
+    bench = settings.model_copy(update={"database_url": database_url(settings, name),
+                                        "nats_prefix": f"bench{uuid.uuid4().hex[:6]}"})
     try:
         # Its own NATS namespace too: a platform running beside it must not take the bench's messages.
-        yield settings.model_copy(update={"database_url": database_url(settings, name),
-                                          "nats_prefix": f"bench{uuid.uuid4().hex[:6]}"})
+        yield bench
     finally:
         if not keep:
             with psycopg.connect(database_url(settings, "postgres"), autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            asyncio.run(_drop_streams(bench))
         if started:
             pg.stop()

@@ -1,9 +1,9 @@
 """Moving messages: the outbox relay, and the consumers that apply each message exactly once.
 
-Relay: takes unpublished outbox rows (``FOR UPDATE SKIP LOCKED``, so several relays share the
-work), publishes each with its message id as ``Nats-Msg-Id`` (JetStream drops a duplicate
-within the stream's duplicate window), waits for the ack, marks the row published. If NATS is
-down nothing is marked and the rows wait.
+Relay: takes unpublished outbox rows (``FOR UPDATE SKIP LOCKED``: a pass is safe even if two
+relays overlap), publishes each with its message id as ``Nats-Msg-Id`` (JetStream drops a
+duplicate within the stream's duplicate window), waits for the acks, marks the rows published.
+If NATS is down nothing is marked and the rows wait.
 
 Consumer: a durable pull consumer per direction and worker role (not per tenant). For each
 message, in ONE transaction: record its id in the receiver's inbox (a second delivery finds it
@@ -57,11 +57,12 @@ async def ensure_streams(js: JetStreamContext, namespace: Namespace) -> None:
             await js.add_stream(config)
 
 
-async def relay_once(engine: AsyncEngine, js: JetStreamContext, namespace: Namespace, batch: int = 200) -> int:
+async def relay_once(engine: AsyncEngine, js: JetStreamContext, namespace: Namespace, batch: int = 500) -> int:
     """Publish up to ``batch`` outbox rows; returns how many were published.
 
-    Federation messages go first, one by one in order; assessment facts (order does not matter to
-    them, and there are several per action) follow, their acks awaited together.
+    Federation messages go first, in outbox order; assessment facts (order does not matter to them)
+    follow. All are sent at once and their acks awaited together: one connection writes them in
+    the order sent, so JetStream stores each stream's messages in outbox order.
     """
     published: list[int] = []
     async with engine.begin() as conn:
@@ -71,12 +72,14 @@ async def relay_once(engine: AsyncEngine, js: JetStreamContext, namespace: Names
         messages = [row for row in rows if not row[4]]
         facts = [row for row in rows if row[4]]
         try:
-            for row_id, message_id, subject_, payload, _ in messages:
-                await _publish(js, namespace, message_id, subject_, payload)
-                published.append(row_id)
-            results = await asyncio.gather(*(_publish(js, namespace, m, s, p) for _, m, s, p, _ in facts),
+            results = await asyncio.gather(*(_publish(js, namespace, m, s, p) for _, m, s, p, _ in messages + facts),
                                            return_exceptions=True)
-            published += [row[0] for row, result in zip(facts, results, strict=True) if result is None]
+            for row, result in zip(messages, results, strict=False):  # messages: only up to a failure
+                if result is not None:
+                    break
+                published.append(row[0])
+            published += [row[0] for row, result in zip(facts, results[len(messages):], strict=True)
+                          if result is None]
             failed = next((r for r in results if isinstance(r, BaseException)), None)
             if failed is not None:
                 raise failed

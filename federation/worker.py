@@ -1,8 +1,9 @@
 """`hotline worker`: the outbox relay, the consumers of both directions, the assessment consumer and the
 timer (deadlines, hot spots).
 
-Several workers may run at once: relays share the outbox through row locks, consumers share a
-durable consumer per direction (JetStream hands each message to one of them).
+Several workers may run at once: one of them relays at a time (``federation/lease.py``), the others
+stand by to take over; consumers share a durable consumer per direction (JetStream hands each
+message to one of them).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from core.categories.service import CategoryStore
 from core.config import Settings
 from core.db import Database
 from core.sla.service import SlaStore
-from federation.outbox import CHANNEL
+from federation.lease import RelayLease
 from federation.protocols import DOWN, UP
 from federation.subjects import Namespace
 from federation.timer import escalate_overdue, mark_all_overdue, urge_overdue
@@ -28,7 +29,8 @@ from federation.transport import Consumer, connect, ensure_streams, relay_once
 from tenants.binding import RegistryCache
 
 log = logging.getLogger(__name__)
-# With nothing to send, the relay waits for a NOTIFY from a committing writer, polling at most this often.
+# With nothing to send, the relay waits for a NOTIFY from a committing writer, polling at most this often;
+# a standby relay tries the lease this often.
 IDLE_S = 1.0
 
 
@@ -54,16 +56,17 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
     await facts.subscribe()
 
     wake = asyncio.Event()
-    listener = await _listen(settings, wake)
+    lease = RelayLease(settings.postgres_url, wake)
 
     async def relay_loop() -> None:
         while not stop.is_set():
             wake.clear()
+            sent = 0
             try:
-                sent = await relay_once(db.engine, js, namespace)
+                if await lease.held():
+                    sent = await relay_once(db.engine, js, namespace)
             except Exception as exc:  # the database or NATS is away: try again shortly
                 log.warning("relay: %s", exc)
-                sent = 0
             if not sent:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), IDLE_S)
@@ -107,19 +110,6 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
         with contextlib.suppress(Exception):
             await asyncio.wait_for(nc.flush(), 5)
         await nc.close()
-        if listener is not None:
-            with contextlib.suppress(Exception):
-                await listener.close()
+        await lease.close()
         await pool.close()
         await db.dispose()
-
-
-async def _listen(settings: Settings, wake: asyncio.Event) -> asyncpg.Connection | None:
-    """A connection that LISTENs for the outbox's NOTIFY; without it the relay just polls."""
-    try:
-        conn = await asyncpg.connect(settings.postgres_url)
-        await conn.add_listener(CHANNEL, lambda *_: wake.set())
-        return conn
-    except (OSError, asyncpg.PostgresError) as exc:
-        log.warning("no LISTEN connection (%s): polling every %.1fs", exc, IDLE_S)
-        return None

@@ -1,0 +1,63 @@
+"""Which worker relays the outbox: one at a time, the holder of a session-level advisory lock.
+
+Relays sharing the outbox through ``SKIP LOCKED`` all woke on every commit's NOTIFY, and all but
+one found nothing: on a 2-core machine that was a second relay's worth of wasted passes. With one
+relay at a time the others stand by, trying the lock every ``retry_s``; one relay also publishes
+in outbox order. The lock lives on the relay's own connection, which also LISTENs for the outbox's
+NOTIFY: if the worker dies, PostgreSQL drops the connection and the lock with it, and a standby
+takes over within ``retry_s``. A relay's pass stays safe without the lock (row locks), so a
+moment with two holders (a lock lost with its connection) costs nothing but a wasted pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+
+from federation.outbox import CHANNEL
+
+log = logging.getLogger(__name__)
+RELAY_LOCK = 0x12345_0001  # advisory locks are per database: one relay per deployment
+
+
+class RelayLease:
+    """The right to relay, and the NOTIFY that wakes its holder."""
+
+    def __init__(self, postgres_url: str, wake: asyncio.Event) -> None:
+        self.url, self.wake = postgres_url, wake
+        self._conn: asyncpg.Connection | None = None
+        self._held = False
+
+    async def held(self) -> bool:
+        """True if this worker relays now; tries to take the lock if nobody holds it."""
+        if self._conn is None or self._conn.is_closed():
+            self._held = False
+            try:
+                self._conn = await asyncpg.connect(self.url)
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("relay: no connection for the lease (%s)", exc)
+                self._conn = None
+                return False
+        if not self._held:
+            try:
+                self._held = bool(await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK))
+                if self._held:  # only the holder listens: standbys are not woken by every commit
+                    await self._conn.add_listener(CHANNEL, self._notified)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("relay: lease check failed (%s)", exc)
+                await self.close()
+                return False
+        return self._held
+
+    def _notified(self, *_: object) -> None:
+        self.wake.set()
+
+    async def close(self) -> None:
+        conn, self._conn, self._held = self._conn, None, False
+        if conn is not None and not conn.is_closed():
+            try:
+                await asyncio.wait_for(conn.close(), 5)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+                conn.terminate()
