@@ -2,11 +2,12 @@
 
 Relays sharing the outbox through ``SKIP LOCKED`` all woke on every commit's NOTIFY, and all but
 one found nothing: on a 2-core machine that was a second relay's worth of wasted passes. With one
-relay at a time the others stand by, trying the lock every ``retry_s``; one relay also publishes
-in outbox order. The lock lives on the relay's own connection, which also LISTENs for the outbox's
-NOTIFY: if the worker dies, PostgreSQL drops the connection and the lock with it, and a standby
-takes over within ``retry_s``. A relay's pass stays safe without the lock (row locks), so a
-moment with two holders (a lock lost with its connection) costs nothing but a wasted pass.
+relay at a time the others stand by, trying the lock each time their relay loop comes round
+(every second when idle); one relay also publishes in outbox order. The lock lives on the relay's
+own connection, which also LISTENs for the outbox's NOTIFY: if the worker dies, PostgreSQL drops
+the connection and the lock with it, and a standby takes over within about a second. A relay's
+pass stays safe without the lock (row locks), so a moment with two holders (a lock lost with its
+connection) costs nothing but a wasted pass.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from federation.subjects import subject
 
@@ -55,7 +55,8 @@ def _write_pending(session: Session) -> None:
                                  "k": list(columns[3]), "p": list(columns[4])})
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    """A rolled-back transaction sends nothing."""
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_transaction_end")
+def _drop_pending(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ends without committing (rolled back, or closed) sends nothing."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
