@@ -5,9 +5,10 @@ one found nothing: on a 2-core machine that was a second relay's worth of wasted
 relay at a time the others stand by, trying the lock each time their relay loop comes round
 (every second when idle); one relay also publishes in outbox order. The lock lives on the relay's
 own connection, which also LISTENs for the outbox's NOTIFY: if the worker dies, PostgreSQL drops
-the connection and the lock with it, and a standby takes over within about a second. A relay's
-pass stays safe without the lock (row locks), so a moment with two holders (a lock lost with its
-connection) costs nothing but a wasted pass.
+the connection and the lock with it, and a standby takes over within about a second. The relay
+reads and marks the outbox through this same connection, so a relay whose lease went with its
+connection cannot go on working. A moment with two holders (the old one not yet noticing) costs
+nothing but duplicate publishes, which JetStream drops by message id.
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ class RelayLease:
                 await self.close()
                 return False
         return self._held
+
+    @property
+    def connection(self) -> asyncpg.Connection:
+        """The lease's connection, for the relay's own statements (only while ``held()``)."""
+        assert self._conn is not None and self._held
+        return self._conn
 
     def _notified(self, *_: object) -> None:
         self.wake.set()

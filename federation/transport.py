@@ -1,9 +1,9 @@
 """Moving messages: the outbox relay, and the consumers that apply each message exactly once.
 
-Relay: takes unpublished outbox rows (``FOR UPDATE SKIP LOCKED``: a pass is safe even if two
-relays overlap), publishes each with its message id as ``Nats-Msg-Id`` (JetStream drops a
-duplicate within the stream's duplicate window), waits for the acks, marks the rows published.
-If NATS is down nothing is marked and the rows wait.
+Relay: takes unpublished outbox rows, publishes each with its message id as ``Nats-Msg-Id``
+(JetStream drops a duplicate within the stream's duplicate window, so a pass is safe even if two
+relays overlap), waits for the acks, marks the rows published. If NATS is down nothing is marked
+and the rows wait.
 
 Consumer: a durable pull consumer per direction and worker role (not per tenant). For each
 message, in ONE transaction: record its id in the receiver's inbox (a second delivery finds it
@@ -21,13 +21,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database
 from federation.subjects import Namespace, kind_of, receiver
@@ -57,48 +58,48 @@ async def ensure_streams(js: JetStreamContext, namespace: Namespace) -> None:
             await js.add_stream(config)
 
 
-async def relay_once(engine: AsyncEngine, js: JetStreamContext, namespace: Namespace, batch: int = 500) -> int:
+async def relay_once(conn: asyncpg.Connection, js: JetStreamContext, namespace: Namespace, batch: int = 500) -> int:
     """Publish up to ``batch`` outbox rows; returns how many were published.
+
+    Runs on the relay lease's own connection, outside any transaction: two round trips a pass (read
+    the rows, mark them published). Without row locks, two relays overlapping for a moment (a
+    lease lost with its connection) would publish the same rows twice; JetStream drops the second
+    copy by its message id, so that costs nothing but the wasted publish.
 
     Federation messages go first, in outbox order; assessment facts (order does not matter to them)
     follow. All are sent at once and their acks awaited together: one connection writes them in
     the order sent, so JetStream stores each stream's messages in outbox order.
     """
+    rows = await conn.fetch(
+        "SELECT id, message_id, subject, payload::text, kind = 'fact' FROM public.outbox WHERE published_at IS NULL "
+        "ORDER BY kind = 'fact', id LIMIT $1", batch)
+    messages = [row for row in rows if not row[4]]
+    facts = [row for row in rows if row[4]]
+    results = await asyncio.gather(*(_publish(js, namespace, m, s, p) for _, m, s, p, _ in messages + facts),
+                                   return_exceptions=True)
     published: list[int] = []
-    async with engine.begin() as conn:
-        rows = (await conn.execute(text(
-            "SELECT id, message_id, subject, payload, kind = 'fact' FROM public.outbox WHERE published_at IS NULL "
-            "ORDER BY kind = 'fact', id LIMIT :n FOR UPDATE SKIP LOCKED"), {"n": batch})).all()
-        messages = [row for row in rows if not row[4]]
-        facts = [row for row in rows if row[4]]
-        try:
-            results = await asyncio.gather(*(_publish(js, namespace, m, s, p) for _, m, s, p, _ in messages + facts),
-                                           return_exceptions=True)
-            for row, result in zip(messages, results, strict=False):  # messages: only up to a failure
-                if result is not None:
-                    break
-                published.append(row[0])
-            published += [row[0] for row, result in zip(facts, results[len(messages):], strict=True)
-                          if result is None]
-            failed = next((r for r in results if isinstance(r, BaseException)), None)
-            if failed is not None:
-                raise failed
-        except Exception as exc:  # NATS down or slow: keep the rest for the next round
-            sent = set(published)
-            unsent = [row[0] for row in rows if row[0] not in sent]
-            await conn.execute(text(
-                "UPDATE public.outbox SET attempts = attempts + 1, last_error = :e WHERE id = ANY(:ids)"),
-                {"e": str(exc)[:500], "ids": unsent[:1]})
-        if published:
-            await conn.execute(text("UPDATE public.outbox SET published_at = now(), attempts = attempts + 1 "
-                                    "WHERE id = ANY(:ids)"), {"ids": published})
+    for row, result in zip(messages, results, strict=False):  # messages: only up to a failure
+        if result is not None:
+            break
+        published.append(row[0])
+    published += [row[0] for row, result in zip(facts, results[len(messages):], strict=True) if result is None]
+    if published:
+        await conn.execute("UPDATE public.outbox SET published_at = now(), attempts = attempts + 1 "
+                           "WHERE id = ANY($1::bigint[])", published)
+    failed = next((r for r in results if isinstance(r, BaseException)), None)
+    if failed is not None:  # NATS down or slow: the rest waits for the next round
+        sent = set(published)
+        first_unsent = next(row[0] for row in rows if row[0] not in sent)
+        await conn.execute("UPDATE public.outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2",
+                           str(failed)[:500], first_unsent)
+        log.warning("relay: %d of %d sent: %s", len(published), len(rows), failed)
     return len(published)
 
 
 async def _publish(js: JetStreamContext, namespace: Namespace, message_id: Any, subject_: str,
-                   payload: Any) -> None:
-    await js.publish(namespace.wire(subject_), json.dumps(payload, ensure_ascii=False).encode(), timeout=5,
-                     headers={"Nats-Msg-Id": str(message_id)})
+                   payload: str) -> None:
+    # The payload is the row's JSON text as PostgreSQL prints it: published as it is, not parsed and re-encoded.
+    await js.publish(namespace.wire(subject_), payload.encode(), timeout=5, headers={"Nats-Msg-Id": str(message_id)})
 
 
 class Consumer:

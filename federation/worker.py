@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 # With nothing to send, the relay waits for a NOTIFY from a committing writer, polling at most this often;
 # a standby relay tries the lease this often.
 IDLE_S = 1.0
+RELAY_BATCH = 500
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotline-worker") -> None:
@@ -64,10 +65,12 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
             sent = 0
             try:
                 if await lease.held():
-                    sent = await relay_once(db.engine, js, namespace)
+                    sent = await relay_once(lease.connection, js, namespace, RELAY_BATCH)
             except Exception as exc:  # the database or NATS is away: try again shortly
                 log.warning("relay: %s", exc)
-            if not sent:
+            # A full batch means more rows wait. Otherwise whatever committed since this pass read the outbox
+            # has notified already (the event was cleared before the pass), so waiting misses nothing.
+            if sent < RELAY_BATCH:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), IDLE_S)
 
