@@ -45,6 +45,27 @@ from tenants.service import register as register_tenants
 
 CITY, DISTRICT, TOWN = "4101", "410102", "410102001"
 
+# The bench's own instruments, in its scratch database only: the district's centre hears of each order the
+# city dispatched to it (its number), the watcher hears of each town record (the city's number).
+_ARRIVAL_TRIGGERS = f"""
+CREATE FUNCTION public.bench_at_district() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.status = 'dispatched' AND NEW.origin_tenant = '{CITY}' AND NEW.assigned_tenant IS NULL
+     AND NEW.lead_unit_id IS NULL THEN
+    PERFORM pg_notify('bench_district', NEW.number);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER bench_at_district AFTER INSERT ON t_{DISTRICT}.orders
+  FOR EACH ROW EXECUTE FUNCTION public.bench_at_district();
+CREATE FUNCTION public.bench_at_town() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('bench_town', (SELECT origin_number FROM t_{DISTRICT}.orders WHERE number = NEW.origin_number));
+  RETURN NULL;
+END $$;
+CREATE TRIGGER bench_at_town AFTER INSERT ON t_{TOWN}.orders FOR EACH ROW EXECUTE FUNCTION public.bench_at_town();
+"""
+
 
 def _order_body(i: int) -> OrderCreate:
     return OrderCreate.model_validate({
@@ -96,6 +117,16 @@ async def _raw_roundtrip(url: str, n: int = 300) -> float:
     return statistics.median(times) * 1000
 
 
+def _machine_busy_s() -> float:
+    """CPU seconds all cores spent busy so far (``/proc/stat``); 0 where it is not there."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def _cpu_s(pid: int) -> float:
     """CPU seconds (user + system) a process has used so far; 0 where /proc is not there."""
     try:
@@ -116,53 +147,36 @@ async def _measure(bench: Settings, rate: float, seconds: float, worker_pids: li
     committed: dict[str, float] = {}
     arrived: dict[str, float] = {}
     done = asyncio.Event()
-    # The bench's own polling goes through plain asyncpg connections: one round trip per look, so the
-    # watching steals as little as possible from the two cores the platform runs on.
-    looker = await asyncpg.connect(bench.postgres_url)
-    watcher = await asyncpg.connect(bench.postgres_url)
+    # The bench learns of each arrival from a NOTIFY sent by a trigger of its own scratch database (delivered
+    # at the commit, so at the moment the row is visible), not by polling: watching must not take CPU from
+    # the two cores the platform runs on.
+    listener = await asyncpg.connect(bench.postgres_url)
+    await listener.execute(_ARRIVAL_TRIGGERS)
+    forwarding: set[asyncio.Task[None]] = set()
 
-    async def forward_one(number: str) -> None:
+    async def forward_one(number: str) -> None:  # the district's centre: sign, dispatch on to the town
         await district.act(number, Action.sign)
         await district.act(number, Action.dispatch, to=TOWN)
 
-    # Two workers apply concurrently, so ids do not commit in order: poll by state, not by id.
-    async def forward() -> None:  # the district's centre: sign, dispatch on to the town
-        busy: set[str] = set()
-        while not done.is_set():
-            rows = await looker.fetch(
-                f"SELECT number FROM t_{DISTRICT}.orders WHERE origin_tenant = $1 AND status = 'dispatched' "
-                "AND lead_unit_id IS NULL AND assigned_tenant IS NULL", CITY)
-            fresh = [row[0] for row in rows if row[0] not in busy]
-            busy.update(fresh)
-            for number in fresh:  # several dispatchers at work: each order on its own
-                task = asyncio.create_task(forward_one(number))
-                task.add_done_callback(lambda _, n=number: busy.discard(n))
-            await asyncio.sleep(0.005)
+    def at_district(*args: object) -> None:
+        task = asyncio.create_task(forward_one(str(args[-1])))  # each order on its own: several dispatchers
+        forwarding.add(task)
+        task.add_done_callback(forwarding.discard)
 
-    async def watch() -> None:  # the town: when does its record of each chain appear?
-        # Town ids come from a sequence but commit out of order: look again from the lowest id not seen.
-        seen: set[int] = set()
-        low = 0
-        while len(arrived) < total:
-            rows = await watcher.fetch(
-                f"SELECT t.id, d.origin_number FROM t_{TOWN}.orders t JOIN t_{DISTRICT}.orders d "
-                "ON d.number = t.origin_number WHERE t.id > $1", low)
-            now = time.perf_counter()
-            for town_id, city_number in rows:
-                seen.add(town_id)
-                arrived.setdefault(city_number, now)
-            while low + 1 in seen:
-                low += 1
-            await asyncio.sleep(0.003)
-        done.set()
+    def at_town(*args: object) -> None:
+        arrived.setdefault(str(args[-1]), time.perf_counter())
+        if len(arrived) == total:
+            done.set()
+
+    await listener.add_listener("bench_district", at_district)
+    await listener.add_listener("bench_town", at_town)
 
     async def dispatch(number: str) -> None:
         await city.act(number, Action.dispatch, to=DISTRICT)
         committed[number] = time.perf_counter()
 
-    workers = asyncio.gather(forward(), watch())
     started = time.perf_counter()
-    cpu_before = time.process_time(), sum(_cpu_s(pid) for pid in worker_pids)
+    cpu_before = time.process_time(), sum(_cpu_s(pid) for pid in worker_pids), _machine_busy_s()
     sent = []
     for i, number in enumerate(numbers):  # a steady offered rate, whatever each dispatch takes
         delay = started + i / rate - time.perf_counter()
@@ -171,22 +185,23 @@ async def _measure(bench: Settings, rate: float, seconds: float, worker_pids: li
         sent.append(asyncio.create_task(dispatch(number)))
     await asyncio.gather(*sent)
     try:
-        await asyncio.wait_for(workers, timeout=seconds * 10 + 60)
+        await asyncio.wait_for(done.wait(), timeout=seconds * 10 + 60)
     except TimeoutError:
         raise RuntimeError(f"only {len(arrived)} of {total} chains reached the town in time") from None
     finally:
-        await looker.close()
-        await watcher.close()
+        await listener.close()
     elapsed = max(arrived.values()) - started
     # Where the CPU went: the bench plays the city's and the district's staff; the workers do the rest.
     bench_cpu, workers_cpu = time.process_time() - cpu_before[0], sum(map(_cpu_s, worker_pids)) - cpu_before[1]
+    machine_cpu = _machine_busy_s() - cpu_before[2]  # PostgreSQL and NATS too, and whatever else runs
     latencies = [arrived[n] - committed[n] for n in numbers]
     await db.dispose()
     q = statistics.quantiles(latencies, n=100)
     return {"chains": total, "dispatches_per_s": round(2 * total / elapsed, 1), "offered_rate": rate,
             "p50_ms": round(q[49] * 1000, 1), "p99_ms": round(q[98] * 1000, 1),
             "cpu_ms_per_chain": {"bench": round(bench_cpu / total * 1000, 1),
-                                 "workers": round(workers_cpu / total * 1000, 1)}}
+                                 "workers": round(workers_cpu / total * 1000, 1),
+                                 "machine": round(machine_cpu / total * 1000, 1)}}
 
 
 def run(settings: Settings, *, json_out: bool = False, rate: float = 50.0, seconds: float = 10.0,

@@ -11,16 +11,19 @@ import asyncio
 import os
 import signal
 import time
+import uuid
 from collections.abc import Iterator
 
 import httpx
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from core.config import Settings, get_settings
 from core.services.nats import Nats
 from core.services.postgres import Postgres
 from core.services.process import free_port
+from federation.subjects import subject
 from tests.orders_helpers import CITY, act, register, staff
 from tests.services import ServiceSet
 from tests.workers import federation_is_clean, start_worker, stop_worker
@@ -130,6 +133,28 @@ async def test_two_workers_racing_apply_each_message_once(tree: Settings, client
     finally:
         for worker in workers:
             stop_worker(worker)
+
+
+async def test_a_message_that_cannot_apply_is_dead_lettered_alone_and_its_batch_still_applies(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    numbers = await burst(client, 6)  # queued in the outbox: the worker will find them all at once
+    never_held = uuid.uuid4()
+    with psycopg.connect(tree.postgres_url) as conn:  # in their midst: an urge of an order the district never got
+        conn.execute("INSERT INTO public.outbox (message_id, tenant_code, subject, kind, payload) "
+                     "VALUES (%s, %s, %s, 'urge', %s)",
+                     (never_held, CITY, subject("urge", f"41/{CITY}/{DISTRICT}"),
+                      Jsonb({"origin_tenant": CITY, "origin_number": f"{CITY}-nowhere", "by_tenant": CITY})))
+    numbers += await burst(client, 6)
+    worker = start_worker()
+    try:
+        await all_held_once(tree, numbers)
+        with psycopg.connect(tree.postgres_url) as conn:
+            dead = conn.execute("SELECT message_id, reason FROM public.dead_letters WHERE message_id = %s",
+                                (never_held,)).fetchall()
+        assert len(dead) == 1 and "no record here" in dead[0][1]
+        federation_is_clean()  # while the workers still run: what is in flight lands
+    finally:
+        stop_worker(worker)
 
 
 async def test_the_api_answers_503_while_postgres_restarts_and_recovers(
