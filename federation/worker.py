@@ -35,6 +35,11 @@ IDLE_S = 1.0
 RELAY_BATCH = 500
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Nothing to reset on release beyond what asyncpg always does (an open transaction is rolled back):
+    the worker's statements set no session state, and the default reset costs a round trip per release."""
+
+
 async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotline-worker") -> None:
     db = Database(settings)
     nc = await connect(settings.effective_nats_url, name)
@@ -52,7 +57,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
     for consumer in consumers:
         await consumer.subscribe()
     # The assessment read model is written with plain asyncpg (bulk COPY), from its own small pool.
-    pool = await asyncpg.create_pool(settings.postgres_url, min_size=1, max_size=2)
+    pool = await asyncpg.create_pool(settings.postgres_url, min_size=1, max_size=2, reset=_keep_session)
     facts = FactConsumer(pool, js, namespace.stream("FACTS"))
     await facts.subscribe()
 
