@@ -1,6 +1,6 @@
 """Which worker relays the outbox: one at a time, the holder of a session-level advisory lock.
 
-Relays sharing the outbox through ``SKIP LOCKED`` all woke on every commit's NOTIFY, and all but
+Relays that shared the outbox (through ``SKIP LOCKED``) all woke on every commit's NOTIFY, and all but
 one found nothing: on a 2-core machine that was a second relay's worth of wasted passes. With one
 relay at a time the others stand by, trying the lock each time their relay loop comes round
 (every second when idle); one relay also publishes in outbox order. The lock lives on the relay's
