@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 MAX_DELIVER = 8
 # At most this many messages in one transaction: a bigger group would hold back its first message's effect.
 TOGETHER = 10
-_INBOX_MANY = text(
+_INBOX = text(
     "INSERT INTO public.inbox (message_id, tenant_code, subject) SELECT m, :t, s "
     "FROM unnest(CAST(:m AS uuid[]), CAST(:s AS text[])) AS x(m, s) ON CONFLICT DO NOTHING RETURNING message_id")
 # Longer than any retry delay of the relay: a re-publish after a crash is still de-duplicated.
@@ -148,18 +148,7 @@ class Consumer:
         any of them fails."""
         code = receiver(group[0].subject)
         try:
-            tenant = await self.resolve_tenant(code)
-            if tenant is None:
-                return False
-            work = [(_message_id(msg), self.appliers[kind_of(msg.subject)], json.loads(msg.data)) for msg in group]
-            async with self.db.tenant_session(tenant.schema_name) as session, session.begin():
-                fresh = set((await session.scalars(_INBOX_MANY, {
-                    "m": [message_id for message_id, _, _ in work], "t": code,
-                    "s": [msg.subject for msg in group]})).all())
-                for message_id, applier, payload in work:
-                    if message_id in fresh:
-                        fresh.discard(message_id)
-                        await applier(session, tenant, payload, str(message_id))
+            await self._apply(code, group)
         except Exception as exc:  # each on its own now: the one that fails is retried or dead-lettered alone
             log.info("%d messages for %s not applied together (%s); one by one", len(group), code, exc)
             return False
@@ -172,19 +161,7 @@ class Consumer:
         message_id = _message_id(msg)
         code = receiver(msg.subject)
         try:
-            tenant = await self.resolve_tenant(code)
-            if tenant is None:
-                raise PermanentError(f"no active tenant {code}")
-            applier = self.appliers.get(kind_of(msg.subject))
-            if applier is None:
-                raise PermanentError(f"no applier for {msg.subject}")
-            payload = json.loads(msg.data)
-            async with self.db.tenant_session(tenant.schema_name) as session, session.begin():
-                fresh = (await session.execute(text(
-                    "INSERT INTO public.inbox (message_id, tenant_code, subject) VALUES (:m, :t, :s) "
-                    "ON CONFLICT DO NOTHING RETURNING 1"), {"m": message_id, "t": code, "s": msg.subject})).first()
-                if fresh:
-                    await applier(session, tenant, payload, str(message_id))
+            await self._apply(code, [msg])
             await msg.ack()
         except PermanentError as exc:
             await self._dead_letter(msg, message_id, code, str(exc))
@@ -195,6 +172,27 @@ class Consumer:
             else:
                 log.warning("message %s on %s failed (delivery %s): %s", message_id, msg.subject, deliveries, exc)
                 await msg.nak(delay=min(30, 2 ** deliveries))
+
+    async def _apply(self, code: str, messages: list[Msg]) -> None:
+        """In one transaction of tenant ``code``: the messages' ids into its inbox, then the effect of each
+        one whose id was not there yet. PermanentError if they can never apply."""
+        tenant = await self.resolve_tenant(code)
+        if tenant is None:
+            raise PermanentError(f"no active tenant {code}")
+        work = []
+        for msg in messages:
+            applier = self.appliers.get(kind_of(msg.subject))
+            if applier is None:
+                raise PermanentError(f"no applier for {msg.subject}")
+            work.append((_message_id(msg), applier, json.loads(msg.data)))
+        async with self.db.tenant_session(tenant.schema_name) as session, session.begin():
+            fresh = set((await session.scalars(_INBOX, {
+                "m": [message_id for message_id, _, _ in work], "t": code,
+                "s": [msg.subject for msg in messages]})).all())
+            for message_id, applier, payload in work:
+                if message_id in fresh:
+                    fresh.discard(message_id)  # the same id twice in one fetch: applied once
+                    await applier(session, tenant, payload, str(message_id))
 
     async def _dead_letter(self, msg: Msg, message_id: uuid.UUID, code: str, reason: str) -> None:
         async with self.db.engine.begin() as conn:
