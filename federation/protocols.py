@@ -11,10 +11,19 @@ sign, reply or send-back changes only its assignment at the originator, not the 
 
 Every effect appends an event to the receiver's order, so each level keeps its own record of its
 part and the timeline shows who at which level did what.
+
+Messages may arrive out of order: two workers share a consumer, and a message a killed worker held
+comes back only after its ack wait. So every message carries ``seq``, its sender's record's event
+number, and the receiver remembers the newest it applied over each link (``origin_seq`` on a child's
+record, ``child_seq`` per child on the originator's). A message older than that is *superseded*: its
+step still goes into the timeline, but it changes no state (a "signed" arriving after the "replied"
+must not make the order signed again). A message whose record has not arrived yet (an urge that
+overtook its dispatch) raises ``NotYet`` and is redelivered until it has.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,8 +39,11 @@ from core.orders.service import new_query_code
 from core.orders.text import search_document
 from core.sla.calendar import CST
 from core.sla.service import load_rules
-from federation.transport import Applier, PermanentError
+from federation.transport import Applier, NotYet, PermanentError
 from tenants.models import Tenant
+
+log = logging.getLogger(__name__)
+_SUPERSEDED_KEPT = ("number", "origin_number", "late", "satisfaction", "resolved", "content")
 
 COPIED = ("channel", "type", "category", "title", "content", "address", "division_code", "citizen_name",
           "citizen_phone", "anonymous", "callback", "urgency")
@@ -54,12 +66,58 @@ async def _append(session: AsyncSession, tenant: Tenant, order: Order, action: s
     await emit_fact(session, tenant.code, tenant.path, order, event)
 
 
+def _need(payload: dict[str, Any], kind: str, *keys: str) -> None:
+    """A message without what its kind needs can never apply: PermanentError, not eight retries."""
+    missing = [key for key in keys if payload.get(key) is None]
+    if missing:
+        raise PermanentError(f"malformed {kind} message: no {', '.join(missing)}")
+
+
+def _in_order_from_origin(order: Order, payload: dict[str, Any]) -> bool:
+    """Whether this message from the level above is not older than the last one applied to the record;
+    if so, it becomes the last. Messages without ``seq`` (sent before it existed) count as in order."""
+    seq, extra = payload.get("seq"), order.extra or {}
+    if seq is None:
+        return True
+    if seq < extra.get("origin_seq", 0):
+        return False
+    order.extra = {**extra, "origin_seq": seq}
+    return True
+
+
+def _in_order_from_child(order: Order, child: str, payload: dict[str, Any]) -> bool:
+    """The same, for a message from a child level to the record it was dispatched from."""
+    seq, extra = payload.get("seq"), order.extra or {}
+    seen = extra.get("child_seq") or {}
+    if seq is None:
+        return True
+    if seq < seen.get(child, 0):
+        return False
+    order.extra = {**extra, "child_seq": {**seen, child: seq}}
+    return True
+
+
+async def _superseded(session: AsyncSession, tenant: Tenant, order: Order, action: str, by: str,
+                      payload: dict[str, Any], message_id: str) -> None:
+    """A step that arrived after a newer one over the same link: into the timeline, no change of state."""
+    log.info("message %s (%s from %s) arrived after a newer one: recorded, no change", message_id, action, by)
+    # What the assessment rules read (late, satisfaction, ...) is kept: counters do not depend on arrival order.
+    kept = {key: payload[key] for key in _SUPERSEDED_KEPT if key in payload}
+    await _append(session, tenant, order, action, order.status, by, {"by_tenant": by, **kept, "superseded": True},
+                  _at(payload), reason=payload.get("reason"))
+
+
 async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
     """A parent dispatched an order here: this tenant's own record of it, awaiting its sign."""
+    _need(payload, "dispatch", "origin_tenant", "origin_number", "title", "content")
     now = _at(payload)
     existing = await session.scalar(select(Order).where(
         Order.origin_tenant == payload["origin_tenant"], Order.origin_number == payload["origin_number"])
         .with_for_update())
+    if existing is not None and not _in_order_from_origin(existing, payload):
+        await _superseded(session, tenant, existing, "dispatch-received", payload["origin_tenant"], payload,
+                          message_id)
+        return
     if existing is not None:  # dispatched here again after a send-back: the same record, live again
         before = existing.status
         existing.status, existing.closed_at, existing.outcome = Status.dispatched, None, None
@@ -76,7 +134,8 @@ async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[st
         origin_tenant=payload["origin_tenant"], origin_number=payload["origin_number"],
         handle_deadline=_when(payload.get("handle_deadline")), sign_deadline=_when(payload.get("sign_deadline")),
         deadline_estimated=bool(payload.get("deadline_estimated")), repeat_count=0, urge_count=0, reopen_count=0,
-        extra={"origin_path": payload.get("origin_path"), "role": payload.get("role", "lead")},
+        extra={"origin_path": payload.get("origin_path"), "role": payload.get("role", "lead"),
+               **({"origin_seq": payload["seq"]} if payload.get("seq") is not None else {})},
         created_at=now, updated_at=now,
         search=func.to_tsvector("simple", search_document(payload["title"], payload["content"],
                                                           payload.get("address"))),
@@ -100,10 +159,16 @@ async def _child_assignment(session: AsyncSession, order: Order, child: str) -> 
         Assignment.order_id == order.id, Assignment.tenant_code == child, Assignment.ended_at.is_(None)))
 
 
-async def _from_child(session: AsyncSession, payload: dict[str, Any]) -> tuple[Order, str, Assignment]:
-    """The order here that the sending child level holds, and the child's live assignment."""
+async def _from_child(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], kind: str, action: str,
+                      message_id: str) -> tuple[Order, str, Assignment] | None:
+    """The order here that the sending child level holds, and the child's live assignment; None if the
+    message was superseded by a newer one from that child (then it is only recorded)."""
+    _need(payload, kind, "origin_number", "by_tenant", "number")
     order = await _origin_order(session, payload)
     child = payload["by_tenant"]
+    if not _in_order_from_child(order, child, payload):
+        await _superseded(session, tenant, order, action, child, payload, message_id)
+        return None
     assignment = await _child_assignment(session, order, child)
     if assignment is None:
         raise PermanentError(f"order {order.number} is not with {child} any more")
@@ -111,7 +176,10 @@ async def _from_child(session: AsyncSession, payload: dict[str, Any]) -> tuple[O
 
 
 async def apply_signed(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
-    order, child, assignment = await _from_child(session, payload)
+    found = await _from_child(session, tenant, payload, "signed", "sign", message_id)
+    if found is None:
+        return
+    order, child, assignment = found
     now = _at(payload)
     assignment.status, assignment.signed_at = "signed", now
     before = order.status
@@ -124,9 +192,12 @@ async def apply_signed(session: AsyncSession, tenant: Tenant, payload: dict[str,
 
 
 async def _back_from_child(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], status: Status,
-                           action: str) -> None:
+                           action: str, message_id: str) -> None:
     """The child level gives the order back (退单 or 上报): it waits here, its clock stopped."""
-    order, child, assignment = await _from_child(session, payload)
+    found = await _from_child(session, tenant, payload, status.value, action, message_id)
+    if found is None:
+        return
+    order, child, assignment = found
     now = _at(payload)
     if assignment.role == "co":  # a co-handler steps out: the order stays with its lead
         assignment.status, assignment.ended_at = status.value, now
@@ -147,11 +218,14 @@ async def _back_from_child(session: AsyncSession, tenant: Tenant, payload: dict[
 
 
 async def apply_returned(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
-    await _back_from_child(session, tenant, payload, Status.returned, "return")
+    await _back_from_child(session, tenant, payload, Status.returned, "return", message_id)
 
 
 async def apply_replied(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
-    order, child, assignment = await _from_child(session, payload)
+    found = await _from_child(session, tenant, payload, "replied", "reply", message_id)
+    if found is None:
+        return
+    order, child, assignment = found
     now = _at(payload)
     assignment.status, assignment.replied_at, assignment.reply = "replied", now, payload.get("content")
     before = order.status
@@ -164,7 +238,9 @@ async def apply_replied(session: AsyncSession, tenant: Tenant, payload: dict[str
 
 
 async def apply_urge(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
-    order = await _record_from(session, payload)
+    """督办 from above: counted whenever it arrives (urges do not undo one another)."""
+    order = await _record_from(session, payload, "urge")
+    _in_order_from_origin(order, payload)
     order.urge_count += 1
     order.updated_at = now = _at(payload)
     await _append(session, tenant, order, "urge", order.status, payload["by_tenant"],
@@ -173,21 +249,27 @@ async def apply_urge(session: AsyncSession, tenant: Tenant, payload: dict[str, A
 
 
 async def apply_escalated(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
-    await _back_from_child(session, tenant, payload, Status.escalated, "escalate")
+    await _back_from_child(session, tenant, payload, Status.escalated, "escalate", message_id)
 
 
-async def _record_from(session: AsyncSession, payload: dict[str, Any]) -> Order:
+async def _record_from(session: AsyncSession, payload: dict[str, Any], kind: str) -> Order:
+    """This level's record of the order the message is about. Not there: its dispatch has not been
+    applied yet (it may be on another worker, or be redelivered later), so NotYet, not dead."""
+    _need(payload, kind, "origin_tenant", "origin_number", "by_tenant")
     order = await session.scalar(select(Order).where(
         Order.origin_tenant == payload["origin_tenant"], Order.origin_number == payload["origin_number"])
         .with_for_update())
     if order is None:
-        raise PermanentError(f"no record here of {payload['origin_number']}")
+        raise NotYet(f"no record here of {payload['origin_number']} yet")
     return order
 
 
 async def apply_rework(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
     """重办 asked by the level above: this level handles its record again."""
-    order = await _record_from(session, payload)
+    order = await _record_from(session, payload, "rework")
+    if not _in_order_from_origin(order, payload):
+        await _superseded(session, tenant, order, "reopen", payload["by_tenant"], payload, message_id)
+        return
     now = _at(payload)
     before = order.status
     order.reopen_count += 1
@@ -203,7 +285,11 @@ async def apply_rework(session: AsyncSession, tenant: Tenant, payload: dict[str,
 
 async def apply_rated(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
     """The citizen's rating (满意度) reaches the level that handled the order."""
-    order = await _record_from(session, payload)
+    _need(payload, "rated", "satisfaction")
+    order = await _record_from(session, payload, "rated")
+    if not _in_order_from_origin(order, payload):
+        await _superseded(session, tenant, order, "revisit", payload["by_tenant"], payload, message_id)
+        return
     order.satisfaction = payload["satisfaction"]
     order.updated_at = now = _at(payload)
     await _append(session, tenant, order, "revisit", order.status, payload["by_tenant"],

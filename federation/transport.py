@@ -9,8 +9,9 @@ Consumer: a durable pull consumer per direction and worker role (not per tenant)
 message, in ONE transaction: record its id in the receiver's inbox (a second delivery finds it
 there and changes nothing), apply the effect; then ack. Several messages for one tenant may share
 that transaction (``Consumer.run_once``). A message that can never apply is
-written to ``dead_letters`` with the reason and acked; a failing one is redelivered, at most
-MAX_DELIVER times, then dead-lettered too — never dropped silently.
+written to ``dead_letters`` with the reason and acked; a failing one, or one that cannot apply
+*yet* (``NotYet``: it overtook the message it depends on), is redelivered with a growing delay, at
+most MAX_DELIVER times, then dead-lettered too — never dropped silently.
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ DUPLICATE_WINDOW_S = 2 * 3600
 
 class PermanentError(Exception):
     """The message can never apply (unknown tenant, unknown order, malformed): dead-letter it."""
+
+
+class NotYet(Exception):
+    """The message cannot apply *yet* (what it is about has not arrived): redelivered later, and
+    dead-lettered only if it still cannot apply at its last delivery."""
 
 
 Applier = Callable[[AsyncSession, Any, dict[str, Any], str], Awaitable[None]]
@@ -170,7 +176,9 @@ class Consumer:
             if deliveries >= MAX_DELIVER:
                 await self._dead_letter(msg, message_id, code, f"failed {deliveries} times: {exc}")
             else:
-                log.warning("message %s on %s failed (delivery %s): %s", message_id, msg.subject, deliveries, exc)
+                level = logging.INFO if isinstance(exc, NotYet) else logging.WARNING
+                log.log(level, "message %s on %s not applied (delivery %s): %s", message_id, msg.subject,
+                        deliveries, exc)
                 await msg.nak(delay=min(30, 2 ** deliveries))
 
     async def _apply(self, code: str, messages: list[Msg]) -> None:

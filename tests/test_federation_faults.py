@@ -26,7 +26,7 @@ from core.services.process import free_port
 from federation.subjects import subject
 from tests.orders_helpers import CITY, act, register, staff
 from tests.services import ServiceSet
-from tests.workers import federation_is_clean, start_worker, stop_worker
+from tests.workers import eventually, federation_is_clean, start_worker, stop_worker
 
 DISTRICT = "410611"
 CITIES = (CITY,)
@@ -139,11 +139,11 @@ async def test_a_message_that_cannot_apply_is_dead_lettered_alone_and_its_batch_
         tree: Settings, client: httpx.AsyncClient) -> None:
     numbers = await burst(client, 6)  # queued in the outbox: the worker will find them all at once
     never_held = uuid.uuid4()
-    with psycopg.connect(tree.postgres_url) as conn:  # in their midst: an urge of an order the district never got
+    with psycopg.connect(tree.postgres_url) as conn:  # in their midst: an urge that names no order
         conn.execute("INSERT INTO public.outbox (message_id, tenant_code, subject, kind, payload) "
                      "VALUES (%s, %s, %s, 'urge', %s)",
                      (never_held, CITY, subject("urge", f"41/{CITY}/{DISTRICT}"),
-                      Jsonb({"origin_tenant": CITY, "origin_number": f"{CITY}-nowhere", "by_tenant": CITY})))
+                      Jsonb({"origin_tenant": CITY, "by_tenant": CITY})))
     numbers += await burst(client, 6)
     worker = start_worker()
     try:
@@ -151,7 +151,90 @@ async def test_a_message_that_cannot_apply_is_dead_lettered_alone_and_its_batch_
         with psycopg.connect(tree.postgres_url) as conn:
             dead = conn.execute("SELECT message_id, reason FROM public.dead_letters WHERE message_id = %s",
                                 (never_held,)).fetchall()
-        assert len(dead) == 1 and "no record here" in dead[0][1]
+        assert len(dead) == 1 and "malformed urge message: no origin_number" in dead[0][1]
+        federation_is_clean()  # while the workers still run: what is in flight lands
+    finally:
+        stop_worker(worker)
+
+
+def send_last(settings: Settings, kind: str, origin_number: str) -> None:
+    """Move an unpublished message to the end of the outbox: the relay then sends the messages after it
+    first, as they would arrive if another worker, or a redelivery, had held it back."""
+    with psycopg.connect(settings.postgres_url) as conn:
+        moved = conn.execute(
+            "UPDATE public.outbox SET id = nextval(pg_get_serial_sequence('public.outbox', 'id')) "
+            "WHERE kind = %s AND payload->>'origin_number' = %s AND published_at IS NULL", (kind, origin_number))
+        assert moved.rowcount == 1
+
+
+def one_value(settings: Settings, sql: str, *params: object) -> object:
+    with psycopg.connect(settings.postgres_url) as conn:
+        row = conn.execute(sql, params).fetchone()
+    return row[0] if row else None
+
+
+def dead_letters_about(settings: Settings, number: str) -> int:
+    return one_value(settings, "SELECT count(*) FROM public.dead_letters WHERE payload::text LIKE %s",
+                     f"%{number}%")  # type: ignore[return-value]
+
+
+async def test_an_urge_that_overtakes_its_dispatch_is_applied_once_the_dispatch_is_there(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    number = (await register(client))["number"]
+    await act(client, number, "dispatch", staff("dispatcher"), to=DISTRICT)  # no worker runs: both wait
+    await act(client, number, "urge", staff("supervisor", tenant="41"), reason="省督办：加快办理")
+    send_last(tree, "dispatch", number)
+    worker = start_worker()
+    try:
+        async def urged() -> bool:
+            return one_value(tree, f"SELECT urge_count FROM t_{DISTRICT}.orders WHERE origin_number = %s",
+                             number) == 1
+
+        await eventually(urged)
+        assert dead_letters_about(tree, number) == 0
+        federation_is_clean()  # while the workers still run: what is in flight lands
+    finally:
+        stop_worker(worker)
+
+
+async def test_a_sign_that_arrives_after_the_reply_is_recorded_and_does_not_undo_it(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    number = (await register(client))["number"]
+    worker = start_worker()
+    try:
+        await act(client, number, "dispatch", staff("dispatcher"), to=DISTRICT)
+
+        async def held() -> object:
+            return one_value(tree, f"SELECT number FROM t_{DISTRICT}.orders WHERE origin_number = %s", number)
+
+        below = str(await eventually(held))
+    finally:
+        stop_worker(worker)
+    # The district signs, has a department handle it and replies up, while no worker runs.
+    district, reviewer = staff("dispatcher", tenant=DISTRICT), staff("reviewer", tenant=DISTRICT)
+    unit = await client.post(f"/api/v1/tenants/{DISTRICT}/units", headers=staff("admin", tenant=DISTRICT),
+                             json={"code": f"u{uuid.uuid4().hex[:8]}", "name": "淇滨区城管局", "kind": "department"})
+    handler = staff("handler", tenant=DISTRICT, unit=unit.json()["id"])
+    await act(client, below, "sign", district, tenant=DISTRICT)
+    await act(client, below, "dispatch", district, tenant=DISTRICT, to=unit.json()["id"])
+    await act(client, below, "sign", handler, tenant=DISTRICT)
+    await act(client, below, "reply", handler, tenant=DISTRICT, content="已处理")
+    await act(client, below, "approve", reviewer, tenant=DISTRICT)
+    await act(client, below, "close", reviewer, tenant=DISTRICT)
+    send_last(tree, "signed", number)  # the reply reaches the city first
+    worker = start_worker()
+    try:
+        async def signed_recorded() -> bool:
+            return one_value(tree, f"SELECT count(*) FROM t_{CITY}.order_events e JOIN t_{CITY}.orders o "
+                                   "ON o.id = e.order_id WHERE o.number = %s AND e.action = 'sign' "
+                                   "AND e.payload->>'superseded' = 'true'", number) == 1
+
+        await eventually(signed_recorded)
+        assert one_value(tree, f"SELECT status FROM t_{CITY}.orders WHERE number = %s", number) == "replied"
+        assert one_value(tree, f"SELECT a.status FROM t_{CITY}.order_assignments a JOIN t_{CITY}.orders o "
+                               "ON o.id = a.order_id WHERE o.number = %s AND a.tenant_code = %s", number,
+                         DISTRICT) == "replied"
+        assert dead_letters_about(tree, number) == 0
         federation_is_clean()  # while the workers still run: what is in flight lands
     finally:
         stop_worker(worker)

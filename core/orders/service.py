@@ -193,6 +193,8 @@ async def _send(ctx: Context, event: OrderEvent) -> None:
         message_id = event.event_id if index == 0 else uuid.uuid5(event.event_id, str(index))
         # When it happened here: the receiving level records the step at this time, not at arrival.
         message.payload.setdefault("at", ctx.now.isoformat())
+        # Where it is in this record's history: the receiver tells a late message from a newer one by it.
+        message.payload.setdefault("seq", event.seq)
         await enqueue(ctx.session, message_id, ctx.tenant.code, message)
 
 
