@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     auto_urge_after_hours: float = 0.0
     # How often a worker's timer scans deadlines and hot spots; 0 leaves the timer out of this worker.
     timer_interval_s: float = 60.0
+    # Published outbox rows are kept this long (what `federation check` can look back on); inbox ids a
+    # day longer. The worker's timer prunes at most once an hour; 0 keeps everything.
+    federation_keep_days: float = 14.0
 
     db_pool_size: int = 10
     # Connections that touched many tenant schemas carry large relation caches: recycle them.

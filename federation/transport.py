@@ -27,7 +27,7 @@ import asyncpg
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,9 +60,16 @@ Applier = Callable[[AsyncSession, Any, dict[str, Any], str], Awaitable[None]]
 
 
 async def ensure_streams(js: JetStreamContext, namespace: Namespace) -> None:
+    """The deployment's streams, created or brought up to date (a stream made before interest retention
+    is switched to it: NATS allows that change in place).
+
+    Interest retention: a message stays in its stream until the one durable consumer of the stream
+    has acked it (applied, or dead-lettered), then goes. The stream holds the backlog, not the
+    history, which stays in the outbox and in each tenant's event log.
+    """
     for stream in namespace.streams():
         config = StreamConfig(name=stream.name, subjects=stream.subjects, storage=StorageType.FILE,
-                              duplicate_window=DUPLICATE_WINDOW_S)
+                              duplicate_window=DUPLICATE_WINDOW_S, retention=RetentionPolicy.INTEREST)
         try:
             await js.stream_info(stream.name)
             await js.update_stream(config)

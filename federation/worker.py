@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import UTC, datetime
 
 import asyncpg
@@ -23,6 +24,7 @@ from core.db import Database
 from core.sla.service import SlaStore
 from federation.lease import RelayLease
 from federation.protocols import DOWN, UP
+from federation.retention import prune
 from federation.subjects import Namespace
 from federation.timer import escalate_overdue, mark_all_overdue, urge_overdue
 from federation.transport import Consumer, connect, ensure_streams, relay_once
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 # a standby relay tries the lease this often.
 IDLE_S = 1.0
 RELAY_BATCH = 500
+PRUNE_EVERY_S = 3600.0
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
@@ -97,8 +100,15 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
 
     async def timer_loop() -> None:
         sla, categories = SlaStore(), CategoryStore()
+        pruned_at = 0.0
         while settings.timer_interval_s > 0 and not stop.is_set():
             try:
+                if settings.federation_keep_days > 0 and time.monotonic() - pruned_at >= PRUNE_EVERY_S:
+                    async with pool.acquire() as conn:
+                        pruned = await prune(conn, datetime.now(UTC), settings.federation_keep_days)
+                    pruned_at = time.monotonic()
+                    if pruned.outbox or pruned.inbox:
+                        log.info("retention: %d outbox rows and %d inbox ids pruned", pruned.outbox, pruned.inbox)
                 marked = await mark_all_overdue(db, sla, categories)
                 urged = await urge_overdue(db, settings, sla, categories)
                 escalated = await escalate_overdue(db, settings, sla, categories)

@@ -270,6 +270,7 @@ async def test_a_deployment_never_takes_another_namespaces_messages(
     import uuid
 
     import nats
+    from nats.js.api import AckPolicy, ConsumerConfig
 
     from federation.subjects import Namespace
     from federation.transport import ensure_streams
@@ -279,6 +280,9 @@ async def test_a_deployment_never_takes_another_namespaces_messages(
     try:
         js = nc.jetstream()
         await ensure_streams(js, other)
+        # The other deployment's consumer, idle: its interest keeps the message in the stream until it acks.
+        await js.add_consumer(other.stream("DOWN"), ConsumerConfig(durable_name="appliers-down",
+                                                                   ack_policy=AckPolicy.EXPLICIT))
         await js.publish(other.wire(f"hotline.down.urge.41.4106.{DISTRICT}"),
                          json.dumps({"origin_tenant": CITY, "origin_number": "nope", "by_tenant": CITY}).encode())
         await asyncio.sleep(3)  # this module's worker is running all along

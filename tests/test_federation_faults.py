@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from core.services.process import free_port
 from federation.subjects import subject
 from tests.orders_helpers import CITY, act, register, staff
 from tests.services import ServiceSet
-from tests.workers import eventually, federation_is_clean, start_worker, stop_worker
+from tests.workers import HOTLINE, eventually, federation_is_clean, start_worker, stop_worker
 
 DISTRICT = "410611"
 CITIES = (CITY,)
@@ -238,6 +239,64 @@ async def test_a_sign_that_arrives_after_the_reply_is_recorded_and_does_not_undo
         federation_is_clean()  # while the workers still run: what is in flight lands
     finally:
         stop_worker(worker)
+
+
+async def test_messages_leave_their_stream_once_applied(tree: Settings, client: httpx.AsyncClient) -> None:
+    from federation.subjects import Namespace
+    from federation.transport import connect
+
+    numbers = await burst(client, 5)
+    worker = start_worker()
+    try:
+        await all_held_once(tree, numbers)
+        federation_is_clean()  # every fact applied too
+    finally:
+        stop_worker(worker)
+    nc = await connect(tree.effective_nats_url, "test")
+    try:
+        js, namespace = nc.jetstream(), Namespace(tree.nats_prefix)
+        left = {stream.name: (await js.stream_info(stream.name)).state.messages for stream in namespace.streams()}
+    finally:
+        await nc.close()
+    assert left == dict.fromkeys(left, 0)
+
+
+def age(settings: Settings, days: int) -> None:
+    """Everything the outbox and the inbox hold becomes ``days`` older."""
+    with psycopg.connect(settings.postgres_url) as conn:
+        conn.execute("UPDATE public.outbox SET created_at = created_at - make_interval(days => %s), "
+                     "published_at = published_at - make_interval(days => %s)", (days, days))
+        conn.execute("UPDATE public.inbox SET applied_at = applied_at - make_interval(days => %s)", (days,))
+
+
+async def test_pruning_deletes_what_retention_no_longer_needs_and_keeps_what_may_still_be_sent(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    sent = await burst(client, 3)
+    worker = start_worker()
+    try:
+        await all_held_once(tree, sent)
+        federation_is_clean()
+    finally:
+        stop_worker(worker)
+    waiting = await burst(client, 1)  # not published yet: no worker runs
+    with psycopg.connect(tree.postgres_url) as conn:  # as if applied once already, its outbox row not yet marked
+        conn.execute("INSERT INTO public.inbox (message_id, tenant_code, subject) SELECT message_id, %s, subject "
+                     "FROM public.outbox WHERE published_at IS NULL AND payload->>'origin_number' = %s",
+                     (DISTRICT, waiting[0]))
+    age(tree, 30)
+
+    result = subprocess.run([HOTLINE, "federation", "prune", "--keep-days", "14"], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    with psycopg.connect(tree.postgres_url) as conn:
+        kept = conn.execute("SELECT count(*) FILTER (WHERE published_at IS NULL), count(*) FROM public.outbox"
+                            ).fetchone()
+        inbox = conn.execute("SELECT count(*) FROM public.inbox").fetchone()[0]
+    assert kept is not None and kept[0] == kept[1] >= 1  # only what still waits to be sent
+    assert inbox == 1  # the id that would stop a second application of the waiting message
+    assert "pruned" in result.stdout
+    with psycopg.connect(tree.postgres_url) as conn:  # it was never applied in truth: let the next worker apply it
+        conn.execute("DELETE FROM public.inbox")
 
 
 async def test_the_api_answers_503_while_postgres_restarts_and_recovers(

@@ -190,6 +190,40 @@ def federation_check(
     console.print("federation consistent: every message moved on, every dispatch is held once")
 
 
+@federation_app.command("prune")
+@friendly_errors
+def federation_prune(
+    keep_days: Annotated[float | None, typer.Option(
+        help="Keep published messages this many days (inbox ids a day longer); default HOTLINE_FEDERATION_KEEP_DAYS."
+    )] = None,
+) -> None:
+    """Delete published outbox rows and inbox ids past retention (the worker also does it hourly)."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    import asyncpg
+
+    from federation.retention import prune
+
+    settings = get_settings()
+    days = settings.federation_keep_days if keep_days is None else keep_days
+    if days <= 0:
+        err_console.print("nothing pruned: a retention of 0 days keeps everything "
+                          "(give --keep-days a positive number of days)")
+        raise typer.Exit(2)
+
+    async def run() -> None:
+        conn = await asyncpg.connect(settings.postgres_url)
+        try:
+            pruned = await prune(conn, datetime.now(UTC), days)
+        finally:
+            await conn.close()
+        console.print(f"pruned {pruned.outbox} published outbox rows older than {days:g} days and "
+                      f"{pruned.inbox} inbox ids older than {days + 1:g} days")
+
+    asyncio.run(run())
+
+
 @assessment_app.command("rebuild")
 @friendly_errors
 def assessment_rebuild(
