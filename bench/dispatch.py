@@ -8,6 +8,10 @@ being visible. Floor in the same run: a raw JetStream publish → pull-consume r
 Also reported: CPU milliseconds per chain spent by the bench (the staff's transactions), by the
 workers and by the whole machine (PostgreSQL, NATS and the kernel included), over the dispatch
 phase; on two cores, 100 chains/s (200 dispatches/s) leaves 20 ms per chain for everything.
+
+The district and the town start with ``records`` closed records of past orders from above (default
+100,000 each, a year of a busy district): a lookup that scans instead of using an index shows here,
+not first in production.
 """
 
 from __future__ import annotations
@@ -64,6 +68,18 @@ BEGIN
   RETURN NULL;
 END $$;
 CREATE TRIGGER bench_at_town AFTER INSERT ON t_{TOWN}.orders FOR EACH ROW EXECUTE FUNCTION public.bench_at_town();
+"""
+
+
+# Past orders from the level above, closed long ago: set-based, a second or two for 100,000 rows.
+_PAST_RECORDS = """
+INSERT INTO {schema}.orders (number, query_code, channel, type, title, content, status, outcome, origin_tenant,
+                             origin_number, extra, created_at, updated_at, closed_at)
+SELECT '{code}-2025' || lpad(g::text, 8, '0'), 'P{code}' || g, 'phone', 'help', '路灯不亮', '市民反映路灯不亮',
+       'closed', 'resolved', '{origin}', '{origin}-2025' || lpad(g::text, 8, '0'), '{{}}'::jsonb,
+       now() - interval '300 days', now() - interval '300 days', now() - interval '299 days'
+FROM generate_series(1, {n}) g;
+ANALYZE {schema}.orders;
 """
 
 
@@ -214,12 +230,13 @@ async def _measure(bench: Settings, rate: float, seconds: float, worker_pids: li
 
 
 def run(settings: Settings, *, json_out: bool = False, rate: float = 50.0, seconds: float = 10.0,
-        workers: int = 2) -> dict[str, object]:
+        workers: int = 2, records: int = 100_000) -> dict[str, object]:
     from core.cli.output import console
 
     with scratch_database(settings, "bench_dispatch") as bench:
-        result = _run(bench, rate, seconds, workers)
-    result |= {"workers": workers, "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
+        result = _run(bench, rate, seconds, workers, records)
+    result |= {"records_held": records, "workers": workers,
+               "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
     console.print(f"{result['chains']} city → district → town chains at {rate}/s offered: "
                   f"{result['dispatches_per_s']} dispatches/s, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms "
                   f"(commit at the city → visible at the town); raw JetStream round trip p50 "
@@ -229,7 +246,7 @@ def run(settings: Settings, *, json_out: bool = False, rate: float = 50.0, secon
     return result
 
 
-def _run(bench: Settings, rate: float, seconds: float, workers: int) -> dict[str, object]:
+def _run(bench: Settings, rate: float, seconds: float, workers: int, records: int) -> dict[str, object]:
     procs: list[subprocess.Popen[bytes]] = []
     try:
         engine = sync_engine(bench)
@@ -238,6 +255,11 @@ def _run(bench: Settings, rate: float, seconds: float, workers: int) -> dict[str
         register_tenants(engine, [Division("41", "河南省"), Division(CITY, "郑州市"), Division(DISTRICT, "中原区"),
                                   Division(TOWN, "林山寨街道")])
         migrate_tenants(bench, engine, ["41", CITY, DISTRICT, TOWN])
+        if records:
+            with engine.begin() as conn:
+                for code, origin in ((DISTRICT, CITY), (TOWN, DISTRICT)):
+                    conn.exec_driver_sql(_PAST_RECORDS.format(schema=f"t_{code}", code=code, origin=origin,
+                                                              n=int(records)))
         engine.dispose()
         env = {**os.environ, **bench.as_env()}
         procs = [subprocess.Popen([sys.executable, "-m", "core.cli.main", "worker"], env=env,

@@ -554,11 +554,15 @@ def bench_dispatch(
     rate: Annotated[float, typer.Option(help="City dispatches per second offered.")] = 50.0,
     seconds: Annotated[float, typer.Option(help="How long the load runs.")] = 10.0,
     workers: Annotated[int, typer.Option(help="`hotline worker` processes.")] = 2,
+    records: Annotated[int, typer.Option(help="Records the district and the town already hold (of past orders).")]
+    = 100_000,
 ) -> None:
     """City → district → town dispatch chains through real workers; latency and throughput vs raw JetStream."""
     from bench.dispatch import run
 
-    run(get_settings(), json_out=json_out, rate=rate, seconds=seconds, workers=workers)
+    if records < 0:
+        raise typer.BadParameter("give 0 or more records", param_hint="--records")
+    run(get_settings(), json_out=json_out, rate=rate, seconds=seconds, workers=workers, records=records)
 
 
 @bench_app.command("assessment")
