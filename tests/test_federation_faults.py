@@ -299,6 +299,34 @@ async def test_pruning_deletes_what_retention_no_longer_needs_and_keeps_what_may
         conn.execute("DELETE FROM public.inbox")
 
 
+async def test_the_check_finds_an_order_closed_below_but_still_waiting_above(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    from typer.testing import CliRunner
+
+    from core.cli.main import app as cli
+
+    (number,) = await burst(client, 1)
+    worker = start_worker()
+    try:
+        await all_held_once(tree, [number])
+        federation_is_clean()
+    finally:
+        stop_worker(worker)
+    closed = (f"UPDATE t_{DISTRICT}.orders SET status = 'closed', outcome = 'returned', "
+              "closed_at = now() - interval '1 minute' WHERE origin_number = %s")
+    with psycopg.connect(tree.postgres_url) as conn:  # sent back below; the message up never arrived
+        conn.execute(closed, (number,))
+    try:
+        result = CliRunner().invoke(cli, ["federation", "check", "--stale", "0"])
+        assert result.exit_code == 1
+        assert f"{CITY} {number} → {DISTRICT}: closed at {DISTRICT}" in " ".join(result.output.split())
+    finally:
+        with psycopg.connect(tree.postgres_url) as conn:
+            conn.execute(f"UPDATE t_{DISTRICT}.orders SET status = 'dispatched', outcome = NULL, closed_at = NULL "
+                         "WHERE origin_number = %s", (number,))
+    assert CliRunner().invoke(cli, ["federation", "check", "--stale", "0"]).exit_code == 0
+
+
 async def test_the_api_answers_503_while_postgres_restarts_and_recovers(
         tree: Settings, client: httpx.AsyncClient, services: ServiceSet) -> None:
     pg = Postgres(services.settings)

@@ -177,12 +177,13 @@ app.add_typer(federation_app, name="federation")
 def federation_check(
     stale: Annotated[int, typer.Option(help="Seconds after which a message should have moved on.")] = 60,
 ) -> None:
-    """Every outbox row published, every message applied or dead-lettered, every dispatch held once below."""
+    """Every outbox row published, every message applied or dead-lettered, every live dispatch held once below."""
     from federation.check import check
 
     report = check(sync_engine(get_settings()), stale)
-    for title, items in (("not published", report.unpublished), ("published but neither applied nor "
-                         "dead-lettered", report.unapplied), ("dispatches not held exactly once", report.dispatches)):
+    for title, items in (("not published", report.unpublished),
+                         ("published but neither applied nor dead-lettered", report.unapplied),
+                         ("orders not held exactly once, open, below", report.dispatches)):
         for item in items[:100]:
             err_console.print(f"[red]{title}[/]: {item}")
     if not report.clean:
