@@ -566,6 +566,20 @@ def bench_dispatch(
     run(get_settings(), json_out=json_out, rate=rate, seconds=seconds, workers=workers, records=records)
 
 
+@bench_app.command("prune")
+@friendly_errors
+def bench_prune(
+    json_out: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
+    rows: Annotated[int, typer.Option(help="Outbox rows (and as many inbox ids) over 28 days.")] = 1_000_000,
+) -> None:
+    """Federation retention over a large outbox and inbox, against one plain DELETE per table."""
+    from bench.prune import run
+
+    if rows < 2000:
+        raise typer.BadParameter("give 2000 rows or more", param_hint="--rows")
+    run(get_settings(), rows=rows, json_out=json_out)
+
+
 @bench_app.command("assessment")
 @friendly_errors
 def bench_assessment(
