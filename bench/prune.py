@@ -1,7 +1,7 @@
 """`hotline bench prune`: retention over a large outbox and inbox, against one plain DELETE each.
 
 A fresh database holds ``rows`` outbox rows and as many inbox ids, created over 28 days (so half
-are past a 14-day retention), plus 500 unpublished rows among the old ones (kept, and their
+are past a 14-day retention), plus 499 unpublished rows among the old ones (kept, and their
 inbox ids too). Ours: ``federation.retention.prune`` (batches of 10,000, so no statement holds
 many locks beside the relay). Ceiling: the same rows deleted by one unbatched DELETE per table, on
 the same data rebuilt. Also: how long the relay's read of unpublished rows takes during pruning.

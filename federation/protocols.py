@@ -98,11 +98,14 @@ def _in_order_from_child(order: Order, child: str, payload: dict[str, Any]) -> b
 
 
 async def _superseded(session: AsyncSession, tenant: Tenant, order: Order, action: str, by: str,
-                      payload: dict[str, Any], message_id: str) -> None:
+                      payload: dict[str, Any], message_id: str, role: str | None = None) -> None:
     """A step that arrived after a newer one over the same link: into the timeline, no change of state."""
     log.info("message %s (%s from %s) arrived after a newer one: recorded, no change", message_id, action, by)
-    # What the assessment rules read (late, satisfaction, ...) is kept: counters do not depend on arrival order.
+    # What the assessment rules read (late, satisfaction, role, ...) is kept: counters do not depend on
+    # the order messages arrive in.
     kept = {key: payload[key] for key in _SUPERSEDED_KEPT if key in payload}
+    if role is not None:
+        kept["role"] = role
     await _append(session, tenant, order, action, order.status, by, {"by_tenant": by, **kept, "superseded": True},
                   _at(payload), reason=payload.get("reason"))
 
@@ -167,7 +170,9 @@ async def _from_child(session: AsyncSession, tenant: Tenant, payload: dict[str, 
     order = await _origin_order(session, payload)
     child = payload["by_tenant"]
     if not _in_order_from_child(order, child, payload):
-        await _superseded(session, tenant, order, action, child, payload, message_id)
+        role = await session.scalar(select(Assignment.role).where(  # lead or co (协办), live or not
+            Assignment.order_id == order.id, Assignment.tenant_code == child).order_by(Assignment.id.desc()).limit(1))
+        await _superseded(session, tenant, order, action, child, payload, message_id, role)
         return None
     assignment = await _child_assignment(session, order, child)
     if assignment is None:
