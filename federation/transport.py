@@ -65,7 +65,9 @@ async def ensure_streams(js: JetStreamContext, namespace: Namespace) -> None:
 
     Interest retention: a message stays in its stream until the one durable consumer of the stream
     has acked it (applied, or dead-lettered), then goes. The stream holds the backlog, not the
-    history, which stays in the outbox and in each tenant's event log.
+    history, which stays in the outbox and in each tenant's event log. A stream with no consumer at
+    all would drop what it is sent, so a worker creates its durable consumers (they outlive it)
+    before its relay publishes anything.
     """
     for stream in namespace.streams():
         config = StreamConfig(name=stream.name, subjects=stream.subjects, storage=StorageType.FILE,
