@@ -58,32 +58,41 @@ def check(engine: Engine, stale_s: int = STALE_S) -> CheckReport:
             "AND r.order_id = (o.payload->>'o')::bigint AND (o.payload->>'s')::int = ANY(r.applied)) "
             "AND NOT EXISTS (SELECT 1 FROM public.dead_letters d WHERE d.message_id = o.message_id)"),
             {"s": stale_s})]
-        report.dispatches = sorted(set(_dispatched_held_once(conn)) | set(_live_below(conn, stale_s)))
+        report.dispatches = _held_below(conn, stale_s)
     return report
 
 
-def _dispatched_held_once(conn: Connection) -> list[str]:
-    """Every applied dispatch message in the outbox: its receiver holds exactly one record of the order."""
-    applied = conn.execute(text(
-        "SELECT o.tenant_code, o.payload->>'origin_number', split_part(o.subject, '.', -1) FROM public.outbox o "
-        "WHERE o.kind = 'dispatch' AND EXISTS (SELECT 1 FROM public.inbox i WHERE i.message_id = o.message_id)"
-    )).all()
+def _held_below(conn: Connection, stale_s: int) -> list[str]:
+    """Orders with a child tenant that it does not hold exactly once, or holds closed while still waited on."""
+    applied = _applied_dispatches(conn)
+    live = _live_assignments(conn, stale_s)
+    wanted: dict[str, set[tuple[str, str]]] = {child: set(pairs) for child, pairs in applied.items()}
+    for child, assignments in live.items():
+        wanted.setdefault(child, set()).update((origin, number) for origin, number, _ in assignments)
+    held = _records_below(conn, stale_s, wanted)
+    problems = {f"{origin} {number} → {child}: {held.get((child, origin, number), (0, False))[0]} records"
+                for child, pairs in wanted.items() for origin, number in pairs
+                if held.get((child, origin, number), (0, False))[0] != 1}
+    problems |= {f"{origin} {number} → {child}: closed at {child}, still with {child} at {origin} "
+                 "(a message up was lost or dead-lettered)"
+                 for child, assignments in live.items() for origin, number, status in assignments
+                 if status in ("dispatched", "signed") and held.get((child, origin, number)) == (1, True)}
+    return sorted(problems)
+
+
+def _applied_dispatches(conn: Connection) -> dict[str, set[tuple[str, str]]]:
+    """(origin, number) of every applied dispatch message still in the outbox, by receiving tenant."""
     by_receiver: dict[str, set[tuple[str, str]]] = {}
-    for origin, number, receiver in applied:
+    for origin, number, receiver in conn.execute(text(
+            "SELECT o.tenant_code, o.payload->>'origin_number', split_part(o.subject, '.', -1) FROM public.outbox o "
+            "WHERE o.kind = 'dispatch' AND EXISTS (SELECT 1 FROM public.inbox i WHERE i.message_id = o.message_id)")):
         by_receiver.setdefault(receiver, set()).add((origin, number))
-    problems: list[str] = []
-    for receiver, pairs in by_receiver.items():
-        counts = dict(((o, n), c) for o, n, c in conn.execute(text(
-            f'SELECT origin_tenant, origin_number, count(*) FROM "t_{validate_code(receiver)}".orders '
-            "WHERE (origin_tenant, origin_number) IN (SELECT * FROM unnest(CAST(:o AS text[]), CAST(:n AS text[]))) "
-            "GROUP BY 1, 2"), {"o": [o for o, _ in pairs], "n": [n for _, n in pairs]}))
-        problems += [f"{origin} {number} → {receiver}: {counts.get((origin, number), 0)} records"
-                     for origin, number in pairs if counts.get((origin, number), 0) != 1]
-    return problems
+    return by_receiver
 
 
-def _live_below(conn: Connection, stale_s: int) -> list[str]:
-    """Every live assignment to a child tenant: one record below, open unless its step up is recent."""
+def _live_assignments(conn: Connection, stale_s: int) -> dict[str, list[tuple[str, str, str]]]:
+    """(origin, number, assignment status) of every live assignment to a child tenant older than
+    ``stale_s``, by child: one UNION ALL per BATCH tenants that have children."""
     parents = [code for (code,) in conn.execute(text(
         "SELECT p.code FROM public.tenants p WHERE p.status = 'active' "
         "AND EXISTS (SELECT 1 FROM public.tenants c WHERE c.parent_code = p.code) ORDER BY p.path"))]
@@ -96,18 +105,26 @@ def _live_below(conn: Connection, stale_s: int) -> list[str]:
             for code in parents[start:start + BATCH] for schema in [f"t_{validate_code(code)}"]]
         for origin, number, child, status in conn.execute(text(" UNION ALL ".join(parts)), {"s": stale_s}):
             live.setdefault(child, []).append((origin, number, status))
-    problems: list[str] = []
-    for child, assignments in live.items():
-        held = {(o, n): (count, closed_long_ago) for o, n, count, closed_long_ago in conn.execute(text(
-            f'SELECT origin_tenant, origin_number, count(*), bool_or(status = \'closed\' AND closed_at < now() '
-            f'- make_interval(secs => :s)) FROM "t_{validate_code(child)}".orders '
-            "WHERE (origin_tenant, origin_number) IN (SELECT * FROM unnest(CAST(:o AS text[]), CAST(:n AS text[]))) "
-            "GROUP BY 1, 2"), {"s": stale_s, "o": [a[0] for a in assignments], "n": [a[1] for a in assignments]})}
-        for origin, number, status in assignments:
-            count, closed_long_ago = held.get((origin, number), (0, False))
-            if count != 1:
-                problems.append(f"{origin} {number} → {child}: {count} records")
-            elif closed_long_ago and status in ("dispatched", "signed"):
-                problems.append(f"{origin} {number} → {child}: closed at {child}, still with {child} at {origin} "
-                                "(a message up was lost or dead-lettered)")
-    return problems
+    return live
+
+
+def _records_below(conn: Connection, stale_s: int, wanted: dict[str, set[tuple[str, str]]]
+                   ) -> dict[tuple[str, str, str], tuple[int, bool]]:
+    """(child, origin, number) → (records the child holds of that order, whether closed more than
+    ``stale_s`` ago): one UNION ALL per BATCH child tenants, through the origin index."""
+    children = sorted(wanted)
+    found: dict[tuple[str, str, str], tuple[int, bool]] = {}
+    for start in range(0, len(children), BATCH):
+        parts: list[str] = []
+        params: dict[str, object] = {"s": stale_s}
+        for i, child in enumerate(children[start:start + BATCH]):
+            params[f"o{i}"] = [origin for origin, _ in wanted[child]]
+            params[f"n{i}"] = [number for _, number in wanted[child]]
+            parts.append(
+                f"(SELECT '{child}', origin_tenant, origin_number, count(*), bool_or(status = 'closed' "
+                f"AND closed_at < now() - make_interval(secs => :s)) FROM \"t_{validate_code(child)}\".orders "
+                f"WHERE (origin_tenant, origin_number) IN (SELECT * FROM unnest(CAST(:o{i} AS text[]), "
+                f"CAST(:n{i} AS text[]))) GROUP BY 2, 3)")
+        for child, origin, number, count, closed_long_ago in conn.execute(text(" UNION ALL ".join(parts)), params):
+            found[(child, origin, number)] = (count, bool(closed_long_ago))
+    return found

@@ -14,8 +14,8 @@ part and the timeline shows who at which level did what.
 
 Messages may arrive out of order: two workers share a consumer, and a message a killed worker held
 comes back only after its ack wait. So every message carries ``seq``, its sender's record's event
-number, and the receiver remembers the newest it applied over each link (``origin_seq`` on a child's
-record, ``child_seq`` per child on the originator's). A message older than that is *superseded*: its
+number, and the receiver remembers on its record the newest it applied from each sender
+(``extra.seq_from``: the level above, or each child). A message older than that is *superseded*: its
 step still goes into the timeline, but it changes no state (a "signed" arriving after the "replied"
 must not make the order signed again). A message whose record has not arrived yet (an urge that
 overtook its dispatch) raises ``NotYet`` and is redelivered until it has.
@@ -73,27 +73,17 @@ def _need(payload: dict[str, Any], kind: str, *keys: str) -> None:
         raise PermanentError(f"malformed {kind} message: no {', '.join(missing)}")
 
 
-def _in_order_from_origin(order: Order, payload: dict[str, Any]) -> bool:
-    """Whether this message from the level above is not older than the last one applied to the record;
-    if so, it becomes the last. Messages without ``seq`` (sent before it existed) count as in order."""
+def _in_order(order: Order, sender: str, payload: dict[str, Any]) -> bool:
+    """Whether this message from ``sender`` (the level above, or a child) is not older than the last one
+    from it applied to the record; if so, it becomes the last. Messages without ``seq`` (sent before it
+    existed) count as in order."""
     seq, extra = payload.get("seq"), order.extra or {}
+    seen = extra.get("seq_from") or {}
     if seq is None:
         return True
-    if seq < extra.get("origin_seq", 0):
+    if seq < seen.get(sender, 0):
         return False
-    order.extra = {**extra, "origin_seq": seq}
-    return True
-
-
-def _in_order_from_child(order: Order, child: str, payload: dict[str, Any]) -> bool:
-    """The same, for a message from a child level to the record it was dispatched from."""
-    seq, extra = payload.get("seq"), order.extra or {}
-    seen = extra.get("child_seq") or {}
-    if seq is None:
-        return True
-    if seq < seen.get(child, 0):
-        return False
-    order.extra = {**extra, "child_seq": {**seen, child: seq}}
+    order.extra = {**extra, "seq_from": {**seen, sender: seq}}
     return True
 
 
@@ -117,7 +107,7 @@ async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[st
     existing = await session.scalar(select(Order).where(
         Order.origin_tenant == payload["origin_tenant"], Order.origin_number == payload["origin_number"])
         .with_for_update())
-    if existing is not None and not _in_order_from_origin(existing, payload):
+    if existing is not None and not _in_order(existing, payload["origin_tenant"], payload):
         await _superseded(session, tenant, existing, "dispatch-received", payload["origin_tenant"], payload,
                           message_id)
         return
@@ -137,13 +127,13 @@ async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[st
         origin_tenant=payload["origin_tenant"], origin_number=payload["origin_number"],
         handle_deadline=_when(payload.get("handle_deadline")), sign_deadline=_when(payload.get("sign_deadline")),
         deadline_estimated=bool(payload.get("deadline_estimated")), repeat_count=0, urge_count=0, reopen_count=0,
-        extra={"origin_path": payload.get("origin_path"), "role": payload.get("role", "lead"),
-               **({"origin_seq": payload["seq"]} if payload.get("seq") is not None else {})},
+        extra={"origin_path": payload.get("origin_path"), "role": payload.get("role", "lead")},
         created_at=now, updated_at=now,
         search=func.to_tsvector("simple", search_document(payload["title"], payload["content"],
                                                           payload.get("address"))),
         **{field: payload.get(field) for field in COPIED},
     )
+    _in_order(order, payload["origin_tenant"], payload)  # the first message from above: remembered
     session.add(order)
     await _append(session, tenant, order, "dispatch-received", None, payload["origin_tenant"],
                   {"from": payload["origin_tenant"], "origin_number": payload["origin_number"],
@@ -169,7 +159,7 @@ async def _from_child(session: AsyncSession, tenant: Tenant, payload: dict[str, 
     _need(payload, kind, "origin_number", "by_tenant", "number")
     order = await _origin_order(session, payload)
     child = payload["by_tenant"]
-    if not _in_order_from_child(order, child, payload):
+    if not _in_order(order, child, payload):
         role = await session.scalar(select(Assignment.role).where(  # lead or co (协办), live or not
             Assignment.order_id == order.id, Assignment.tenant_code == child).order_by(Assignment.id.desc()).limit(1))
         await _superseded(session, tenant, order, action, child, payload, message_id, role)
@@ -245,7 +235,7 @@ async def apply_replied(session: AsyncSession, tenant: Tenant, payload: dict[str
 async def apply_urge(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
     """督办 from above: counted whenever it arrives (urges do not undo one another)."""
     order = await _record_from(session, payload, "urge")
-    _in_order_from_origin(order, payload)
+    _in_order(order, payload["origin_tenant"], payload)
     order.urge_count += 1
     order.updated_at = now = _at(payload)
     await _append(session, tenant, order, "urge", order.status, payload["by_tenant"],
@@ -272,7 +262,7 @@ async def _record_from(session: AsyncSession, payload: dict[str, Any], kind: str
 async def apply_rework(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
     """重办 asked by the level above: this level handles its record again."""
     order = await _record_from(session, payload, "rework")
-    if not _in_order_from_origin(order, payload):
+    if not _in_order(order, payload["origin_tenant"], payload):
         await _superseded(session, tenant, order, "reopen", payload["by_tenant"], payload, message_id)
         return
     now = _at(payload)
@@ -292,7 +282,7 @@ async def apply_rated(session: AsyncSession, tenant: Tenant, payload: dict[str, 
     """The citizen's rating (满意度) reaches the level that handled the order."""
     _need(payload, "rated", "satisfaction")
     order = await _record_from(session, payload, "rated")
-    if not _in_order_from_origin(order, payload):
+    if not _in_order(order, payload["origin_tenant"], payload):
         await _superseded(session, tenant, order, "revisit", payload["by_tenant"], payload, message_id)
         return
     order.satisfaction = payload["satisfaction"]
