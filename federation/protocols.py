@@ -3,7 +3,9 @@
 Down (to a descendant):  dispatch — the child gets its own record of the order, awaiting its sign;
                          urge — the child's record is urged (督办), its handler sees it at once;
                          rework — a rejected reply or an unsatisfied citizen: handle it again (重办);
-                         rated — the citizen's satisfaction reaches the level that handled it.
+                         rated — the citizen's satisfaction reaches the level that handled it;
+                         withdraw — the order was taken back (撤回: dispatched elsewhere, merged,
+                         closed): the child's record closes, and so on down.
 Up (to the originator):  signed / returned / replied / escalated — the originator's record follows.
 
 A child tenant dispatched to as co-handler (协办, ``role: co``) keeps its own record like a lead; its
@@ -24,21 +26,25 @@ overtook its dispatch) raises ``NotYet`` and is redelivered until it has.
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actors import Actor
 from core.assessment.facts import emit as emit_fact
 from core.orders.events import new_event
-from core.orders.lifecycle import Status
-from core.orders.models import ORDER_ID_SEQ, Assignment, Order
+from core.orders.lifecycle import OPEN, Status
+from core.orders.models import ORDER_ID_SEQ, Assignment, Order, OrderEvent
 from core.orders.service import new_query_code
 from core.orders.text import search_document
+from core.orders.withdrawal import end_assignments, withdrawals
 from core.sla.calendar import CST
 from core.sla.service import load_rules
+from federation.outbox import Outgoing, enqueue
 from federation.transport import Applier, NotYet, PermanentError
 from tenants.models import Tenant
 
@@ -59,11 +65,29 @@ def _at(message: dict[str, Any]) -> datetime:
 
 
 async def _append(session: AsyncSession, tenant: Tenant, order: Order, action: str, before: str | None, by: str,
-                  payload: dict[str, Any], at: datetime, reason: str | None = None) -> None:
+                  payload: dict[str, Any], at: datetime, reason: str | None = None) -> OrderEvent:
     event = new_event(order, action=action, from_status=before, actor=_sender(by), now=at, reason=reason,
                       payload=payload)
     session.add(event)
     await emit_fact(session, tenant.code, tenant.path, order, event)
+    return event
+
+
+async def _take_back(session: AsyncSession, tenant: Tenant, order: Order, status: str, at: datetime, by: str,
+                     keep: Collection[str] = ()) -> list[Outgoing]:
+    """End the order's live assignments here; the ``withdraw`` messages (撤回) to the child levels whose
+    part was not finished, to be sent with the step's event (``_send``)."""
+    children = await end_assignments(session, order, status, at, keep)
+    return await withdrawals(session, order, tenant.code, children, by, status)
+
+
+async def _send(session: AsyncSession, tenant: Tenant, event: OrderEvent, messages: list[Outgoing]) -> None:
+    """Messages this level sends on because of a step it applied, into its outbox in the same transaction;
+    their ids derive from the event's, so a second application of the step could not send them twice."""
+    for message in messages:
+        message.payload.setdefault("at", event.occurred_at.isoformat())
+        message.payload.setdefault("seq", event.seq)
+        await enqueue(session, uuid.uuid5(event.event_id, message.receiver_path), tenant.code, message)
 
 
 def _need(payload: dict[str, Any], kind: str, *keys: str) -> None:
@@ -159,15 +183,18 @@ async def _from_child(session: AsyncSession, tenant: Tenant, payload: dict[str, 
     _need(payload, kind, "origin_number", "by_tenant", "number")
     order = await _origin_order(session, payload)
     child = payload["by_tenant"]
-    if not _in_order(order, child, payload):
-        role = await session.scalar(select(Assignment.role).where(  # lead or co (协办), live or not
-            Assignment.order_id == order.id, Assignment.tenant_code == child).order_by(Assignment.id.desc()).limit(1))
-        await _superseded(session, tenant, order, action, child, payload, message_id, role)
-        return None
-    assignment = await _child_assignment(session, order, child)
-    if assignment is None:
-        raise PermanentError(f"order {order.number} is not with {child} any more")
-    return order, child, assignment
+    in_order = _in_order(order, child, payload)
+    assignment = await _child_assignment(session, order, child) if in_order else None
+    if assignment is not None:
+        return order, child, assignment
+    role = await session.scalar(select(Assignment.role).where(  # lead or co (协办), live or not
+        Assignment.order_id == order.id, Assignment.tenant_code == child).order_by(Assignment.id.desc()).limit(1))
+    if role is None:
+        raise PermanentError(f"order {order.number} was never with {child}")
+    # Older than a step already applied, or the order was taken back from the child (撤回) while the step
+    # was on its way up: recorded, no change.
+    await _superseded(session, tenant, order, action, child, payload, message_id, role)
+    return None
 
 
 async def apply_signed(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
@@ -201,15 +228,16 @@ async def _back_from_child(session: AsyncSession, tenant: Tenant, payload: dict[
                       {"by_tenant": child, "number": payload["number"], "role": "co"}, now,
                       reason=payload.get("reason"))
         return
-    await session.execute(update(Assignment).where(Assignment.order_id == order.id, Assignment.ended_at.is_(None))
-                          .values(status=status.value, ended_at=now))
+    # The co-handling levels (协办) are told the order was taken back; the child giving it back knows.
+    withdraw = await _take_back(session, tenant, order, status.value, now, tenant.code, keep={child})
     if order.handle_deadline is not None:  # waiting with the dispatcher does not count
         calendar = (await load_rules(session)).calendar
         order.paused_remaining_s = max(0, int(calendar.working_seconds_between(now, order.handle_deadline)) + 1)
     before = order.status
     order.status, order.assigned_tenant, order.updated_at = status, None, now
-    await _append(session, tenant, order, action, before, child, {"by_tenant": child, "number": payload["number"]},
-                  now, reason=payload.get("reason"))
+    event = await _append(session, tenant, order, action, before, child,
+                          {"by_tenant": child, "number": payload["number"]}, now, reason=payload.get("reason"))
+    await _send(session, tenant, event, withdraw)
 
 
 async def apply_returned(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
@@ -245,6 +273,28 @@ async def apply_urge(session: AsyncSession, tenant: Tenant, payload: dict[str, A
 
 async def apply_escalated(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
     await _back_from_child(session, tenant, payload, Status.escalated, "escalate", message_id)
+
+
+async def apply_withdraw(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], message_id: str) -> None:
+    """撤回 from above: the level above took the order back (改派 elsewhere, merged, closed without this
+    level's part). This level's record closes, and the levels it gave the order to are told in turn."""
+    order = await _record_from(session, payload, "withdraw")
+    by = payload["by_tenant"]
+    if not _in_order(order, payload["origin_tenant"], payload):  # dispatched here again since
+        await _superseded(session, tenant, order, "withdraw", by, payload, message_id)
+        return
+    if order.status not in OPEN:  # finished here already: its step up is on the way, nothing to take back
+        log.info("withdraw %s: record %s is %s already, nothing to take back", message_id, order.number,
+                 order.status)
+        return
+    now = _at(payload)
+    withdraw = await _take_back(session, tenant, order, "withdrawn", now, by)
+    before = order.status
+    order.status, order.outcome, order.closed_at, order.updated_at = Status.closed, "withdrawn", now, now
+    order.pending_extension = None
+    event = await _append(session, tenant, order, "withdraw", before, by, {"by_tenant": by, "why": payload.get("why")},
+                          now, reason=payload.get("reason"))
+    await _send(session, tenant, event, withdraw)
 
 
 async def _record_from(session: AsyncSession, payload: dict[str, Any], kind: str) -> Order:
@@ -297,6 +347,6 @@ def _when(value: str | None) -> datetime | None:
 
 
 DOWN: dict[str, Applier] = {"dispatch": apply_dispatch, "urge": apply_urge, "rework": apply_rework,
-                            "rated": apply_rated}
+                            "rated": apply_rated, "withdraw": apply_withdraw}
 UP: dict[str, Applier] = {"signed": apply_signed, "returned": apply_returned, "replied": apply_replied,
                           "escalated": apply_escalated}

@@ -1,6 +1,6 @@
 """The subject map: few streams, one per message kind; subjects carry the receiving tenant's path.
 
-    stream HOTLINE_DOWN   hotline.down.<kind>.<41>.<4101>.<410102>   dispatch, urge, rework, rated
+    stream HOTLINE_DOWN   hotline.down.<kind>.<41>.<4101>.<410102>   dispatch, urge, rework, rated, withdraw
                                                                      (to the descendant holding it)
     stream HOTLINE_UP     hotline.up.<kind>.<41>.<4101>              signed, returned, replied, escalated
                                                                      (to the originating ancestor)
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DOWN_KINDS = ("dispatch", "urge", "rework", "rated")
+DOWN_KINDS = ("dispatch", "urge", "rework", "rated", "withdraw")
 UP_KINDS = ("signed", "returned", "replied", "escalated")
 
 

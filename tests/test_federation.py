@@ -31,14 +31,15 @@ async def _order(client: httpx.AsyncClient, tenant: str, number: str, who) -> di
     return (await client.get(f"/api/v1/tenants/{tenant}/orders/{number}", headers=who)).json()
 
 
-async def _held_below(client: httpx.AsyncClient, origin_number: str) -> str:
-    district = staff("dispatcher", tenant=DISTRICT)
+async def _held_below(client: httpx.AsyncClient, origin_number: str, tenant: str = DISTRICT) -> str:
+    """The number of the record ``tenant`` holds of the order dispatched to it as ``origin_number``."""
+    who = staff("dispatcher", tenant=tenant)
 
     async def find() -> str | None:
-        items = (await client.get(f"/api/v1/tenants/{DISTRICT}/orders", headers=district,
+        items = (await client.get(f"/api/v1/tenants/{tenant}/orders", headers=who,
                                   params={"limit": 200})).json()["items"]
         for item in items:
-            detail = await _order(client, DISTRICT, item["number"], district)
+            detail = await _order(client, tenant, item["number"], who)
             if detail["timeline"][0]["payload"].get("origin_number") == origin_number:
                 return item["number"]
         return None
@@ -333,3 +334,29 @@ async def test_a_district_co_handles_beside_the_lead_without_moving_the_order(
     steps = {(e["tenant"], e["action"]) for e in (await _order(client, CITY, number, city_dispatcher))
              ["cross_level_timeline"]}
     assert {(CO_DISTRICT, "sign"), (CO_DISTRICT, "return"), (DISTRICT, "sign")} <= steps
+
+
+async def test_an_order_dispatched_elsewhere_is_withdrawn_from_the_district_and_the_town_it_had_reached(
+        client: httpx.AsyncClient, worker: subprocess.Popen[bytes]) -> None:
+    city_dispatcher = staff("dispatcher")
+    number = (await register(client))["number"]
+    await act(client, number, "dispatch", city_dispatcher, to=DISTRICT)
+    below = await _held_below(client, number)
+    district, town = staff("dispatcher", tenant=DISTRICT), staff("dispatcher", tenant=TOWN)
+    await act(client, below, "dispatch", district, tenant=DISTRICT, to=TOWN)  # on to the town before signing
+    at_town = await _held_below(client, below, TOWN)
+
+    await act(client, number, "dispatch", city_dispatcher, to=CO_DISTRICT, note="改派鹤山区")  # 改派
+
+    async def withdrawn(tenant: str, record: str, who) -> bool:  # type: ignore[no-untyped-def]
+        detail = await _order(client, tenant, record, who)
+        return detail["status"] == "closed" and detail["outcome"] == "withdrawn"
+
+    await eventually(lambda: withdrawn(TOWN, at_town, town))
+    assert await withdrawn(DISTRICT, below, district)
+    assert (await _order(client, DISTRICT, below, district))["timeline"][-1]["action"] == "withdraw"
+    await act(client, at_town, "sign", town, tenant=TOWN, expect=409)  # nothing left to work on at the town
+    await _held_below(client, number, CO_DISTRICT)
+    city = await _order(client, CITY, number, city_dispatcher)
+    assert {(a["tenant_code"], a["status"]) for a in city["assignments"]} == {
+        (DISTRICT, "withdrawn"), (CO_DISTRICT, "dispatched")}

@@ -30,6 +30,7 @@ from tests.services import ServiceSet
 from tests.workers import HOTLINE, eventually, federation_is_clean, start_worker, stop_worker
 
 DISTRICT = "410611"
+OTHER_DISTRICT = "410602"  # 鹤山区
 CITIES = (CITY,)
 BURST = 25
 
@@ -235,6 +236,40 @@ async def test_a_sign_that_arrives_after_the_reply_is_recorded_and_does_not_undo
         assert one_value(tree, f"SELECT a.status FROM t_{CITY}.order_assignments a JOIN t_{CITY}.orders o "
                                "ON o.id = a.order_id WHERE o.number = %s AND a.tenant_code = %s", number,
                          DISTRICT) == "replied"
+        assert dead_letters_about(tree, number) == 0
+        federation_is_clean()  # while the workers still run: what is in flight lands
+    finally:
+        stop_worker(worker)
+
+
+async def test_a_sign_on_its_way_up_when_the_order_was_dispatched_elsewhere_is_recorded_not_dead_lettered(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    number = (await register(client))["number"]
+    worker = start_worker()
+    try:
+        await act(client, number, "dispatch", staff("dispatcher"), to=DISTRICT)
+
+        async def held() -> object:
+            return one_value(tree, f"SELECT number FROM t_{DISTRICT}.orders WHERE origin_number = %s", number)
+
+        below = str(await eventually(held))
+    finally:
+        stop_worker(worker)
+    # While no worker runs: the district signs, and the city, not knowing yet, dispatches it elsewhere (改派).
+    await act(client, below, "sign", staff("dispatcher", tenant=DISTRICT), tenant=DISTRICT)
+    await act(client, number, "dispatch", staff("dispatcher"), to=OTHER_DISTRICT)
+    worker = start_worker()
+    try:
+        async def settled() -> bool:
+            return one_value(tree, f"SELECT outcome FROM t_{DISTRICT}.orders WHERE number = %s", below) == "withdrawn" \
+                and one_value(tree, f"SELECT count(*) FROM t_{CITY}.order_events e JOIN t_{CITY}.orders o "
+                                    "ON o.id = e.order_id WHERE o.number = %s AND e.action = 'sign' "
+                                    "AND e.payload->>'superseded' = 'true'", number) == 1
+
+        await eventually(settled)
+        assert one_value(tree, f"SELECT status FROM t_{CITY}.orders WHERE number = %s", number) == "dispatched"
+        assert one_value(tree, f"SELECT count(*) FROM t_{OTHER_DISTRICT}.orders WHERE origin_number = %s",
+                         number) == 1
         assert dead_letters_about(tree, number) == 0
         federation_is_clean()  # while the workers still run: what is in flight lands
     finally:

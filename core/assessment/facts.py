@@ -30,7 +30,7 @@ COUNTERS = ("received", "intake", "repeated", "answered", "dispatched", "assigne
             "reopened", "urged", "rated", "satisfied", "basically_satisfied", "unsatisfied", "resolved",
             "declined", "merged")
 # The only payload keys the rules read; rebuild selects exactly these from the event log.
-PAYLOAD_KEYS = ("late", "to", "satisfaction", "resolved", "repeat", "by_tenant", "role", "reopened")
+PAYLOAD_KEYS = ("late", "to", "satisfaction", "resolved", "repeat", "by_tenant", "role", "reopened", "superseded")
 FACT_NAMESPACE = uuid.UUID("5b0c7c52-6a43-4f0e-9d1f-0a7e55e12345")
 
 Change = tuple[int | None, str, int]  # (unit or None for the centre, counter, delta)
@@ -92,6 +92,7 @@ def step(state: dict[str, Any], ev: EventView) -> list[Change]:
             state["u"] = None
             changes.append((None, "sign_due", 1))
     elif action == "sign":
+        state["sg"] = 1
         who = None if p.get("by_tenant") else (ev.actor_unit_id or unit)
         if not p.get("late"):
             changes.append((who, "signed_in_time", 1))
@@ -119,6 +120,8 @@ def step(state: dict[str, Any], ev: EventView) -> list[Change]:
         changes.append((None, "declined", 1))
     elif action == "merge":
         changes.append((None, "merged", 1))
+    elif action == "withdraw" and not p.get("superseded") and not state.get("sg"):
+        changes.append((None, "sign_due", -1))  # 撤回 before anyone here signed it: it was never this level's to sign
     return changes
 
 

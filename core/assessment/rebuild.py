@@ -60,7 +60,7 @@ def _value(key: str, raw: str | None) -> Any:
         return None
     if key == "to":
         return json.loads(raw)
-    if key in ("late", "resolved", "repeat", "reopened"):
+    if key in ("late", "resolved", "repeat", "reopened", "superseded"):
         return raw == "true"
     return raw
 

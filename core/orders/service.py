@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 import secrets
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actors import Actor, Role
@@ -26,6 +27,7 @@ from core.orders.lifecycle import OPEN, RULES, Action, Rule, Status, allowed_act
 from core.orders.models import ORDER_ID_SEQ, Assignment, Attachment, Order, OrderEvent, OrderLink
 from core.orders.schemas import ActionRequest, DuplicateCandidate, OrderCreate, RedirectTarget, Satisfaction
 from core.orders.text import search_document
+from core.orders.withdrawal import end_assignments, withdrawals
 from core.sla.calendar import CST
 from core.sla.policy import Policy, resolve_policy
 from core.sla.service import SlaRules
@@ -290,10 +292,11 @@ async def _lead(ctx: Context, order: Order) -> Assignment | None:
         Assignment.order_id == order.id, Assignment.role == "lead", Assignment.ended_at.is_(None)))
 
 
-async def _end_assignments(ctx: Context, order: Order, status: str) -> None:
-    await ctx.session.execute(
-        update(Assignment).where(Assignment.order_id == order.id, Assignment.ended_at.is_(None))
-        .values(status=status, ended_at=ctx.now))
+async def _end_assignments(ctx: Context, order: Order, status: str, keep: Collection[str] = ()) -> None:
+    """End the order's live assignments; a child level that had not finished its part (and is not in
+    ``keep``, given the order again) is told it was taken back (撤回)."""
+    children = await end_assignments(ctx.session, order, status, ctx.now, keep)
+    ctx.outgoing += await withdrawals(ctx.session, order, ctx.tenant.code, children, ctx.actor.tenant, status)
 
 
 def _pause_clock(ctx: Context, order: Order) -> None:
@@ -360,7 +363,7 @@ async def _dispatch(ctx: Context, order: Order, req: ActionRequest, _: Assignmen
         raise field_error("co_tenants", "the lead tenant cannot also be a co-handler")
     co_paths = [await _child_path(ctx, code, "co_tenants") for code in co_tenants]
 
-    await _end_assignments(ctx, order, "withdrawn")
+    await _end_assignments(ctx, order, "withdrawn", keep={*co_tenants, *([child] if child else [])})
     policy = policy_for(ctx, order.type, order.urgency, order.category)
     sign_deadline, _ = policy.sign.deadline(ctx.rules.calendar, ctx.now)
     if order.paused_remaining_s is not None:
