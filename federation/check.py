@@ -8,7 +8,10 @@ Three questions, across all tenants:
   record, and that record is still open, unless the child's step up (a send-back, an escalation,
   a reply) is younger than ``stale_s``: an order closed below but still waiting above means a
   message up was lost or dead-lettered. Dispatches whose messages are still in the outbox
-  (published and applied) are checked for a single record too.
+  (published and applied) are checked for a single record too;
+- the other way round: every record open below that came from a level above is still with that
+  level's live assignment, unless it changed less than ``stale_s`` ago: a record open below that
+  the level above no longer waits for means a withdrawal (撤回) was lost or dead-lettered.
 
 Messages are checked as far back as retention keeps them (``federation.retention``); live
 assignments, however old.
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from core.orders.lifecycle import OPEN
 from tenants.codes import validate_code
 
 STALE_S = 60
@@ -63,9 +67,12 @@ def check(engine: Engine, stale_s: int = STALE_S) -> CheckReport:
 
 
 def _held_below(conn: Connection, stale_s: int) -> list[str]:
-    """Orders with a child tenant that it does not hold exactly once, or holds closed while still waited on."""
+    """Orders with a child tenant that it does not hold exactly once, or holds closed while still waited on;
+    records open below that the level above no longer waits for."""
     applied = _applied_dispatches(conn)
-    live = _live_assignments(conn, stale_s)
+    everything_live = _live_assignments(conn, stale_s)
+    live = {child: [(origin, number, status) for origin, number, status, old in assignments if old]
+            for child, assignments in everything_live.items()}
     wanted: dict[str, set[tuple[str, str]]] = {child: set(pairs) for child, pairs in applied.items()}
     for child, assignments in live.items():
         wanted.setdefault(child, set()).update((origin, number) for origin, number, _ in assignments)
@@ -77,6 +84,12 @@ def _held_below(conn: Connection, stale_s: int) -> list[str]:
                  "(a message up was lost or dead-lettered)"
                  for child, assignments in live.items() for origin, number, status in assignments
                  if status in ("dispatched", "signed") and held.get((child, origin, number)) == (1, True)}
+    waited_for = {(child, origin, number) for child, assignments in everything_live.items()
+                  for origin, number, _, _ in assignments}
+    problems |= {f"{child} {record} (of {origin} {number}): open at {child}, no longer with {child} at {origin} "
+                 "(a withdrawal was lost or dead-lettered)"
+                 for child, record, origin, number in _open_from_above(conn, stale_s)
+                 if (child, origin, number) not in waited_for}
     return sorted(problems)
 
 
@@ -90,22 +103,40 @@ def _applied_dispatches(conn: Connection) -> dict[str, set[tuple[str, str]]]:
     return by_receiver
 
 
-def _live_assignments(conn: Connection, stale_s: int) -> dict[str, list[tuple[str, str, str]]]:
-    """(origin, number, assignment status) of every live assignment to a child tenant older than
-    ``stale_s``, by child: one UNION ALL per BATCH tenants that have children."""
+def _live_assignments(conn: Connection, stale_s: int) -> dict[str, list[tuple[str, str, str, bool]]]:
+    """(origin, number, assignment status, older than ``stale_s``) of every live assignment to a child
+    tenant, by child: one UNION ALL per BATCH tenants that have children."""
     parents = [code for (code,) in conn.execute(text(
         "SELECT p.code FROM public.tenants p WHERE p.status = 'active' "
         "AND EXISTS (SELECT 1 FROM public.tenants c WHERE c.parent_code = p.code) ORDER BY p.path"))]
-    live: dict[str, list[tuple[str, str, str]]] = {}
+    live: dict[str, list[tuple[str, str, str, bool]]] = {}
     for start in range(0, len(parents), BATCH):
         parts = [
-            f"(SELECT '{code}', o.number, a.tenant_code, a.status FROM \"{schema}\".order_assignments a "
-            f"JOIN \"{schema}\".orders o ON o.id = a.order_id WHERE a.tenant_code IS NOT NULL "
-            "AND a.ended_at IS NULL AND a.assigned_at < now() - make_interval(secs => :s))"
+            f"(SELECT '{code}', o.number, a.tenant_code, a.status, "
+            "a.assigned_at < now() - make_interval(secs => :s) "
+            f"FROM \"{schema}\".order_assignments a JOIN \"{schema}\".orders o ON o.id = a.order_id "
+            "WHERE a.tenant_code IS NOT NULL AND a.ended_at IS NULL)"
             for code in parents[start:start + BATCH] for schema in [f"t_{validate_code(code)}"]]
-        for origin, number, child, status in conn.execute(text(" UNION ALL ".join(parts)), {"s": stale_s}):
-            live.setdefault(child, []).append((origin, number, status))
+        for origin, number, child, status, old in conn.execute(text(" UNION ALL ".join(parts)), {"s": stale_s}):
+            live.setdefault(child, []).append((origin, number, status, old))
     return live
+
+
+def _open_from_above(conn: Connection, stale_s: int) -> list[tuple[str, str, str, str]]:
+    """(tenant, number, origin, origin number) of every open record that came from a level above and has not
+    changed for ``stale_s``: one UNION ALL per BATCH tenants that have a parent."""
+    children = [code for (code,) in conn.execute(text(
+        "SELECT code FROM public.tenants WHERE status = 'active' AND parent_code IS NOT NULL ORDER BY path"))]
+    found: list[tuple[str, str, str, str]] = []
+    for start in range(0, len(children), BATCH):
+        parts = [
+            f"(SELECT '{code}', number, origin_tenant, origin_number FROM \"t_{validate_code(code)}\".orders "
+            "WHERE status = ANY(CAST(:open AS text[])) AND origin_tenant IS NOT NULL "
+            "AND updated_at < now() - make_interval(secs => :s))"
+            for code in children[start:start + BATCH]]
+        rows = conn.execute(text(" UNION ALL ".join(parts)), {"s": stale_s, "open": sorted(s.value for s in OPEN)})
+        found += [(code, number, origin, origin_number) for code, number, origin, origin_number in rows]
+    return found
 
 
 def _records_below(conn: Connection, stale_s: int, wanted: dict[str, set[tuple[str, str]]]

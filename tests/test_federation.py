@@ -360,3 +360,14 @@ async def test_an_order_dispatched_elsewhere_is_withdrawn_from_the_district_and_
     city = await _order(client, CITY, number, city_dispatcher)
     assert {(a["tenant_code"], a["status"]) for a in city["assignments"]} == {
         (DISTRICT, "withdrawn"), (CO_DISTRICT, "dispatched")}
+
+
+async def test_a_record_from_the_level_above_is_not_merged_below(
+        client: httpx.AsyncClient, worker: subprocess.Popen[bytes]) -> None:
+    numbers = [(await register(client))["number"] for _ in range(2)]
+    for number in numbers:
+        await act(client, number, "dispatch", staff("dispatcher"), to=DISTRICT)
+    first, second = [await _held_below(client, number) for number in numbers]
+    refused = await act(client, first, "merge", staff("dispatcher", tenant=DISTRICT), tenant=DISTRICT, expect=409,
+                        into=second)
+    assert refused["error"] == "from_parent" and CITY in refused["detail"]

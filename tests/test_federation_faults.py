@@ -362,6 +362,35 @@ async def test_the_check_finds_an_order_closed_below_but_still_waiting_above(
     assert CliRunner().invoke(cli, ["federation", "check", "--stale", "0"]).exit_code == 0
 
 
+async def test_the_check_finds_a_record_open_below_that_the_level_above_no_longer_waits_for(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    from typer.testing import CliRunner
+
+    from core.cli.main import app as cli
+
+    (number,) = await burst(client, 1)
+    worker = start_worker()
+    try:
+        await all_held_once(tree, [number])
+        federation_is_clean()
+    finally:
+        stop_worker(worker)
+    taken_back = (f"UPDATE t_{CITY}.order_assignments a SET status = %s, "
+                  f"ended_at = CASE WHEN %s = 'withdrawn' THEN now() END FROM t_{CITY}.orders o "
+                  "WHERE o.id = a.order_id AND o.number = %s AND a.tenant_code = %s")
+    with psycopg.connect(tree.postgres_url) as conn:  # dispatched elsewhere above; the withdrawal never arrived
+        conn.execute(taken_back, ("withdrawn", "withdrawn", number, DISTRICT))
+    try:
+        result = CliRunner().invoke(cli, ["federation", "check", "--stale", "0"])
+        assert result.exit_code == 1
+        assert f"(of {CITY} {number}): open at {DISTRICT}, no longer with {DISTRICT} at {CITY}" in \
+            " ".join(result.output.split())
+    finally:
+        with psycopg.connect(tree.postgres_url) as conn:
+            conn.execute(taken_back, ("dispatched", "dispatched", number, DISTRICT))
+    assert CliRunner().invoke(cli, ["federation", "check", "--stale", "0"]).exit_code == 0
+
+
 async def test_the_api_answers_503_while_postgres_restarts_and_recovers(
         tree: Settings, client: httpx.AsyncClient, services: ServiceSet) -> None:
     pg = Postgres(services.settings)

@@ -596,6 +596,9 @@ async def _merge(ctx: Context, order: Order, req: ActionRequest, _: Assignment |
         raise field_error("into", "merge needs the number of the order to keep")
     if req.into == order.number:
         raise field_error("into", "an order cannot be merged into itself")
+    if order.origin_tenant is not None:  # the level above waits for this record's reply: it merges, not here
+        raise ApiError(409, "from_parent", f"order {order.number} came from {order.origin_tenant}: ask it to merge "
+                       "the order there, or send it back")
     target = await ctx.session.scalar(select(Order).where(Order.number == req.into).with_for_update())
     if target is None:
         raise field_error("into", f"no order {req.into}")
