@@ -191,25 +191,8 @@ class Consumer:
                 await msg.nak(delay=min(30, 2 ** deliveries))
 
     async def _apply(self, code: str, messages: list[Msg]) -> None:
-        """In one transaction of tenant ``code``: the messages' ids into its inbox, then the effect of each
-        one whose id was not there yet. PermanentError if they can never apply."""
-        tenant = await self.resolve_tenant(code)
-        if tenant is None:
-            raise PermanentError(f"no active tenant {code}")
-        work = []
-        for msg in messages:
-            applier = self.appliers.get(kind_of(msg.subject))
-            if applier is None:
-                raise PermanentError(f"no applier for {msg.subject}")
-            work.append((_message_id(msg), applier, json.loads(msg.data)))
-        async with self.db.tenant_session(tenant.schema_name) as session, session.begin():
-            fresh = set((await session.scalars(_INBOX, {
-                "m": [message_id for message_id, _, _ in work], "t": code,
-                "s": [msg.subject for msg in messages]})).all())
-            for message_id, applier, payload in work:
-                if message_id in fresh:
-                    fresh.discard(message_id)  # the same id twice in one fetch: applied once
-                    await applier(session, tenant, payload, str(message_id))
+        await apply_messages(self.db, self.appliers, self.resolve_tenant, code,
+                             [(_message_id(msg), msg.subject, msg.data) for msg in messages])
 
     async def _dead_letter(self, msg: Msg, message_id: uuid.UUID, code: str, reason: str) -> None:
         async with self.db.engine.begin() as conn:
@@ -220,6 +203,33 @@ class Consumer:
                  "r": reason[:2000], "d": msg.metadata.num_delivered if msg.metadata else 1})
         await msg.ack()
         log.error("dead-lettered %s on %s: %s", message_id, msg.subject, reason)
+
+
+async def apply_messages(db: Database, appliers: dict[str, Applier], resolve_tenant: Callable[[str], Awaitable[Any]],
+                         code: str, messages: list[tuple[uuid.UUID, str, bytes]]) -> None:
+    """In one transaction of tenant ``code``: the messages' ids into its inbox, then the effect of each
+    (id, subject, body) whose id was not there yet. PermanentError if they can never apply."""
+    tenant = await resolve_tenant(code)
+    if tenant is None:
+        raise PermanentError(f"no active tenant {code}")
+    work = []
+    for message_id, subject_, data in messages:
+        applier = appliers.get(kind_of(subject_))
+        if applier is None:
+            raise PermanentError(f"no applier for {subject_}")
+        try:
+            payload = json.loads(data)
+        except ValueError as exc:
+            raise PermanentError(f"not JSON: {exc}") from None
+        work.append((message_id, applier, payload))
+    async with db.tenant_session(tenant.schema_name) as session, session.begin():
+        fresh = set((await session.scalars(_INBOX, {
+            "m": [message_id for message_id, _, _ in work], "t": code,
+            "s": [subject_ for _, subject_, _ in messages]})).all())
+        for message_id, applier, payload in work:
+            if message_id in fresh:
+                fresh.discard(message_id)  # the same id twice in one fetch: applied once
+                await applier(session, tenant, payload, str(message_id))
 
 
 def _message_id(msg: Msg) -> uuid.UUID:

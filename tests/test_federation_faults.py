@@ -391,6 +391,40 @@ async def test_the_check_finds_a_record_open_below_that_the_level_above_no_longe
     assert CliRunner().invoke(cli, ["federation", "check", "--stale", "0"]).exit_code == 0
 
 
+async def test_a_dead_letter_is_applied_once_by_a_replay_after_its_cause_is_fixed(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    (number,) = await burst(client, 1)  # no worker runs: the dispatch waits in the outbox
+    disable = "UPDATE public.tenants SET status = %s WHERE code = %s"
+    with psycopg.connect(tree.postgres_url) as conn:
+        conn.execute(disable, ("disabled", DISTRICT))
+    worker = start_worker()
+    try:
+        await eventually(lambda: asyncio.sleep(0, dead_letters_about(tree, number)))
+        message_id = one_value(tree, "SELECT message_id FROM public.dead_letters WHERE payload LIKE %s",
+                               f"%{number}%")
+        listed = subprocess.run([HOTLINE, "federation", "dead-letters"], capture_output=True, text=True, timeout=60)
+        assert str(message_id) in listed.stdout and f"no active tenant {DISTRICT}" in " ".join(listed.stdout.split())
+
+        refused = subprocess.run([HOTLINE, "federation", "replay", str(message_id)], capture_output=True, text=True,
+                                 timeout=60)  # the district is still disabled
+        assert refused.returncode == 1 and "still cannot apply" in refused.stderr
+        assert held_below(tree, [number]) == {number: 0}
+
+        with psycopg.connect(tree.postgres_url) as conn:
+            conn.execute(disable, ("active", DISTRICT))
+        for _ in range(2):  # the second time there is nothing left to replay
+            replayed = subprocess.run([HOTLINE, "federation", "replay", str(message_id)], capture_output=True,
+                                      text=True, timeout=60)
+        assert "no dead letter" in replayed.stderr
+        assert held_below(tree, [number]) == {number: 1}
+        assert dead_letters_about(tree, number) == 0
+        federation_is_clean()
+    finally:
+        stop_worker(worker)
+        with psycopg.connect(tree.postgres_url) as conn:
+            conn.execute(disable, ("active", DISTRICT))
+
+
 async def test_the_api_answers_503_while_postgres_restarts_and_recovers(
         tree: Settings, client: httpx.AsyncClient, services: ServiceSet) -> None:
     pg = Postgres(services.settings)
