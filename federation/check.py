@@ -1,6 +1,6 @@
 """`hotline federation check`: is every message where it should be, and every dispatch held once below?
 
-Three questions, across all tenants:
+Four questions, across all tenants:
 - every outbox row older than ``stale_s`` was published;
 - every published message was applied (its id is in the receiver's inbox; a fact, in its record's
   applied events) or dead-lettered;

@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.actors import Actor
 from core.assessment.facts import emit as emit_fact
 from core.orders.events import new_event
-from core.orders.lifecycle import OPEN, Status
+from core.orders.lifecycle import OPEN, WITHDRAWN, Status
 from core.orders.models import ORDER_ID_SEQ, Assignment, Order, OrderEvent
 from core.orders.service import new_query_code
 from core.orders.text import search_document
@@ -290,7 +290,7 @@ async def apply_withdraw(session: AsyncSession, tenant: Tenant, payload: dict[st
     now = _at(payload)
     withdraw = await _take_back(session, tenant, order, "withdrawn", now, by)
     before = order.status
-    order.status, order.outcome, order.closed_at, order.updated_at = Status.closed, "withdrawn", now, now
+    order.status, order.outcome, order.closed_at, order.updated_at = Status.closed, WITHDRAWN, now, now
     order.pending_extension = None
     event = await _append(session, tenant, order, "withdraw", before, by, {"by_tenant": by, "why": payload.get("why")},
                           now, reason=payload.get("reason"))

@@ -355,7 +355,11 @@ async def test_an_order_dispatched_elsewhere_is_withdrawn_from_the_district_and_
     await eventually(lambda: withdrawn(TOWN, at_town, town))
     assert await withdrawn(DISTRICT, below, district)
     assert (await _order(client, DISTRICT, below, district))["timeline"][-1]["action"] == "withdraw"
-    await act(client, at_town, "sign", town, tenant=TOWN, expect=409)  # nothing left to work on at the town
+    refused = await act(client, at_town, "sign", town, tenant=TOWN, expect=409)  # nothing left to do at the town
+    assert refused["error"] == "withdrawn" and refused["allowed_actions"] == []
+    await act(client, below, "reopen", staff("supervisor", tenant=DISTRICT), tenant=DISTRICT, expect=409,
+              reason="再办一次")
+    assert (await _order(client, DISTRICT, below, district))["allowed_actions"] == []
     await _held_below(client, number, CO_DISTRICT)
     city = await _order(client, CITY, number, city_dispatcher)
     assert {(a["tenant_code"], a["status"]) for a in city["assignments"]} == {

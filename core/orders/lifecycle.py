@@ -29,6 +29,8 @@ class Status(StrEnum):
     merged = "merged"  # 已合并 into another order
 
 
+WITHDRAWN = "withdrawn"  # the outcome of a record the level above took back (撤回)
+
 OPEN = frozenset({Status.registered, Status.dispatched, Status.signed, Status.returned, Status.escalated,
                   Status.replied, Status.approved})
 
@@ -90,6 +92,9 @@ RULES: dict[Action, Rule] = {
 }
 
 
-def allowed_actions(status: Status) -> list[str]:
-    """The actions that exist for an order in this state (before checking who asks)."""
+def allowed_actions(status: Status, outcome: str | None = None) -> list[str]:
+    """The actions that exist for an order in this state (before checking who asks); none for a record the
+    level above took back (撤回, outcome ``withdrawn``): nothing is left to do with it here."""
+    if outcome == WITHDRAWN:
+        return []
     return [action.value for action, rule in RULES.items() if status in rule.states]

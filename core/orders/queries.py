@@ -216,7 +216,7 @@ def assemble(order: Order, calendar: WorkCalendar, now: datetime, events: list[O
         **base, content=order.content, citizen_id_number=order.citizen_id_number, anonymous=order.anonymous,
         callback=order.callback, longitude=order.longitude, latitude=order.latitude,
         redirect_to=order.redirect_to, pending_extension=order.pending_extension, merged_into=merged_into,
-        extra=order.extra, allowed_actions=allowed_actions(Status(order.status)),
+        extra=order.extra, allowed_actions=allowed_actions(Status(order.status), order.outcome),
         assignments=[AssignmentOut.model_validate(a) for a in assignments],
         links=[{"kind": kind, "number": number} for kind, number in linked],
         timeline=[EventOut.model_validate(e) for e in events],

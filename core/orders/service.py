@@ -23,7 +23,7 @@ from core.categories.service import CategoryView
 from core.errors import ApiError
 from core.orders.duplicates import find_duplicates
 from core.orders.events import new_event
-from core.orders.lifecycle import OPEN, RULES, Action, Rule, Status, allowed_actions
+from core.orders.lifecycle import OPEN, RULES, WITHDRAWN, Action, Rule, Status, allowed_actions
 from core.orders.models import ORDER_ID_SEQ, Assignment, Attachment, Order, OrderEvent, OrderLink
 from core.orders.schemas import ActionRequest, DuplicateCandidate, OrderCreate, RedirectTarget, Satisfaction
 from core.orders.text import search_document
@@ -158,6 +158,9 @@ async def _repeat_count(ctx: Context, phone: str | None) -> int:
 async def act(ctx: Context, number: str, action: Action, req: ActionRequest) -> Order:
     """Perform one lifecycle action on an order (409 with the allowed actions if it cannot be done now)."""
     order = await _load_for_update(ctx, number)
+    if order.outcome == WITHDRAWN:
+        raise ApiError(409, "withdrawn", f"order {number} was taken back by {order.origin_tenant} (撤回): nothing is "
+                       "left to do with it here", order_status=order.status, allowed_actions=[])
     rule = RULES[action]
     status = Status(order.status)
     co_assignment = await _co_assignment(ctx, order, action)
