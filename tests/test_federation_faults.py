@@ -19,7 +19,9 @@ import httpx
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
+from typer.testing import CliRunner, Result
 
+from core.cli.main import app as cli
 from core.config import Settings, get_settings
 from core.services.nats import Nats
 from core.services.postgres import Postgres
@@ -199,19 +201,25 @@ async def test_an_urge_that_overtakes_its_dispatch_is_applied_once_the_dispatch_
         stop_worker(worker)
 
 
-async def test_a_sign_that_arrives_after_the_reply_is_recorded_and_does_not_undo_it(
-        tree: Settings, client: httpx.AsyncClient) -> None:
+async def dispatched_to_the_district(settings: Settings, client: httpx.AsyncClient) -> tuple[str, str]:
+    """An order registered at the city and dispatched to the district: its number and the district's record's;
+    the worker that carried it is stopped again."""
     number = (await register(client))["number"]
     worker = start_worker()
     try:
         await act(client, number, "dispatch", staff("dispatcher"), to=DISTRICT)
 
         async def held() -> object:
-            return one_value(tree, f"SELECT number FROM t_{DISTRICT}.orders WHERE origin_number = %s", number)
+            return one_value(settings, f"SELECT number FROM t_{DISTRICT}.orders WHERE origin_number = %s", number)
 
-        below = str(await eventually(held))
+        return number, str(await eventually(held))
     finally:
         stop_worker(worker)
+
+
+async def test_a_sign_that_arrives_after_the_reply_is_recorded_and_does_not_undo_it(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    number, below = await dispatched_to_the_district(tree, client)
     # The district signs, has a department handle it and replies up, while no worker runs.
     district, reviewer = staff("dispatcher", tenant=DISTRICT), staff("reviewer", tenant=DISTRICT)
     unit = await client.post(f"/api/v1/tenants/{DISTRICT}/units", headers=staff("admin", tenant=DISTRICT),
@@ -244,17 +252,7 @@ async def test_a_sign_that_arrives_after_the_reply_is_recorded_and_does_not_undo
 
 async def test_a_sign_on_its_way_up_when_the_order_was_dispatched_elsewhere_is_recorded_not_dead_lettered(
         tree: Settings, client: httpx.AsyncClient) -> None:
-    number = (await register(client))["number"]
-    worker = start_worker()
-    try:
-        await act(client, number, "dispatch", staff("dispatcher"), to=DISTRICT)
-
-        async def held() -> object:
-            return one_value(tree, f"SELECT number FROM t_{DISTRICT}.orders WHERE origin_number = %s", number)
-
-        below = str(await eventually(held))
-    finally:
-        stop_worker(worker)
+    number, below = await dispatched_to_the_district(tree, client)
     # While no worker runs: the district signs, and the city, not knowing yet, dispatches it elsewhere (改派).
     await act(client, below, "sign", staff("dispatcher", tenant=DISTRICT), tenant=DISTRICT)
     await act(client, number, "dispatch", staff("dispatcher"), to=OTHER_DISTRICT)
@@ -334,61 +332,58 @@ async def test_pruning_deletes_what_retention_no_longer_needs_and_keeps_what_may
         conn.execute("DELETE FROM public.inbox")
 
 
-async def test_the_check_finds_an_order_closed_below_but_still_waiting_above(
-        tree: Settings, client: httpx.AsyncClient) -> None:
-    from typer.testing import CliRunner
-
-    from core.cli.main import app as cli
-
+async def held_below_and_clean(settings: Settings, client: httpx.AsyncClient) -> str:
+    """One order dispatched to the district and held there, the federation clean; no worker left running."""
     (number,) = await burst(client, 1)
     worker = start_worker()
     try:
-        await all_held_once(tree, [number])
+        await all_held_once(settings, [number])
         federation_is_clean()
     finally:
         stop_worker(worker)
+    return number
+
+
+def check_now() -> Result:
+    """`hotline federation check` with nothing given time to move on."""
+    return CliRunner().invoke(cli, ["federation", "check", "--stale", "0"])
+
+
+async def test_the_check_finds_an_order_closed_below_but_still_waiting_above(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    number = await held_below_and_clean(tree, client)
     closed = (f"UPDATE t_{DISTRICT}.orders SET status = 'closed', outcome = 'returned', "
               "closed_at = now() - interval '1 minute' WHERE origin_number = %s")
     with psycopg.connect(tree.postgres_url) as conn:  # sent back below; the message up never arrived
         conn.execute(closed, (number,))
     try:
-        result = CliRunner().invoke(cli, ["federation", "check", "--stale", "0"])
+        result = check_now()
         assert result.exit_code == 1
         assert f"{CITY} {number} → {DISTRICT}: closed at {DISTRICT}" in " ".join(result.output.split())
     finally:
         with psycopg.connect(tree.postgres_url) as conn:
             conn.execute(f"UPDATE t_{DISTRICT}.orders SET status = 'dispatched', outcome = NULL, closed_at = NULL "
                          "WHERE origin_number = %s", (number,))
-    assert CliRunner().invoke(cli, ["federation", "check", "--stale", "0"]).exit_code == 0
+    assert check_now().exit_code == 0
 
 
 async def test_the_check_finds_a_record_open_below_that_the_level_above_no_longer_waits_for(
         tree: Settings, client: httpx.AsyncClient) -> None:
-    from typer.testing import CliRunner
-
-    from core.cli.main import app as cli
-
-    (number,) = await burst(client, 1)
-    worker = start_worker()
-    try:
-        await all_held_once(tree, [number])
-        federation_is_clean()
-    finally:
-        stop_worker(worker)
+    number = await held_below_and_clean(tree, client)
     taken_back = (f"UPDATE t_{CITY}.order_assignments a SET status = %s, "
                   f"ended_at = CASE WHEN %s = 'withdrawn' THEN now() END FROM t_{CITY}.orders o "
                   "WHERE o.id = a.order_id AND o.number = %s AND a.tenant_code = %s")
     with psycopg.connect(tree.postgres_url) as conn:  # dispatched elsewhere above; the withdrawal never arrived
         conn.execute(taken_back, ("withdrawn", "withdrawn", number, DISTRICT))
     try:
-        result = CliRunner().invoke(cli, ["federation", "check", "--stale", "0"])
+        result = check_now()
         assert result.exit_code == 1
         assert f"(of {CITY} {number}): open at {DISTRICT}, no longer with {DISTRICT} at {CITY}" in \
             " ".join(result.output.split())
     finally:
         with psycopg.connect(tree.postgres_url) as conn:
             conn.execute(taken_back, ("dispatched", "dispatched", number, DISTRICT))
-    assert CliRunner().invoke(cli, ["federation", "check", "--stale", "0"]).exit_code == 0
+    assert check_now().exit_code == 0
 
 
 async def test_a_dead_letter_is_applied_once_by_a_replay_after_its_cause_is_fixed(
