@@ -420,6 +420,26 @@ async def test_a_dead_letter_is_applied_once_by_a_replay_after_its_cause_is_fixe
             conn.execute(disable, ("active", DISTRICT))
 
 
+async def test_a_dead_lettered_assessment_fact_is_applied_by_a_replay(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    number = (await register(client))["number"]  # no worker runs: its intake fact waits in the outbox
+    with psycopg.connect(tree.postgres_url) as conn:  # as a consumer would have dead-lettered it after eight failures
+        message_id = conn.execute(
+            "WITH f AS (UPDATE public.outbox SET published_at = now() WHERE kind = 'fact' AND published_at IS NULL "
+            f"AND payload->>'o' = (SELECT id::text FROM t_{CITY}.orders WHERE number = %s) RETURNING *) "
+            "INSERT INTO public.dead_letters (message_id, tenant_code, subject, payload, reason, deliveries) "
+            "SELECT message_id, tenant_code, %s || substr(subject, 8), payload::text, 'failed 8 times: timeout', 8 "
+            "FROM f RETURNING message_id", (number, tree.nats_prefix)).fetchone()[0]
+    assert check_now().exit_code == 0  # dead-lettered counts as accounted for
+
+    replayed = subprocess.run([HOTLINE, "federation", "replay", str(message_id)], capture_output=True, text=True,
+                              timeout=60)
+    assert replayed.returncode == 0 and f"applied {message_id}" in replayed.stdout
+    assert one_value(tree, "SELECT count(*) FROM public.assess_records r WHERE r.tenant_code = %s AND r.order_id = "
+                           f"(SELECT id FROM t_{CITY}.orders WHERE number = %s)", CITY, number) == 1
+    assert one_value(tree, "SELECT count(*) FROM public.dead_letters WHERE message_id = %s", message_id) == 0
+
+
 async def test_the_api_answers_503_while_postgres_restarts_and_recovers(
         tree: Settings, client: httpx.AsyncClient, services: ServiceSet) -> None:
     pg = Postgres(services.settings)
