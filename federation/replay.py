@@ -1,6 +1,6 @@
 """Dead letters (死信) looked at and applied again once their cause is fixed.
 
-A message is dead-lettered when it could not apply: its tenant was suspended, its record was
+A message is dead-lettered when it could not apply: its tenant was disabled, its record was
 missing, it failed eight times. Once the cause is fixed (the tenant is active again, the missing
 dispatch was replayed first, a bug was fixed), ``replay`` applies it exactly as a consumer would:
 in the receiver's transaction with its inbox id, so a message applied meanwhile is not applied
