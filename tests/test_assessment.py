@@ -19,6 +19,7 @@ import httpx
 import psycopg
 import pytest
 
+from core.assessment.facts import EventView, step
 from core.assessment.hotspots import detect_all
 from core.categories.service import CategoryStore
 from core.config import Settings
@@ -442,3 +443,20 @@ async def test_two_consumers_racing_on_a_new_record_apply_each_fact_once(tree: S
         await b.close()
     assert list(row["applied"]) == [1, 2]
     assert (counts["received"], counts["signed_in_time"]) == (1, 1)
+
+
+def _sign_due_after(*steps: tuple[str, dict[str, Any]]) -> int:
+    """The record's sign_due after these (action, payload) steps, folded as the read model folds them."""
+    state: dict[str, Any] = {}
+    now = datetime.now(UTC)
+    changes = [c for seq, (action, payload) in enumerate(steps, 1)
+               for c in step(state, EventView(seq, action, None, now, payload))]
+    return sum(delta for _, counter, delta in changes if counter == "sign_due")
+
+
+def test_a_receipt_taken_back_before_anyone_signed_it_is_not_due() -> None:
+    received = ("dispatch-received", {})
+    assert _sign_due_after(received) == 1
+    assert _sign_due_after(received, ("withdraw", {"by_tenant": "4106"})) == 0
+    assert _sign_due_after(received, ("sign", {}), ("withdraw", {"by_tenant": "4106"})) == 1
+    assert _sign_due_after(received, ("withdraw", {"by_tenant": "4106", "superseded": True})) == 1
