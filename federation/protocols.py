@@ -135,14 +135,8 @@ async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[st
         await _superseded(session, tenant, existing, "dispatch-received", payload["origin_tenant"], payload,
                           message_id)
         return
-    if existing is not None:  # dispatched here again after a send-back: the same record, live again
-        before = existing.status
-        existing.status, existing.closed_at, existing.outcome = Status.dispatched, None, None
-        existing.handle_deadline = _when(payload.get("handle_deadline"))
-        existing.updated_at = now
-        await _append(session, tenant, existing, "dispatch-received", before, payload["origin_tenant"],
-                      {"from": payload["origin_tenant"], "origin_number": payload["origin_number"],
-                       "note": payload.get("note")}, now)
+    if existing is not None:
+        await _dispatched_again(session, tenant, existing, payload, now)
         return
     order_id = await session.scalar(select(ORDER_ID_SEQ.next_value()))
     order = Order(
@@ -162,6 +156,25 @@ async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[st
     await _append(session, tenant, order, "dispatch-received", None, payload["origin_tenant"],
                   {"from": payload["origin_tenant"], "origin_number": payload["origin_number"],
                    "note": payload.get("note")}, now)
+
+
+async def _dispatched_again(session: AsyncSession, tenant: Tenant, order: Order, payload: dict[str, Any],
+                            now: datetime) -> None:
+    """The same record, live again and back with this level's centre: after a send-back, or dispatched
+    anew (改派 to the same level) while this level held it. Its part starts over, so what it had passed on
+    (a unit, a town, co-handlers) is taken back (撤回) first."""
+    by = payload["origin_tenant"]
+    withdraw = await _take_back(session, tenant, order, "withdrawn", now, by)
+    before = order.status
+    order.status, order.closed_at, order.outcome = Status.dispatched, None, None
+    order.lead_unit_id, order.assigned_tenant = None, None
+    order.handle_deadline = _when(payload.get("handle_deadline"))
+    order.sign_deadline = _when(payload.get("sign_deadline"))
+    order.pending_extension, order.paused_remaining_s = None, None  # the level above set the time limit anew
+    order.updated_at = now
+    event = await _append(session, tenant, order, "dispatch-received", before, by,
+                          {"from": by, "origin_number": payload["origin_number"], "note": payload.get("note")}, now)
+    await _send(session, tenant, event, withdraw)
 
 
 async def _origin_order(session: AsyncSession, payload: dict[str, Any]) -> Order:

@@ -33,6 +33,7 @@ from tests.workers import HOTLINE, eventually, federation_is_clean, start_worker
 
 DISTRICT = "410611"
 OTHER_DISTRICT = "410602"  # 鹤山区
+TOWN = "410611001"  # 金山街道
 CITIES = (CITY,)
 BURST = 25
 
@@ -270,6 +271,32 @@ async def test_a_sign_on_its_way_up_when_the_order_was_dispatched_elsewhere_is_r
                          number) == 1
         assert dead_letters_about(tree, number) == 0
         federation_is_clean()  # while the workers still run: what is in flight lands
+    finally:
+        stop_worker(worker)
+
+
+async def test_an_order_dispatched_again_to_the_same_district_is_taken_back_from_the_town_it_had_reached(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    number, below = await dispatched_to_the_district(tree, client)
+    district = staff("dispatcher", tenant=DISTRICT)
+    # While no worker runs: the district signs and passes the order on to the town; the city, not knowing
+    # yet, dispatches it again to the same district.
+    await act(client, below, "sign", district, tenant=DISTRICT)
+    await act(client, below, "dispatch", district, tenant=DISTRICT, to=TOWN)
+    await act(client, number, "dispatch", staff("dispatcher"), to=DISTRICT, note="请重新研判")
+    worker = start_worker()
+    try:
+        async def withdrawn_from_the_town() -> bool:
+            return one_value(tree, f"SELECT outcome FROM t_{TOWN}.orders WHERE origin_number = %s",
+                             below) == "withdrawn"
+
+        await eventually(withdrawn_from_the_town)
+        # The district's part starts over: with its centre again, to be signed, nothing live below it.
+        assert one_value(tree, f"SELECT status FROM t_{DISTRICT}.orders WHERE number = %s", below) == "dispatched"
+        assert one_value(tree, f"SELECT count(*) FROM t_{DISTRICT}.order_assignments a JOIN t_{DISTRICT}.orders o "
+                               "ON o.id = a.order_id WHERE o.number = %s AND a.ended_at IS NULL", below) == 0
+        await act(client, below, "sign", district, tenant=DISTRICT)
+        federation_is_clean()
     finally:
         stop_worker(worker)
 
