@@ -4,7 +4,8 @@ A fresh database with a province, a city, a district and a town; `hotline worker
 running. Orders are registered at the city, then dispatched to the district at a steady rate;
 the district's centre signs and dispatches each on to the town as soon as it arrives (the
 service layer, as a dispatcher would). Latency: from the city's commit to the town's record
-being visible. Floor in the same run: a raw JetStream publish → pull-consume round trip.
+being visible. Floors in the same run: a raw JetStream publish → pull-consume round trip, and the
+same chains in hand-written SQL at the same offered rate (``bench.dispatch_floor``).
 Also reported: CPU milliseconds per chain spent by the bench (the staff's transactions), by the
 workers and by the whole machine (PostgreSQL, NATS and the kernel included), over the dispatch
 phase; on two cores, 100 chains/s (200 dispatches/s) leaves 20 ms per chain for everything.
@@ -31,6 +32,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy import select
 
+from bench.dispatch_floor import run_floor
 from bench.scratch import scratch_database
 from core.actors import Actor, Role
 from core.categories.service import CategoryStore
@@ -93,8 +95,8 @@ def _order_body(i: int) -> OrderCreate:
 class Desk:
     """Acting through the service layer for one tenant, as its staff would."""
 
-    def __init__(self, db: Database, tenant: Tenant, roles: set[Role]) -> None:
-        self.db, self.tenant = db, tenant
+    def __init__(self, db: Database, tenant: Tenant, roles: set[Role], seats: asyncio.Semaphore) -> None:
+        self.db, self.tenant, self.seats = db, tenant, seats
         self.actor = Actor(user=f"bench@{tenant.code}", tenant=tenant.code, roles=frozenset(roles), home=tenant.path)
         self.sla, self.categories = SlaStore(), CategoryStore()
 
@@ -110,7 +112,8 @@ class Desk:
             return done.order.number
 
     async def act(self, number: str, action: Action, **fields: object) -> None:
-        async with self.db.tenant_session(self.tenant.schema_name) as session:
+        # Past saturation the staff's steps queue for a seat, not for a pooled connection that times out.
+        async with self.seats, self.db.tenant_session(self.tenant.schema_name) as session:
             await act(await self._context(session), number, action, ActionRequest(**fields))  # type: ignore[arg-type]
             await session.commit()
 
@@ -156,8 +159,9 @@ async def _measure(bench: Settings, rate: float, seconds: float, worker_pids: li
     db = Database(bench)
     async with db.shared_session() as session:
         tenants = {t.code: t for t in (await session.scalars(select(Tenant))).all()}
-    city = Desk(db, tenants[CITY], {Role.operator, Role.dispatcher})
-    district = Desk(db, tenants[DISTRICT], {Role.dispatcher})
+    seats = asyncio.Semaphore(2 * bench.db_pool_size)  # the pool's connections, overflow included
+    city = Desk(db, tenants[CITY], {Role.operator, Role.dispatcher}, seats)
+    district = Desk(db, tenants[DISTRICT], {Role.dispatcher}, seats)
     total = int(rate * seconds)
     numbers = [await city.register(i) for i in range(total)]
     committed: dict[str, float] = {}
@@ -241,6 +245,8 @@ def run(settings: Settings, *, json_out: bool = False, rate: float = 50.0, secon
                   f"{result['dispatches_per_s']} dispatches/s, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms "
                   f"(commit at the city → visible at the town); raw JetStream round trip p50 "
                   f"{result['raw_roundtrip_p50_ms']} ms; CPU per chain {result['cpu_ms_per_chain']}")
+    console.print(f"floor (the same chains in hand-written SQL, same rate): {result['floor']}; the platform spends "
+                  f"{result['cpu_vs_floor']}× the floor's machine CPU per chain")
     if json_out:
         print(json.dumps(result))
     return result
@@ -274,4 +280,9 @@ def _run(bench: Settings, rate: float, seconds: float, workers: int, records: in
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+    # The floor runs once the platform's workers are gone, so that they take none of its CPU.
+    floor = run_floor(bench, rate, seconds, workers, records)
+    result["floor"] = floor
+    result["cpu_vs_floor"] = round(result["cpu_ms_per_chain"]["machine"]  # type: ignore[index]
+                                   / max(floor["machine_cpu_ms_per_chain"], 0.1), 1)  # type: ignore[arg-type]
     return result

@@ -632,7 +632,8 @@ def bench_dispatch(
     records: Annotated[int, typer.Option(help="Records the district and the town already hold (of past orders).")]
     = 100_000,
 ) -> None:
-    """City → district → town dispatch chains through real workers; latency and throughput vs raw JetStream."""
+    """City → district → town dispatch chains through real workers; latency and throughput against raw
+    JetStream and against the same chains in hand-written SQL."""
     from bench.dispatch import run
 
     if records < 0:

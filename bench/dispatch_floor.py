@@ -1,0 +1,243 @@
+"""The floor of `hotline bench dispatch`: the same chains by hand-written SQL, no platform code.
+
+What a city → district → town chain cannot do without under the platform's guarantees, and nothing
+more: each step is one PostgreSQL transaction that changes the record, appends an event and, if it
+tells another level, writes an outbox row (NOTIFY at commit); a relay publishes outbox rows to
+JetStream (fsync'd, ``sync_interval: always``) with their ids and marks them published; consumers
+pull, and per fetch record the message ids in an inbox and apply the effects in one transaction, then
+ack. Per chain, as the platform: three staff steps (the city dispatches; the district signs, then
+dispatches on), three messages (dispatch down, "signed" up, dispatch down) and their three
+applications. Left out: rules, time limits, the hash chain, search text, assessment facts, the ORM.
+
+The tables are plain ones of this floor's own schema in the bench's scratch database, with as many held
+records as the platform's run; the NATS stream is its own. Two worker processes, as the platform's
+(one relays, both consume), so the floor can use both cores too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+
+import asyncpg
+
+from core.config import Settings
+
+CITY, DISTRICT, TOWN = "4101", "410102", "410102001"
+
+SCHEMA = """
+CREATE SCHEMA floor;
+CREATE TABLE floor.orders (id bigserial PRIMARY KEY, tenant text NOT NULL, number text NOT NULL UNIQUE,
+    origin text, origin_number text, chain text, status text NOT NULL, title text NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now());
+CREATE UNIQUE INDEX ON floor.orders (origin, origin_number);
+CREATE TABLE floor.events (id bigserial PRIMARY KEY, order_id bigint NOT NULL, action text NOT NULL,
+    at timestamptz NOT NULL DEFAULT now(), payload jsonb NOT NULL);
+CREATE INDEX ON floor.events (order_id);
+CREATE TABLE floor.outbox (id bigserial PRIMARY KEY, message_id uuid NOT NULL UNIQUE, subject text NOT NULL,
+    payload text NOT NULL, published_at timestamptz);
+CREATE INDEX ON floor.outbox (id) WHERE published_at IS NULL;
+CREATE TABLE floor.inbox (message_id uuid PRIMARY KEY, at timestamptz NOT NULL DEFAULT now());
+INSERT INTO floor.orders (tenant, number, origin, origin_number, status, title)
+SELECT t, t || '-past-' || g, o, o || '-past-' || g, 'closed', '路灯不亮'
+FROM generate_series(1, {records}) g, (VALUES ('{district}', '{city}'), ('{town}', '{district}')) AS v(t, o);
+ANALYZE floor.orders;
+CREATE FUNCTION floor.arrived() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.tenant = '{district}' THEN PERFORM pg_notify('floor_district', NEW.number);
+  ELSIF NEW.tenant = '{town}' THEN PERFORM pg_notify('floor_town', NEW.chain);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER arrived AFTER INSERT ON floor.orders FOR EACH ROW EXECUTE FUNCTION floor.arrived();
+"""
+
+_SEND = ("WITH sent AS (INSERT INTO floor.outbox (message_id, subject, payload) VALUES ($1, $2, $3) RETURNING id) "
+         "SELECT pg_notify('floor_outbox', '') FROM sent")
+
+
+async def _step(conn: asyncpg.Connection, number: str, status: str, action: str, send: tuple[str, dict] | None,
+                prefix: str) -> None:
+    """One staff step: the record changes, its event, and the message it sends, in one transaction."""
+    async with conn.transaction():
+        order_id = await conn.fetchval("UPDATE floor.orders SET status = $2, updated_at = now() WHERE number = $1 "
+                                       "RETURNING id", number, status)
+        await conn.execute("INSERT INTO floor.events (order_id, action, payload) VALUES ($1, $2, '{}')",
+                           order_id, action)
+        if send is not None:
+            to, body = send
+            await conn.execute(_SEND, uuid.uuid4(), f"{prefix}.{to}.{body['kind']}", json.dumps(body))
+
+
+async def _apply(conn: asyncpg.Connection, tenant: str, body: dict) -> None:
+    if body["kind"] == "dispatch":
+        number = f"{tenant}-{uuid.uuid4().hex[:12]}"
+        order_id = await conn.fetchval(
+            "INSERT INTO floor.orders (tenant, number, origin, origin_number, chain, status, title) "
+            "VALUES ($1, $2, $3, $4, $5, 'dispatched', $6) RETURNING id",
+            tenant, number, body["from"], body["number"], body["chain"], body["title"])
+        action = "dispatch-received"
+    else:  # signed: the originator's record follows
+        order_id = await conn.fetchval("UPDATE floor.orders SET status = 'signed', updated_at = now() "
+                                       "WHERE number = $1 RETURNING id", body["origin_number"])
+        action = "sign"
+    await conn.execute("INSERT INTO floor.events (order_id, action, payload) VALUES ($1, $2, $3)",
+                       order_id, action, json.dumps(body))
+
+
+async def _consume(pool: asyncpg.Pool, sub) -> None:  # type: ignore[no-untyped-def]
+    while True:
+        try:
+            msgs = await sub.fetch(10, timeout=1)
+        except TimeoutError:
+            continue
+        ids = [uuid.UUID(msg.headers["Nats-Msg-Id"]) for msg in msgs]
+        async with pool.acquire() as conn, conn.transaction():
+            new = {row[0] for row in await conn.fetch(
+                "INSERT INTO floor.inbox (message_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING "
+                "RETURNING message_id", ids)}
+            for message_id, msg in zip(ids, msgs, strict=True):
+                if message_id in new:
+                    await _apply(conn, msg.subject.split(".")[-2], json.loads(msg.data))
+        await asyncio.gather(*(msg.ack() for msg in msgs))
+
+
+async def _relay(pool: asyncpg.Pool, js) -> None:  # type: ignore[no-untyped-def]
+    conn = await pool.acquire()
+    woken = asyncio.Event()
+    await conn.add_listener("floor_outbox", lambda *_: woken.set())
+    while True:
+        woken.clear()
+        rows = await conn.fetch("SELECT id, message_id, subject, payload FROM floor.outbox "
+                                "WHERE published_at IS NULL ORDER BY id LIMIT 200")
+        if rows:
+            await asyncio.gather(*(js.publish(row["subject"], row["payload"].encode(),
+                                              headers={"Nats-Msg-Id": str(row["message_id"])}) for row in rows))
+            await conn.execute("UPDATE floor.outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+                               [row["id"] for row in rows])
+            continue
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(woken.wait(), 1)
+
+
+async def _worker(pg_url: str, nats_url: str, stream: str, relay: bool) -> None:
+    from federation.transport import connect
+
+    pool = await asyncpg.create_pool(pg_url, min_size=2, max_size=3)
+    nc = await connect(nats_url, "bench-floor")
+    js = nc.jetstream()
+    sub = await js.pull_subscribe(f"{stream.lower()}.>", durable="floor", stream=stream)
+    await asyncio.gather(_consume(pool, sub), *([_relay(pool, js)] if relay else []))
+
+
+async def _measure(pg_url: str, prefix: str, rate: float, seconds: float) -> dict[str, object]:
+    from bench.dispatch import _machine_busy_s
+
+    conn = await asyncpg.connect(pg_url)
+    total = int(rate * seconds)
+    numbers = [f"{CITY}-{i:06d}" for i in range(total)]
+    await conn.executemany("INSERT INTO floor.orders (tenant, number, status, title) VALUES ($1, $2, 'registered', "
+                           "'路灯不亮')", [(CITY, n) for n in numbers])
+    await conn.close()
+    staff = await asyncpg.create_pool(pg_url, min_size=4, max_size=15)
+    listener = await asyncpg.connect(pg_url)
+    committed: dict[str, float] = {}
+    arrived: dict[str, float] = {}
+    done = asyncio.Event()
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def forward(number: str) -> None:  # the district's centre: sign, then dispatch on to the town
+        async with staff.acquire() as c:
+            row = await c.fetchrow("SELECT origin_number, chain FROM floor.orders WHERE number = $1", number)
+            await _step(c, number, "signed", "sign", (CITY, {"kind": "signed", "origin_number": row["origin_number"]}),
+                        prefix)
+            await _step(c, number, "dispatched", "dispatch", (TOWN, {
+                "kind": "dispatch", "from": DISTRICT, "number": number, "chain": row["chain"], "title": "路灯不亮"}),
+                prefix)
+
+    def at_district(*args: object) -> None:
+        task = asyncio.create_task(forward(str(args[-1])))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    def at_town(*args: object) -> None:
+        arrived.setdefault(str(args[-1]), time.perf_counter())
+        if len(arrived) == total:
+            done.set()
+
+    await listener.add_listener("floor_district", at_district)
+    await listener.add_listener("floor_town", at_town)
+
+    async def dispatch(number: str) -> None:
+        async with staff.acquire() as c:
+            await _step(c, number, "dispatched", "dispatch", (DISTRICT, {
+                "kind": "dispatch", "from": CITY, "number": number, "chain": number, "title": "路灯不亮"}), prefix)
+        committed[number] = time.perf_counter()
+
+    started = time.perf_counter()
+    machine_before = _machine_busy_s()
+    sent = []
+    for i, number in enumerate(numbers):
+        delay = started + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sent.append(asyncio.create_task(dispatch(number)))
+    await asyncio.gather(*sent)
+    try:
+        await asyncio.wait_for(done.wait(), timeout=seconds * 10 + 60)
+    except TimeoutError:
+        raise RuntimeError(f"floor: only {len(arrived)} of {total} chains reached the town in time") from None
+    machine_cpu = _machine_busy_s() - machine_before
+    elapsed = max(arrived.values()) - started
+    await listener.close()
+    await staff.close()
+    q = statistics.quantiles([arrived[n] - committed[n] for n in numbers], n=100)
+    return {"dispatches_per_s": round(2 * total / elapsed, 1), "p50_ms": round(q[49] * 1000, 1),
+            "p99_ms": round(q[98] * 1000, 1), "machine_cpu_ms_per_chain": round(machine_cpu / total * 1000, 1)}
+
+
+async def _prepare(bench: Settings, pg_url: str, stream: str, records: int) -> None:
+    from federation.transport import connect
+
+    conn = await asyncpg.connect(pg_url)
+    await conn.execute(SCHEMA.format(records=int(records), city=CITY, district=DISTRICT, town=TOWN))
+    await conn.close()
+    nc = await connect(bench.effective_nats_url, "bench-floor")
+    await nc.jetstream().add_stream(name=stream, subjects=[f"{stream.lower()}.>"])
+    await nc.close()
+
+
+async def _drop_stream(bench: Settings, stream: str) -> None:
+    from federation.transport import connect
+
+    nc = await connect(bench.effective_nats_url, "bench-floor")
+    await nc.jetstream().delete_stream(stream)
+    await nc.close()
+
+
+def run_floor(bench: Settings, rate: float, seconds: float, workers: int, records: int) -> dict[str, object]:
+    """The floor's chains at the same offered rate, in the bench's scratch database."""
+    pg_url = bench.postgres_url
+    stream = f"BENCHFLOOR_{uuid.uuid4().hex[:6].upper()}"
+    asyncio.run(_prepare(bench, pg_url, stream, records))
+    procs = [subprocess.Popen([sys.executable, "-m", "bench.dispatch_floor", pg_url, bench.effective_nats_url,
+                               stream, "relay" if i == 0 else "consume"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(max(1, workers))]
+    try:
+        time.sleep(2)
+        return asyncio.run(_measure(pg_url, stream.lower(), rate, seconds))
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+        asyncio.run(_drop_stream(bench, stream))
+
+
+if __name__ == "__main__":  # a floor worker: python -m bench.dispatch_floor PG_URL NATS_URL STREAM relay|consume
+    asyncio.run(_worker(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "relay"))
