@@ -33,6 +33,7 @@ import asyncpg
 from sqlalchemy import select
 
 from bench.dispatch_floor import run_floor
+from bench.load import offer_steadily
 from bench.scratch import scratch_database
 from core.actors import Actor, Role
 from core.categories.service import CategoryStore
@@ -204,13 +205,7 @@ async def _measure(bench: Settings, rate: float, seconds: float, worker_pids: li
 
     started = time.perf_counter()
     cpu_before = time.process_time(), sum(_cpu_s(pid) for pid in worker_pids), _machine_busy_s()
-    sent = []
-    for i, number in enumerate(numbers):  # a steady offered rate, whatever each dispatch takes
-        delay = started + i / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        sent.append(asyncio.create_task(dispatch(number)))
-    await asyncio.gather(*sent)
+    await offer_steadily(numbers, rate, dispatch)
     try:
         await asyncio.wait_for(done.wait(), timeout=seconds * 10 + 60)
     except TimeoutError:

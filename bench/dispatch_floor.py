@@ -27,6 +27,7 @@ import uuid
 
 import asyncpg
 
+from bench.load import offer_steadily
 from core.config import Settings
 
 CITY, DISTRICT, TOWN = "4101", "410102", "410102001"
@@ -182,13 +183,7 @@ async def _measure(pg_url: str, prefix: str, rate: float, seconds: float) -> dic
 
     started = time.perf_counter()
     machine_before = _machine_busy_s()
-    sent = []
-    for i, number in enumerate(numbers):
-        delay = started + i / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        sent.append(asyncio.create_task(dispatch(number)))
-    await asyncio.gather(*sent)
+    await offer_steadily(numbers, rate, dispatch)
     try:
         await asyncio.wait_for(done.wait(), timeout=seconds * 10 + 60)
     except TimeoutError:
