@@ -27,13 +27,12 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import asyncpg
 from sqlalchemy import select
 
 from bench.dispatch_floor import run_floor
-from bench.load import offer_steadily
+from bench.load import Chains, cpu_s, machine_busy_s, offer_steadily
 from bench.scratch import scratch_database
 from core.actors import Actor, Role
 from core.categories.service import CategoryStore
@@ -137,25 +136,6 @@ async def _raw_roundtrip(url: str, n: int = 300) -> float:
     return statistics.median(times) * 1000
 
 
-def _machine_busy_s() -> float:
-    """CPU seconds all cores spent busy so far (``/proc/stat``); 0 where it is not there."""
-    try:
-        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except OSError:
-        return 0.0
-    idle = fields[3] + fields[4]  # idle and iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far; 0 where /proc is not there."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def _measure(bench: Settings, rate: float, seconds: float, worker_pids: list[int]) -> dict[str, object]:
     db = Database(bench)
     async with db.shared_session() as session:
@@ -166,58 +146,36 @@ async def _measure(bench: Settings, rate: float, seconds: float, worker_pids: li
     total = int(rate * seconds)
     numbers = [await city.register(i) for i in range(total)]
     committed: dict[str, float] = {}
-    arrived: dict[str, float] = {}
-    done = asyncio.Event()
+    chains = Chains(total)
     # The bench learns of each arrival from a NOTIFY sent by a trigger of its own scratch database (delivered
     # at the commit, so at the moment the row is visible), not by polling: watching must not take CPU from
     # the two cores the platform runs on.
     listener = await asyncpg.connect(bench.postgres_url)
     await listener.execute(_ARRIVAL_TRIGGERS)
-    forwarding: set[asyncio.Task[None]] = set()
-    failures: list[BaseException] = []
 
     async def forward_one(number: str) -> None:  # the district's centre: sign, dispatch on to the town
         await district.act(number, Action.sign)
         await district.act(number, Action.dispatch, to=TOWN)
 
-    def at_district(*args: object) -> None:
-        task = asyncio.create_task(forward_one(str(args[-1])))  # each order on its own: several dispatchers
-        forwarding.add(task)
-        task.add_done_callback(forwarded)
-
-    def forwarded(task: asyncio.Task[None]) -> None:
-        forwarding.discard(task)
-        if not task.cancelled() and task.exception() is not None:  # say why, rather than wait for the timeout
-            failures.append(task.exception())  # type: ignore[arg-type]
-            done.set()
-
-    def at_town(*args: object) -> None:
-        arrived.setdefault(str(args[-1]), time.perf_counter())
-        if len(arrived) == total:
-            done.set()
-
-    await listener.add_listener("bench_district", at_district)
-    await listener.add_listener("bench_town", at_town)
+    await listener.add_listener("bench_district", chains.forward(forward_one))  # several dispatchers at once
+    await listener.add_listener("bench_town", chains.arrived)
 
     async def dispatch(number: str) -> None:
         await city.act(number, Action.dispatch, to=DISTRICT)
         committed[number] = time.perf_counter()
 
     started = time.perf_counter()
-    cpu_before = time.process_time(), sum(_cpu_s(pid) for pid in worker_pids), _machine_busy_s()
+    cpu_before = time.process_time(), sum(cpu_s(pid) for pid in worker_pids), machine_busy_s()
     await offer_steadily(numbers, rate, dispatch)
     try:
-        await asyncio.wait_for(done.wait(), timeout=seconds * 10 + 60)
-    except TimeoutError:
-        raise RuntimeError(f"only {len(arrived)} of {total} chains reached the town in time") from None
+        await chains.wait(seconds * 10 + 60, "the town")
     finally:
         await listener.close()
-    if failures:
-        raise RuntimeError(f"the district's centre could not forward an order: {failures[0]!r}")
+    arrived = chains.arrived_at
     elapsed = max(arrived.values()) - started
     # Where the CPU went: the bench plays the city's and the district's staff; the workers do the rest.
-    bench_cpu, workers_cpu = time.process_time() - cpu_before[0], sum(map(_cpu_s, worker_pids)) - cpu_before[1]
-    machine_cpu = _machine_busy_s() - cpu_before[2]  # PostgreSQL and NATS too, and whatever else runs
+    bench_cpu, workers_cpu = time.process_time() - cpu_before[0], sum(map(cpu_s, worker_pids)) - cpu_before[1]
+    machine_cpu = machine_busy_s() - cpu_before[2]  # PostgreSQL and NATS too, and whatever else runs
     latencies = [arrived[n] - committed[n] for n in numbers]
     await db.dispose()
     q = statistics.quantiles(latencies, n=100)

@@ -27,8 +27,9 @@ import uuid
 
 import asyncpg
 
-from bench.load import offer_steadily
+from bench.load import Chains, machine_busy_s, offer_steadily
 from core.config import Settings
+from federation.transport import connect
 
 CITY, DISTRICT, TOWN = "4101", "410102", "410102001"
 
@@ -128,8 +129,6 @@ async def _relay(pool: asyncpg.Pool, js) -> None:  # type: ignore[no-untyped-def
 
 
 async def _worker(pg_url: str, nats_url: str, stream: str, relay: bool) -> None:
-    from federation.transport import connect
-
     pool = await asyncpg.create_pool(pg_url, min_size=2, max_size=3)
     nc = await connect(nats_url, "bench-floor")
     js = nc.jetstream()
@@ -138,8 +137,6 @@ async def _worker(pg_url: str, nats_url: str, stream: str, relay: bool) -> None:
 
 
 async def _measure(pg_url: str, prefix: str, rate: float, seconds: float) -> dict[str, object]:
-    from bench.dispatch import _machine_busy_s
-
     conn = await asyncpg.connect(pg_url)
     total = int(rate * seconds)
     numbers = [f"{CITY}-{i:06d}" for i in range(total)]
@@ -149,9 +146,7 @@ async def _measure(pg_url: str, prefix: str, rate: float, seconds: float) -> dic
     staff = await asyncpg.create_pool(pg_url, min_size=4, max_size=15)
     listener = await asyncpg.connect(pg_url)
     committed: dict[str, float] = {}
-    arrived: dict[str, float] = {}
-    done = asyncio.Event()
-    tasks: set[asyncio.Task[None]] = set()
+    chains = Chains(total)
 
     async def forward(number: str) -> None:  # the district's centre: sign, then dispatch on to the town
         async with staff.acquire() as c:
@@ -162,18 +157,8 @@ async def _measure(pg_url: str, prefix: str, rate: float, seconds: float) -> dic
                 "kind": "dispatch", "from": DISTRICT, "number": number, "chain": row["chain"], "title": "路灯不亮"}),
                 prefix)
 
-    def at_district(*args: object) -> None:
-        task = asyncio.create_task(forward(str(args[-1])))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-
-    def at_town(*args: object) -> None:
-        arrived.setdefault(str(args[-1]), time.perf_counter())
-        if len(arrived) == total:
-            done.set()
-
-    await listener.add_listener("floor_district", at_district)
-    await listener.add_listener("floor_town", at_town)
+    await listener.add_listener("floor_district", chains.forward(forward))
+    await listener.add_listener("floor_town", chains.arrived)
 
     async def dispatch(number: str) -> None:
         async with staff.acquire() as c:
@@ -182,24 +167,22 @@ async def _measure(pg_url: str, prefix: str, rate: float, seconds: float) -> dic
         committed[number] = time.perf_counter()
 
     started = time.perf_counter()
-    machine_before = _machine_busy_s()
-    await offer_steadily(numbers, rate, dispatch)
+    machine_before = machine_busy_s()
     try:
-        await asyncio.wait_for(done.wait(), timeout=seconds * 10 + 60)
-    except TimeoutError:
-        raise RuntimeError(f"floor: only {len(arrived)} of {total} chains reached the town in time") from None
-    machine_cpu = _machine_busy_s() - machine_before
+        await offer_steadily(numbers, rate, dispatch)
+        await chains.wait(seconds * 10 + 60, "the town (floor)")
+    finally:
+        await listener.close()
+        await staff.close()
+    machine_cpu = machine_busy_s() - machine_before
+    arrived = chains.arrived_at
     elapsed = max(arrived.values()) - started
-    await listener.close()
-    await staff.close()
     q = statistics.quantiles([arrived[n] - committed[n] for n in numbers], n=100)
     return {"dispatches_per_s": round(2 * total / elapsed, 1), "p50_ms": round(q[49] * 1000, 1),
             "p99_ms": round(q[98] * 1000, 1), "machine_cpu_ms_per_chain": round(machine_cpu / total * 1000, 1)}
 
 
 async def _prepare(bench: Settings, pg_url: str, stream: str, records: int) -> None:
-    from federation.transport import connect
-
     conn = await asyncpg.connect(pg_url)
     await conn.execute(SCHEMA.format(records=int(records), city=CITY, district=DISTRICT, town=TOWN))
     await conn.close()
@@ -209,8 +192,6 @@ async def _prepare(bench: Settings, pg_url: str, stream: str, records: int) -> N
 
 
 async def _drop_stream(bench: Settings, stream: str) -> None:
-    from federation.transport import connect
-
     nc = await connect(bench.effective_nats_url, "bench-floor")
     await nc.jetstream().delete_stream(stream)
     await nc.close()

@@ -1,10 +1,12 @@
-"""Offering load at a steady rate, shared by the benches that measure latency under it."""
+"""Load offered at a steady rate, and the CPU it costs: shared by the benches that measure under load."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from pathlib import Path
 
 
 async def offer_steadily(items: Iterable[str], rate: float, send: Callable[[str], Awaitable[None]]) -> None:
@@ -18,3 +20,63 @@ async def offer_steadily(items: Iterable[str], rate: float, send: Callable[[str]
             await asyncio.sleep(delay)
         sent.append(asyncio.create_task(send(item)))
     await asyncio.gather(*sent)
+
+
+class Chains:
+    """Chains under way: when each reached its end, and the first step started on the way that failed.
+
+    ``forward`` and ``arrived`` are made to be LISTEN callbacks (the payload is their last argument)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.arrived_at: dict[str, float] = {}
+        self._failures: list[BaseException] = []
+        self._steps: set[asyncio.Task[None]] = set()
+        self._done = asyncio.Event()
+
+    def forward(self, step: Callable[[str], Coroutine[None, None, None]]) -> Callable[..., None]:
+        """A callback that starts ``step(payload)`` on its own task: several desks working at once."""
+        def start(*args: object) -> None:
+            task = asyncio.create_task(step(str(args[-1])))
+            self._steps.add(task)
+            task.add_done_callback(self._finished)
+        return start
+
+    def arrived(self, *args: object) -> None:
+        self.arrived_at.setdefault(str(args[-1]), time.perf_counter())
+        if len(self.arrived_at) == self.total:
+            self._done.set()
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._steps.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # say why, rather than wait for the timeout
+            self._failures.append(task.exception())  # type: ignore[arg-type]
+            self._done.set()
+
+    async def wait(self, timeout: float, where: str) -> None:
+        """Until every chain arrived; RuntimeError if one did not in ``timeout`` s or a step failed."""
+        try:
+            await asyncio.wait_for(self._done.wait(), timeout)
+        except TimeoutError:
+            raise RuntimeError(f"only {len(self.arrived_at)} of {self.total} chains reached {where} in time") from None
+        if self._failures:
+            raise RuntimeError(f"a step on the way to {where} failed: {self._failures[0]!r}")
+
+
+def machine_busy_s() -> float:
+    """CPU seconds all cores spent busy so far (``/proc/stat``); 0 where it is not there."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 where /proc is not there."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

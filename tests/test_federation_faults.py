@@ -202,6 +202,13 @@ async def test_an_urge_that_overtakes_its_dispatch_is_applied_once_the_dispatch_
         stop_worker(worker)
 
 
+def superseded_signs(settings: Settings, number: str) -> int:
+    """The district's signs in the city's timeline of ``number`` that arrived too late to change anything."""
+    return int(one_value(settings, f"SELECT count(*) FROM t_{CITY}.order_events e JOIN t_{CITY}.orders o "
+                                   "ON o.id = e.order_id WHERE o.number = %s AND e.action = 'sign' "
+                                   "AND e.payload->>'superseded' = 'true'", number))  # type: ignore[arg-type]
+
+
 async def dispatched_to_the_district(settings: Settings, client: httpx.AsyncClient) -> tuple[str, str]:
     """An order registered at the city and dispatched to the district: its number and the district's record's;
     the worker that carried it is stopped again."""
@@ -236,9 +243,7 @@ async def test_a_sign_that_arrives_after_the_reply_is_recorded_and_does_not_undo
     worker = start_worker()
     try:
         async def signed_recorded() -> bool:
-            return one_value(tree, f"SELECT count(*) FROM t_{CITY}.order_events e JOIN t_{CITY}.orders o "
-                                   "ON o.id = e.order_id WHERE o.number = %s AND e.action = 'sign' "
-                                   "AND e.payload->>'superseded' = 'true'", number) == 1
+            return superseded_signs(tree, number) == 1
 
         await eventually(signed_recorded)
         assert one_value(tree, f"SELECT status FROM t_{CITY}.orders WHERE number = %s", number) == "replied"
@@ -261,9 +266,7 @@ async def test_a_sign_on_its_way_up_when_the_order_was_dispatched_elsewhere_is_r
     try:
         async def settled() -> bool:
             return one_value(tree, f"SELECT outcome FROM t_{DISTRICT}.orders WHERE number = %s", below) == "withdrawn" \
-                and one_value(tree, f"SELECT count(*) FROM t_{CITY}.order_events e JOIN t_{CITY}.orders o "
-                                    "ON o.id = e.order_id WHERE o.number = %s AND e.action = 'sign' "
-                                    "AND e.payload->>'superseded' = 'true'", number) == 1
+                and superseded_signs(tree, number) == 1
 
         await eventually(settled)
         assert one_value(tree, f"SELECT status FROM t_{CITY}.orders WHERE number = %s", number) == "dispatched"
