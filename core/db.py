@@ -22,6 +22,8 @@ from core.config import Settings
 
 TENANT_SCHEMA = "tenant"
 SHARED_SCHEMA = "public"
+# Where a tenant session's ``info`` names the schema its tenant tables resolve to.
+TENANT_SCHEMA_KEY = "tenant_schema"
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -101,4 +103,5 @@ class Database:
 def _tenant_sessionmaker(engine: AsyncEngine, schema: str) -> async_sessionmaker[AsyncSession]:
     # The map sits on the bind, not on a connection: connection-level options are lost at commit.
     bind = engine.execution_options(schema_translate_map={TENANT_SCHEMA: schema})
-    return async_sessionmaker(bind, expire_on_commit=False)
+    # The schema's name goes on each session too: the events it appends are written by name (``core.commit``).
+    return async_sessionmaker(bind, expire_on_commit=False, info={TENANT_SCHEMA_KEY: schema})

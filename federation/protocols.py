@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actors import Actor
 from core.assessment.facts import emit as emit_fact
-from core.orders.events import new_event
+from core.orders.events import append_event
 from core.orders.lifecycle import OPEN, WITHDRAWN, Status
 from core.orders.models import ORDER_ID_SEQ, Assignment, Order, OrderEvent
 from core.orders.service import new_query_code
@@ -66,9 +66,8 @@ def _at(message: dict[str, Any]) -> datetime:
 
 async def _append(session: AsyncSession, tenant: Tenant, order: Order, action: str, before: str | None, by: str,
                   payload: dict[str, Any], at: datetime, reason: str | None = None) -> OrderEvent:
-    event = new_event(order, action=action, from_status=before, actor=_sender(by), now=at, reason=reason,
-                      payload=payload)
-    session.add(event)
+    event = append_event(session, order, action=action, from_status=before, actor=_sender(by), now=at,
+                         reason=reason, payload=payload)
     await emit_fact(session, tenant.code, tenant.path, order, event)
     return event
 
@@ -197,11 +196,14 @@ async def _from_child(session: AsyncSession, tenant: Tenant, payload: dict[str, 
     order = await _origin_order(session, payload)
     child = payload["by_tenant"]
     in_order = _in_order(order, child, payload)
-    assignment = await _child_assignment(session, order, child) if in_order else None
-    if assignment is not None:
-        return order, child, assignment
-    role = await session.scalar(select(Assignment.role).where(  # lead or co (协办), live or not
-        Assignment.order_id == order.id, Assignment.tenant_code == child).order_by(Assignment.id.desc()).limit(1))
+    # Reading assignments does not need the order's change above flushed first: it goes out with the rest.
+    with session.no_autoflush:
+        assignment = await _child_assignment(session, order, child) if in_order else None
+        if assignment is not None:
+            return order, child, assignment
+        role = await session.scalar(select(Assignment.role).where(  # lead or co (协办), live or not
+            Assignment.order_id == order.id, Assignment.tenant_code == child).order_by(Assignment.id.desc())
+            .limit(1))
     if role is None:
         raise PermanentError(f"order {order.number} was never with {child}")
     # Older than a step already applied, or the order was taken back from the child (撤回) while the step

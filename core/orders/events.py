@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from core.actors import Actor
+from core.commit import stage_event
 from core.orders.models import Order, OrderEvent
 
 
@@ -48,6 +51,15 @@ def new_event(order: Order, *, action: str, from_status: str | None, actor: Acto
     )
     event.hash = event_digest(order.event_hash, order.number, _fields(event))
     order.event_seq, order.event_hash = event.seq, event.hash
+    return event
+
+
+def append_event(session: AsyncSession, order: Order, *, action: str, from_status: str | None, actor: Actor,
+                 now: datetime, reason: str | None = None, payload: dict[str, Any] | None = None) -> OrderEvent:
+    """The order's next event (``new_event``), written to its log when the caller's transaction commits."""
+    event = new_event(order, action=action, from_status=from_status, actor=actor, now=now, reason=reason,
+                      payload=payload)
+    stage_event(session, event)
     return event
 
 

@@ -22,7 +22,7 @@ from core.assessment.facts import emit as emit_fact
 from core.categories.service import CategoryView
 from core.errors import ApiError
 from core.orders.duplicates import find_duplicates
-from core.orders.events import new_event
+from core.orders.events import append_event
 from core.orders.lifecycle import OPEN, RULES, WITHDRAWN, Action, Rule, Status, allowed_actions
 from core.orders.models import ORDER_ID_SEQ, Assignment, Attachment, Order, OrderEvent, OrderLink
 from core.orders.schemas import ActionRequest, DuplicateCandidate, OrderCreate, RedirectTarget, Satisfaction
@@ -128,10 +128,9 @@ async def register(ctx: Context, data: OrderCreate) -> Registered:
         search=func.to_tsvector("simple", search_document(data.title, data.content, data.address)),
     )
     ctx.session.add(order)
-    event = new_event(order, action=Action.register, from_status=None, actor=ctx.actor,
-                      now=ctx.now, payload={"channel": data.channel.value, "category": data.category,
-                                            "repeat": repeats > 0})
-    ctx.session.add(event)
+    event = append_event(ctx.session, order, action=Action.register, from_status=None, actor=ctx.actor,
+                         now=ctx.now, payload={"channel": data.channel.value, "category": data.category,
+                                               "repeat": repeats > 0})
     for item in data.attachments:
         ctx.session.add(Attachment(order_id=order_id, **item.model_dump()))
     for other in related:
@@ -238,9 +237,8 @@ def _held_by_centre(order: Order) -> bool:
 async def _append(ctx: Context, order: Order, action: str, before: str | None, reason: str | None,
                   payload: dict[str, Any], fact_extra: dict[str, Any] | None = None) -> OrderEvent:
     # No flush here: the order's changes, its new event and the outbox rows go to the database at commit.
-    event = new_event(order, action=action, from_status=before, actor=ctx.actor, now=ctx.now, reason=reason,
-                      payload=payload)
-    ctx.session.add(event)
+    event = append_event(ctx.session, order, action=action, from_status=before, actor=ctx.actor, now=ctx.now,
+                         reason=reason, payload=payload)
     await emit_fact(ctx.session, ctx.tenant.code, ctx.tenant.path, order, event, fact_extra)
     return event
 
