@@ -2,8 +2,8 @@
 
 Relay: takes unpublished outbox rows, publishes each with its message id as ``Nats-Msg-Id``
 (JetStream drops a duplicate within the stream's duplicate window, so a pass is safe even if two
-relays overlap), waits for the acks, marks the rows published. If NATS is down nothing is marked
-and the rows wait.
+relays overlap), waits for the acks, marks the rows published (with its next read). If NATS is
+down nothing is marked and the rows wait.
 
 Consumer: a durable pull consumer per direction and worker role (not per tenant). For each
 message, in ONE transaction: record its id in the receiver's inbox (a second delivery finds it
@@ -79,42 +79,62 @@ async def ensure_streams(js: JetStreamContext, namespace: Namespace) -> None:
             await js.add_stream(config)
 
 
-async def relay_once(conn: asyncpg.Connection, js: JetStreamContext, namespace: Namespace, batch: int = 500) -> int:
-    """Publish up to ``batch`` outbox rows; returns how many were published.
+# Marks the previous pass's rows published and reads the next ones, in one round trip. The UPDATE's
+# rows are not visible to the SELECT of the same statement (one snapshot), hence ``<> ALL``.
+_RELAY_PASS = (
+    "WITH marked AS (UPDATE public.outbox SET published_at = now(), attempts = attempts + 1 "
+    "WHERE id = ANY($2::bigint[])) "
+    "SELECT id, message_id, subject, payload::text, kind = 'fact' FROM public.outbox "
+    "WHERE published_at IS NULL AND id <> ALL($2::bigint[]) ORDER BY kind = 'fact', id LIMIT $1")
 
-    Runs on the relay lease's own connection, outside any transaction: two round trips a pass (read
-    the rows, mark them published). Without row locks, two relays overlapping for a moment (a
-    lease lost with its connection) would publish the same rows twice; JetStream drops the second
-    copy by its message id, so that costs nothing but the wasted publish.
+
+class Relay:
+    """Publishes outbox rows to JetStream, in passes.
+
+    Runs on the relay lease's own connection, outside any transaction: one round trip a pass. The rows
+    a pass published are marked by the statement that opens the next pass, which follows at once (``pending``
+    says so): under load that pass has new rows to read, and the mark costs nothing extra. Rows published
+    but not yet marked when a relay dies (or loses its lease) are published again by the next relay;
+    JetStream drops the second copy by its message id. Without row locks, two relays overlapping for a
+    moment cost the same: a wasted publish.
 
     Federation messages go first, in outbox order; assessment facts (order does not matter to them)
     follow. All are sent at once and their acks awaited together: one connection writes them in
     the order sent, so JetStream stores each stream's messages in outbox order.
     """
-    rows = await conn.fetch(
-        "SELECT id, message_id, subject, payload::text, kind = 'fact' FROM public.outbox WHERE published_at IS NULL "
-        "ORDER BY kind = 'fact', id LIMIT $1", batch)
-    messages = [row for row in rows if not row[4]]
-    facts = [row for row in rows if row[4]]
-    results = await asyncio.gather(*(_publish(js, namespace, m, s, p) for _, m, s, p, _ in messages + facts),
-                                   return_exceptions=True)
-    published: list[int] = []
-    for row, result in zip(messages, results, strict=False):  # messages: only up to a failure
-        if result is not None:
-            break
-        published.append(row[0])
-    published += [row[0] for row, result in zip(facts, results[len(messages):], strict=True) if result is None]
-    if published:
-        await conn.execute("UPDATE public.outbox SET published_at = now(), attempts = attempts + 1 "
-                           "WHERE id = ANY($1::bigint[])", published)
-    failed = next((r for r in results if isinstance(r, BaseException)), None)
-    if failed is not None:  # NATS down or slow: the rest waits for the next round
-        sent = set(published)
-        first_unsent = next(row[0] for row in rows if row[0] not in sent)
-        await conn.execute("UPDATE public.outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2",
-                           str(failed)[:500], first_unsent)
-        log.warning("relay: %d of %d sent: %s", len(published), len(rows), failed)
-    return len(published)
+
+    def __init__(self, js: JetStreamContext, namespace: Namespace, batch: int = 500) -> None:
+        self.js, self.namespace, self.batch = js, namespace, batch
+        self._unmarked: list[int] = []
+
+    @property
+    def pending(self) -> bool:
+        """Whether rows were published that the next pass has to mark."""
+        return bool(self._unmarked)
+
+    async def run_once(self, conn: asyncpg.Connection) -> int:
+        """Mark what the last pass published, publish up to ``batch`` more rows; returns how many."""
+        rows = await conn.fetch(_RELAY_PASS, self.batch, self._unmarked)
+        self._unmarked = []  # marked (had the statement failed, they would wait for the next pass)
+        messages = [row for row in rows if not row[4]]
+        facts = [row for row in rows if row[4]]
+        results = await asyncio.gather(
+            *(_publish(self.js, self.namespace, m, s, p) for _, m, s, p, _ in messages + facts), return_exceptions=True)
+        published: list[int] = []
+        for row, result in zip(messages, results, strict=False):  # messages: only up to a failure
+            if result is not None:
+                break
+            published.append(row[0])
+        published += [row[0] for row, result in zip(facts, results[len(messages):], strict=True) if result is None]
+        self._unmarked = published
+        failed = next((r for r in results if isinstance(r, BaseException)), None)
+        if failed is not None:  # NATS down or slow: the rest waits for the next round
+            sent = set(published)
+            first_unsent = next(row[0] for row in rows if row[0] not in sent)
+            await conn.execute("UPDATE public.outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2",
+                               str(failed)[:500], first_unsent)
+            log.warning("relay: %d of %d sent: %s", len(published), len(rows), failed)
+        return len(published)
 
 
 async def _publish(js: JetStreamContext, namespace: Namespace, message_id: Any, subject_: str,

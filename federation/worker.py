@@ -27,7 +27,7 @@ from federation.protocols import DOWN, UP
 from federation.retention import prune
 from federation.subjects import Namespace
 from federation.timer import escalate_overdue, mark_all_overdue, urge_overdue
-from federation.transport import Consumer, connect, ensure_streams, relay_once
+from federation.transport import Consumer, Relay, connect, ensure_streams
 from tenants.binding import RegistryCache
 
 log = logging.getLogger(__name__)
@@ -67,18 +67,22 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
     wake = asyncio.Event()
     lease = RelayLease(settings.postgres_url, wake)
 
+    relay = Relay(js, namespace, RELAY_BATCH)
+
     async def relay_loop() -> None:
         while not stop.is_set():
             wake.clear()
-            sent = 0
+            again = False
             try:
                 if await lease.held():
-                    sent = await relay_once(lease.connection, js, namespace, RELAY_BATCH)
+                    await relay.run_once(lease.connection)
+                    again = relay.pending
             except Exception as exc:  # the database or NATS is away: try again shortly
                 log.warning("relay: %s", exc)
-            # A full batch means more rows wait. Otherwise whatever committed since this pass read the outbox
-            # has notified already (the event was cleared before the pass), so waiting misses nothing.
-            if sent < RELAY_BATCH:
+            # Rows to mark (a full batch among them) mean the next pass at once. Otherwise whatever committed
+            # since this pass read the outbox has notified already (the event was cleared before the pass):
+            # waiting misses nothing.
+            if not again:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), IDLE_S)
 
