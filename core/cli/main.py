@@ -641,6 +641,21 @@ def bench_dispatch(
     run(get_settings(), json_out=json_out, rate=rate, seconds=seconds, workers=workers, records=records)
 
 
+@bench_app.command("statements")
+@friendly_errors
+def bench_statements(
+    json_out: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
+    statements: Annotated[int, typer.Option(help="Statements timed per round and way.")] = 2000,
+    rounds: Annotated[int, typer.Option(help="Rounds, alternating the three ways.")] = 5,
+) -> None:
+    """Client CPU of one hot-path statement through the ORM, as SQLAlchemy text, and with plain asyncpg."""
+    from bench.statements import run
+
+    if statements < 1 or rounds < 1:
+        raise typer.BadParameter("give at least one statement and one round")
+    run(get_settings(), json_out=json_out, statements=statements, rounds=rounds)
+
+
 @bench_app.command("prune")
 @friendly_errors
 def bench_prune(
