@@ -3,8 +3,8 @@
 Appending an event (流转记录) and sending a message only collect rows on the session. Just before the
 session commits, the ORM flushes its own changes (the order rows the events point at), then one
 statement inserts every collected event into the tenant's event log and every message into the
-outbox, and notifies the relays. Round trips are what a step costs here (BENCHMARKS.md): a step with
-an event and messages makes one write for both, not one per table.
+outbox, and notifies the relays: one statement for both, not one per table (each statement sent
+through SQLAlchemy costs the client a few hundred µs here; BENCHMARKS.md).
 
 Nothing reads a transaction's own new events before it commits (the timeline is read afterwards), so
 holding them back until then changes no answer.

@@ -3,7 +3,7 @@
 ``enqueue`` only collects the message on the session; just before the session commits, every
 message it collected is written, with the transaction's new events, in one statement that also
 notifies the relays (``core.commit``): an action writes its federation message and a fact per
-event, and the hot path of dispatch is counted in round trips.
+event, and on the hot path of dispatch every statement counts.
 """
 
 from __future__ import annotations
