@@ -33,21 +33,18 @@ from sqlalchemy import select
 
 from bench.dispatch_floor import run_floor
 from bench.load import Chains, cpu_s, machine_busy_s, offer_steadily
-from bench.scratch import scratch_database
+from bench.scratch import scratch_database, tenant_tree
 from core.actors import Actor, Role
 from core.categories.service import CategoryStore
 from core.config import Settings
-from core.db import Database, sync_engine
+from core.db import Database
 from core.orders.lifecycle import Action
 from core.orders.schemas import ActionRequest, OrderCreate
 from core.orders.service import Context, act, register
 from core.sla.service import SlaStore
 from federation.transport import connect
-from iam.store import sync_policies
 from tenants.divisions import Division
-from tenants.migrate import migrate_tenants, upgrade_shared
 from tenants.models import Tenant
-from tenants.service import register as register_tenants
 
 CITY, DISTRICT, TOWN = "4101", "410102", "410102001"
 
@@ -208,12 +205,8 @@ def run(settings: Settings, *, json_out: bool = False, rate: float = 50.0, secon
 def _run(bench: Settings, rate: float, seconds: float, workers: int, records: int) -> dict[str, object]:
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        engine = sync_engine(bench)
-        upgrade_shared(engine)
-        sync_policies(engine)
-        register_tenants(engine, [Division("41", "河南省"), Division(CITY, "郑州市"), Division(DISTRICT, "中原区"),
-                                  Division(TOWN, "林山寨街道")])
-        migrate_tenants(bench, engine, ["41", CITY, DISTRICT, TOWN])
+        engine = tenant_tree(bench, [Division("41", "河南省"), Division(CITY, "郑州市"), Division(DISTRICT, "中原区"),
+                                     Division(TOWN, "林山寨街道")])
         if records:
             with engine.begin() as conn:
                 for code, origin in ((DISTRICT, CITY), (TOWN, DISTRICT)):

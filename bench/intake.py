@@ -28,18 +28,14 @@ import asyncpg
 import httpx
 import psycopg
 
-from bench.scratch import scratch_database
+from bench.scratch import scratch_database, tenant_tree
 from core.config import Settings
-from core.db import sync_engine
 from core.orders.text import search_document
 from core.services.process import free_port, wait_until
-from iam.store import sync_policies
 from sso.realm import admin_client, sync_realm
 from sso.tokens import password_grant
 from sso.users import NewUser, create_user
 from tenants.divisions import Division
-from tenants.migrate import migrate_tenants, upgrade_shared
-from tenants.service import register
 
 TENANT, LIST_TENANT = "4101", "410102"
 PASSWORD = "Bench-12345!"
@@ -218,11 +214,7 @@ def _run(bench: Settings, seconds: float, concurrency: int, list_orders: int, ap
          ) -> dict[str, object]:
     from core.cli.output import console
 
-    engine = sync_engine(bench)
-    upgrade_shared(engine)
-    register(engine, [Division("41", "河南省"), Division(TENANT, "郑州市"), Division(LIST_TENANT, "中原区")])
-    migrate_tenants(bench, engine, ["41", TENANT, LIST_TENANT])
-    sync_policies(engine)
+    engine = tenant_tree(bench, [Division("41", "河南省"), Division(TENANT, "郑州市"), Division(LIST_TENANT, "中原区")])
     sync_realm(bench)
     kc = admin_client(bench)
     people = {}

@@ -12,9 +12,15 @@ from urllib.parse import urlsplit
 import psycopg
 from nats.errors import NoServersError
 from nats.js.errors import NotFoundError
+from sqlalchemy import Engine
 
 from core.config import Settings
+from core.db import sync_engine
 from core.services.postgres import Postgres
+from iam.store import sync_policies
+from tenants.divisions import Division
+from tenants.migrate import migrate_tenants, upgrade_shared
+from tenants.service import register
 
 
 async def _drop_streams(bench: Settings) -> None:
@@ -65,3 +71,14 @@ def scratch_database(settings: Settings, prefix: str, *, name: str | None = None
             asyncio.run(_drop_streams(bench))
         if started:
             pg.stop()
+
+
+def tenant_tree(bench: Settings, divisions: list[Division]) -> Engine:
+    """The bench database's shared schema and permission policies, and ``divisions`` registered as tenants and
+    migrated; returns a sync engine on it (the caller disposes of it)."""
+    engine = sync_engine(bench)
+    upgrade_shared(engine)
+    sync_policies(engine)
+    register(engine, divisions)
+    migrate_tenants(bench, engine, [division.code for division in divisions])
+    return engine

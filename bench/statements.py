@@ -21,14 +21,11 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 from sqlalchemy import select, text
 
-from bench.scratch import scratch_database
+from bench.scratch import scratch_database, tenant_tree
 from core.config import Settings
-from core.db import Database, sync_engine
+from core.db import Database
 from core.orders.models import Order
-from iam.store import sync_policies
 from tenants.divisions import Division
-from tenants.migrate import migrate_tenants, upgrade_shared
-from tenants.service import register as register_tenants
 
 CITY = "4101"
 NUMBER = f"{CITY}-20261124-000001"
@@ -74,11 +71,7 @@ def run(settings: Settings, *, json_out: bool = False, statements: int = 2000, r
     from core.cli.output import console
 
     with scratch_database(settings, "bench_statements") as bench:
-        engine = sync_engine(bench)
-        upgrade_shared(engine)
-        sync_policies(engine)
-        register_tenants(engine, [Division("41", "河南省"), Division(CITY, "郑州市")])
-        migrate_tenants(bench, engine, ["41", CITY])
+        engine = tenant_tree(bench, [Division("41", "河南省"), Division(CITY, "郑州市")])
         with engine.begin() as conn:
             conn.exec_driver_sql(_ORDER)
         engine.dispose()

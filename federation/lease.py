@@ -18,7 +18,7 @@ import logging
 
 import asyncpg
 
-from federation.outbox import CHANNEL
+from core.commit import OUTBOX_CHANNEL
 
 log = logging.getLogger(__name__)
 RELAY_LOCK = 0x12345_0001  # advisory locks are per database: one relay per deployment
@@ -46,7 +46,7 @@ class RelayLease:
             try:
                 self._held = bool(await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK))
                 if self._held:  # only the holder listens: standbys are not woken by every commit
-                    await self._conn.add_listener(CHANNEL, self._notified)
+                    await self._conn.add_listener(OUTBOX_CHANNEL, self._notified)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("relay: lease check failed (%s)", exc)
                 await self.close()

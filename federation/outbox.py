@@ -15,10 +15,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.commit import OUTBOX_CHANNEL, stage_message
+from core.commit import stage_message
 from federation.subjects import subject
-
-CHANNEL = OUTBOX_CHANNEL
 
 
 @dataclass(frozen=True)
