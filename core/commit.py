@@ -1,13 +1,16 @@
-"""What a transaction writes at its commit, in ONE statement: its new order events and its outbox messages.
+"""What a transaction writes at its commit, in ONE statement: its order rows, events and outbox messages.
 
-Appending an event (流转记录) and sending a message only collect rows on the session. Just before the
-session commits, the ORM flushes its own changes (the order rows the events point at), then one
-statement inserts every collected event into the tenant's event log and every message into the
-outbox, and notifies the relays: one statement for both, not one per table (each statement sent
-through SQLAlchemy costs the client a few hundred µs here; BENCHMARKS.md).
+Appending an event (流转记录), sending a message, and changing an order or its assignments read
+through ``core.orders.rows`` only collect rows on the session. Just before the session commits, the
+ORM flushes its own changes (a new order at register (受理), rows the others point at), then one
+statement on the session's own asyncpg connection writes the new and changed order and assignment
+rows, inserts every collected event into the tenant's event log and every message into the outbox,
+and notifies the relays: one statement, not one per table (each statement costs a round trip, and
+through SQLAlchemy a few hundred µs of the client's CPU too; BENCHMARKS.md).
 
 Nothing reads a transaction's own new events before it commits (the timeline is read afterwards), so
-holding them back until then changes no answer.
+holding them back until then changes no answer; order rows are read back from the row store, which
+answers with what the transaction changed.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ import uuid
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import TextClause, event, text
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.util import await_
 
-from core.db import TENANT_SCHEMA_KEY
+from core.db import TENANT_SCHEMA_KEY, driver_connection_sync
+from core.orders import rows as order_rows
 
 if TYPE_CHECKING:
     from core.orders.models import OrderEvent
@@ -36,15 +41,7 @@ _EVENT_COLUMNS = ("event_id", "order_id", "seq", "action", "from_status", "to_st
                   "actor_tenant", "reason", "payload", "occurred_at", "prev_hash", "hash")
 _EVENT_TYPES = ("uuid", "bigint", "integer", "text", "text", "text", "text", "bigint", "text", "text", "text",
                 "timestamptz", "bytea", "bytea")
-_EVENTS_INSERT = (
-    "INSERT INTO \"{schema}\".order_events (" + ", ".join(_EVENT_COLUMNS) + ") SELECT "
-    + ", ".join("CAST(payload AS jsonb)" if c == "payload" else c for c in _EVENT_COLUMNS)
-    + " FROM unnest(" + ", ".join(f"CAST(:e_{c} AS {t}[])" for c, t in zip(_EVENT_COLUMNS, _EVENT_TYPES, strict=True))
-    + ") WITH ORDINALITY AS e(" + ", ".join(_EVENT_COLUMNS) + ", n) ORDER BY n")
-_MESSAGES_CTE = (
-    "written AS (INSERT INTO public.outbox (message_id, tenant_code, subject, kind, payload) "
-    "SELECT m, t, s, k, CAST(p AS jsonb) FROM unnest(CAST(:m AS uuid[]), CAST(:t AS text[]), CAST(:s AS text[]), "
-    "CAST(:k AS text[]), CAST(:p AS text[])) WITH ORDINALITY AS x(m, t, s, k, p, n) ORDER BY n)")
+_MESSAGE_TYPES = ("uuid", "text", "text", "text", "text")
 
 
 def stage_event(session: AsyncSession, order_event: OrderEvent) -> None:
@@ -65,26 +62,42 @@ def _write_staged(session: Session) -> None:
     """Write what was staged, in the transaction that is about to commit: one statement."""
     events: list[OrderEvent] = session.info.pop(_EVENTS, [])
     messages: list[tuple[Any, ...]] = session.info.pop(_MESSAGES, [])
-    if not events and not messages:
+    rows = order_rows.pending(session)
+    writes = list(rows.writes()) if rows is not None else []
+    if not events and not messages and not writes:
         return
-    params: dict[str, list[Any]] = {}
+    args: list[Any] = [rows_json for _, rows_json in writes]
     for column in _EVENT_COLUMNS if events else ():
         values = [getattr(e, column) for e in events]
-        params[f"e_{column}"] = [json.dumps(v, ensure_ascii=False) for v in values] if column == "payload" else values
-    for key, column in zip("mtskp", zip(*messages, strict=True), strict=True) if messages else ():
-        params[key] = list(column)
-    # The ORM flushes first (this execute autoflushes): the events' orders exist when the events go in.
-    session.execute(_statement(session.info[TENANT_SCHEMA_KEY] if events else None, bool(messages)), params)
+        args.append([json.dumps(v, ensure_ascii=False) for v in values] if column == "payload" else values)
+    args += [list(column) for column in zip(*messages, strict=True)] if messages else []
+    # The ORM's own changes first: the rows and events below may point at an order it inserts.
+    session.flush()
+    schema = session.info[TENANT_SCHEMA_KEY] if events or writes else None
+    statement = _statement(schema, tuple(kind for kind, _ in writes), bool(events), bool(messages))
+    await_(driver_connection_sync(session.connection()).fetchval(statement, *args))
 
 
-@lru_cache(maxsize=8192)  # two per tenant at most: all of Henan's 2,786 fit
-def _statement(events_schema: str | None, messages: bool) -> TextClause:
-    """The commit's statement: the events into ``events_schema`` (if any), the messages (if any). Built once
-    per schema, not per commit."""
-    ctes = ([f"events AS ({_EVENTS_INSERT.format(schema=events_schema)})"] if events_schema else []) \
-        + ([_MESSAGES_CTE] if messages else [])
+@lru_cache(maxsize=8192)
+def _statement(schema: str | None, writes: tuple[str, ...], events: bool, messages: bool) -> str:
+    """The commit's statement for one tenant schema and the kinds of rows it writes; built once, not per
+    commit. Its parameters, in order: one per kind of row (``order_rows.WRITES``), then the events'
+    columns, then the messages'."""
+    params = iter(range(1, 100))
+    ctes = [f"{kind} AS ({order_rows.WRITES[kind].format(s=schema, p=f'${next(params)}')})" for kind in writes]
+    if events:
+        arrays = ", ".join(f"CAST(${next(params)} AS {t}[])" for t in _EVENT_TYPES)
+        columns = ", ".join(_EVENT_COLUMNS)
+        values = ", ".join("CAST(payload AS jsonb)" if c == "payload" else c for c in _EVENT_COLUMNS)
+        ctes.append(f'events AS (INSERT INTO "{schema}".order_events ({columns}) SELECT {values} '
+                    f"FROM unnest({arrays}) WITH ORDINALITY AS e({columns}, n) ORDER BY n)")
+    if messages:
+        arrays = ", ".join(f"CAST(${next(params)} AS {t}[])" for t in _MESSAGE_TYPES)
+        ctes.append("written AS (INSERT INTO public.outbox (message_id, tenant_code, subject, kind, payload) "
+                    f"SELECT m, t, s, k, CAST(p AS jsonb) FROM unnest({arrays}) WITH ORDINALITY AS x(m, t, s, k, p, n) "
+                    "ORDER BY n)")
     notify = f"pg_notify('{OUTBOX_CHANNEL}', '')" if messages else "1"
-    return text(f"WITH {', '.join(ctes)} SELECT {notify}")
+    return f"WITH {', '.join(ctes)} SELECT {notify}"
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -93,3 +106,4 @@ def _drop_staged(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_EVENTS, None)
         session.info.pop(_MESSAGES, None)
+        order_rows.drop(session.info)

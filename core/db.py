@@ -13,10 +13,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
 
+import asyncpg
 from sqlalchemy import MetaData, create_engine
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.util import await_
 
 from core.config import Settings
 
@@ -75,6 +77,33 @@ def async_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_pool_size,
         pool_recycle=settings.db_pool_recycle_s,
     )
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under ``session``, inside the session's transaction (begun if it was not)."""
+    adapter = (await (await session.connection()).get_raw_connection()).dbapi_connection
+    if adapter._transaction is None:
+        await adapter._start_transaction()
+    return _in_transaction(adapter.driver_connection)
+
+
+def driver_connection_sync(connection: Connection) -> asyncpg.Connection:
+    """``driver_connection`` for code that runs inside a session's sync methods (its events)."""
+    adapter = connection.connection.dbapi_connection
+    if adapter._transaction is None:
+        await_(adapter._start_transaction())
+    return _in_transaction(adapter.driver_connection)
+
+
+# SQLAlchemy's asyncpg adapter sends BEGIN lazily, before its own first statement, and would fail on a
+# transaction begun by anyone else; so the two functions above ask the adapter itself to begin. That is
+# a private method (hence SQLAlchemy's minor version pinned in pyproject.toml); if it changes, this check
+# fails loudly instead of letting statements run outside the transaction.
+def _in_transaction(connection: asyncpg.Connection) -> asyncpg.Connection:
+    if not connection.is_in_transaction():
+        raise RuntimeError("the session's asyncpg connection is not in a transaction: has SQLAlchemy's asyncpg "
+                           "adapter changed? (core.db.driver_connection)")
+    return connection
 
 
 class Database:

@@ -31,14 +31,14 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actors import Actor
 from core.assessment.facts import emit as emit_fact
+from core.orders import rows
 from core.orders.events import append_event
 from core.orders.lifecycle import OPEN, WITHDRAWN, Status
-from core.orders.models import ORDER_ID_SEQ, Assignment, Order, OrderEvent
+from core.orders.models import Assignment, Order, OrderEvent
 from core.orders.service import new_query_code
 from core.orders.text import search_document
 from core.orders.withdrawal import end_assignments, withdrawals
@@ -127,9 +127,7 @@ async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[st
     """A parent dispatched an order here: this tenant's own record of it, awaiting its sign."""
     _need(payload, "dispatch", "origin_tenant", "origin_number", "title", "content")
     now = _at(payload)
-    existing = await session.scalar(select(Order).where(
-        Order.origin_tenant == payload["origin_tenant"], Order.origin_number == payload["origin_number"])
-        .with_for_update())
+    existing = await rows.lock_order(session, origin=(payload["origin_tenant"], payload["origin_number"]))
     if existing is not None and not _in_order(existing, payload["origin_tenant"], payload):
         await _superseded(session, tenant, existing, "dispatch-received", payload["origin_tenant"], payload,
                           message_id)
@@ -137,7 +135,7 @@ async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[st
     if existing is not None:
         await _dispatched_again(session, tenant, existing, payload, now)
         return
-    order_id = await session.scalar(select(ORDER_ID_SEQ.next_value()))
+    order_id = await rows.next_order_id(session)
     order = Order(
         id=order_id, number=f"{tenant.code}-{now.astimezone(CST):%Y%m%d}-{order_id:06d}",
         query_code=new_query_code(tenant.code), status=Status.dispatched,
@@ -145,13 +143,10 @@ async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[st
         handle_deadline=_when(payload.get("handle_deadline")), sign_deadline=_when(payload.get("sign_deadline")),
         deadline_estimated=bool(payload.get("deadline_estimated")), repeat_count=0, urge_count=0, reopen_count=0,
         extra={"origin_path": payload.get("origin_path"), "role": payload.get("role", "lead")},
-        created_at=now, updated_at=now,
-        search=func.to_tsvector("simple", search_document(payload["title"], payload["content"],
-                                                          payload.get("address"))),
-        **{field: payload.get(field) for field in COPIED},
+        created_at=now, updated_at=now, **{field: payload.get(field) for field in COPIED},
     )
     _in_order(order, payload["origin_tenant"], payload)  # the first message from above: remembered
-    session.add(order)
+    rows.add_order(session, order, search_document(payload["title"], payload["content"], payload.get("address")))
     await _append(session, tenant, order, "dispatch-received", None, payload["origin_tenant"],
                   {"from": payload["origin_tenant"], "origin_number": payload["origin_number"],
                    "note": payload.get("note")}, now)
@@ -177,15 +172,14 @@ async def _dispatched_again(session: AsyncSession, tenant: Tenant, order: Order,
 
 
 async def _origin_order(session: AsyncSession, payload: dict[str, Any]) -> Order:
-    order = await session.scalar(select(Order).where(Order.number == payload["origin_number"]).with_for_update())
+    order = await rows.lock_order(session, number=payload["origin_number"])
     if order is None:
         raise PermanentError(f"no order {payload['origin_number']} here")
     return order
 
 
 async def _child_assignment(session: AsyncSession, order: Order, child: str) -> Assignment | None:
-    return await session.scalar(select(Assignment).where(
-        Assignment.order_id == order.id, Assignment.tenant_code == child, Assignment.ended_at.is_(None)))
+    return next((a for a in await rows.assignments(session, order) if a.tenant_code == child), None)
 
 
 async def _from_child(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], kind: str, action: str,
@@ -196,16 +190,13 @@ async def _from_child(session: AsyncSession, tenant: Tenant, payload: dict[str, 
     order = await _origin_order(session, payload)
     child = payload["by_tenant"]
     in_order = _in_order(order, child, payload)
-    # Reading assignments does not need the order's change above flushed first: it goes out with the rest.
-    with session.no_autoflush:
-        assignment = await _child_assignment(session, order, child) if in_order else None
-        if assignment is not None:
-            return order, child, assignment
-        role = await session.scalar(select(Assignment.role).where(  # lead or co (协办), live or not
-            Assignment.order_id == order.id, Assignment.tenant_code == child).order_by(Assignment.id.desc())
-            .limit(1))
-    if role is None:
+    assignment = await _child_assignment(session, order, child) if in_order else None
+    if assignment is not None:
+        return order, child, assignment
+    given = [a for a in await rows.assignments(session, order, live=False) if a.tenant_code == child]
+    if not given:
         raise PermanentError(f"order {order.number} was never with {child}")
+    role = given[-1].role  # the latest: lead or co (协办), live or not
     # Older than a step already applied, or the order was taken back from the child (撤回) while the step
     # was on its way up: recorded, no change.
     await _superseded(session, tenant, order, action, child, payload, message_id, role)
@@ -316,9 +307,7 @@ async def _record_from(session: AsyncSession, payload: dict[str, Any], kind: str
     """This level's record of the order the message is about. Not there: its dispatch has not been
     applied yet (it may be on another worker, or be redelivered later), so NotYet, not dead."""
     _need(payload, kind, "origin_tenant", "origin_number", "by_tenant")
-    order = await session.scalar(select(Order).where(
-        Order.origin_tenant == payload["origin_tenant"], Order.origin_number == payload["origin_number"])
-        .with_for_update())
+    order = await rows.lock_order(session, origin=(payload["origin_tenant"], payload["origin_number"]))
     if order is None:
         raise NotYet(f"no record here of {payload['origin_number']} yet")
     return order
@@ -336,8 +325,8 @@ async def apply_rework(session: AsyncSession, tenant: Tenant, payload: dict[str,
     order.closed_at, order.outcome, order.updated_at = None, None, now
     order.handle_deadline = _when(payload.get("handle_deadline")) or order.handle_deadline
     if order.lead_unit_id is not None:
-        session.add(Assignment(order_id=order.id, unit_id=order.lead_unit_id, role="lead", status="signed",
-                               assigned_at=now, signed_at=now))
+        rows.add_assignment(session, Assignment(order_id=order.id, unit_id=order.lead_unit_id, role="lead",
+                                                status="signed", assigned_at=now, signed_at=now))
     order.status = Status.signed
     await _append(session, tenant, order, "reopen", before, payload["by_tenant"], {"by_tenant": payload["by_tenant"]},
                   now, reason=payload.get("reason"))

@@ -32,7 +32,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import Database
+from core.db import Database, driver_connection
 from federation.subjects import Namespace, kind_of, receiver
 
 log = logging.getLogger(__name__)
@@ -40,9 +40,9 @@ log = logging.getLogger(__name__)
 MAX_DELIVER = 8
 # At most this many messages in one transaction: a bigger group would hold back its first message's effect.
 TOGETHER = 10
-_INBOX = text(
-    "INSERT INTO public.inbox (message_id, tenant_code, subject) SELECT m, :t, s "
-    "FROM unnest(CAST(:m AS uuid[]), CAST(:s AS text[])) AS x(m, s) ON CONFLICT DO NOTHING RETURNING message_id")
+_INBOX = (
+    "INSERT INTO public.inbox (message_id, tenant_code, subject) SELECT m, $2, s "
+    "FROM unnest($1::uuid[], $3::text[]) AS x(m, s) ON CONFLICT DO NOTHING RETURNING message_id")
 # Longer than any retry delay of the relay: a re-publish after a crash is still de-duplicated.
 DUPLICATE_WINDOW_S = 2 * 3600
 
@@ -243,9 +243,9 @@ async def apply_messages(db: Database, appliers: dict[str, Applier], resolve_ten
             raise PermanentError(f"not JSON: {exc}") from None
         work.append((message_id, applier, payload))
     async with db.tenant_session(tenant.schema_name) as session, session.begin():
-        fresh = set((await session.scalars(_INBOX, {
-            "m": [message_id for message_id, _, _ in work], "t": code,
-            "s": [subject_ for _, subject_, _ in messages]})).all())
+        # On the session's own connection (same transaction), as the appliers read their rows (core.orders.rows).
+        fresh = {row[0] for row in await (await driver_connection(session)).fetch(
+            _INBOX, [message_id for message_id, _, _ in work], code, [subject_ for _, subject_, _ in messages])}
         for message_id, applier, payload in work:
             if message_id in fresh:
                 fresh.discard(message_id)  # the same id twice in one fetch: applied once

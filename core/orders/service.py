@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actors import Actor, Role
 from core.assessment.facts import emit as emit_fact
 from core.categories.service import CategoryView
 from core.errors import ApiError
+from core.orders import rows
 from core.orders.duplicates import find_duplicates
 from core.orders.events import append_event
 from core.orders.lifecycle import OPEN, RULES, WITHDRAWN, Action, Rule, Status, allowed_actions
@@ -35,6 +36,7 @@ from core.units.models import Unit
 from federation.outbox import Outgoing, enqueue
 from tenants.codes import is_descendant, lineage
 from tenants.models import Tenant
+from tenants.paths import tenant_paths
 
 # What a dispatch down the tree carries of the order.
 UPSTREAM_FIELDS = ("channel", "type", "category", "title", "content", "address", "division_code", "citizen_name",
@@ -244,7 +246,7 @@ async def _append(ctx: Context, order: Order, action: str, before: str | None, r
 
 
 async def _load_for_update(ctx: Context, number: str) -> Order:
-    order = await ctx.session.scalar(select(Order).where(Order.number == number).with_for_update())
+    order = await rows.lock_order(ctx.session, number=number)
     if order is None:
         raise ApiError(404, "order_not_found", f"no order {number} in tenant {ctx.tenant.code}")
     return order
@@ -283,14 +285,12 @@ async def _co_assignment(ctx: Context, order: Order, action: Action) -> Assignme
         return None
     if order.status not in (Status.dispatched, Status.signed) or ctx.actor.unit_id == order.lead_unit_id:
         return None
-    return await ctx.session.scalar(select(Assignment).where(
-        Assignment.order_id == order.id, Assignment.unit_id == ctx.actor.unit_id, Assignment.role == "co",
-        Assignment.ended_at.is_(None)))
+    return next((a for a in await rows.assignments(ctx.session, order)
+                 if a.unit_id == ctx.actor.unit_id and a.role == "co"), None)
 
 
 async def _lead(ctx: Context, order: Order) -> Assignment | None:
-    return await ctx.session.scalar(select(Assignment).where(
-        Assignment.order_id == order.id, Assignment.role == "lead", Assignment.ended_at.is_(None)))
+    return next((a for a in await rows.assignments(ctx.session, order) if a.role == "lead"), None)
 
 
 async def _end_assignments(ctx: Context, order: Order, status: str, keep: Collection[str] = ()) -> None:
@@ -371,15 +371,15 @@ async def _dispatch(ctx: Context, order: Order, req: ActionRequest, _: Assignmen
         order.handle_deadline, order.deadline_estimated = ctx.rules.calendar.add_working_seconds(
             ctx.now, order.paused_remaining_s)
         order.paused_remaining_s = None
-    ctx.session.add(Assignment(order_id=order.id, unit_id=lead_unit.id if lead_unit else None, tenant_code=child,
-                               role="lead", status="dispatched", note=req.note, assigned_at=ctx.now,
-                               sign_deadline=sign_deadline))
+    rows.add_assignment(ctx.session, Assignment(
+        order_id=order.id, unit_id=lead_unit.id if lead_unit else None, tenant_code=child, role="lead",
+        status="dispatched", note=req.note, assigned_at=ctx.now, sign_deadline=sign_deadline))
     for unit in co_units:
-        ctx.session.add(Assignment(order_id=order.id, unit_id=unit.id, role="co", status="dispatched",
-                                   note=req.note, assigned_at=ctx.now, sign_deadline=sign_deadline))
+        rows.add_assignment(ctx.session, Assignment(order_id=order.id, unit_id=unit.id, role="co", status="dispatched",
+                                                    note=req.note, assigned_at=ctx.now, sign_deadline=sign_deadline))
     for code in co_tenants:
-        ctx.session.add(Assignment(order_id=order.id, tenant_code=code, role="co", status="dispatched",
-                                   note=req.note, assigned_at=ctx.now, sign_deadline=sign_deadline))
+        rows.add_assignment(ctx.session, Assignment(order_id=order.id, tenant_code=code, role="co", status="dispatched",
+                                                    note=req.note, assigned_at=ctx.now, sign_deadline=sign_deadline))
     order.status = Status.dispatched
     order.lead_unit_id = lead_unit.id if lead_unit else None
     order.assigned_tenant = child
@@ -401,11 +401,10 @@ async def _child_path(ctx: Context, code: str, field_name: str) -> str:
     """The path of an active tenant below this one (dispatch goes down only)."""
     if not is_descendant(code, ctx.tenant.code):
         raise field_error(field_name, f"{code} is not a tenant below {ctx.tenant.code}: dispatch goes down only")
-    path = await ctx.session.scalar(
-        text("SELECT path FROM public.tenants WHERE code = :c AND status = 'active'"), {"c": code})
+    path = (await tenant_paths(ctx.session, [code], active=True)).get(code)
     if not path:
         raise field_error(field_name, f"no active tenant {code}")
-    return str(path)
+    return path
 
 
 async def _active_unit(ctx: Context, unit_id: int, field_name: str) -> Unit:
@@ -512,7 +511,7 @@ async def _rework(ctx: Context, order: Order, reason: str | None = None) -> None
     if lead is None and order.assigned_tenant is not None:
         lead = Assignment(order_id=order.id, tenant_code=order.assigned_tenant, role="lead", status="signed",
                           assigned_at=ctx.now, signed_at=ctx.now)
-        ctx.session.add(lead)
+        rows.add_assignment(ctx.session, lead)
     if lead is not None and lead.tenant_code is not None:  # the child level handles it again
         await _down(ctx, order, "rework", {"reason": reason,
                                            "handle_deadline": order.handle_deadline.isoformat()})
@@ -520,8 +519,8 @@ async def _rework(ctx: Context, order: Order, reason: str | None = None) -> None
         lead.status, lead.replied_at, lead.reply = "signed", None, None
         order.status = Status.signed
     elif order.lead_unit_id is not None:
-        ctx.session.add(Assignment(order_id=order.id, unit_id=order.lead_unit_id, role="lead", status="signed",
-                                   assigned_at=ctx.now, signed_at=ctx.now))
+        rows.add_assignment(ctx.session, Assignment(order_id=order.id, unit_id=order.lead_unit_id, role="lead",
+                                                    status="signed", assigned_at=ctx.now, signed_at=ctx.now))
         order.status = Status.signed
     else:
         order.status = Status.registered  # answered at intake: back to triage
@@ -530,8 +529,7 @@ async def _rework(ctx: Context, order: Order, reason: str | None = None) -> None
 
 async def _down(ctx: Context, order: Order, kind: str, extra: dict[str, Any]) -> None:
     """A message to the child level holding this order."""
-    child_path = await ctx.session.scalar(text("SELECT path FROM public.tenants WHERE code = :c"),
-                                          {"c": order.assigned_tenant})
+    child_path = (await tenant_paths(ctx.session, [order.assigned_tenant]))[order.assigned_tenant]
     ctx.outgoing.append(Outgoing(kind, child_path, {
         "origin_tenant": ctx.tenant.code, "origin_number": order.number, "by_tenant": ctx.actor.tenant, **extra}))
 
@@ -542,9 +540,9 @@ async def _reject(ctx: Context, order: Order, req: ActionRequest, _: Assignment 
 
 
 async def _close(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
-    reply = await ctx.session.scalar(select(Assignment.reply).where(
-        Assignment.order_id == order.id, Assignment.role == "lead", Assignment.reply.is_not(None))
-        .order_by(Assignment.replied_at.desc()).limit(1))
+    replies = [a for a in await rows.assignments(ctx.session, order, live=False)
+               if a.role == "lead" and a.reply is not None and a.replied_at is not None]
+    reply = max(replies, key=lambda a: a.replied_at).reply if replies else None
     await _end_assignments(ctx, order, "done")
     late = _past_deadline(ctx, order)
     order.status, order.outcome, order.closed_at = Status.closed, "resolved", ctx.now
@@ -580,8 +578,7 @@ async def _reopen(ctx: Context, order: Order, req: ActionRequest, _: Assignment 
 async def _urge(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
     order.urge_count += 1
     if order.assigned_tenant is not None:  # the level handling it sees the urging at once
-        child_path = await ctx.session.scalar(text("SELECT path FROM public.tenants WHERE code = :c"),
-                                              {"c": order.assigned_tenant})
+        child_path = (await tenant_paths(ctx.session, [order.assigned_tenant]))[order.assigned_tenant]
         ctx.outgoing.append(Outgoing("urge", child_path, {
             "origin_tenant": ctx.tenant.code, "origin_number": order.number, "by_tenant": ctx.actor.tenant,
             "reason": req.reason}))
@@ -600,7 +597,7 @@ async def _merge(ctx: Context, order: Order, req: ActionRequest, _: Assignment |
     if order.origin_tenant is not None:  # the level above waits for this record's reply: it merges, not here
         raise ApiError(409, "from_parent", f"order {order.number} came from {order.origin_tenant}: ask it to merge "
                        "the order there, or send it back")
-    target = await ctx.session.scalar(select(Order).where(Order.number == req.into).with_for_update())
+    target = await rows.lock_order(ctx.session, number=req.into)
     if target is None:
         raise field_error("into", f"no order {req.into}")
     if target.status not in OPEN:
@@ -616,7 +613,6 @@ async def _merge(ctx: Context, order: Order, req: ActionRequest, _: Assignment |
     target.updated_at = ctx.now
     ctx.session.add(OrderLink(order_id=order.id, linked_order_id=target.id, kind="merged"))
     ctx.session.add(OrderLink(order_id=target.id, linked_order_id=order.id, kind="merged"))
-    await ctx.session.flush()
     await _append(ctx, target, "merged-in", target.status, req.reason, {"from": order.number},
                   fact_extra={"citizens": 1 + len(citizens), "number": target.number,
                               "category": target.category, "division": target.division_code})

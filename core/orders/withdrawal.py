@@ -12,21 +12,22 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.orders.models import Assignment, Order
+from core.orders import rows
+from core.orders.models import Order
 from federation.outbox import Outgoing
+from tenants.paths import tenant_paths
 
 
 async def end_assignments(session: AsyncSession, order: Order, status: str, now: datetime,
                           keep: Collection[str] = ()) -> list[str]:
     """End the order's live assignments with ``status``; return the child tenants among them whose part
     was not finished (no reply) and that are not in ``keep`` (given the order again): they must be told."""
-    ended = await session.execute(
-        update(Assignment).where(Assignment.order_id == order.id, Assignment.ended_at.is_(None))
-        .values(status=status, ended_at=now).returning(Assignment.tenant_code, Assignment.replied_at))
-    return sorted({code for code, replied_at in ended if code is not None and replied_at is None} - set(keep))
+    ended = await rows.assignments(session, order)
+    for assignment in ended:
+        assignment.status, assignment.ended_at = status, now
+    return sorted({a.tenant_code for a in ended if a.tenant_code is not None and a.replied_at is None} - set(keep))
 
 
 async def withdrawals(session: AsyncSession, order: Order, sender: str, children: list[str], by_tenant: str,
@@ -35,7 +36,6 @@ async def withdrawals(session: AsyncSession, order: Order, sender: str, children
     what took it back here (the ended assignments' status: withdrawn, merged, done, returned, ...)."""
     if not children:
         return []
-    rows = await session.execute(text("SELECT code, path FROM public.tenants WHERE code = ANY(:c)"), {"c": children})
-    paths = {code: path for code, path in rows}
+    paths = await tenant_paths(session, children)
     return [Outgoing("withdraw", paths[code], {"origin_tenant": sender, "origin_number": order.number,
                                                "by_tenant": by_tenant, "why": why}) for code in children]
