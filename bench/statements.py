@@ -2,10 +2,11 @@
 
 The dispatch bench spends most of its CPU in the processes that issue statements, not in PostgreSQL
 (BENCHMARKS.md). This measures the client's CPU for the statement every step starts with: an order
-loaded by its number under a row lock. Through the ORM (as ``core.orders.service`` does), as a
-SQLAlchemy text statement on the same session, and with plain asyncpg on a connection of its own:
-the ceiling, measured in the same run. Rounds alternate the three, so a machine slowing down
-mid-run slows all of them alike; each figure is the median of its rounds.
+loaded by its number under a row lock. Through the ORM (as ``core.orders.service`` did), as a
+SQLAlchemy text statement on the same session, through ``core.orders.rows`` (as the service layer and
+the appliers do now: asyncpg on the session's own connection, into an ``Order``), and with plain
+asyncpg on a connection of its own: the ceiling, measured in the same run. Rounds alternate the four,
+so a machine slowing down mid-run slows all of them alike; each figure is the median of its rounds.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import select, text
 from bench.scratch import scratch_database, tenant_tree
 from core.config import Settings
 from core.db import Database
+from core.orders import rows
 from core.orders.models import Order
 from tenants.divisions import Division
 
@@ -49,7 +51,7 @@ async def _measure(bench: Settings, n: int, rounds: int) -> dict[str, float]:
     columns = ", ".join(c.name for c in Order.__table__.columns if c.name != "search")  # what the ORM loads
     sql = f"SELECT {columns} FROM t_{CITY}.orders WHERE number = $1 FOR UPDATE"
     as_text = text(sql.replace("$1", ":n"))
-    runs: dict[str, list[float]] = {"orm": [], "sqlalchemy_text": [], "raw_asyncpg": []}
+    runs: dict[str, list[float]] = {"orm": [], "sqlalchemy_text": [], "rows": [], "raw_asyncpg": []}
     async with db.tenant_session(f"t_{CITY}") as session:
         for _ in range(rounds):
             # After the first call the order sits in the session's identity map and later loads skip filling
@@ -60,6 +62,8 @@ async def _measure(bench: Settings, n: int, rounds: int) -> dict[str, float]:
             async with session.begin():
                 runs["sqlalchemy_text"].append(await _cpu_us_per_call(
                     lambda: session.execute(as_text, {"n": NUMBER}), n))
+            async with session.begin():
+                runs["rows"].append(await _cpu_us_per_call(lambda: rows.lock_order(session, number=NUMBER), n))
             async with raw.transaction():
                 runs["raw_asyncpg"].append(await _cpu_us_per_call(lambda: raw.fetchrow(sql, NUMBER), n))
     await raw.close()
@@ -77,13 +81,15 @@ def run(settings: Settings, *, json_out: bool = False, statements: int = 2000, r
         engine.dispose()
         us = asyncio.run(_measure(bench, statements, rounds))
     result: dict[str, object] = {
-        "orm_select_us": us["orm"], "sqlalchemy_text_us": us["sqlalchemy_text"], "raw_asyncpg_us": us["raw_asyncpg"],
-        "orm_vs_raw": round(us["orm"] / us["raw_asyncpg"], 1),
+        "orm_select_us": us["orm"], "sqlalchemy_text_us": us["sqlalchemy_text"], "rows_us": us["rows"],
+        "raw_asyncpg_us": us["raw_asyncpg"], "orm_vs_raw": round(us["orm"] / us["raw_asyncpg"], 1),
+        "rows_vs_raw": round(us["rows"] / us["raw_asyncpg"], 1),
         "text_vs_raw": round(us["sqlalchemy_text"] / us["raw_asyncpg"], 1),
         "statements": statements, "rounds": rounds, "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
     console.print(f"client CPU per statement (an order loaded by number, FOR UPDATE): ORM {us['orm']} µs, "
-                  f"SQLAlchemy text {us['sqlalchemy_text']} µs, plain asyncpg {us['raw_asyncpg']} µs "
-                  f"(ORM {result['orm_vs_raw']}×, text {result['text_vs_raw']}× the ceiling)")
+                  f"SQLAlchemy text {us['sqlalchemy_text']} µs, core.orders.rows {us['rows']} µs, "
+                  f"plain asyncpg {us['raw_asyncpg']} µs (ORM {result['orm_vs_raw']}×, text {result['text_vs_raw']}×, "
+                  f"rows {result['rows_vs_raw']}× the ceiling)")
     if json_out:
         print(json.dumps(result))
     return result
