@@ -76,7 +76,7 @@ async def _take_back(session: AsyncSession, tenant: Tenant, order: Order, status
                      keep: Collection[str] = ()) -> list[Outgoing]:
     """End the order's live assignments here; the ``withdraw`` messages (撤回) to the child levels whose
     part was not finished, to be sent with the step's event (``_send``)."""
-    children = await end_assignments(session, order, status, at, keep)
+    children = end_assignments(session, order, status, at, keep)
     return await withdrawals(session, order, tenant.code, children, by, status)
 
 
@@ -178,8 +178,8 @@ async def _origin_order(session: AsyncSession, payload: dict[str, Any]) -> Order
     return order
 
 
-async def _child_assignment(session: AsyncSession, order: Order, child: str) -> Assignment | None:
-    return next((a for a in await rows.assignments(session, order) if a.tenant_code == child), None)
+def _child_assignment(session: AsyncSession, order: Order, child: str) -> Assignment | None:
+    return next((a for a in rows.assignments(session, order) if a.tenant_code == child), None)
 
 
 async def _from_child(session: AsyncSession, tenant: Tenant, payload: dict[str, Any], kind: str, action: str,
@@ -190,10 +190,10 @@ async def _from_child(session: AsyncSession, tenant: Tenant, payload: dict[str, 
     order = await _origin_order(session, payload)
     child = payload["by_tenant"]
     in_order = _in_order(order, child, payload)
-    assignment = await _child_assignment(session, order, child) if in_order else None
+    assignment = _child_assignment(session, order, child) if in_order else None
     if assignment is not None:
         return order, child, assignment
-    given = [a for a in await rows.assignments(session, order, live=False) if a.tenant_code == child]
+    given = [a for a in rows.assignments(session, order, live=False) if a.tenant_code == child]
     if not given:
         raise PermanentError(f"order {order.number} was never with {child}")
     role = given[-1].role  # the latest: lead or co (协办), live or not

@@ -1,20 +1,20 @@
 """Order and assignment rows on the session's own asyncpg connection: the lifecycle's store.
 
 Every lifecycle step (``core.orders.service``) and every message applied from another level
-(``federation.protocols``) loads an order under its row lock, reads its assignments, changes them
-and writes them back. Through the ORM each of those statements cost the client 3–5× what the same
-statement costs on the driver (``hotline bench statements``), and the unit of work's flush as much
-again: on two cores, most of what a dispatch chain cost above its floor. So this module reads those
-rows with plain asyncpg, on the connection and inside the transaction of the caller's session, into
-plain (transient) ``Order`` and ``Assignment`` objects that the rules change as before; at commit
+(``federation.protocols``) locks an order, reads its assignments, changes them and writes them
+back. Through the ORM each of those statements cost the client 3–5× what the same statement costs
+on the driver (``hotline bench statements``), and the unit of work's flush as much again: on two
+cores, most of what a dispatch chain cost above its floor. So this module reads those rows with
+plain asyncpg, on the connection and inside the transaction of the caller's session, into plain
+(transient) ``Order`` and ``Assignment`` objects that the rules change as before; at commit
 ``core.commit`` writes whatever is new or changed in the transaction's one closing statement.
 
-Within a transaction the same row is always the same object (``RowStore``), so two changes to one
-row cannot overwrite each other, and what a step added is seen by the reads after it. Only this
-module writes orders and assignments during a step: register (受理) still inserts its new order
-through the ORM, which flushes before the closing statement.
+Locking an order reads its assignments in the same round trip; from then on the transaction's
+``RowStore`` answers for them. Within a transaction the same row is always the same object, so two
+changes to one row cannot overwrite each other, and what a step added is seen by the reads after
+it. Only this module writes orders and assignments during a step: register (受理) still inserts its
+new order through the ORM, which flushes before the closing statement.
 """
-
 from __future__ import annotations
 
 import json
@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import asyncpg
+from sqlalchemy import DateTime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import TENANT_SCHEMA_KEY, driver_connection
@@ -32,6 +33,7 @@ from core.orders.models import Assignment, Order
 
 ORDER_COLUMNS = tuple(c.key for c in Order.__table__.columns if c.key != "search")  # search: written, never read
 ASSIGNMENT_COLUMNS = tuple(c.key for c in Assignment.__table__.columns)
+_ASSIGNMENT_TIMES = tuple(c.key for c in Assignment.__table__.columns if isinstance(c.type, DateTime))
 _STORE = "row_store"
 _Row = TypeVar("_Row", Order, Assignment)
 
@@ -45,6 +47,8 @@ class RowStore:
     connection: asyncpg.Connection
     orders: dict[int, tuple[Order, tuple[Any, ...]]] = field(default_factory=dict)
     assignments: dict[int, tuple[Assignment, tuple[Any, ...]]] = field(default_factory=dict)
+    # Every assignment of each order read or added, oldest first, those added in this transaction last.
+    assignments_of: dict[int, list[Assignment]] = field(default_factory=dict)
     new_orders: list[tuple[Order, str]] = field(default_factory=list)  # with the text it is searched by
     new_assignments: list[Assignment] = field(default_factory=list)
 
@@ -112,23 +116,34 @@ def drop(info: dict[str, Any]) -> None:
 async def lock_order(session: AsyncSession, *, number: str | None = None,
                      origin: tuple[str, str] | None = None) -> Order | None:
     """The order with this number, or this tenant's record of (origin tenant, origin number), locked
-    (``FOR UPDATE``) until the transaction ends; None if there is none."""
+    (``FOR UPDATE``) until the transaction ends, with its assignments (``assignments``); None if there is none."""
     rows = await store(session)
     for new, _ in rows.new_orders:  # added in this transaction (a batch of messages: dispatch, then urge)
         if (new.number == number) if origin is None else ((new.origin_tenant, new.origin_number) == origin):
             return new
     where, args = ("number = $1", (number,)) if origin is None else \
         ("origin_tenant = $1 AND origin_number = $2", origin)
+    # The order's assignments come in the same round trip, as JSON (a row type would differ per tenant schema).
     record = await rows.connection.fetchrow(
-        f'SELECT {", ".join(ORDER_COLUMNS)} FROM "{rows.schema}".orders WHERE {where} FOR UPDATE', *args)
+        f'SELECT {", ".join(f"o.{c}" for c in ORDER_COLUMNS)}, (SELECT jsonb_agg(a ORDER BY a.id) '
+        f'FROM "{rows.schema}".order_assignments AS a WHERE a.order_id = o.id) AS assignments '
+        f'FROM "{rows.schema}".orders AS o WHERE {where} FOR UPDATE OF o', *args)
     if record is None:
         return None
-    return _kept(rows.orders, Order, record, ORDER_COLUMNS)
+    if record["id"] in rows.orders:  # locked before in this transaction: what it holds is newer
+        return rows.orders[record["id"]][0]
+    order = _kept(rows.orders, Order, {c: record[c] for c in ORDER_COLUMNS}, ORDER_COLUMNS)
+    rows.assignments_of[order.id] = [
+        _kept(rows.assignments, Assignment, {**given, **{c: _when(given[c]) for c in _ASSIGNMENT_TIMES}},
+              ASSIGNMENT_COLUMNS) for given in record["assignments"] or ()]
+    return order
 
 
 def add_order(session: AsyncSession, order: Order, search_text: str) -> None:
     """A new order (its id drawn already: ``next_order_id``), inserted at commit; searchable by ``search_text``."""
-    _known(session).new_orders.append((order, search_text))
+    rows = _known(session)
+    rows.new_orders.append((order, search_text))
+    rows.assignments_of[order.id] = []
 
 
 async def next_order_id(session: AsyncSession) -> int:
@@ -136,22 +151,24 @@ async def next_order_id(session: AsyncSession) -> int:
     return int(await rows.connection.fetchval(f"SELECT nextval('\"{rows.schema}\".orders_id_seq')"))
 
 
-async def assignments(session: AsyncSession, order: Order, *, live: bool = True) -> list[Assignment]:
-    """The order's assignments (only the live ones, not ended, unless ``live=False``), oldest first; the
-    ones added in this transaction last."""
-    rows = await store(session)
-    condition = " AND ended_at IS NULL" if live else ""
-    found = [_kept(rows.assignments, Assignment, record, ASSIGNMENT_COLUMNS) for record in await rows.connection.fetch(
-        f'SELECT {", ".join(ASSIGNMENT_COLUMNS)} FROM "{rows.schema}".order_assignments '
-        f"WHERE order_id = $1{condition} ORDER BY id", order.id)]
-    found += [a for a in rows.new_assignments if a.order_id == order.id]
-    # Ended in this transaction, not yet written: the object knows, the table does not.
-    return [a for a in found if a.ended_at is None] if live else found
+def assignments(session: AsyncSession, order: Order, *, live: bool = True) -> list[Assignment]:
+    """The assignments of an order this transaction locked or added (only the live ones, not ended, unless
+    ``live=False``), oldest first, the ones added in this transaction last."""
+    found = _assignments_of(session, order.id)
+    return [a for a in found if a.ended_at is None] if live else list(found)
 
 
 def add_assignment(session: AsyncSession, assignment: Assignment) -> None:
-    """A new assignment of an order this transaction holds, inserted at commit."""
+    """A new assignment of an order this transaction locked or added, inserted at commit."""
+    _assignments_of(session, assignment.order_id).append(assignment)
     _known(session).new_assignments.append(assignment)
+
+
+def _assignments_of(session: AsyncSession, order_id: int) -> list[Assignment]:
+    rows = pending(session)
+    if rows is None or order_id not in rows.assignments_of:
+        raise RuntimeError(f"order {order_id} was not locked in this transaction (lock_order) nor added (add_order)")
+    return rows.assignments_of[order_id]
 
 
 def _known(session: AsyncSession) -> RowStore:
@@ -161,14 +178,18 @@ def _known(session: AsyncSession) -> RowStore:
     return rows
 
 
-def _kept(kept: dict[int, tuple[_Row, tuple[Any, ...]]], model: type[_Row], record: asyncpg.Record,
+def _kept(kept: dict[int, tuple[_Row, tuple[Any, ...]]], model: type[_Row], values: dict[str, Any],
           columns: tuple[str, ...]) -> _Row:
     """The object of this row in the transaction: the one read before, or a new one remembered with its values."""
-    if record["id"] in kept:
-        return kept[record["id"]][0]
-    obj = model(**dict(record))
-    kept[record["id"]] = (obj, _values(obj, columns))
+    if values["id"] in kept:
+        return kept[values["id"]][0]
+    obj = model(**values)
+    kept[values["id"]] = (obj, _values(obj, columns))
     return obj
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
 
 
 def _values(obj: object, columns: tuple[str, ...]) -> tuple[Any, ...]:

@@ -164,7 +164,7 @@ async def act(ctx: Context, number: str, action: Action, req: ActionRequest) -> 
                        "left to do with it here", order_status=order.status, allowed_actions=[])
     rule = RULES[action]
     status = Status(order.status)
-    co_assignment = await _co_assignment(ctx, order, action)
+    co_assignment = _co_assignment(ctx, order, action)
     if _held_by_centre(order) and action in (Action.sign, Action.return_, Action.dispatch, Action.escalate,
                                              Action.contact):
         # An order dispatched here by a parent level is held by this tenant's centre, not a unit:
@@ -279,24 +279,24 @@ def _require_urge_reach(ctx: Context) -> None:
         raise ApiError(403, "forbidden", f"tenant {ctx.tenant.code} is outside your reach")
 
 
-async def _co_assignment(ctx: Context, order: Order, action: Action) -> Assignment | None:
+def _co_assignment(ctx: Context, order: Order, action: Action) -> Assignment | None:
     """A co-handler's (协办) own live assignment, for the sign and reply of its part."""
     if action not in (Action.sign, Action.reply) or ctx.actor.unit_id is None:
         return None
     if order.status not in (Status.dispatched, Status.signed) or ctx.actor.unit_id == order.lead_unit_id:
         return None
-    return next((a for a in await rows.assignments(ctx.session, order)
+    return next((a for a in rows.assignments(ctx.session, order)
                  if a.unit_id == ctx.actor.unit_id and a.role == "co"), None)
 
 
-async def _lead(ctx: Context, order: Order) -> Assignment | None:
-    return next((a for a in await rows.assignments(ctx.session, order) if a.role == "lead"), None)
+def _lead(ctx: Context, order: Order) -> Assignment | None:
+    return next((a for a in rows.assignments(ctx.session, order) if a.role == "lead"), None)
 
 
 async def _end_assignments(ctx: Context, order: Order, status: str, keep: Collection[str] = ()) -> None:
     """End the order's live assignments; a child level that had not finished its part (and is not in
     ``keep``, given the order again) is told it was taken back (撤回)."""
-    children = await end_assignments(ctx.session, order, status, ctx.now, keep)
+    children = end_assignments(ctx.session, order, status, ctx.now, keep)
     ctx.outgoing += await withdrawals(ctx.session, order, ctx.tenant.code, children, ctx.actor.tenant, status)
 
 
@@ -417,7 +417,7 @@ async def _active_unit(ctx: Context, unit_id: int, field_name: str) -> Unit:
 async def _sign(ctx: Context, order: Order, req: ActionRequest, co: Assignment | None) -> dict[str, Any]:
     if _held_by_centre(order) and co is None:
         return await _sign_for_parent(ctx, order)
-    assignment = co or await _lead(ctx, order)
+    assignment = co or _lead(ctx, order)
     if assignment is None or assignment.signed_at is not None:
         raise ApiError(409, "invalid_transition", "already signed", allowed_actions=allowed_actions(
             Status(order.status)))
@@ -488,7 +488,7 @@ async def _approve_extension(ctx: Context, order: Order, req: ActionRequest, _: 
 async def _reply(ctx: Context, order: Order, req: ActionRequest, co: Assignment | None) -> dict[str, Any]:
     if not (req.content and req.content.strip()):
         raise field_error("content", "a reply needs its content")
-    assignment = co or await _lead(ctx, order)
+    assignment = co or _lead(ctx, order)
     if assignment is None:
         raise ApiError(409, "invalid_transition", "no live assignment to reply for")
     assignment.reply, assignment.replied_at, assignment.status = req.content, ctx.now, "replied"
@@ -507,7 +507,7 @@ async def _rework(ctx: Context, order: Order, reason: str | None = None) -> None
     """重办: back to the same unit (or the same child level), counted, with a fresh time limit."""
     order.reopen_count += 1
     _restart_deadline(ctx, order)
-    lead = await _lead(ctx, order)
+    lead = _lead(ctx, order)
     if lead is None and order.assigned_tenant is not None:
         lead = Assignment(order_id=order.id, tenant_code=order.assigned_tenant, role="lead", status="signed",
                           assigned_at=ctx.now, signed_at=ctx.now)
@@ -540,7 +540,7 @@ async def _reject(ctx: Context, order: Order, req: ActionRequest, _: Assignment 
 
 
 async def _close(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
-    replies = [a for a in await rows.assignments(ctx.session, order, live=False)
+    replies = [a for a in rows.assignments(ctx.session, order, live=False)
                if a.role == "lead" and a.reply is not None and a.replied_at is not None]
     reply = max(replies, key=lambda a: a.replied_at).reply if replies else None
     await _end_assignments(ctx, order, "done")

@@ -20,11 +20,11 @@ from federation.outbox import Outgoing
 from tenants.paths import tenant_paths
 
 
-async def end_assignments(session: AsyncSession, order: Order, status: str, now: datetime,
+def end_assignments(session: AsyncSession, order: Order, status: str, now: datetime,
                           keep: Collection[str] = ()) -> list[str]:
     """End the order's live assignments with ``status``; return the child tenants among them whose part
     was not finished (no reply) and that are not in ``keep`` (given the order again): they must be told."""
-    ended = await rows.assignments(session, order)
+    ended = rows.assignments(session, order)
     for assignment in ended:
         assignment.status, assignment.ended_at = status, now
     return sorted({a.tenant_code for a in ended if a.tenant_code is not None and a.replied_at is None} - set(keep))
