@@ -1,4 +1,4 @@
-"""Tenants' paths (their place in the tree, e.g. ``41.4101.410102``) by code, for addressing messages."""
+"""Tenants' paths (their place in the tree, e.g. ``41/4101/410102``) by code, for addressing messages."""
 
 from __future__ import annotations
 

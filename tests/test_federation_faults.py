@@ -23,10 +23,14 @@ from typer.testing import CliRunner, Result
 
 from core.cli.main import app as cli
 from core.config import Settings, get_settings
+from core.db import Database
 from core.services.nats import Nats
 from core.services.postgres import Postgres
 from core.services.process import free_port
+from federation.protocols import DOWN
 from federation.subjects import subject
+from federation.transport import apply_messages
+from tenants.binding import RegistryCache
 from tests.orders_helpers import CITY, act, register, staff
 from tests.services import ServiceSet
 from tests.workers import HOTLINE, eventually, federation_is_clean, start_worker, stop_worker
@@ -198,6 +202,39 @@ async def test_an_urge_that_overtakes_its_dispatch_is_applied_once_the_dispatch_
         await eventually(urged)
         assert dead_letters_about(tree, number) == 0
         federation_is_clean()  # while the workers still run: what is in flight lands
+    finally:
+        stop_worker(worker)
+
+
+async def test_a_dispatch_and_an_urge_fetched_together_apply_in_one_transaction(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    number = (await register(client))["number"]
+    await act(client, number, "dispatch", staff("dispatcher"), to=DISTRICT)  # no worker runs: both wait
+    await act(client, number, "urge", staff("supervisor", tenant="41"), reason="省督办：加快办理")
+    with psycopg.connect(tree.postgres_url) as conn:
+        outbox = conn.execute("SELECT kind, message_id, subject, payload::text FROM public.outbox WHERE kind <> 'fact' "
+                              "AND payload->>'origin_number' = %s ORDER BY id", (number,)).fetchall()
+    assert [kind for kind, *_ in outbox] == ["dispatch", "urge"]
+    db = Database(tree)
+    try:
+        registry = RegistryCache()
+
+        async def resolve(code: str):  # type: ignore[no-untyped-def]
+            return await registry.get(db, code)
+
+        # As a worker applies one fetch's messages for one tenant: the urge finds the record the dispatch
+        # before it created, not yet written, in the same transaction.
+        await apply_messages(db, DOWN, resolve, DISTRICT, [(m, s, p.encode()) for _, m, s, p in outbox])
+    finally:
+        await db.dispose()
+    assert one_value(tree, f"SELECT urge_count FROM t_{DISTRICT}.orders WHERE origin_number = %s", number) == 1
+    transactions = one_value(tree, f"SELECT count(DISTINCT e.xmin::text) FROM t_{DISTRICT}.order_events e JOIN "
+                                   f"t_{DISTRICT}.orders o ON o.id = e.order_id WHERE o.origin_number = %s", number)
+    assert transactions == 1  # the dispatch's event and the urge's
+    worker = start_worker()  # the relay publishes both now: the district's inbox knows them already
+    try:
+        federation_is_clean()  # every outbox row published, every message applied once
+        assert one_value(tree, f"SELECT urge_count FROM t_{DISTRICT}.orders WHERE origin_number = %s", number) == 1
     finally:
         stop_worker(worker)
 

