@@ -41,6 +41,8 @@ from core.db import Database
 from core.orders.lifecycle import Action
 from core.orders.schemas import ActionRequest, OrderCreate
 from core.orders.service import Context, act, register
+from core.services.nats import answers
+from core.services.process import ServiceError
 from core.sla.service import SlaStore
 from federation.transport import connect
 from tenants.divisions import Division
@@ -187,6 +189,9 @@ def run(settings: Settings, *, json_out: bool = False, rate: float = 50.0, secon
         workers: int = 2, records: int = 100_000) -> dict[str, object]:
     from core.cli.output import console
 
+    if not answers(settings.effective_nats_url):  # else the workers wait for it and no chain ever arrives
+        raise ServiceError(f"no NATS answers at {settings.effective_nats_url}: the bench's workers need it. Start the "
+                           "platform with `hotline up --detach`, or set HOTLINE_NATS_URL.")
     with scratch_database(settings, "bench_dispatch") as bench:
         result = _run(bench, rate, seconds, workers, records)
     result |= {"records_held": records, "workers": workers,

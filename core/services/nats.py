@@ -41,7 +41,7 @@ class Nats(Service):
 
     def healthy(self) -> bool:
         if not self.embedded:
-            return _tcp_answers(self.url)
+            return answers(self.url)
         try:
             r = httpx.get(f"http://{self.settings.bind_host}:{self.settings.nats_monitor_port}/healthz",
                           params={"js-enabled-only": "true"}, timeout=1.0)
@@ -72,7 +72,8 @@ class Nats(Service):
                        pid_file=self.pid_file)
 
 
-def _tcp_answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """Whether something accepts connections at the NATS URL's host and port."""
     import socket
     from urllib.parse import urlsplit
 
