@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import asyncpg
 from sqlalchemy import DateTime
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import configure_mappers
+from sqlalchemy.orm import Session, configure_mappers
 
 from core.db import TENANT_SCHEMA_KEY, driver_connection
 from core.orders.models import Assignment, Order
@@ -42,7 +42,8 @@ _Row = TypeVar("_Row", Order, Assignment)
 @dataclass
 class RowStore:
     """The orders and assignments one transaction has read or added (an identity map), and their values
-    when read, to tell which changed."""
+    when read, to tell which changed. As with the ORM, a JSON column is changed by giving it a new value,
+    never in place."""
 
     schema: str
     connection: asyncpg.Connection
@@ -67,29 +68,32 @@ class RowStore:
             yield "changed_assignments", _json([_row(a, ASSIGNMENT_COLUMNS) for a in changed])
 
 
-# The closing statement's parts, by kind: one parameter each, a JSON array of rows. PostgreSQL turns each
-# row into the table's row type (jsonb_populate_record), so every column keeps its type without a list here.
+def _insert(table: str, columns: tuple[str, ...], computed: dict[str, str] | None = None) -> str:
+    """INSERT of the rows in the JSON array parameter ``{p}``, in their order; ``computed``: column → SQL
+    over the row's JSON ``j.v``."""
+    extra = computed or {}
+    return (f'INSERT INTO "{{s}}".{table} ({", ".join((*columns, *extra))}) '
+            f'SELECT {", ".join((*(f"r.{c}" for c in columns), *extra.values()))} '
+            "FROM jsonb_array_elements(CAST({p} AS jsonb)) WITH ORDINALITY AS j(v, n), "
+            f'jsonb_populate_record(NULL::"{{s}}".{table}, j.v) AS r ORDER BY j.n')
+
+
+def _update(table: str, columns: tuple[str, ...]) -> str:
+    """UPDATE, by id (the first column), of the rows in the JSON array parameter ``{p}``: every other column."""
+    key, rest = columns[0], columns[1:]
+    return (f'UPDATE "{{s}}".{table} AS t SET ({", ".join(rest)}) = ({", ".join(f"r.{c}" for c in rest)}) '
+            f'FROM jsonb_populate_recordset(NULL::"{{s}}".{table}, CAST({{p}} AS jsonb)) AS r WHERE t.{key} = r.{key}')
+
+
+# The closing statement's parts, by kind; ``{s}`` is the tenant's schema, ``{p}`` the part's one parameter, a
+# JSON array of rows. PostgreSQL turns each row into the table's row type (jsonb_populate_record), so every
+# column keeps its type without a list of types here.
 WRITES = {
-    "new_orders": (
-        "INSERT INTO \"{s}\".orders (" + ", ".join(ORDER_COLUMNS) + ", search) SELECT "
-        + ", ".join(f"r.{c}" for c in ORDER_COLUMNS) + ", to_tsvector('simple', j.v->>'_search') "
-        "FROM jsonb_array_elements(CAST({p} AS jsonb)) WITH ORDINALITY AS j(v, n), "
-        "jsonb_populate_record(NULL::\"{s}\".orders, j.v) AS r ORDER BY j.n"),
-    "changed_orders": (
-        "UPDATE \"{s}\".orders AS o SET (" + ", ".join(ORDER_COLUMNS[1:]) + ") = ("
-        + ", ".join(f"r.{c}" for c in ORDER_COLUMNS[1:]) + ") "
-        "FROM jsonb_populate_recordset(NULL::\"{s}\".orders, CAST({p} AS jsonb)) AS r WHERE o.id = r.id"),
-    "new_assignments": (
-        "INSERT INTO \"{s}\".order_assignments (" + ", ".join(ASSIGNMENT_COLUMNS[1:]) + ") SELECT "
-        + ", ".join(f"r.{c}" for c in ASSIGNMENT_COLUMNS[1:]) + " "
-        "FROM jsonb_array_elements(CAST({p} AS jsonb)) WITH ORDINALITY AS j(v, n), "
-        "jsonb_populate_record(NULL::\"{s}\".order_assignments, j.v) AS r ORDER BY j.n"),
-    "changed_assignments": (
-        "UPDATE \"{s}\".order_assignments AS a SET (" + ", ".join(ASSIGNMENT_COLUMNS[1:]) + ") = ("
-        + ", ".join(f"r.{c}" for c in ASSIGNMENT_COLUMNS[1:]) + ") "
-        "FROM jsonb_populate_recordset(NULL::\"{s}\".order_assignments, CAST({p} AS jsonb)) AS r WHERE a.id = r.id"),
+    "new_orders": _insert("orders", ORDER_COLUMNS, {"search": "to_tsvector('simple', j.v->>'_search')"}),
+    "changed_orders": _update("orders", ORDER_COLUMNS),
+    "new_assignments": _insert("order_assignments", ASSIGNMENT_COLUMNS[1:]),  # the id: drawn by the table
+    "changed_assignments": _update("order_assignments", ASSIGNMENT_COLUMNS),
 }
-assert ORDER_COLUMNS[0] == "id" and ASSIGNMENT_COLUMNS[0] == "id", "the id comes first: the parts above skip it"
 
 
 async def store(session: AsyncSession) -> RowStore:
@@ -105,7 +109,7 @@ async def store(session: AsyncSession) -> RowStore:
     return found
 
 
-def pending(session: AsyncSession | Any) -> RowStore | None:
+def pending(session: AsyncSession | Session) -> RowStore | None:
     """The row store of the session's transaction, if it has one (``session`` may be the sync Session)."""
     info = session.sync_session.info if isinstance(session, AsyncSession) else session.info
     return info.get(_STORE)
