@@ -1,4 +1,4 @@
-"""`hotline bench statements`: what one statement on the hot path costs the client, three ways.
+"""`hotline bench statements`: what one statement on the hot path costs the client, four ways.
 
 The dispatch bench spends most of its CPU in the processes that issue statements, not in PostgreSQL
 (BENCHMARKS.md). This measures the client's CPU for the statement every step starts with: an order

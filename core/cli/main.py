@@ -646,9 +646,10 @@ def bench_dispatch(
 def bench_statements(
     json_out: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
     statements: Annotated[int, typer.Option(help="Statements timed per round and way.")] = 2000,
-    rounds: Annotated[int, typer.Option(help="Rounds, alternating the three ways.")] = 5,
+    rounds: Annotated[int, typer.Option(help="Rounds, alternating the four ways.")] = 5,
 ) -> None:
-    """Client CPU of one hot-path statement through the ORM, as SQLAlchemy text, and with plain asyncpg."""
+    """Client CPU of one hot-path statement through the ORM, as SQLAlchemy text, through the row store
+    (core.orders.rows) and with plain asyncpg."""
     from bench.statements import run
 
     if statements < 1 or rounds < 1:
