@@ -4,8 +4,10 @@
                                                                      (to the descendant holding it)
     stream HOTLINE_UP     hotline.up.<kind>.<41>.<4101>              signed, returned, replied, escalated
                                                                      (to the originating ancestor)
-    stream HOTLINE_FACTS  hotline.facts.<41>.<4101>                  assessment facts of a record held
-                                                                     by 4101 (to the assessment read model)
+    stream HOTLINE_FACTS  hotline.facts.<41>.<4101>                  assessment facts of records held
+                                                                     under 41.4101, packed by the relay
+                                                                     (to the assessment read model;
+                                                                     ``federation/packs.py``)
 
 Consumers filter with wildcards (``hotline.down.>``) and are durable per worker role, never per
 tenant. A subject names its receiver; the receiver's code is the last token.
@@ -32,6 +34,7 @@ class Stream:
 
 FACT_KIND = "fact"
 LOGICAL_PREFIX = "hotline"
+FACTS_PREFIX = f"{LOGICAL_PREFIX}.facts"
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Namespace:
 
 def subject(kind: str, receiver_path: str) -> str:
     if kind == FACT_KIND:
-        return f"hotline.facts.{receiver_path.replace('/', '.')}"
+        return f"{FACTS_PREFIX}.{receiver_path.replace('/', '.')}"
     direction = "down" if kind in DOWN_KINDS else "up"
     if kind not in DOWN_KINDS + UP_KINDS:
         raise ValueError(f"unknown message kind {kind}")

@@ -33,6 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database, driver_connection
+from federation.packs import packs
 from federation.subjects import Namespace, kind_of, receiver
 
 log = logging.getLogger(__name__)
@@ -99,8 +100,9 @@ class Relay:
     moment cost the same: a wasted publish.
 
     Federation messages go first, in outbox order; assessment facts (order does not matter to them)
-    follow. All are sent at once and their acks awaited together: one connection writes them in
-    the order sent, so JetStream stores each stream's messages in outbox order.
+    follow, packed a few hundred to a NATS message (``federation/packs.py``). All are sent at once
+    and their acks awaited together: one connection writes them in the order sent, so JetStream
+    stores each stream's messages in outbox order.
     """
 
     def __init__(self, js: JetStreamContext, namespace: Namespace, batch: int = 500) -> None:
@@ -117,15 +119,19 @@ class Relay:
         rows = await conn.fetch(_RELAY_PASS, self.batch, self._unmarked)
         self._unmarked = []  # marked (had the statement failed, they would wait for the next pass)
         messages = [row for row in rows if not row[4]]
-        facts = [row for row in rows if row[4]]
+        fact_packs = packs([(i, m, s, p) for i, m, s, p, fact in rows if fact])
         results = await asyncio.gather(
-            *(_publish(self.js, self.namespace, m, s, p) for _, m, s, p, _ in messages + facts), return_exceptions=True)
+            *(_publish(self.js, self.namespace, m, s, p) for _, m, s, p, _ in messages),
+            *(_publish(self.js, self.namespace, pack.message_id, pack.subject, pack.body) for pack in fact_packs),
+            return_exceptions=True)
         published: list[int] = []
         for row, result in zip(messages, results, strict=False):  # messages: only up to a failure
             if result is not None:
                 break
             published.append(row[0])
-        published += [row[0] for row, result in zip(facts, results[len(messages):], strict=True) if result is None]
+        for pack, result in zip(fact_packs, results[len(messages):], strict=True):
+            if result is None:
+                published += pack.outbox_ids
         self._unmarked = published
         failed = next((r for r in results if isinstance(r, BaseException)), None)
         if failed is not None:  # NATS down or slow: the rest waits for the next round

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
+import asyncpg
 import httpx
 import psycopg
 import pytest
@@ -28,8 +29,8 @@ from core.services.nats import Nats
 from core.services.postgres import Postgres
 from core.services.process import free_port
 from federation.protocols import DOWN
-from federation.subjects import subject
-from federation.transport import apply_messages
+from federation.subjects import Namespace, subject
+from federation.transport import Relay, apply_messages, connect, ensure_streams
 from tenants.binding import RegistryCache
 from tests.orders_helpers import CITY, act, register, staff
 from tests.services import ServiceSet
@@ -342,9 +343,6 @@ async def test_an_order_dispatched_again_to_the_same_district_is_taken_back_from
 
 
 async def test_messages_leave_their_stream_once_applied(tree: Settings, client: httpx.AsyncClient) -> None:
-    from federation.subjects import Namespace
-    from federation.transport import connect
-
     numbers = await burst(client, 5)
     worker = start_worker()
     try:
@@ -359,6 +357,62 @@ async def test_messages_leave_their_stream_once_applied(tree: Settings, client: 
     finally:
         await nc.close()
     assert left == dict.fromkeys(left, 0)
+
+
+async def stored_so_far(settings: Settings) -> dict[str, int]:
+    """How many messages each of the namespace's streams has ever stored (0 for one not made yet)."""
+    nc = await connect(settings.effective_nats_url, "test")
+    try:
+        js, namespace = nc.jetstream(), Namespace(settings.nats_prefix)
+        await ensure_streams(js, namespace)
+        return {stream.name.rsplit("_", 1)[-1]: (await js.stream_info(stream.name)).state.last_seq
+                for stream in namespace.streams()}
+    finally:
+        await nc.close()
+
+
+async def test_the_facts_one_relay_pass_finds_travel_as_one_message(tree: Settings, client: httpx.AsyncClient) -> None:
+    numbers = await burst(client, 6)  # queued in the outbox with their facts: no worker runs
+    facts = one_value(tree, "SELECT count(*) FROM public.outbox WHERE kind = 'fact' AND published_at IS NULL")
+    before = await stored_so_far(tree)
+    nc = await connect(tree.effective_nats_url, "test")
+    conn = await asyncpg.connect(tree.postgres_url)
+    try:
+        relay = Relay(nc.jetstream(), Namespace(tree.nats_prefix))
+        assert await relay.run_once(conn) == len(numbers) + facts  # type: ignore[operator]
+        assert await relay.run_once(conn) == 0  # marks what the first pass sent
+    finally:
+        await conn.close()
+        await nc.close()
+    after = await stored_so_far(tree)
+    assert facts >= 2 * len(numbers)  # type: ignore[operator]
+    assert (after["DOWN"] - before["DOWN"], after["FACTS"] - before["FACTS"]) == (len(numbers), 1)
+    worker = start_worker()
+    try:
+        await all_held_once(tree, numbers)
+        federation_is_clean()  # each fact of the pack applied
+    finally:
+        stop_worker(worker)
+
+
+async def test_a_malformed_fact_is_dead_lettered_alone_and_the_facts_beside_it_count(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    numbers = await burst(client, 3)  # queued in the outbox: the relay packs their facts with the bad one
+    bad = uuid.uuid4()
+    with psycopg.connect(tree.postgres_url) as conn:
+        conn.execute("INSERT INTO public.outbox (message_id, tenant_code, subject, kind, payload) "
+                     "VALUES (%s, %s, %s, 'fact', %s)", (bad, CITY, subject("fact", f"41/{CITY}"), Jsonb({"t": CITY})))
+    numbers += await burst(client, 3)
+    worker = start_worker()
+    try:
+        await all_held_once(tree, numbers)
+        federation_is_clean()  # every other fact applied, the bad one accounted for by its dead letter
+        with psycopg.connect(tree.postgres_url) as conn:
+            dead = conn.execute("SELECT tenant_code, reason FROM public.dead_letters WHERE message_id = %s",
+                                (bad,)).fetchall()
+        assert dead == [(CITY, "fact without o, s, day, ol, c, live")]
+    finally:
+        stop_worker(worker)
 
 
 def age(settings: Settings, days: int) -> None:

@@ -1,9 +1,11 @@
 """The assessment consumer: facts from ``hotline.facts.>`` applied to the read model in batches.
 
-A batch is applied in one transaction and then acked; a redelivered fact finds itself already
-applied and changes nothing. If a batch fails, its facts are tried one by one so that one bad
-fact cannot hold the others back; a fact that still fails is redelivered, and dead-lettered with
-the reason once it has failed ``MAX_DELIVER`` times (or at once if it is malformed).
+Facts arrive in packs (``federation/packs.py``). A fetch's facts are applied in one transaction,
+then its messages are acked; a redelivered fact finds itself already applied and changes nothing.
+If a batch fails, its facts are tried one by one so that one bad fact cannot hold the others back;
+a message with a fact that still fails is redelivered (its other facts, applied, are skipped then),
+and once it has failed ``MAX_DELIVER`` times each failing fact is dead-lettered alone, with the
+reason. A malformed fact is dead-lettered at once; a message that is no pack at all, as it is.
 """
 
 from __future__ import annotations
@@ -20,27 +22,20 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from core.assessment.store import apply_facts
+from federation.packs import Malformed, unpack
 from federation.transport import MAX_DELIVER
 
 log = logging.getLogger(__name__)
 DURABLE = "assessment"
 REQUIRED = ("t", "o", "s", "day", "ol", "c", "live")
 GATHER_S = 0.25
+Fact = tuple[uuid.UUID, dict[str, Any]]  # (its message id, its body)
 
 
-class Malformed(Exception):
-    pass
-
-
-def decode(msg: Msg) -> dict[str, Any]:
-    try:
-        fact = json.loads(msg.data)
-    except ValueError as exc:
-        raise Malformed(f"not JSON: {exc}") from None
+def what_is_missing(fact: Any) -> str | None:
+    """Why the fact cannot be counted, or None if it has what the read model needs."""
     missing = [key for key in REQUIRED if key not in fact] if isinstance(fact, dict) else list(REQUIRED)
-    if missing:
-        raise Malformed(f"fact without {', '.join(missing)}")
-    return fact
+    return f"fact without {', '.join(missing)}" if missing else None
 
 
 class FactConsumer:
@@ -71,20 +66,30 @@ class FactConsumer:
         return handled
 
     async def _handle(self, messages: list[Msg]) -> int:
-        good: list[tuple[Msg, dict[str, Any]]] = []
+        batch: list[tuple[Msg, list[Fact]]] = []
         for msg in messages:
             try:
-                good.append((msg, decode(msg)))
+                pairs = unpack(msg.data, (msg.headers or {}).get("Nats-Msg-Id"))
             except Malformed as exc:
-                await self._dead_letter(msg, str(exc))
+                await self._dead_letter(msg, _message_id(msg), None, msg.data.decode(errors="replace"), str(exc))
+                await msg.ack()
+                continue
+            good: list[Fact] = []
+            for fact_id, fact in pairs:
+                problem = what_is_missing(fact)
+                if problem is None:
+                    good.append((fact_id, fact))
+                else:
+                    await self._dead_letter(msg, fact_id, fact, json.dumps(fact, ensure_ascii=False), problem)
+            batch.append((msg, good))
         try:
-            await self._apply([fact for _, fact in good])
+            await self._apply([fact for _, facts in batch for _, fact in facts])
         except Exception as exc:
-            log.warning("assessment batch of %d failed (%s): applying one by one", len(good), exc)
-            for msg, fact in good:
-                await self._apply_one(msg, fact)
+            log.warning("assessment batch of %d messages failed (%s): applying fact by fact", len(batch), exc)
+            for msg, facts in batch:
+                await self._apply_one_by_one(msg, facts)
             return len(messages)
-        for msg, _ in good:
+        for msg, _ in batch:
             await msg.ack()
         return len(messages)
 
@@ -100,25 +105,39 @@ class FactConsumer:
                 if attempt == 2:
                     raise
 
-    async def _apply_one(self, msg: Msg, fact: dict[str, Any]) -> None:
-        try:
-            await self._apply([fact])
-        except Exception as exc:
-            deliveries = msg.metadata.num_delivered if msg.metadata else 1
-            if deliveries >= MAX_DELIVER:
-                await self._dead_letter(msg, f"failed {deliveries} times: {exc}")
-            else:
-                await msg.nak(delay=min(30, 2 ** deliveries))
+    async def _apply_one_by_one(self, msg: Msg, facts: list[Fact]) -> None:
+        """Each fact of the message in its own transaction; the message is acked once none fails, or
+        once the failing ones are dead-lettered at its last delivery."""
+        failed: list[tuple[Fact, Exception]] = []
+        for fact_id, fact in facts:
+            try:
+                await self._apply([fact])
+            except Exception as exc:
+                failed.append(((fact_id, fact), exc))
+        deliveries = msg.metadata.num_delivered if msg.metadata else 1
+        if failed and deliveries < MAX_DELIVER:
+            await msg.nak(delay=min(30, 2 ** deliveries))
             return
+        for (fact_id, fact), exc in failed:
+            await self._dead_letter(msg, fact_id, fact, json.dumps(fact, ensure_ascii=False),
+                                    f"failed {deliveries} times: {exc}")
         await msg.ack()
 
-    async def _dead_letter(self, msg: Msg, reason: str) -> None:
-        message_id = uuid.UUID((msg.headers or {}).get("Nats-Msg-Id", str(uuid.uuid4())))
+    async def _dead_letter(self, msg: Msg, message_id: uuid.UUID, fact: Any, payload: str, reason: str) -> None:
+        """Record the fact (or the message, ``fact`` None) in ``dead_letters``; ``hotline federation replay``
+        applies a fact from there."""
+        tenant = fact.get("t") if isinstance(fact, dict) and isinstance(fact.get("t"), str) else None
         async with self.pool.acquire() as conn:
             await conn.execute(
                 "INSERT INTO public.dead_letters (message_id, tenant_code, subject, payload, reason, deliveries) "
                 "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (message_id) DO NOTHING",
-                message_id, msg.subject.rsplit(".", 1)[-1], msg.subject, msg.data.decode(errors="replace"),
-                reason[:2000], msg.metadata.num_delivered if msg.metadata else 1)
-        await msg.ack()
+                message_id, tenant or msg.subject.rsplit(".", 1)[-1], msg.subject, payload, reason[:2000],
+                msg.metadata.num_delivered if msg.metadata else 1)
         log.error("dead-lettered fact %s: %s", message_id, reason)
+
+
+def _message_id(msg: Msg) -> uuid.UUID:
+    try:
+        return uuid.UUID((msg.headers or {}).get("Nats-Msg-Id", ""))
+    except ValueError:
+        return uuid.uuid4()
