@@ -158,16 +158,24 @@ RECORD_COLUMNS = ["tenant_code", "order_id", "origin_len", "day", "applied", "li
 
 
 async def update_records(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """The applied seqs of locked record rows; their live columns only for a newer event (``live_seq``)."""
+    """The applied seqs of locked record rows; their live columns only for a newer event (``live_seq``).
+
+    One statement for all rows, not one per row: a batch of facts touches hundreds of records. Each
+    record's applied seqs travel as the text of an array (arrays of arrays do not unnest by row).
+    """
     if not rows:
         return
-    newer = "$4 > live_seq"
-    await conn.executemany(
-        "UPDATE public.assess_records SET applied = $3, live_seq = GREATEST(live_seq, $4), "
-        f"is_open = CASE WHEN {newer} THEN $5 ELSE is_open END, "
-        f"deadline = CASE WHEN {newer} THEN $6 ELSE deadline END, "
-        f"urged = CASE WHEN {newer} THEN $7 ELSE urged END "
-        "WHERE tenant_code = $1 AND order_id = $2", rows)
+    t, o, applied, seq, is_open, deadline, urged = (list(column) for column in zip(*rows, strict=True))
+    await conn.execute(
+        "UPDATE public.assess_records AS r SET applied = CAST(u.applied AS integer[]), "
+        "live_seq = GREATEST(r.live_seq, u.seq), "
+        "is_open = CASE WHEN u.seq > r.live_seq THEN u.is_open ELSE r.is_open END, "
+        "deadline = CASE WHEN u.seq > r.live_seq THEN u.deadline ELSE r.deadline END, "
+        "urged = CASE WHEN u.seq > r.live_seq THEN u.urged ELSE r.urged END "
+        "FROM unnest($1::text[], $2::bigint[], $3::text[], $4::integer[], $5::boolean[], $6::timestamptz[], "
+        "$7::boolean[]) AS u(t, o, applied, seq, is_open, deadline, urged) "
+        "WHERE r.tenant_code = u.t AND r.order_id = u.o",
+        t, o, ["{" + ",".join(map(str, a)) + "}" for a in applied], seq, is_open, deadline, urged)
 
 
 # The open records of every subtree by deadline hour, recomputed from ``assess_records``.
