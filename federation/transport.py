@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -81,12 +82,17 @@ async def ensure_streams(js: JetStreamContext, namespace: Namespace) -> None:
 
 
 # Marks the previous pass's rows published and reads the next ones, in one round trip. The UPDATE's
-# rows are not visible to the SELECT of the same statement (one snapshot), hence ``<> ALL``.
+# rows are not visible to the SELECT of the same statement (one snapshot), hence ``<> ALL``. Facts only
+# if $3.
 _RELAY_PASS = (
     "WITH marked AS (UPDATE public.outbox SET published_at = now(), attempts = attempts + 1 "
     "WHERE id = ANY($2::bigint[])) "
     "SELECT id, message_id, subject, payload::text, kind = 'fact' FROM public.outbox "
-    "WHERE published_at IS NULL AND id <> ALL($2::bigint[]) ORDER BY kind = 'fact', id LIMIT $1")
+    "WHERE published_at IS NULL AND id <> ALL($2::bigint[]) AND (kind <> 'fact' OR $3) "
+    "ORDER BY kind = 'fact', id LIMIT $1")
+# Assessment facts go at most this often, so that more gather in each pack: the read model may lag a
+# moment, a dispatch may not (federation messages go in every pass).
+FACTS_GATHER_S = 0.1
 
 
 class Relay:
@@ -100,24 +106,40 @@ class Relay:
     moment cost the same: a wasted publish.
 
     Federation messages go first, in outbox order; assessment facts (order does not matter to them)
-    follow, packed a few hundred to a NATS message (``federation/packs.py``). All are sent at once
-    and their acks awaited together: one connection writes them in the order sent, so JetStream
-    stores each stream's messages in outbox order.
+    follow, packed up to a few hundred to a NATS message (``federation/packs.py``), and only in a pass
+    ``facts_gather_s`` or more after the last one that took facts: under load a pass comes every few
+    milliseconds, and a pack of one or two facts would cost as much as a pack of a hundred. All are
+    sent at once and their acks awaited together: one connection writes them in the order sent, so
+    JetStream stores each stream's messages in outbox order.
     """
 
-    def __init__(self, js: JetStreamContext, namespace: Namespace, batch: int = 500) -> None:
-        self.js, self.namespace, self.batch = js, namespace, batch
+    def __init__(self, js: JetStreamContext, namespace: Namespace, batch: int = 500,
+                 facts_gather_s: float = FACTS_GATHER_S) -> None:
+        self.js, self.namespace, self.batch, self.facts_gather_s = js, namespace, batch, facts_gather_s
         self._unmarked: list[int] = []
+        self._facts_taken_at = -facts_gather_s
+        self._facts_left = False
 
     @property
     def pending(self) -> bool:
         """Whether rows were published that the next pass has to mark."""
         return bool(self._unmarked)
 
+    def facts_due_in(self) -> float | None:
+        """Seconds until a pass may take the facts the last pass left, or None if it left none."""
+        if not self._facts_left:
+            return None
+        return max(0.0, self._facts_taken_at + self.facts_gather_s - time.monotonic())
+
     async def run_once(self, conn: asyncpg.Connection) -> int:
         """Mark what the last pass published, publish up to ``batch`` more rows; returns how many."""
-        rows = await conn.fetch(_RELAY_PASS, self.batch, self._unmarked)
+        now = time.monotonic()
+        with_facts = now - self._facts_taken_at >= self.facts_gather_s
+        rows = await conn.fetch(_RELAY_PASS, self.batch, self._unmarked, with_facts)
         self._unmarked = []  # marked (had the statement failed, they would wait for the next pass)
+        if with_facts:
+            self._facts_taken_at = now
+        self._facts_left = not with_facts  # there may be some: a pass soon takes them
         messages = [row for row in rows if not row[4]]
         fact_packs = packs([(i, m, s, p) for i, m, s, p, fact in rows if fact])
         results = await asyncio.gather(

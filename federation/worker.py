@@ -81,10 +81,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
                 log.warning("relay: %s", exc)
             # Rows to mark (a full batch among them) mean the next pass at once. Otherwise whatever committed
             # since this pass read the outbox has notified already (the event was cleared before the pass):
-            # waiting misses nothing.
+            # waiting misses nothing, but the facts this pass left must not wait longer than they are due.
             if not again:
+                facts_due = relay.facts_due_in()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), IDLE_S)
+                    await asyncio.wait_for(wake.wait(), IDLE_S if facts_due is None else min(IDLE_S, facts_due))
 
     async def consume_loop(consumer: Consumer) -> None:
         while not stop.is_set():
