@@ -360,7 +360,7 @@ async def test_messages_leave_their_stream_once_applied(tree: Settings, client: 
 
 
 async def stored_so_far(settings: Settings) -> dict[str, int]:
-    """How many messages each of the namespace's streams has ever stored (0 for one not made yet)."""
+    """How many messages each of the namespace's streams has ever stored (the streams made first if need be)."""
     nc = await connect(settings.effective_nats_url, "test")
     try:
         js, namespace = nc.jetstream(), Namespace(settings.nats_prefix)
