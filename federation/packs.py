@@ -74,21 +74,22 @@ def unpack(data: bytes, header_id: str | None) -> list[tuple[uuid.UUID, Any]]:
     except ValueError as exc:
         raise Malformed(f"not JSON: {exc}") from None
     if isinstance(body, dict):  # one fact, as published before packs
-        return [(_uuid(header_id) or uuid.uuid4(), body)]
+        return [(parse_uuid(header_id) or uuid.uuid4(), body)]
     if not isinstance(body, list):
         raise Malformed("neither a fact nor a pack of facts")
     pairs = []
     for item in body:
         if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
             raise Malformed("a pack item that is not [message id, fact]")
-        fact_id = _uuid(item[0])
+        fact_id = parse_uuid(item[0])
         if fact_id is None:
             raise Malformed(f"a pack item with message id {item[0][:40]!r}")
         pairs.append((fact_id, item[1]))
     return pairs
 
 
-def _uuid(text: str | None) -> uuid.UUID | None:
+def parse_uuid(text: str | None) -> uuid.UUID | None:
+    """The UUID ``text`` spells, or None if it spells none."""
     try:
         return uuid.UUID(text) if text else None
     except ValueError:

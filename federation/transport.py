@@ -34,7 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database, driver_connection
-from federation.packs import packs
+from federation.packs import packs, parse_uuid
 from federation.subjects import Namespace, kind_of, receiver
 
 log = logging.getLogger(__name__)
@@ -221,7 +221,7 @@ class Consumer:
 
     async def handle(self, msg: Msg) -> None:
         """Apply one message in its own transaction, or dead-letter it, or leave it for redelivery."""
-        message_id = _message_id(msg)
+        message_id = message_id_of(msg)
         code = receiver(msg.subject)
         try:
             await self._apply(code, [msg])
@@ -240,7 +240,7 @@ class Consumer:
 
     async def _apply(self, code: str, messages: list[Msg]) -> None:
         await apply_messages(self.db, self.appliers, self.resolve_tenant, code,
-                             [(_message_id(msg), msg.subject, msg.data) for msg in messages])
+                             [(message_id_of(msg), msg.subject, msg.data) for msg in messages])
 
     async def _dead_letter(self, msg: Msg, message_id: uuid.UUID, code: str, reason: str) -> None:
         async with self.db.engine.begin() as conn:
@@ -280,8 +280,9 @@ async def apply_messages(db: Database, appliers: dict[str, Applier], resolve_ten
                 await applier(session, tenant, payload, str(message_id))
 
 
-def _message_id(msg: Msg) -> uuid.UUID:
-    return uuid.UUID((msg.headers or {}).get("Nats-Msg-Id", str(uuid.uuid4())))
+def message_id_of(msg: Msg) -> uuid.UUID:
+    """The message's ``Nats-Msg-Id``; a fresh id if it has none or one that is no UUID."""
+    return parse_uuid((msg.headers or {}).get("Nats-Msg-Id")) or uuid.uuid4()
 
 
 def _groups_by_receiver(messages: list[Msg]) -> list[list[Msg]]:

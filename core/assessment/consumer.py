@@ -23,7 +23,7 @@ from nats.js.api import AckPolicy, ConsumerConfig
 
 from core.assessment.store import apply_facts
 from federation.packs import Malformed, unpack
-from federation.transport import MAX_DELIVER
+from federation.transport import MAX_DELIVER, message_id_of
 
 log = logging.getLogger(__name__)
 DURABLE = "assessment"
@@ -71,7 +71,7 @@ class FactConsumer:
             try:
                 pairs = unpack(msg.data, (msg.headers or {}).get("Nats-Msg-Id"))
             except Malformed as exc:
-                await self._dead_letter(msg, _message_id(msg), None, msg.data.decode(errors="replace"), str(exc))
+                await self._dead_letter(msg, message_id_of(msg), None, msg.data.decode(errors="replace"), str(exc))
                 await msg.ack()
                 continue
             good: list[Fact] = []
@@ -134,10 +134,3 @@ class FactConsumer:
                 message_id, tenant or msg.subject.rsplit(".", 1)[-1], msg.subject, payload, reason[:2000],
                 msg.metadata.num_delivered if msg.metadata else 1)
         log.error("dead-lettered fact %s: %s", message_id, reason)
-
-
-def _message_id(msg: Msg) -> uuid.UUID:
-    try:
-        return uuid.UUID((msg.headers or {}).get("Nats-Msg-Id", ""))
-    except ValueError:
-        return uuid.uuid4()
