@@ -139,7 +139,7 @@ async def _measure(bench: Settings, rate: float, seconds: float, worker_pids: li
     db = Database(bench)
     async with db.shared_session() as session:
         tenants = {t.code: t for t in (await session.scalars(select(Tenant))).all()}
-    seats = asyncio.Semaphore(2 * bench.db_pool_size)  # the pool's connections, overflow included
+    seats = asyncio.Semaphore(bench.db_pool_size)  # the pool's connections
     city = Desk(db, tenants[CITY], {Role.operator, Role.dispatcher}, seats)
     district = Desk(db, tenants[DISTRICT], {Role.dispatcher}, seats)
     total = int(rate * seconds)

@@ -88,7 +88,8 @@ class Settings(BaseSettings):
     # day longer. The worker's timer prunes at most once an hour; 0 keeps everything.
     federation_keep_days: float = 14.0
 
-    db_pool_size: int = 10
+    # Connections each API or worker process keeps open at most (and the most transactions it runs at once).
+    db_pool_size: int = 20
     # Connections that touched many tenant schemas carry large relation caches: recycle them.
     db_pool_recycle_s: int = 600
 

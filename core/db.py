@@ -67,6 +67,11 @@ def sync_engine(settings: Settings, **kwargs: object) -> Engine:
 def async_engine(settings: Settings) -> AsyncEngine:
     """The asyncpg engine the API and the workers use. Small pool, recycled: tenant-wide backends grow large.
 
+    No overflow: a connection opened in a burst is kept for the next one. An overflow connection is closed
+    when it is returned and the pool is full, and under load that happened several times a second; each
+    new one costs a backend process, asyncpg's type introspection and every statement prepared again.
+    Past ``db_pool_size`` transactions at once, a checkout waits for a connection instead.
+
     No pre-ping: with asyncpg it costs three round trips per checkout (a third of a dispatch's).
     A connection found dead instead fails its statement; SQLAlchemy then invalidates the whole pool,
     the API answers that one request 503, and the next checkout connects afresh.
@@ -74,7 +79,7 @@ def async_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         settings.async_database_url,
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        max_overflow=0,
         pool_recycle=settings.db_pool_recycle_s,
     )
 

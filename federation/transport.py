@@ -83,12 +83,13 @@ async def ensure_streams(js: JetStreamContext, namespace: Namespace) -> None:
 
 # Marks the previous pass's rows published and reads the next ones, in one round trip. The UPDATE's
 # rows are not visible to the SELECT of the same statement (one snapshot), hence ``<> ALL``. Facts only
-# if $3.
+# if $3: ``(kind = 'fact') <= $3`` is a range of the index ``ix_outbox_unpublished`` (kind = 'fact', id),
+# so a pass without facts does not read the facts waiting, and rows come in the order they are sent.
 _RELAY_PASS = (
     "WITH marked AS (UPDATE public.outbox SET published_at = now(), attempts = attempts + 1 "
     "WHERE id = ANY($2::bigint[])) "
     "SELECT id, message_id, subject, payload::text, kind = 'fact' FROM public.outbox "
-    "WHERE published_at IS NULL AND id <> ALL($2::bigint[]) AND (kind <> 'fact' OR $3) "
+    "WHERE published_at IS NULL AND (kind = 'fact') <= $3 AND id <> ALL($2::bigint[]) "
     "ORDER BY kind = 'fact', id LIMIT $1")
 # Assessment facts go at most this often, so that more gather in each pack: the read model may lag a
 # moment, a dispatch may not (federation messages go in every pass).
