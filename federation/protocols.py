@@ -127,15 +127,15 @@ async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[st
     """A parent dispatched an order here: this tenant's own record of it, awaiting its sign."""
     _need(payload, "dispatch", "origin_tenant", "origin_number", "title", "content")
     now = _at(payload)
-    existing = await rows.lock_order(session, origin=(payload["origin_tenant"], payload["origin_number"]))
-    if existing is not None and not _in_order(existing, payload["origin_tenant"], payload):
+    existing = await rows.lock_received(session, (payload["origin_tenant"], payload["origin_number"]))
+    if isinstance(existing, Order) and not _in_order(existing, payload["origin_tenant"], payload):
         await _superseded(session, tenant, existing, "dispatch-received", payload["origin_tenant"], payload,
                           message_id)
         return
-    if existing is not None:
+    if isinstance(existing, Order):
         await _dispatched_again(session, tenant, existing, payload, now)
         return
-    order_id = await rows.next_order_id(session)
+    order_id = existing  # none here yet: the id drawn for the new record
     order = Order(
         id=order_id, number=f"{tenant.code}-{now.astimezone(CST):%Y%m%d}-{order_id:06d}",
         query_code=new_query_code(tenant.code), status=Status.dispatched,

@@ -124,18 +124,48 @@ async def lock_order(session: AsyncSession, *, number: str | None = None,
     """The order with this number, or this tenant's record of (origin tenant, origin number), locked
     (``FOR UPDATE``) until the transaction ends, with its assignments (``assignments``); None if there is none."""
     rows = await store(session)
-    for new, _ in rows.new_orders:  # added in this transaction (a batch of messages: dispatch, then urge)
-        if (new.number == number) if origin is None else ((new.origin_tenant, new.origin_number) == origin):
-            return new
+    added = _added(rows, number, origin)
+    if added is not None:
+        return added
     where, args = ("number = $1", (number,)) if origin is None else \
         ("origin_tenant = $1 AND origin_number = $2", origin)
-    # The order's assignments come in the same round trip, as JSON (a row type would differ per tenant schema).
+    record = await rows.connection.fetchrow(f"{_locked(rows.schema, where)} SELECT * FROM found", *args)
+    return None if record is None else _read(rows, record)
+
+
+async def lock_received(session: AsyncSession, origin: tuple[str, str]) -> Order | int:
+    """This tenant's record of (origin tenant, origin number), locked as by ``lock_order``; if there is none
+    yet, the id drawn for it (``add_order``). One round trip either way: a dispatch from above arrives new."""
+    rows = await store(session)
+    added = _added(rows, None, origin)
+    if added is not None:
+        return added
+    # CASE evaluates nextval only for the branch taken: no id is drawn for a record that exists.
     record = await rows.connection.fetchrow(
-        f'SELECT {", ".join(f"o.{c}" for c in ORDER_COLUMNS)}, (SELECT jsonb_agg(a ORDER BY a.id) '
-        f'FROM "{rows.schema}".order_assignments AS a WHERE a.order_id = o.id) AS assignments '
-        f'FROM "{rows.schema}".orders AS o WHERE {where} FOR UPDATE OF o', *args)
-    if record is None:
-        return None
+        f"{_locked(rows.schema, 'origin_tenant = $1 AND origin_number = $2')} "
+        f"SELECT found.*, CASE WHEN found.id IS NULL THEN nextval('\"{rows.schema}\".orders_id_seq') END AS drawn "
+        "FROM (VALUES (1)) AS one LEFT JOIN found ON true", *origin)
+    return int(record["drawn"]) if record["id"] is None else _read(rows, record)
+
+
+def _added(rows: RowStore, number: str | None, origin: tuple[str, str] | None) -> Order | None:
+    """The order added in this transaction with this number or origin (a batch of messages: dispatch, then urge)."""
+    for new, _ in rows.new_orders:
+        if (new.number == number) if origin is None else ((new.origin_tenant, new.origin_number) == origin):
+            return new
+    return None
+
+
+def _locked(schema: str, where: str) -> str:
+    """``WITH found AS (…)``: the order matching ``where``, locked, and its assignments in the same round trip,
+    as JSON (a row type would differ per tenant schema)."""
+    return (f'WITH found AS (SELECT {", ".join(f"o.{c}" for c in ORDER_COLUMNS)}, (SELECT jsonb_agg(a ORDER BY a.id) '
+            f'FROM "{schema}".order_assignments AS a WHERE a.order_id = o.id) AS assignments '
+            f'FROM "{schema}".orders AS o WHERE {where} FOR UPDATE OF o)')
+
+
+def _read(rows: RowStore, record: asyncpg.Record) -> Order:
+    """The transaction's object of the order row read (and of its assignments)."""
     if record["id"] in rows.orders:  # locked before in this transaction: what it holds is newer
         return rows.orders[record["id"]][0]
     order = _kept(rows.orders, Order, {c: record[c] for c in ORDER_COLUMNS}, ORDER_COLUMNS)
@@ -146,15 +176,11 @@ async def lock_order(session: AsyncSession, *, number: str | None = None,
 
 
 def add_order(session: AsyncSession, order: Order, search_text: str) -> None:
-    """A new order (its id drawn already: ``next_order_id``), inserted at commit; searchable by ``search_text``."""
+    """A new order (its id drawn already: ``lock_received``), inserted at commit; searchable by
+    ``search_text``."""
     rows = _known(session)
     rows.new_orders.append((order, search_text))
     rows.assignments_of[order.id] = []
-
-
-async def next_order_id(session: AsyncSession) -> int:
-    rows = await store(session)
-    return int(await rows.connection.fetchval(f"SELECT nextval('\"{rows.schema}\".orders_id_seq')"))
 
 
 def assignments(session: AsyncSession, order: Order, *, live: bool = True) -> list[Assignment]:
@@ -180,7 +206,7 @@ def _assignments_of(session: AsyncSession, order_id: int) -> list[Assignment]:
 def _known(session: AsyncSession) -> RowStore:
     rows = pending(session)
     if rows is None:  # rows are added only to an order already read in this transaction
-        raise RuntimeError("add rows after reading the order they belong to (lock_order, next_order_id)")
+        raise RuntimeError("add rows after reading the order they belong to (lock_order, lock_received)")
     return rows
 
 
