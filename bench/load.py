@@ -8,6 +8,18 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from pathlib import Path
 
+import asyncpg
+
+# Chains run before the measured ones, at the same rate, and awaited: the measurement starts on warm
+# connections, caches and plans with nothing queued, and reports the steady state. What the cold start
+# costs is reported beside it (``cold_p99_ms``), not mixed in.
+WARMUP_S = 2.0
+
+
+def warmup_chains(rate: float) -> int:
+    """How many chains warm up a run at ``rate``."""
+    return max(20, int(rate * WARMUP_S))
+
 
 async def offer_steadily(items: Iterable[str], rate: float, send: Callable[[str], Awaitable[None]]) -> None:
     """Start ``send(item)`` for each item at ``rate`` per second, whatever each one takes, and wait for all:
@@ -61,6 +73,25 @@ class Chains:
             raise RuntimeError(f"only {len(self.arrived_at)} of {self.total} chains reached {where} in time") from None
         if self._failures:
             raise RuntimeError(f"a step on the way to {where} failed: {self._failures[0]!r}")
+
+
+async def run_chains(listener: asyncpg.Connection, numbers: list[str], rate: float,
+                     send: Callable[[str], Awaitable[None]],
+                     forward: tuple[str, Callable[[str], Coroutine[None, None, None]]], arrival: str,
+                     timeout: float, where: str) -> Chains:
+    """One phase of a bench: ``send`` each number at ``rate``; a NOTIFY on channel ``forward[0]`` starts the
+    middle level's step ``forward[1]``, one on ``arrival`` marks a chain's end. Returns once all arrived."""
+    chains = Chains(len(numbers))
+    step, arrived = chains.forward(forward[1]), chains.arrived
+    await listener.add_listener(forward[0], step)  # several desks at once
+    await listener.add_listener(arrival, arrived)
+    try:
+        await offer_steadily(numbers, rate, send)
+        await chains.wait(timeout, where)
+    finally:
+        await listener.remove_listener(forward[0], step)
+        await listener.remove_listener(arrival, arrived)
+    return chains
 
 
 def machine_busy_s() -> float:
