@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database, driver_connection
 from federation.packs import packs, parse_uuid
+from federation.pull import pull
 from federation.subjects import Namespace, kind_of, receiver
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,7 @@ class Consumer:
         self._sub = await self.js.pull_subscribe("", durable=self.durable, stream=self.stream, config=config)
 
     async def run_once(self, batch: int = 50, timeout: float = 1.0) -> int:
-        """Fetch and handle one batch; returns the number of messages handled.
+        """Pull one batch (``federation.pull``) and handle it; returns the number of messages handled.
 
         Under load a fetch brings several messages. Those for one tenant are applied together, up to
         TOGETHER at a time, in one transaction (one commit instead of one each: it is what lets the
@@ -198,7 +199,7 @@ class Consumer:
         """
         assert self._sub is not None
         try:
-            messages = await self._sub.fetch(batch, timeout=timeout)
+            messages = await pull(self._sub, batch, timeout)
         except TimeoutError:
             return 0
         for group in _groups_by_receiver(messages):

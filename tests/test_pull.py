@@ -1,0 +1,95 @@
+"""Pulling from a JetStream consumer (federation/pull.py), against the real NATS of the test services."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import nats
+import pytest
+from nats.js import JetStreamContext
+
+from federation.pull import pull
+from tests.services import ServiceSet
+
+# Far longer than any answer takes: a pull that returned only at its timeout would fail the test's guard.
+WAIT_S = 30.0
+GUARD_S = 10.0
+
+
+@pytest.fixture
+async def stream(services: ServiceSet) -> AsyncIterator[tuple[JetStreamContext, str]]:
+    nc = await nats.connect(services.settings.effective_nats_url)
+    js = nc.jetstream()
+    name = f"PULL_{uuid.uuid4().hex[:6].upper()}"
+    await js.add_stream(name=name, subjects=[f"{name.lower()}.>"])
+    yield js, name
+    await js.delete_stream(name)
+    await nc.close()
+
+
+async def _publish(js: JetStreamContext, name: str, bodies: range) -> None:
+    for i in bodies:
+        await js.publish(f"{name.lower()}.x", str(i).encode())
+
+
+async def test_a_pull_takes_the_messages_waiting_without_waiting_for_a_full_batch(
+        stream: tuple[JetStreamContext, str]) -> None:
+    js, name = stream
+    sub = await js.pull_subscribe(f"{name.lower()}.x", durable="pull", stream=name)
+    await _publish(js, name, range(5))
+    got = await asyncio.wait_for(pull(sub, 50, WAIT_S), GUARD_S)
+    assert [m.data for m in got] == [b"0", b"1", b"2", b"3", b"4"]
+
+
+async def test_a_pull_returns_as_soon_as_a_message_comes_while_an_earlier_pull_left_nothing_open(
+        stream: tuple[JetStreamContext, str]) -> None:
+    js, name = stream
+    sub = await js.pull_subscribe(f"{name.lower()}.x", durable="pull", stream=name)
+    for i in range(3):  # each pull waits for a message published while it waits
+        later = asyncio.get_running_loop().call_later(0.2, lambda i=i: asyncio.ensure_future(
+            _publish(js, name, range(i, i + 1))))
+        got = await asyncio.wait_for(pull(sub, 50, WAIT_S), GUARD_S)
+        later.cancel()
+        assert [m.data for m in got] == [str(i).encode()]
+        for m in got:
+            await m.ack()
+
+
+async def test_a_pull_returns_while_messages_keep_coming(stream: tuple[JetStreamContext, str]) -> None:
+    js, name = stream
+    sub = await js.pull_subscribe(f"{name.lower()}.x", durable="pull", stream=name)
+
+    async def trickle() -> None:
+        for i in range(10_000):
+            await _publish(js, name, range(i, i + 1))
+            await asyncio.sleep(0.01)
+
+    sending = asyncio.create_task(trickle())
+    try:
+        got = await asyncio.wait_for(pull(sub, 5000, WAIT_S), GUARD_S)
+    finally:
+        sending.cancel()
+    assert got and [m.data for m in got] == [str(i).encode() for i in range(len(got))]
+
+
+async def test_a_pull_with_nothing_to_take_times_out(stream: tuple[JetStreamContext, str]) -> None:
+    js, name = stream
+    sub = await js.pull_subscribe(f"{name.lower()}.x", durable="pull", stream=name)
+    with pytest.raises(TimeoutError):
+        await pull(sub, 50, 0.3)
+
+
+async def test_pulls_take_every_message_once_and_in_order(stream: tuple[JetStreamContext, str]) -> None:
+    js, name = stream
+    sub = await js.pull_subscribe(f"{name.lower()}.x", durable="pull", stream=name)
+    sending = asyncio.create_task(_publish(js, name, range(200)))
+    got: list[bytes] = []
+    while len(got) < 200:
+        msgs = await asyncio.wait_for(pull(sub, 17, WAIT_S), GUARD_S)
+        got += [m.data for m in msgs]
+        for m in msgs:
+            await m.ack()
+    await sending
+    assert got == [str(i).encode() for i in range(200)]
