@@ -43,15 +43,19 @@ async def test_a_pull_takes_the_messages_waiting_without_waiting_for_a_full_batc
     assert [m.data for m in got] == [b"0", b"1", b"2", b"3", b"4"]
 
 
-async def test_a_pull_returns_as_soon_as_a_message_comes_while_an_earlier_pull_left_nothing_open(
+async def test_each_pull_returns_with_the_message_that_came_while_it_waited(
         stream: tuple[JetStreamContext, str]) -> None:
     js, name = stream
     sub = await js.pull_subscribe(f"{name.lower()}.x", durable="pull", stream=name)
-    for i in range(3):  # each pull waits for a message published while it waits
-        later = asyncio.get_running_loop().call_later(0.2, lambda i=i: asyncio.ensure_future(
-            _publish(js, name, range(i, i + 1))))
+
+    async def publish_soon(i: int) -> None:
+        await asyncio.sleep(0.2)
+        await _publish(js, name, range(i, i + 1))
+
+    for i in range(3):  # a pull that left a request open would keep the next one waiting
+        sending = asyncio.create_task(publish_soon(i))
         got = await asyncio.wait_for(pull(sub, 50, WAIT_S), GUARD_S)
-        later.cancel()
+        await sending
         assert [m.data for m in got] == [str(i).encode()]
         for m in got:
             await m.ack()
