@@ -1,12 +1,14 @@
-"""What a transaction writes at its commit, in ONE statement: its order rows, events and outbox messages.
+"""What a transaction writes at its commit, in ONE statement: its order rows, events, outbox messages and
+the ids of the messages it applied.
 
-Appending an event (流转记录), sending a message, and changing an order or its assignments read
-through ``core.orders.rows`` only collect rows on the session. Just before the session commits, the
+Appending an event (流转记录), sending a message, receiving one, and changing an order or its assignments
+read through ``core.orders.rows`` only collect rows on the session. Just before the session commits, the
 ORM flushes its own changes (a new order at register (受理), rows the others point at), then one
 statement on the session's own asyncpg connection writes the new and changed order and assignment
-rows, inserts every collected event into the tenant's event log and every message into the outbox,
-and notifies the relays: one statement, not one per table (each statement costs a round trip, and
-through SQLAlchemy a few hundred µs of the client's CPU too; BENCHMARKS.md).
+rows, inserts every collected event into the tenant's event log, every message into the outbox and every
+received message's id into the inbox, and notifies the relays: one statement, not one per table (each
+statement costs a round trip, and through SQLAlchemy a few hundred µs of the client's CPU too;
+BENCHMARKS.md).
 
 Nothing reads a transaction's own new events before it commits (the timeline is read afterwards), so
 holding them back until then changes no answer; order rows are read back from the row store, which
@@ -36,12 +38,14 @@ if TYPE_CHECKING:
 OUTBOX_CHANNEL = "hotline_outbox"
 _EVENTS = "staged_events"
 _MESSAGES = "staged_messages"
+_RECEIVED = "staged_received"
 
 _EVENT_COLUMNS = ("event_id", "order_id", "seq", "action", "from_status", "to_status", "actor", "actor_unit_id",
                   "actor_tenant", "reason", "payload", "occurred_at", "prev_hash", "hash")
 _EVENT_TYPES = ("uuid", "bigint", "integer", "text", "text", "text", "text", "bigint", "text", "text", "text",
                 "timestamptz", "bytea", "bytea")
 _MESSAGE_TYPES = ("uuid", "text", "text", "text", "text")
+_RECEIVED_TYPES = ("uuid", "text", "text")
 
 
 def stage_event(session: AsyncSession, order_event: OrderEvent) -> None:
@@ -57,32 +61,41 @@ def stage_message(session: AsyncSession, row: tuple[uuid.UUID, str, str, str, st
     session.sync_session.info.setdefault(_MESSAGES, []).append(row)
 
 
+def stage_received(session: AsyncSession, row: tuple[uuid.UUID, str, str]) -> None:
+    """Add an inbox row (message id, receiving tenant, subject), written at the commit. No ``ON CONFLICT``:
+    a message applied before makes the commit fail with a unique violation on ``inbox_pkey``, and the
+    transaction write nothing (``federation.transport``: applied on the hopeful path)."""
+    session.sync_session.info.setdefault(_RECEIVED, []).append(row)
+
+
 @event.listens_for(Session, "before_commit")
 def _write_staged(session: Session) -> None:
     """Write what was staged, in the transaction that is about to commit: one statement."""
     events: list[OrderEvent] = session.info.pop(_EVENTS, [])
     messages: list[tuple[Any, ...]] = session.info.pop(_MESSAGES, [])
+    received: list[tuple[Any, ...]] = session.info.pop(_RECEIVED, [])
     rows = order_rows.pending(session)
     writes = list(rows.writes()) if rows is not None else []
-    if not events and not messages and not writes:
+    if not events and not messages and not writes and not received:
         return
     args: list[Any] = [rows_json for _, rows_json in writes]
     for column in _EVENT_COLUMNS if events else ():
         values = [getattr(e, column) for e in events]
         args.append([json.dumps(v, ensure_ascii=False) for v in values] if column == "payload" else values)
     args += [list(column) for column in zip(*messages, strict=True)] if messages else []
+    args += [list(column) for column in zip(*received, strict=True)] if received else []
     # The ORM's own changes first: the rows and events below may point at an order it inserts.
     session.flush()
     schema = session.info[TENANT_SCHEMA_KEY] if events or writes else None
-    statement = _statement(schema, tuple(kind for kind, _ in writes), bool(events), bool(messages))
+    statement = _statement(schema, tuple(kind for kind, _ in writes), bool(events), bool(messages), bool(received))
     await_(driver_connection_sync(session.connection()).fetchval(statement, *args))
 
 
 @lru_cache(maxsize=8192)
-def _statement(schema: str | None, writes: tuple[str, ...], events: bool, messages: bool) -> str:
+def _statement(schema: str | None, writes: tuple[str, ...], events: bool, messages: bool, received: bool) -> str:
     """The commit's statement for one tenant schema and the kinds of rows it writes; built once, not per
     commit. Its parameters, in order: one per kind of row (``order_rows.WRITES``), then the events'
-    columns, then the messages'."""
+    columns, then the messages', then the received messages'."""
     params = iter(range(1, 100))
     ctes = [f"{kind} AS ({order_rows.WRITES[kind].format(s=schema, p=f'${next(params)}')})" for kind in writes]
     if events:
@@ -96,6 +109,10 @@ def _statement(schema: str | None, writes: tuple[str, ...], events: bool, messag
         ctes.append("written AS (INSERT INTO public.outbox (message_id, tenant_code, subject, kind, payload) "
                     f"SELECT m, t, s, k, CAST(p AS jsonb) FROM unnest({arrays}) WITH ORDINALITY AS x(m, t, s, k, p, n) "
                     "ORDER BY n)")
+    if received:
+        arrays = ", ".join(f"CAST(${next(params)} AS {t}[])" for t in _RECEIVED_TYPES)
+        ctes.append(f"received AS (INSERT INTO public.inbox (message_id, tenant_code, subject) "
+                    f"SELECT * FROM unnest({arrays}))")
     notify = f"pg_notify('{OUTBOX_CHANNEL}', '')" if messages else "1"
     return f"WITH {', '.join(ctes)} SELECT {notify}"
 
@@ -106,4 +123,5 @@ def _drop_staged(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_EVENTS, None)
         session.info.pop(_MESSAGES, None)
+        session.info.pop(_RECEIVED, None)
         order_rows.drop(session.info)

@@ -8,7 +8,11 @@ down nothing is marked and the rows wait.
 Consumer: a durable pull consumer per direction and worker role (not per tenant). For each
 message, in ONE transaction: record its id in the receiver's inbox (a second delivery finds it
 there and changes nothing), apply the effect; then ack. Several messages for one tenant may share
-that transaction (``Consumer.run_once``). A message that can never apply is
+that transaction (``Consumer.run_once``). A message delivered for the first time is applied on the
+hopeful path: its id goes into the inbox with the transaction's closing statement (``core.commit``),
+one round trip fewer, and if it was applied before after all (a relay published it again after a
+crash, once JetStream's duplicate window had passed), that insert fails on the inbox's key, nothing
+is written, and it is handled again on the careful path, inbox first. A message that can never apply is
 written to ``dead_letters`` with the reason and acked; a failing one, or one that cannot apply
 *yet* (``NotYet``: it overtook the message it depends on), is redelivered with a growing delay, at
 most MAX_DELIVER times, then dead-lettered too — never dropped silently.
@@ -33,6 +37,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.commit import stage_received
 from core.db import Database, driver_connection
 from federation.packs import packs, parse_uuid
 from federation.pull import pull
@@ -203,19 +208,22 @@ class Consumer:
         except TimeoutError:
             return 0
         for group in _groups_by_receiver(messages):
-            if len(group) == 1 or not await self._apply_together(group):
+            # A redelivery may well have been applied: the careful path at once, not a failed hopeful one first.
+            hopeful = all(msg.metadata is not None and msg.metadata.num_delivered == 1 for msg in group)
+            if (len(group) == 1 and not hopeful) or not await self._apply_together(group, hopeful):
                 for msg in group:
                     await self.handle(msg)
         return len(messages)
 
-    async def _apply_together(self, group: list[Msg]) -> bool:
+    async def _apply_together(self, group: list[Msg], hopeful: bool) -> bool:
         """Apply one tenant's messages in one transaction and ack them; False, with nothing applied, if
-        any of them fails."""
+        any of them fails (or, on the hopeful path, was applied before)."""
         code = receiver(group[0].subject)
         try:
-            await self._apply(code, group)
+            await self._apply(code, group, hopeful)
         except Exception as exc:  # each on its own now: the one that fails is retried or dead-lettered alone
-            log.info("%d messages for %s not applied together (%s); one by one", len(group), code, exc)
+            log.info("%d message(s) for %s not applied %s (%s); one by one, inbox first", len(group), code,
+                     "on the hopeful path" if hopeful else "together", exc)
             return False
         for msg in group:
             await msg.ack()
@@ -240,9 +248,9 @@ class Consumer:
                         deliveries, exc)
                 await msg.nak(delay=min(30, 2 ** deliveries))
 
-    async def _apply(self, code: str, messages: list[Msg]) -> None:
+    async def _apply(self, code: str, messages: list[Msg], hopeful: bool = False) -> None:
         await apply_messages(self.db, self.appliers, self.resolve_tenant, code,
-                             [(message_id_of(msg), msg.subject, msg.data) for msg in messages])
+                             [(message_id_of(msg), msg.subject, msg.data) for msg in messages], hopeful=hopeful)
 
     async def _dead_letter(self, msg: Msg, message_id: uuid.UUID, code: str, reason: str) -> None:
         async with self.db.engine.begin() as conn:
@@ -256,9 +264,14 @@ class Consumer:
 
 
 async def apply_messages(db: Database, appliers: dict[str, Applier], resolve_tenant: Callable[[str], Awaitable[Any]],
-                         code: str, messages: list[tuple[uuid.UUID, str, bytes]]) -> None:
+                         code: str, messages: list[tuple[uuid.UUID, str, bytes]], *, hopeful: bool = False) -> None:
     """In one transaction of tenant ``code``: the messages' ids into its inbox, then the effect of each
-    (id, subject, body) whose id was not there yet. PermanentError if they can never apply."""
+    (id, subject, body) whose id was not there yet. PermanentError if they can never apply.
+
+    ``hopeful``: every message is taken as new, applied, and its id written into the inbox by the closing
+    statement; the commit fails, writing nothing, if one of them was there already. Only a caller that
+    then applies them carefully may ask for it: an applier's error on the hopeful path may come of a
+    message that was applied before."""
     tenant = await resolve_tenant(code)
     if tenant is None:
         raise PermanentError(f"no active tenant {code}")
@@ -273,6 +286,14 @@ async def apply_messages(db: Database, appliers: dict[str, Applier], resolve_ten
             raise PermanentError(f"not JSON: {exc}") from None
         work.append((message_id, applier, payload))
     async with db.tenant_session(tenant.schema_name) as session, session.begin():
+        if hopeful:
+            fresh = set()
+            for (message_id, applier, payload), (_, subject_, _) in zip(work, messages, strict=True):
+                if message_id not in fresh:  # the same id twice in one fetch: applied once
+                    fresh.add(message_id)
+                    stage_received(session, (message_id, code, subject_))
+                    await applier(session, tenant, payload, str(message_id))
+            return
         # On the session's own connection (same transaction), as the appliers read their rows (core.orders.rows).
         fresh = {row[0] for row in await (await driver_connection(session)).fetch(
             _INBOX, [message_id for message_id, _, _ in work], code, [subject_ for _, subject_, _ in messages])}

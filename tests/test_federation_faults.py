@@ -232,7 +232,9 @@ async def test_a_dispatch_and_an_urge_fetched_together_apply_in_one_transaction(
     transactions = one_value(tree, f"SELECT count(DISTINCT e.xmin::text) FROM t_{DISTRICT}.order_events e JOIN "
                                    f"t_{DISTRICT}.orders o ON o.id = e.order_id WHERE o.origin_number = %s", number)
     assert transactions == 1  # the dispatch's event and the urge's
-    worker = start_worker()  # the relay publishes both now: the district's inbox knows them already
+    # The relay publishes both now, delivered for the first time: the worker's hopeful path applies them, the
+    # inbox's key stops that commit, and the careful path finds both applied already.
+    worker = start_worker()
     try:
         federation_is_clean()  # every outbox row published, every message applied once
         assert one_value(tree, f"SELECT urge_count FROM t_{DISTRICT}.orders WHERE origin_number = %s", number) == 1
