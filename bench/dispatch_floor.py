@@ -26,6 +26,7 @@ import time
 import uuid
 
 import asyncpg
+import uvloop
 
 from bench.load import Chains, machine_busy_s, run_chains, warmup_chains
 from core.config import Settings
@@ -207,7 +208,7 @@ def run_floor(bench: Settings, rate: float, seconds: float, workers: int, record
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(max(1, workers))]
     try:
         time.sleep(2)
-        return asyncio.run(_measure(pg_url, stream.lower(), rate, seconds))
+        return uvloop.run(_measure(pg_url, stream.lower(), rate, seconds))  # the loop the platform's run uses
     finally:
         for proc in procs:
             proc.kill()
@@ -216,4 +217,4 @@ def run_floor(bench: Settings, rate: float, seconds: float, workers: int, record
 
 
 if __name__ == "__main__":  # a floor worker: python -m bench.dispatch_floor PG_URL NATS_URL STREAM relay|consume
-    asyncio.run(_worker(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "relay"))
+    uvloop.run(_worker(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "relay"))

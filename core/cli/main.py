@@ -325,6 +325,8 @@ def worker() -> None:
     import asyncio
     import logging
 
+    import uvloop
+
     from federation.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -337,7 +339,7 @@ def worker() -> None:
             loop.add_signal_handler(sig, stop.set)
         await run_worker(settings, stop)
 
-    asyncio.run(main())
+    uvloop.run(main())  # libuv's loop: less CPU per message than asyncio's (pyproject.toml)
 
 
 @app.command()
