@@ -31,6 +31,7 @@ import uuid
 from datetime import UTC, datetime
 
 import asyncpg
+import uvloop
 from sqlalchemy import select
 
 from bench.dispatch_floor import run_floor
@@ -42,7 +43,7 @@ from core.config import Settings
 from core.db import Database
 from core.orders.lifecycle import Action
 from core.orders.schemas import ActionRequest, OrderCreate
-from core.orders.service import Context, act, register
+from core.orders.service import Context, act_and_commit, register
 from core.services.nats import answers
 from core.services.process import ServiceError
 from core.sla.service import SlaStore
@@ -115,8 +116,8 @@ class Desk:
     async def act(self, number: str, action: Action, **fields: object) -> None:
         # Past saturation the staff's steps queue for a seat, not for a pooled connection that times out.
         async with self.seats, self.db.tenant_session(self.tenant.schema_name) as session:
-            await act(await self._context(session), number, action, ActionRequest(**fields))  # type: ignore[arg-type]
-            await session.commit()
+            await act_and_commit(await self._context(session), number, action,
+                                 ActionRequest(**fields))  # type: ignore[arg-type]
 
 
 async def _raw_roundtrip(url: str, n: int = 300) -> float:
@@ -227,7 +228,8 @@ def _run(bench: Settings, rate: float, seconds: float, workers: int, records: in
         procs = [subprocess.Popen([sys.executable, "-m", "core.cli.main", "worker"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
         time.sleep(2)
-        result = asyncio.run(_measure(bench, rate, seconds, [proc.pid for proc in procs]))
+        # On uvloop, as the API the staff stand for (uvicorn picks it) and the workers run.
+        result = uvloop.run(_measure(bench, rate, seconds, [proc.pid for proc in procs]))
         result["raw_roundtrip_p50_ms"] = round(asyncio.run(_raw_roundtrip(bench.effective_nats_url)), 2)
     finally:
         for proc in procs:  # a worker left behind would consume this NATS's messages for a dropped database

@@ -17,11 +17,11 @@ answers with what the transaction changed.
 
 from __future__ import annotations
 
-import json
 import uuid
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
@@ -40,10 +40,6 @@ _EVENTS = "staged_events"
 _MESSAGES = "staged_messages"
 _RECEIVED = "staged_received"
 
-_EVENT_COLUMNS = ("event_id", "order_id", "seq", "action", "from_status", "to_status", "actor", "actor_unit_id",
-                  "actor_tenant", "reason", "payload", "occurred_at", "prev_hash", "hash")
-_EVENT_TYPES = ("uuid", "bigint", "integer", "text", "text", "text", "text", "bigint", "text", "text", "text",
-                "timestamptz", "bytea", "bytea")
 _MESSAGE_TYPES = ("uuid", "text", "text", "text", "text")
 _RECEIVED_TYPES = ("uuid", "text", "text")
 
@@ -76,34 +72,34 @@ def _write_staged(session: Session) -> None:
     received: list[tuple[Any, ...]] = session.info.pop(_RECEIVED, [])
     rows = order_rows.pending(session)
     writes = list(rows.writes()) if rows is not None else []
-    if not events and not messages and not writes and not received:
+    if events:  # after the orders: an event may belong to an order the statement inserts
+        writes.append(("events", order_rows.events_json(events)))
+    if not messages and not writes and not received:
         return
+    # Rows of a table as one JSON parameter, not one array per column: asyncpg checks every element of an
+    # array it sends, in Python.
     args: list[Any] = [rows_json for _, rows_json in writes]
-    for column in _EVENT_COLUMNS if events else ():
-        values = [getattr(e, column) for e in events]
-        args.append([json.dumps(v, ensure_ascii=False) for v in values] if column == "payload" else values)
     args += [list(column) for column in zip(*messages, strict=True)] if messages else []
     args += [list(column) for column in zip(*received, strict=True)] if received else []
     # The ORM's own changes first: the rows and events below may point at an order it inserts.
     session.flush()
-    schema = session.info[TENANT_SCHEMA_KEY] if events or writes else None
-    statement = _statement(schema, tuple(kind for kind, _ in writes), bool(events), bool(messages), bool(received))
-    await_(driver_connection_sync(session.connection()).fetchval(statement, *args))
+    schema = session.info[TENANT_SCHEMA_KEY] if writes else None
+    statement = _statement(schema, tuple(kind for kind, _ in writes), bool(messages), bool(received))
+    # An unlocked step with nothing for the ORM to flush has begun no transaction: its one statement is one.
+    connection = driver_connection_sync(session.connection(), begin=not (rows is not None and rows.unlocked))
+    try:
+        await_(connection.fetchval(statement, *args))
+    except asyncpg.SerializationError as exc:  # write_conflict(): the statement wrote nothing
+        raise order_rows.WriteConflict(str(exc)) from exc
 
 
 @lru_cache(maxsize=8192)
-def _statement(schema: str | None, writes: tuple[str, ...], events: bool, messages: bool, received: bool) -> str:
+def _statement(schema: str | None, writes: tuple[str, ...], messages: bool, received: bool) -> str:
     """The commit's statement for one tenant schema and the kinds of rows it writes; built once, not per
-    commit. Its parameters, in order: one per kind of row (``order_rows.WRITES``), then the events'
-    columns, then the messages', then the received messages'."""
+    commit. Its parameters, in order: one per kind of row (``order_rows.WRITES``, events last), then the
+    messages' columns, then the received messages'."""
     params = iter(range(1, 100))
     ctes = [f"{kind} AS ({order_rows.WRITES[kind].format(s=schema, p=f'${next(params)}')})" for kind in writes]
-    if events:
-        arrays = ", ".join(f"CAST(${next(params)} AS {t}[])" for t in _EVENT_TYPES)
-        columns = ", ".join(_EVENT_COLUMNS)
-        values = ", ".join("CAST(payload AS jsonb)" if c == "payload" else c for c in _EVENT_COLUMNS)
-        ctes.append(f'events AS (INSERT INTO "{schema}".order_events ({columns}) SELECT {values} '
-                    f"FROM unnest({arrays}) WITH ORDINALITY AS e({columns}, n) ORDER BY n)")
     if messages:
         arrays = ", ".join(f"CAST(${next(params)} AS {t}[])" for t in _MESSAGE_TYPES)
         ctes.append("written AS (INSERT INTO public.outbox (message_id, tenant_code, subject, kind, payload) "
@@ -114,6 +110,10 @@ def _statement(schema: str | None, writes: tuple[str, ...], events: bool, messag
         ctes.append(f"received AS (INSERT INTO public.inbox (message_id, tenant_code, subject) "
                     f"SELECT * FROM unnest({arrays}))")
     notify = f"pg_notify('{OUTBOX_CHANNEL}', '')" if messages else "1"
+    if "guarded_orders" in writes:  # an order changed since the step read it: the whole statement fails
+        rows_given = f"jsonb_array_length(CAST(${writes.index('guarded_orders') + 1} AS jsonb))"
+        notify += (f", CASE WHEN (SELECT count(*) FROM guarded_orders) < {rows_given} "
+                   "THEN public.write_conflict('an order changed since the step read it') END")
     return f"WITH {', '.join(ctes)} SELECT {notify}"
 
 

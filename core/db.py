@@ -26,6 +26,9 @@ TENANT_SCHEMA = "tenant"
 SHARED_SCHEMA = "public"
 # Where a tenant session's ``info`` names the schema its tenant tables resolve to.
 TENANT_SCHEMA_KEY = "tenant_schema"
+# In a session's info: its step reads orders without locking them (``core.orders.rows.unlock``), so the
+# driver-level statements do not begin a transaction: each runs on its own until the ORM itself begins one.
+UNLOCKED_KEY = "unlocked"
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -85,16 +88,21 @@ def async_engine(settings: Settings) -> AsyncEngine:
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under ``session``, inside the session's transaction (begun if it was not)."""
+    """The asyncpg connection under ``session``, inside the session's transaction (begun if it was not; not
+    begun by this in an unlocked session, ``UNLOCKED_KEY``)."""
     adapter = (await (await session.connection()).get_raw_connection()).dbapi_connection
+    if session.sync_session.info.get(UNLOCKED_KEY) and adapter._transaction is None:
+        return adapter.driver_connection
     if adapter._transaction is None:
         await adapter._start_transaction()
     return _in_transaction(adapter.driver_connection)
 
 
-def driver_connection_sync(connection: Connection) -> asyncpg.Connection:
+def driver_connection_sync(connection: Connection, *, begin: bool = True) -> asyncpg.Connection:
     """``driver_connection`` for code that runs inside a session's sync methods (its events)."""
     adapter = connection.connection.dbapi_connection
+    if not begin and adapter._transaction is None:
+        return adapter.driver_connection
     if adapter._transaction is None:
         await_(adapter._start_transaction())
     return _in_transaction(adapter.driver_connection)

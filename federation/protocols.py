@@ -38,7 +38,7 @@ from core.assessment.facts import emit as emit_fact
 from core.orders import rows
 from core.orders.events import append_event
 from core.orders.lifecycle import OPEN, WITHDRAWN, Status
-from core.orders.models import Assignment, Order, OrderEvent
+from core.orders.models import Assignment, Order, OrderEvent, transient
 from core.orders.service import new_query_code
 from core.orders.text import search_document
 from core.orders.withdrawal import end_assignments, withdrawals
@@ -136,7 +136,7 @@ async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[st
         await _dispatched_again(session, tenant, existing, payload, now)
         return
     order_id = existing  # none here yet: the id drawn for the new record
-    order = Order(
+    order = transient(Order, dict(
         id=order_id, number=f"{tenant.code}-{now.astimezone(CST):%Y%m%d}-{order_id:06d}",
         query_code=new_query_code(tenant.code), status=Status.dispatched,
         origin_tenant=payload["origin_tenant"], origin_number=payload["origin_number"],
@@ -144,7 +144,7 @@ async def apply_dispatch(session: AsyncSession, tenant: Tenant, payload: dict[st
         deadline_estimated=bool(payload.get("deadline_estimated")), repeat_count=0, urge_count=0, reopen_count=0,
         extra={"origin_path": payload.get("origin_path"), "role": payload.get("role", "lead")},
         created_at=now, updated_at=now, **{field: payload.get(field) for field in COPIED},
-    )
+    ))  # written by the closing statement (rows.add_order), never by the session
     _in_order(order, payload["origin_tenant"], payload)  # the first message from above: remembered
     rows.add_order(session, order, search_document(payload["title"], payload["content"], payload.get("address")))
     await _append(session, tenant, order, "dispatch-received", None, payload["origin_tenant"],

@@ -10,9 +10,11 @@ message, in ONE transaction: record its id in the receiver's inbox (a second del
 there and changes nothing), apply the effect; then ack. Several messages for one tenant may share
 that transaction (``Consumer.run_once``). A message delivered for the first time is applied on the
 hopeful path: its id goes into the inbox with the transaction's closing statement (``core.commit``),
-one round trip fewer, and if it was applied before after all (a relay published it again after a
-crash, once JetStream's duplicate window had passed), that insert fails on the inbox's key, nothing
-is written, and it is handled again on the careful path, inbox first. A message that can never apply is
+and its orders are read unlocked and written only if unchanged since (``core.orders.rows.unlock``):
+three round trips fewer (the inbox's, BEGIN, COMMIT). If it was applied before after all (a relay
+published it again after a crash, once JetStream's duplicate window had passed), the inbox insert
+fails on its key; if an order changed meanwhile, the version check fails; either way nothing is
+written, and it is handled again on the careful path, inbox first, rows locked. A message that can never apply is
 written to ``dead_letters`` with the reason and acked; a failing one, or one that cannot apply
 *yet* (``NotYet``: it overtook the message it depends on), is redelivered with a growing delay, at
 most MAX_DELIVER times, then dead-lettered too — never dropped silently.
@@ -39,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.commit import stage_received
 from core.db import Database, driver_connection
+from core.orders.rows import unlock
 from federation.packs import packs, parse_uuid
 from federation.pull import pull
 from federation.subjects import Namespace, kind_of, receiver
@@ -268,8 +271,9 @@ async def apply_messages(db: Database, appliers: dict[str, Applier], resolve_ten
     """In one transaction of tenant ``code``: the messages' ids into its inbox, then the effect of each
     (id, subject, body) whose id was not there yet. PermanentError if they can never apply.
 
-    ``hopeful``: every message is taken as new, applied, and its id written into the inbox by the closing
-    statement; the commit fails, writing nothing, if one of them was there already. Only a caller that
+    ``hopeful``: every message is taken as new, applied to orders read unlocked (``core.orders.rows.unlock``),
+    and its id written into the inbox by the closing statement; the commit fails, writing nothing, if one
+    of them was there already or an order changed meanwhile. Only a caller that
     then applies them carefully may ask for it: an applier's error on the hopeful path may come of a
     message that was applied before."""
     tenant = await resolve_tenant(code)
@@ -287,6 +291,7 @@ async def apply_messages(db: Database, appliers: dict[str, Applier], resolve_ten
         work.append((message_id, applier, payload))
     async with db.tenant_session(tenant.schema_name) as session, session.begin():
         if hopeful:
+            unlock(session)  # no BEGIN, no COMMIT, no lock: a changed order fails the commit (WriteConflict)
             fresh = set()
             for (message_id, applier, payload), (_, subject_, _) in zip(work, messages, strict=True):
                 if message_id not in fresh:  # the same id twice in one fetch: applied once

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from core.actors import Actor, Role
+from core.orders import rows, service
 from core.orders.lifecycle import RULES, Action, Status
+from core.orders.schemas import ActionRequest
+from core.orders.service import Context
 from tests.orders_helpers import (
     ADMIN,
     CALLER,
@@ -245,6 +251,35 @@ async def test_urging_by_this_or_an_ancestor_supervisor_but_not_a_sibling(
     assert (await act(client, number, "urge", province, reason="省督办"))["urge_count"] == 2
     sibling = staff("supervisor", tenant=OTHER_CITY)
     await act(client, number, "urge", sibling, expect=403, reason="越权")
+
+
+async def test_urges_sent_at_the_same_moment_all_count(client: httpx.AsyncClient, units: dict[str, int]) -> None:
+    order = await signed_order(client, units)
+    number = order["number"]
+    # Each reads the order unlocked first; one that finds it changed at its commit is done again, locked.
+    await asyncio.gather(*(act(client, number, "urge", SUPERVISOR, reason=f"第{i}次督办") for i in range(6)))
+    detail = (await client.get(f"/api/v1/tenants/{CITY}/orders/{number}", headers=SUPERVISOR)).json()
+    assert detail["urge_count"] == 6
+    assert [e["action"] for e in detail["timeline"]].count("urge") == 6
+
+
+async def test_a_step_whose_order_changed_after_its_unlocked_read_writes_nothing(
+        app: FastAPI, client: httpx.AsyncClient, units: dict[str, int]) -> None:
+    number = (await signed_order(client, units))["number"]
+    db, state = app.state.db, app.state
+    tenant = await state.registry.get(db, CITY)
+    async with db.tenant_session(tenant.schema_name) as session:
+        rows.unlock(session)
+        supervisor = Actor(user="supervisor-a", tenant=CITY, roles=frozenset({Role.supervisor}), home=tenant.path)
+        ctx = Context(session=session, tenant=tenant, actor=supervisor, rules=await state.sla.rules(session),
+                      categories=await state.categories.visible(session, CITY), now=state.clock())
+        await service.act(ctx, number, Action.urge, ActionRequest(reason="先读，后写"))
+        await act(client, number, "urge", SUPERVISOR, reason="同时督办")  # the order changes meanwhile
+        with pytest.raises(rows.WriteConflict):
+            await session.commit()
+    detail = (await client.get(f"/api/v1/tenants/{CITY}/orders/{number}", headers=SUPERVISOR)).json()
+    assert detail["urge_count"] == 1
+    assert [e["reason"] for e in detail["timeline"] if e["action"] == "urge"] == ["同时督办"]
 
 
 async def test_merging_a_duplicate_keeps_both_citizens(client: httpx.AsyncClient) -> None:

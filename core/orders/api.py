@@ -18,7 +18,7 @@ from core.orders import queries
 from core.orders.lifecycle import Action
 from core.orders.models import Order
 from core.orders.schemas import ActionRequest, Channel, OrderCreate, OrderCreated, OrderDetail, OrderPage, OrderType
-from core.orders.service import Context, act, register
+from core.orders.service import Context, act_and_commit, register
 from core.sla.policy import Light
 from tenants.binding import CurrentTenant, TenantSession
 
@@ -167,6 +167,5 @@ async def perform_action(ctx: OrderContext, number: str, action: str, body: Acti
         raise ApiError(404, "unknown_action", f"no action {action!r}") from None
     if chosen == Action.register:
         raise ApiError(404, "unknown_action", "register by POST to the orders collection")
-    order = await act(ctx, number, chosen, body or ActionRequest())
-    await ctx.session.commit()
+    order = await act_and_commit(ctx, number, chosen, body or ActionRequest())
     return await queries.detail(ctx.session, order, ctx.rules.calendar, ctx.now)

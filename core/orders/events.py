@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actors import Actor
 from core.commit import stage_event
-from core.orders.models import Order, OrderEvent
+from core.orders.models import Order, OrderEvent, transient
 
 
 def event_digest(prev_hash: bytes | None, number: str, fields: dict[str, Any]) -> bytes:
@@ -44,11 +44,11 @@ def new_event(order: Order, *, action: str, from_status: str | None, actor: Acto
 
     ``order.id`` must be known, and the order row locked (or new): the tip is read from it.
     """
-    event = OrderEvent(
+    event = transient(OrderEvent, dict(
         event_id=uuid.uuid4(), order_id=order.id, seq=(order.event_seq or 0) + 1, action=action,
         from_status=from_status, to_status=order.status, actor=actor.user, actor_unit_id=actor.unit_id,
         actor_tenant=actor.tenant, reason=reason, payload=payload or {}, occurred_at=now, prev_hash=order.event_hash,
-    )
+    ))
     event.hash = event_digest(order.event_hash, order.number, _fields(event))
     order.event_seq, order.event_hash = event.seq, event.hash
     return event

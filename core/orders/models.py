@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -23,7 +23,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, configure_mappers, mapped_column
 
 from core.db import TENANT_SCHEMA, TenantBase
 
@@ -141,3 +141,16 @@ class Attachment(TenantBase):
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+_Model = TypeVar("_Model", bound=TenantBase)
+
+
+def transient(model: type[_Model], values: dict[str, Any]) -> _Model:
+    """An instance holding these column values, filled in as the ORM's own loader fills one: without an
+    attribute event per column, which through the constructor cost ~20× as much (~45 µs an order). For
+    the rows ``core.commit`` writes itself (``core.orders.rows``, events); never added to a session."""
+    configure_mappers()  # before the first instance is made this way; at once once done
+    obj = model.__mapper__.class_manager.new_instance()
+    obj.__dict__.update(values)
+    return obj

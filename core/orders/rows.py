@@ -14,10 +14,17 @@ Locking an order reads its assignments in the same round trip; from then on the 
 changes to one row cannot overwrite each other, and what a step added is seen by the reads after
 it. Only this module writes orders and assignments during a step: register (受理) still inserts its
 new order through the ORM, which flushes before the closing statement.
+
+A step may instead read its orders *unlocked* (``unlock``), outside any transaction, and write each
+order only if its row is still the version it read (PostgreSQL's ``xmin``): the step then costs no
+BEGIN and no COMMIT, a round trip each, and holds no lock while it decides. If an order changed
+meanwhile, nothing is written (``WriteConflict``) and the caller does the step again, locked
+(``core.orders.service.act_and_commit``; the consumers' careful path).
 """
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,13 +34,14 @@ from typing import Any, TypeVar
 import asyncpg
 from sqlalchemy import DateTime
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, configure_mappers
+from sqlalchemy.orm import Session
 
-from core.db import TENANT_SCHEMA_KEY, driver_connection
-from core.orders.models import Assignment, Order
+from core.db import TENANT_SCHEMA_KEY, UNLOCKED_KEY, driver_connection
+from core.orders.models import Assignment, Order, OrderEvent, transient
 
 ORDER_COLUMNS = tuple(c.key for c in Order.__table__.columns if c.key != "search")  # search: written, never read
 ASSIGNMENT_COLUMNS = tuple(c.key for c in Assignment.__table__.columns)
+EVENT_COLUMNS = tuple(c.key for c in OrderEvent.__table__.columns if c.key != "id")  # the id: drawn by the table
 _ASSIGNMENT_TIMES = tuple(c.key for c in Assignment.__table__.columns if isinstance(c.type, DateTime))
 _STORE = "row_store"
 _Row = TypeVar("_Row", Order, Assignment)
@@ -47,7 +55,9 @@ class RowStore:
 
     schema: str
     connection: asyncpg.Connection
+    unlocked: bool = False  # orders read without a lock, and written only if unchanged since (``unlock``)
     orders: dict[int, tuple[Order, tuple[Any, ...]]] = field(default_factory=dict)
+    versions: dict[int, str] = field(default_factory=dict)  # order id → the row version read (unlocked)
     assignments: dict[int, tuple[Assignment, tuple[Any, ...]]] = field(default_factory=dict)
     # Every assignment of each order read or added, oldest first, those added in this transaction last.
     assignments_of: dict[int, list[Assignment]] = field(default_factory=dict)
@@ -56,10 +66,16 @@ class RowStore:
 
     def writes(self) -> Iterator[tuple[str, str]]:
         """What the transaction's closing statement writes: (kind, JSON rows), for each kind with rows."""
-        changed_orders = [o for o, seen in self.orders.values() if _values(o, ORDER_COLUMNS) != seen]
+        changed_orders = [o for o, seen in self.orders.values()
+                          if o.id not in self.versions and _values(o, ORDER_COLUMNS) != seen]
+        # Every order read unlocked is written, changed or not: its write is what checks its version.
+        guarded = [o for o, _ in self.orders.values() if o.id in self.versions]
         changed = [a for a, seen in self.assignments.values() if _values(a, ASSIGNMENT_COLUMNS) != seen]
         if self.new_orders:
             yield "new_orders", _json([{**_row(o, ORDER_COLUMNS), "_search": text} for o, text in self.new_orders])
+        if guarded:
+            yield "guarded_orders", _json([{**_row(o, ORDER_COLUMNS), "_version": self.versions[o.id]}
+                                           for o in guarded])
         if changed_orders:
             yield "changed_orders", _json([_row(o, ORDER_COLUMNS) for o in changed_orders])
         if self.new_assignments:
@@ -85,15 +101,40 @@ def _update(table: str, columns: tuple[str, ...]) -> str:
             f'FROM jsonb_populate_recordset(NULL::"{{s}}".{table}, CAST({{p}} AS jsonb)) AS r WHERE t.{key} = r.{key}')
 
 
+def _guarded_update(table: str, columns: tuple[str, ...]) -> str:
+    """``_update`` of only the rows still at the version each was read at (its JSON's ``_version``, the row's
+    ``xmin`` then); returns the ids it wrote. A row changed since is left as it is."""
+    key, rest = columns[0], columns[1:]
+    return (f'UPDATE "{{s}}".{table} AS t SET ({", ".join(rest)}) = ({", ".join(f"r.{c}" for c in rest)}) '
+            "FROM jsonb_array_elements(CAST({p} AS jsonb)) AS j(v), "
+            f'jsonb_populate_record(NULL::"{{s}}".{table}, j.v) AS r '
+            f"WHERE t.{key} = r.{key} AND t.xmin = CAST(j.v->>'_version' AS xid) RETURNING t.{key}")
+
+
 # The closing statement's parts, by kind; ``{s}`` is the tenant's schema, ``{p}`` the part's one parameter, a
 # JSON array of rows. PostgreSQL turns each row into the table's row type (jsonb_populate_record), so every
 # column keeps its type without a list of types here.
 WRITES = {
     "new_orders": _insert("orders", ORDER_COLUMNS, {"search": "to_tsvector('simple', j.v->>'_search')"}),
     "changed_orders": _update("orders", ORDER_COLUMNS),
+    "guarded_orders": _guarded_update("orders", ORDER_COLUMNS),  # core.commit checks that it wrote every row
     "new_assignments": _insert("order_assignments", ASSIGNMENT_COLUMNS[1:]),  # the id: drawn by the table
     "changed_assignments": _update("order_assignments", ASSIGNMENT_COLUMNS),
+    "events": _insert("order_events", EVENT_COLUMNS),  # the events a transaction appended (core.commit)
 }
+
+
+class WriteConflict(Exception):
+    """An order the step read unlocked changed before the step's commit: nothing of the step was written."""
+
+
+def unlock(session: AsyncSession) -> None:
+    """The session's next step reads its orders unlocked, and writes each only if it did not change since
+    (optimistic: see the module's docstring). Call before the step reads anything; the step's commit may
+    then raise ``WriteConflict``. Ends with the transaction."""
+    if _STORE in session.sync_session.info:
+        raise RuntimeError("unlock before the step reads its first order")
+    session.sync_session.info[UNLOCKED_KEY] = True
 
 
 async def store(session: AsyncSession) -> RowStore:
@@ -103,8 +144,8 @@ async def store(session: AsyncSession) -> RowStore:
         schema = session.sync_session.info.get(TENANT_SCHEMA_KEY)
         if schema is None:
             raise RuntimeError("order rows need a tenant session (core.db.Database.tenant_session)")
-        configure_mappers()  # before instances are made without the constructor (_kept); at once if done
-        found = RowStore(schema, await driver_connection(session))
+        found = RowStore(schema, await driver_connection(session),
+                         unlocked=bool(session.sync_session.info.get(UNLOCKED_KEY)))
         session.sync_session.info[_STORE] = found
     return found
 
@@ -117,19 +158,21 @@ def pending(session: AsyncSession | Session) -> RowStore | None:
 
 def drop(info: dict[str, Any]) -> None:
     info.pop(_STORE, None)
+    info.pop(UNLOCKED_KEY, None)
 
 
 async def lock_order(session: AsyncSession, *, number: str | None = None,
                      origin: tuple[str, str] | None = None) -> Order | None:
     """The order with this number, or this tenant's record of (origin tenant, origin number), locked
-    (``FOR UPDATE``) until the transaction ends, with its assignments (``assignments``); None if there is none."""
+    (``FOR UPDATE``) until the transaction ends, with its assignments (``assignments``); None if there is none.
+    In an unlocked step (``unlock``) it is read, not locked, and its version kept."""
     rows = await store(session)
     added = _added(rows, number, origin)
     if added is not None:
         return added
     where, args = ("number = $1", (number,)) if origin is None else \
         ("origin_tenant = $1 AND origin_number = $2", origin)
-    record = await rows.connection.fetchrow(f"{_locked(rows.schema, where)} SELECT * FROM found", *args)
+    record = await rows.connection.fetchrow(f"{_found(rows, where)} SELECT * FROM found", *args)
     return None if record is None else _read(rows, record)
 
 
@@ -142,7 +185,7 @@ async def lock_received(session: AsyncSession, origin: tuple[str, str]) -> Order
         return added
     # CASE evaluates nextval only for the branch taken: no id is drawn for a record that exists.
     record = await rows.connection.fetchrow(
-        f"{_locked(rows.schema, 'origin_tenant = $1 AND origin_number = $2')} "
+        f"{_found(rows, 'origin_tenant = $1 AND origin_number = $2')} "
         f"SELECT found.*, CASE WHEN found.id IS NULL THEN nextval('\"{rows.schema}\".orders_id_seq') END AS drawn "
         "FROM (VALUES (1)) AS one LEFT JOIN found ON true", *origin)
     return int(record["drawn"]) if record["id"] is None else _read(rows, record)
@@ -156,12 +199,14 @@ def _added(rows: RowStore, number: str | None, origin: tuple[str, str] | None) -
     return None
 
 
-def _locked(schema: str, where: str) -> str:
-    """``WITH found AS (…)``: the order matching ``where``, locked, and its assignments in the same round trip,
-    as JSON (a row type would differ per tenant schema)."""
+def _found(rows: RowStore, where: str) -> str:
+    """``WITH found AS (…)``: the order matching ``where`` and its assignments in the same round trip, as JSON
+    (a row type would differ per tenant schema); locked, or in an unlocked step with its row's version."""
+    read = "o.xmin::text AS read_version" if rows.unlocked else "NULL AS read_version"
+    lock = "" if rows.unlocked else " FOR UPDATE OF o"
     return (f'WITH found AS (SELECT {", ".join(f"o.{c}" for c in ORDER_COLUMNS)}, (SELECT jsonb_agg(a ORDER BY a.id) '
-            f'FROM "{schema}".order_assignments AS a WHERE a.order_id = o.id) AS assignments '
-            f'FROM "{schema}".orders AS o WHERE {where} FOR UPDATE OF o)')
+            f'FROM "{rows.schema}".order_assignments AS a WHERE a.order_id = o.id) AS assignments, {read} '
+            f'FROM "{rows.schema}".orders AS o WHERE {where}{lock})')
 
 
 def _read(rows: RowStore, record: asyncpg.Record) -> Order:
@@ -169,6 +214,8 @@ def _read(rows: RowStore, record: asyncpg.Record) -> Order:
     if record["id"] in rows.orders:  # locked before in this transaction: what it holds is newer
         return rows.orders[record["id"]][0]
     order = _kept(rows.orders, Order, {c: record[c] for c in ORDER_COLUMNS}, ORDER_COLUMNS)
+    if record["read_version"] is not None:
+        rows.versions[order.id] = record["read_version"]
     rows.assignments_of[order.id] = [
         _kept(rows.assignments, Assignment, {**given, **{c: _when(given[c]) for c in _ASSIGNMENT_TIMES}},
               ASSIGNMENT_COLUMNS) for given in record["assignments"] or ()]
@@ -215,10 +262,7 @@ def _kept(kept: dict[int, tuple[_Row, tuple[Any, ...]]], model: type[_Row], valu
     """The object of this row in the transaction: the one read before, or a new one remembered with its values."""
     if values["id"] in kept:
         return kept[values["id"]][0]
-    # Filled in as the ORM's own loader fills an instance, without an attribute event per column: the
-    # constructor cost 20× as much (~45 µs an order).
-    obj = model.__mapper__.class_manager.new_instance()
-    obj.__dict__.update(values)
+    obj = transient(model, values)
     kept[values["id"]] = (obj, tuple(values[c] for c in columns))
     return obj
 
@@ -235,6 +279,11 @@ def _row(obj: object, columns: tuple[str, ...]) -> dict[str, Any]:
     return {c: getattr(obj, c) for c in columns}
 
 
+def events_json(events: list[OrderEvent]) -> str:
+    """The ``events`` part's parameter: the events as a JSON array of rows."""
+    return _json([_row(e, EVENT_COLUMNS) for e in events])
+
+
 def _json(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, ensure_ascii=False, default=_json_value)
 
@@ -245,6 +294,6 @@ def _json_value(value: object) -> object:
         return value.isoformat()
     if isinstance(value, bytes):
         return "\\x" + value.hex()
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal | uuid.UUID):
         return str(value)
     raise TypeError(f"no JSON for {type(value).__name__}")

@@ -2,10 +2,12 @@
 
 Each action loads the order under a row lock, checks the state, the actor and the time,
 changes the order, and appends a hash-chained event — all in the caller's one transaction.
+``act_and_commit`` first tries an action with the order read unlocked (``core.orders.rows.unlock``).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import secrets
 import uuid
@@ -39,6 +41,7 @@ from tenants.models import Tenant
 from tenants.paths import tenant_paths
 
 # What a dispatch down the tree carries of the order.
+log = logging.getLogger(__name__)
 UPSTREAM_FIELDS = ("channel", "type", "category", "title", "content", "address", "division_code", "citizen_name",
                    "citizen_phone", "anonymous", "callback", "urgency")
 _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
@@ -189,6 +192,24 @@ async def act(ctx: Context, number: str, action: Action, req: ActionRequest) -> 
     order.updated_at = ctx.now
     event = await _append(ctx, order, action, before, req.reason, payload)
     await _send(ctx, event)
+    return order
+
+
+async def act_and_commit(ctx: Context, number: str, action: Action, req: ActionRequest) -> Order:
+    """``act``, then commit. First with the order read unlocked (``rows.unlock``: no BEGIN, no COMMIT, no
+    lock held while the rules decide); if it changed before the commit, nothing was written, and the
+    action is done again with the order's row locked, which cannot conflict."""
+    rows.unlock(ctx.session)
+    try:
+        order = await act(ctx, number, action, req)
+        await ctx.session.commit()
+        return order
+    except rows.WriteConflict:
+        log.info("%s of %s at %s: the order changed meanwhile; done again, locked", action, number, ctx.tenant.code)
+        await ctx.session.rollback()
+        ctx.outgoing.clear()  # the messages of the attempt that wrote nothing
+    order = await act(ctx, number, action, req)
+    await ctx.session.commit()
     return order
 
 
