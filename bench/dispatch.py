@@ -102,21 +102,21 @@ class Desk:
         self.actor = Actor(user=f"bench@{tenant.code}", tenant=tenant.code, roles=frozenset(roles), home=tenant.path)
         self.sla, self.categories = SlaStore(), CategoryStore()
 
-    async def _context(self, session) -> Context:  # type: ignore[no-untyped-def]
+    async def context(self, session) -> Context:  # type: ignore[no-untyped-def]
         return Context(session=session, tenant=self.tenant, actor=self.actor, rules=await self.sla.rules(session),
                        categories=await self.categories.visible(session, self.tenant.code),
                        now=datetime.now(UTC))
 
     async def register(self, i: int) -> str:
         async with self.db.tenant_session(self.tenant.schema_name) as session:
-            done = await register(await self._context(session), _order_body(i))
+            done = await register(await self.context(session), _order_body(i))
             await session.commit()
             return done.order.number
 
     async def act(self, number: str, action: Action, **fields: object) -> None:
         # Past saturation the staff's steps queue for a seat, not for a pooled connection that times out.
         async with self.seats, self.db.tenant_session(self.tenant.schema_name) as session:
-            await act_and_commit(await self._context(session), number, action,
+            await act_and_commit(await self.context(session), number, action,
                                  ActionRequest(**fields))  # type: ignore[arg-type]
 
 

@@ -8,16 +8,20 @@ down nothing is marked and the rows wait.
 Consumer: a durable pull consumer per direction and worker role (not per tenant). For each
 message, in ONE transaction: record its id in the receiver's inbox (a second delivery finds it
 there and changes nothing), apply the effect; then ack. Several messages for one tenant may share
-that transaction (``Consumer.run_once``). A message delivered for the first time is applied on the
-hopeful path: its id goes into the inbox with the transaction's closing statement (``core.commit``),
-and its orders are read unlocked and written only if unchanged since (``core.orders.rows.unlock``):
-three round trips fewer (the inbox's, BEGIN, COMMIT). If it was applied before after all (a relay
-published it again after a crash, once JetStream's duplicate window had passed), the inbox insert
-fails on its key; if an order changed meanwhile, the version check fails; either way nothing is
-written, and it is handled again on the careful path, inbox first, rows locked. A message that can never apply is
-written to ``dead_letters`` with the reason and acked; a failing one, or one that cannot apply
-*yet* (``NotYet``: it overtook the message it depends on), is redelivered with a growing delay, at
-most MAX_DELIVER times, then dead-lettered too — never dropped silently.
+that transaction (``Consumer.run_once``).
+
+A message delivered for the first time is applied on the hopeful path: its id goes into the inbox
+with the transaction's closing statement (``core.commit``), and its orders are read unlocked and
+written only if unchanged since (``core.orders.rows.unlock``): three round trips fewer (the inbox's,
+BEGIN, COMMIT). If it was applied before after all (a relay published it again after a crash, once
+JetStream's duplicate window had passed), the inbox insert fails on its key; if an order changed
+meanwhile, the version check fails; either way nothing is written, and it is handled again on the
+careful path, inbox first, rows locked.
+
+A message that can never apply is written to ``dead_letters`` with the reason and acked; a failing
+one, or one that cannot apply *yet* (``NotYet``: it overtook the message it depends on), is
+redelivered with a growing delay, at most MAX_DELIVER times, then dead-lettered too — never dropped
+silently.
 """
 
 from __future__ import annotations
@@ -273,9 +277,8 @@ async def apply_messages(db: Database, appliers: dict[str, Applier], resolve_ten
 
     ``hopeful``: every message is taken as new, applied to orders read unlocked (``core.orders.rows.unlock``),
     and its id written into the inbox by the closing statement; the commit fails, writing nothing, if one
-    of them was there already or an order changed meanwhile. Only a caller that
-    then applies them carefully may ask for it: an applier's error on the hopeful path may come of a
-    message that was applied before."""
+    of them was there already or an order changed meanwhile. Only a caller that then applies them
+    carefully may ask for it: an applier's error on the hopeful path may come of a message applied before."""
     tenant = await resolve_tenant(code)
     if tenant is None:
         raise PermanentError(f"no active tenant {code}")

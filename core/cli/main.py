@@ -643,6 +643,22 @@ def bench_dispatch(
     run(get_settings(), json_out=json_out, rate=rate, seconds=seconds, workers=workers, records=records)
 
 
+@bench_app.command("steps")
+@friendly_errors
+def bench_steps(
+    json_out: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
+    steps: Annotated[int, typer.Option(help="Steps timed per round and way.")] = 200,
+    rounds: Annotated[int, typer.Option(help="Rounds, alternating the ways.")] = 5,
+) -> None:
+    """CPU of one dispatch and of one applied dispatch message, unlocked and locked, against the same steps in
+    hand-written SQL."""
+    from bench.steps import run
+
+    if steps < 1 or rounds < 1:
+        raise typer.BadParameter("give at least one step and one round")
+    run(get_settings(), json_out=json_out, steps=steps, rounds=rounds)
+
+
 @bench_app.command("statements")
 @friendly_errors
 def bench_statements(

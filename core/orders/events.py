@@ -42,7 +42,8 @@ def new_event(order: Order, *, action: str, from_status: str | None, actor: Acto
               reason: str | None = None, payload: dict[str, Any] | None = None) -> OrderEvent:
     """The next event of an order, hashed onto the chain, which it becomes the tip of.
 
-    ``order.id`` must be known, and the order row locked (or new): the tip is read from it.
+    ``order.id`` must be known, and the order row locked (or new, or read unlocked: its write then checks
+    that the row, and so the tip, did not change): the tip is read from it.
     """
     event = transient(OrderEvent, dict(
         event_id=uuid.uuid4(), order_id=order.id, seq=(order.event_seq or 0) + 1, action=action,

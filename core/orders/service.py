@@ -40,8 +40,8 @@ from tenants.codes import is_descendant, lineage
 from tenants.models import Tenant
 from tenants.paths import tenant_paths
 
-# What a dispatch down the tree carries of the order.
 log = logging.getLogger(__name__)
+# What a dispatch down the tree carries of the order.
 UPSTREAM_FIELDS = ("channel", "type", "category", "title", "content", "address", "division_code", "citizen_name",
                    "citizen_phone", "anonymous", "callback", "urgency")
 _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
