@@ -48,8 +48,6 @@ from tenants.binding import RegistryCache
 from tenants.divisions import Division
 from tenants.models import Tenant
 
-_WAYS = ("dispatch_unlocked", "dispatch_locked", "dispatch_raw", "apply_hopeful", "apply_careful", "apply_raw")
-
 
 async def _timed(items: list[Any], step: Callable[[Any], Awaitable[None]]) -> tuple[float, float]:
     """CPU ms per item of this process and of the machine, for ``step`` over ``items`` one at a time."""
@@ -57,6 +55,20 @@ async def _timed(items: list[Any], step: Callable[[Any], Awaitable[None]]) -> tu
     for item in items:
         await step(item)
     return ((time.process_time() - cpu) / len(items) * 1000, (machine_busy_s() - machine) / len(items) * 1000)
+
+
+async def _alternate(ways: dict[str, Callable[[Any], Awaitable[None]]], queues: dict[str, list[Any]], *, warm: int,
+                     steps: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
+    """Each way run on its first ``warm`` items (connections, prepared statements, caches), then timed over
+    ``steps`` items a round, the ways taking turns round after round."""
+    for way, step in ways.items():
+        for item in queues[way][:warm]:
+            await step(item)
+    runs: dict[str, list[tuple[float, float]]] = {way: [] for way in ways}
+    for r in range(rounds):
+        for way, step in ways.items():
+            runs[way].append(await _timed(queues[way][warm + r * steps:warm + (r + 1) * steps], step))
+    return runs
 
 
 async def _measure(bench: Settings, steps: int, rounds: int) -> dict[str, tuple[float, float]]:
@@ -68,7 +80,8 @@ async def _measure(bench: Settings, steps: int, rounds: int) -> dict[str, tuple[
     per_way = steps * rounds
     warm = 20
     # Orders for every dispatch to come, and the floor's records of them: registering is not what is timed.
-    numbers = {way: [await city.register(i) for i in range(per_way + warm)] for way in _WAYS[:2]}
+    numbers = {way: [await city.register(i) for i in range(per_way + warm)] for way in ("dispatch_unlocked",
+                                                                                     "dispatch_locked")}
     floor_numbers = [f"{CITY}-{i:06d}" for i in range(per_way + warm)]
     await raw.executemany("INSERT INTO floor.orders (tenant, number, status, title) VALUES ($1, $2, 'registered', "
                           "'路灯不亮')", [(CITY, n) for n in floor_numbers])
@@ -103,14 +116,8 @@ async def _measure(bench: Settings, steps: int, rounds: int) -> dict[str, tuple[
 
     dispatchers: dict[str, Callable[[Any], Awaitable[None]]] = {
         "dispatch_unlocked": unlocked, "dispatch_locked": locked, "dispatch_raw": floor_step}
-    queues: dict[str, list[Any]] = {**numbers, "dispatch_raw": floor_numbers}
-    runs: dict[str, list[tuple[float, float]]] = {way: [] for way in _WAYS}
-    for way, step in dispatchers.items():  # warm: connections, prepared statements, caches
-        for item in queues[way][:warm]:
-            await step(item)
-    for r in range(rounds):
-        for way, step in dispatchers.items():
-            runs[way].append(await _timed(queues[way][warm + r * steps:warm + (r + 1) * steps], step))
+    runs = await _alternate(dispatchers, {**numbers, "dispatch_raw": floor_numbers}, warm=warm, steps=steps,
+                            rounds=rounds)
 
     # The dispatches above left their messages to the district in the outbox: apply them, as a worker would.
     sent = await raw.fetch("SELECT message_id, subject, payload::text FROM public.outbox WHERE kind = 'dispatch' "
@@ -120,13 +127,8 @@ async def _measure(bench: Settings, steps: int, rounds: int) -> dict[str, tuple[
     appliers: dict[str, Callable[[Any], Awaitable[None]]] = {
         "apply_hopeful": applier(True), "apply_careful": applier(False), "apply_raw": floor_apply}
     half = len(messages) // 2
-    queues = {"apply_hopeful": messages[:half], "apply_careful": messages[half:], "apply_raw": bodies}
-    for way, step in appliers.items():
-        for item in queues[way][:warm]:
-            await step(item)
-    for r in range(rounds):
-        for way, step in appliers.items():
-            runs[way].append(await _timed(queues[way][warm + r * steps:warm + (r + 1) * steps], step))
+    runs |= await _alternate(appliers, {"apply_hopeful": messages[:half], "apply_careful": messages[half:],
+                                        "apply_raw": bodies}, warm=warm, steps=steps, rounds=rounds)
     await raw.close()
     await db.dispose()
     return {way: (round(statistics.median(c for c, _ in found), 3), round(statistics.median(m for _, m in found), 3))

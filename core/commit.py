@@ -86,11 +86,18 @@ def _write_staged(session: Session) -> None:
     schema = session.info[TENANT_SCHEMA_KEY] if writes else None
     statement = _statement(schema, tuple(kind for kind, _ in writes), bool(messages), bool(received))
     # An unlocked step with nothing for the ORM to flush has begun no transaction: its one statement is one.
-    connection = driver_connection_sync(session.connection(), begin=not (rows is not None and rows.unlocked))
+    unlocked = rows is not None and rows.unlocked
+    connection = driver_connection_sync(session.connection(), begin=not unlocked)
     try:
         await_(connection.fetchval(statement, *args))
     except asyncpg.SerializationError as exc:  # write_conflict(): the statement wrote nothing
         raise order_rows.WriteConflict(str(exc)) from exc
+    except asyncpg.UniqueViolationError as exc:
+        # PostgreSQL does not promise which part of the statement runs first: an event numbered after a
+        # tip that moved meanwhile may fail on its key before the version check has run.
+        if unlocked and exc.constraint_name == "uq_order_events_order_seq":
+            raise order_rows.WriteConflict(str(exc)) from exc
+        raise
 
 
 @lru_cache(maxsize=8192)
