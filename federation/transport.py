@@ -295,10 +295,10 @@ async def apply_messages(db: Database, appliers: dict[str, Applier], resolve_ten
     async with db.tenant_session(tenant.schema_name) as session, session.begin():
         if hopeful:
             unlock(session)  # no BEGIN, no COMMIT, no lock: a changed order fails the commit (WriteConflict)
-            fresh = set()
+            seen = set()
             for (message_id, applier, payload), (_, subject_, _) in zip(work, messages, strict=True):
-                if message_id not in fresh:  # the same id twice in one fetch: applied once
-                    fresh.add(message_id)
+                if message_id not in seen:  # the same id twice in one fetch: applied once
+                    seen.add(message_id)
                     stage_received(session, (message_id, code, subject_))
                     await applier(session, tenant, payload, str(message_id))
             return
