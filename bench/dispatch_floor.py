@@ -65,8 +65,8 @@ _SEND = ("WITH sent AS (INSERT INTO floor.outbox (message_id, subject, payload) 
          "SELECT pg_notify('floor_outbox', '') FROM sent")
 
 
-async def _step(conn: asyncpg.Connection, number: str, status: str, action: str, send: tuple[str, dict] | None,
-                prefix: str) -> None:
+async def staff_step(conn: asyncpg.Connection, number: str, status: str, action: str, send: tuple[str, dict] | None,
+                     prefix: str) -> None:
     """One staff step: the record changes, its event, and the message it sends, in one transaction."""
     async with conn.transaction():
         order_id = await conn.fetchval("UPDATE floor.orders SET status = $2, updated_at = now() WHERE number = $1 "
@@ -94,20 +94,27 @@ async def _apply(conn: asyncpg.Connection, tenant: str, body: dict) -> None:
                        order_id, action, json.dumps(body))
 
 
+async def apply_received(conn: asyncpg.Connection, received: list[tuple[uuid.UUID, str, dict]]) -> None:
+    """One fetch's messages (id, receiving tenant, body) in one transaction: their ids into the inbox, then
+    the effect of each that was not there yet."""
+    async with conn.transaction():
+        new = {row[0] for row in await conn.fetch(
+            "INSERT INTO floor.inbox (message_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING "
+            "RETURNING message_id", [message_id for message_id, _, _ in received])}
+        for message_id, tenant, body in received:
+            if message_id in new:
+                await _apply(conn, tenant, body)
+
+
 async def _consume(pool: asyncpg.Pool, sub) -> None:  # type: ignore[no-untyped-def]
     while True:
         try:
             msgs = await sub.fetch(10, timeout=1)
         except TimeoutError:
             continue
-        ids = [uuid.UUID(msg.headers["Nats-Msg-Id"]) for msg in msgs]
-        async with pool.acquire() as conn, conn.transaction():
-            new = {row[0] for row in await conn.fetch(
-                "INSERT INTO floor.inbox (message_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING "
-                "RETURNING message_id", ids)}
-            for message_id, msg in zip(ids, msgs, strict=True):
-                if message_id in new:
-                    await _apply(conn, msg.subject.split(".")[-2], json.loads(msg.data))
+        async with pool.acquire() as conn:
+            await apply_received(conn, [(uuid.UUID(msg.headers["Nats-Msg-Id"]), msg.subject.split(".")[-2],
+                                         json.loads(msg.data)) for msg in msgs])
         await asyncio.gather(*(msg.ack() for msg in msgs))
 
 
@@ -151,15 +158,15 @@ async def _measure(pg_url: str, prefix: str, rate: float, seconds: float) -> dic
     async def forward(number: str) -> None:  # the district's centre: sign, then dispatch on to the town
         async with staff.acquire() as c:
             row = await c.fetchrow("SELECT origin_number, chain FROM floor.orders WHERE number = $1", number)
-            await _step(c, number, "signed", "sign", (CITY, {"kind": "signed", "origin_number": row["origin_number"]}),
-                        prefix)
-            await _step(c, number, "dispatched", "dispatch", (TOWN, {
+            await staff_step(c, number, "signed", "sign",
+                             (CITY, {"kind": "signed", "origin_number": row["origin_number"]}), prefix)
+            await staff_step(c, number, "dispatched", "dispatch", (TOWN, {
                 "kind": "dispatch", "from": DISTRICT, "number": number, "chain": row["chain"], "title": "路灯不亮"}),
                 prefix)
 
     async def dispatch(number: str) -> None:
         async with staff.acquire() as c:
-            await _step(c, number, "dispatched", "dispatch", (DISTRICT, {
+            await staff_step(c, number, "dispatched", "dispatch", (DISTRICT, {
                 "kind": "dispatch", "from": CITY, "number": number, "chain": number, "title": "路灯不亮"}), prefix)
         committed[number] = time.perf_counter()
 

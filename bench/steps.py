@@ -33,7 +33,7 @@ import uvloop
 from sqlalchemy import select
 
 from bench.dispatch import CITY, DISTRICT, Desk
-from bench.dispatch_floor import SCHEMA, _apply, _step
+from bench.dispatch_floor import SCHEMA, apply_received, staff_step
 from bench.load import machine_busy_s
 from bench.scratch import scratch_database, tenant_tree
 from core.actors import Role
@@ -95,7 +95,7 @@ async def _measure(bench: Settings, steps: int, rounds: int) -> dict[str, tuple[
             await session.commit()
 
     async def floor_step(number: str) -> None:
-        await _step(raw, number, "dispatched", "dispatch", (DISTRICT, {
+        await staff_step(raw, number, "dispatched", "dispatch", (DISTRICT, {
             "kind": "dispatch", "from": CITY, "number": number, "chain": number, "title": "路灯不亮"}), "steps")
 
     registry = RegistryCache()
@@ -109,10 +109,7 @@ async def _measure(bench: Settings, steps: int, rounds: int) -> dict[str, tuple[
         return apply
 
     async def floor_apply(body: dict[str, Any]) -> None:
-        async with raw.transaction():
-            await raw.fetch("INSERT INTO floor.inbox (message_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING "
-                            "RETURNING message_id", [uuid.uuid4()])
-            await _apply(raw, DISTRICT, body)
+        await apply_received(raw, [(uuid.uuid4(), DISTRICT, body)])
 
     dispatchers: dict[str, Callable[[Any], Awaitable[None]]] = {
         "dispatch_unlocked": unlocked, "dispatch_locked": locked, "dispatch_raw": floor_step}
