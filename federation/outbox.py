@@ -8,11 +8,11 @@ event, and on the hot path of dispatch every statement counts.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.commit import stage_message
@@ -29,4 +29,14 @@ class Outgoing:
 async def enqueue(session: AsyncSession, message_id: uuid.UUID, sender: str, message: Outgoing) -> None:
     """Add the message to the sender's outbox inside the caller's transaction (written at its commit)."""
     stage_message(session, (message_id, sender, subject(message.kind, message.receiver_path), message.kind,
-                            json.dumps(message.payload, ensure_ascii=False, default=str)))
+                            _json(message.payload)))
+
+
+# What is not JSON goes as its ``str()`` (a datetime too, as the standard library's encoder would with
+# ``default=str``): receivers read what they always read. orjson: a step writes a message and a fact, and on
+# the hot path of dispatch its encoding costs several times orjson's.
+_PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
+
+
+def _json(payload: dict[str, Any]) -> str:
+    return orjson.dumps(payload, default=str, option=_PASSTHROUGH).decode()

@@ -18,10 +18,11 @@ published before packs existed (its body the fact itself) is still read, as a pa
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from federation.subjects import FACTS_PREFIX
 
@@ -70,7 +71,7 @@ def _shared_subject(subjects: list[str]) -> str:
 def unpack(data: bytes, header_id: str | None) -> list[tuple[uuid.UUID, Any]]:
     """The (message id, fact) pairs of a message's body; each fact is checked by the caller."""
     try:
-        body = json.loads(data)
+        body = orjson.loads(data)
     except ValueError as exc:
         raise Malformed(f"not JSON: {exc}") from None
     if isinstance(body, dict):  # one fact, as published before packs

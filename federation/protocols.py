@@ -325,8 +325,8 @@ async def apply_rework(session: AsyncSession, tenant: Tenant, payload: dict[str,
     order.closed_at, order.outcome, order.updated_at = None, None, now
     order.handle_deadline = _when(payload.get("handle_deadline")) or order.handle_deadline
     if order.lead_unit_id is not None:
-        rows.add_assignment(session, Assignment(order_id=order.id, unit_id=order.lead_unit_id, role="lead",
-                                                status="signed", assigned_at=now, signed_at=now))
+        rows.add_assignment(session, order_id=order.id, unit_id=order.lead_unit_id, role="lead", status="signed",
+                            assigned_at=now, signed_at=now)
     order.status = Status.signed
     await _append(session, tenant, order, "reopen", before, payload["by_tenant"], {"by_tenant": payload["by_tenant"]},
                   now, reason=payload.get("reason"))

@@ -27,7 +27,6 @@ silently.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
@@ -35,6 +34,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
+import orjson
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -288,7 +288,7 @@ async def apply_messages(db: Database, appliers: dict[str, Applier], resolve_ten
         if applier is None:
             raise PermanentError(f"no applier for {subject_}")
         try:
-            payload = json.loads(data)
+            payload = orjson.loads(data)
         except ValueError as exc:
             raise PermanentError(f"not JSON: {exc}") from None
         work.append((message_id, applier, payload))

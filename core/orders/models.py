@@ -150,7 +150,9 @@ def transient(model: type[_Model], values: dict[str, Any]) -> _Model:
     """An instance holding these column values, filled in as the ORM's own loader fills one: without an
     attribute event per column, which through the constructor cost ~20× as much (~45 µs an order). For
     the rows ``core.commit`` writes itself (``core.orders.rows``, events); never added to a session."""
-    configure_mappers()  # needed before the first instance made this way; returns at once after that
-    obj = model.__mapper__.class_manager.new_instance()
+    mapper = model.__mapper__
+    if not mapper.configured:  # needed before the first instance made this way (configure_mappers is not free)
+        configure_mappers()
+    obj = mapper.class_manager.new_instance()
     obj.__dict__.update(values)
     return obj

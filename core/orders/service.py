@@ -74,7 +74,9 @@ def field_error(field_name: str, message: str) -> ApiError:
 
 def new_query_code(tenant_code: str) -> str:
     """The citizen's query code: the tenant and 8 random characters, e.g. 4101-7KQ9M2XD."""
-    return f"{tenant_code}-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    # One read of the system's randomness, not one per character; 256 is a multiple of the alphabet's 32
+    # letters, so each letter stays equally likely.
+    return f"{tenant_code}-" + "".join(_CODE_ALPHABET[b % len(_CODE_ALPHABET)] for b in secrets.token_bytes(8))
 
 
 def policy_for(ctx: Context, order_type: str, urgency: str, category: str | None) -> Policy:
@@ -392,15 +394,15 @@ async def _dispatch(ctx: Context, order: Order, req: ActionRequest, _: Assignmen
         order.handle_deadline, order.deadline_estimated = ctx.rules.calendar.add_working_seconds(
             ctx.now, order.paused_remaining_s)
         order.paused_remaining_s = None
-    rows.add_assignment(ctx.session, Assignment(
-        order_id=order.id, unit_id=lead_unit.id if lead_unit else None, tenant_code=child, role="lead",
-        status="dispatched", note=req.note, assigned_at=ctx.now, sign_deadline=sign_deadline))
+    rows.add_assignment(ctx.session, order_id=order.id, unit_id=lead_unit.id if lead_unit else None,
+                        tenant_code=child, role="lead", status="dispatched", note=req.note, assigned_at=ctx.now,
+                        sign_deadline=sign_deadline)
     for unit in co_units:
-        rows.add_assignment(ctx.session, Assignment(order_id=order.id, unit_id=unit.id, role="co", status="dispatched",
-                                                    note=req.note, assigned_at=ctx.now, sign_deadline=sign_deadline))
+        rows.add_assignment(ctx.session, order_id=order.id, unit_id=unit.id, role="co", status="dispatched",
+                            note=req.note, assigned_at=ctx.now, sign_deadline=sign_deadline)
     for code in co_tenants:
-        rows.add_assignment(ctx.session, Assignment(order_id=order.id, tenant_code=code, role="co", status="dispatched",
-                                                    note=req.note, assigned_at=ctx.now, sign_deadline=sign_deadline))
+        rows.add_assignment(ctx.session, order_id=order.id, tenant_code=code, role="co", status="dispatched",
+                            note=req.note, assigned_at=ctx.now, sign_deadline=sign_deadline)
     order.status = Status.dispatched
     order.lead_unit_id = lead_unit.id if lead_unit else None
     order.assigned_tenant = child
@@ -530,9 +532,8 @@ async def _rework(ctx: Context, order: Order, reason: str | None = None) -> None
     _restart_deadline(ctx, order)
     lead = _lead(ctx, order)
     if lead is None and order.assigned_tenant is not None:
-        lead = Assignment(order_id=order.id, tenant_code=order.assigned_tenant, role="lead", status="signed",
-                          assigned_at=ctx.now, signed_at=ctx.now)
-        rows.add_assignment(ctx.session, lead)
+        lead = rows.add_assignment(ctx.session, order_id=order.id, tenant_code=order.assigned_tenant, role="lead",
+                                   status="signed", assigned_at=ctx.now, signed_at=ctx.now)
     if lead is not None and lead.tenant_code is not None:  # the child level handles it again
         await _down(ctx, order, "rework", {"reason": reason,
                                            "handle_deadline": order.handle_deadline.isoformat()})
@@ -540,8 +541,8 @@ async def _rework(ctx: Context, order: Order, reason: str | None = None) -> None
         lead.status, lead.replied_at, lead.reply = "signed", None, None
         order.status = Status.signed
     elif order.lead_unit_id is not None:
-        rows.add_assignment(ctx.session, Assignment(order_id=order.id, unit_id=order.lead_unit_id, role="lead",
-                                                    status="signed", assigned_at=ctx.now, signed_at=ctx.now))
+        rows.add_assignment(ctx.session, order_id=order.id, unit_id=order.lead_unit_id, role="lead", status="signed",
+                            assigned_at=ctx.now, signed_at=ctx.now)
         order.status = Status.signed
     else:
         order.status = Status.registered  # answered at intake: back to triage
