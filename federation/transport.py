@@ -60,6 +60,8 @@ _INBOX = (
     "FROM unnest($1::uuid[], $3::text[]) AS x(m, s) ON CONFLICT DO NOTHING RETURNING message_id")
 # Longer than any retry delay of the relay: a re-publish after a crash is still de-duplicated.
 DUPLICATE_WINDOW_S = 2 * 3600
+# How long the relay waits for JetStream to store what it published (and to take more, if too many wait).
+PUBLISH_TIMEOUT_S = 5.0
 
 
 class PermanentError(Exception):
@@ -156,10 +158,8 @@ class Relay:
         self._facts_left = not with_facts  # there may be some: a pass soon takes them
         messages = [row for row in rows if not row[4]]
         fact_packs = packs([(i, m, s, p) for i, m, s, p, fact in rows if fact])
-        results = await asyncio.gather(
-            *(_publish(self.js, self.namespace, m, s, p) for _, m, s, p, _ in messages),
-            *(_publish(self.js, self.namespace, pack.message_id, pack.subject, pack.body) for pack in fact_packs),
-            return_exceptions=True)
+        results = await self._publish_all([(m, s, p) for _, m, s, p, _ in messages] +
+                                          [(pack.message_id, pack.subject, pack.body) for pack in fact_packs])
         published: list[int] = []
         for row, result in zip(messages, results, strict=False):  # messages: only up to a failure
             if result is not None:
@@ -178,11 +178,30 @@ class Relay:
             log.warning("relay: %d of %d sent: %s", len(published), len(rows), failed)
         return len(published)
 
+    async def _publish_all(self, sends: list[tuple[Any, str, str]]) -> list[BaseException | None]:
+        """Publish (message id, subject, payload) each, all at once, and await JetStream's acks together:
+        for each, None if it was stored, or what went wrong. Once one cannot be sent, none after it is.
 
-async def _publish(js: JetStreamContext, namespace: Namespace, message_id: Any, subject_: str,
-                   payload: str) -> None:
-    # The payload is the row's JSON text as PostgreSQL prints it: published as it is, not parsed and re-encoded.
-    await js.publish(namespace.wire(subject_), payload.encode(), timeout=5, headers={"Nats-Msg-Id": str(message_id)})
+        ``publish_async``: a future per message, where ``publish`` costs a task, a request and a timer each.
+        """
+        acks: list[asyncio.Future[Any]] = []
+        failed: BaseException | None = None
+        for message_id, subject_, payload in sends:
+            try:
+                # The payload is the row's JSON text as PostgreSQL prints it: published as it is, not re-encoded.
+                acks.append(await self.js.publish_async(self.namespace.wire(subject_), payload.encode(),
+                                                        wait_stall=PUBLISH_TIMEOUT_S,
+                                                        headers={"Nats-Msg-Id": str(message_id)}))
+            except Exception as exc:  # NATS closed, or too many unacknowledged: the rest waits for the next pass
+                failed = exc
+                break
+        if acks:
+            _, late = await asyncio.wait(acks, timeout=PUBLISH_TIMEOUT_S)
+            for ack in late:
+                ack.cancel()
+        results: list[BaseException | None] = [
+            TimeoutError("no ack from JetStream") if ack.cancelled() else ack.exception() for ack in acks]
+        return results + [failed or RuntimeError("not sent")] * (len(sends) - len(acks))
 
 
 class Consumer:
