@@ -1,14 +1,17 @@
-"""Which worker relays the outbox: one at a time, the holder of a session-level advisory lock.
+"""Which worker relays the outbox and applies messages: one at a time, the holder of a session-level
+advisory lock (``federation.worker``: why the consumers too).
 
 Relays that shared the outbox (through ``SKIP LOCKED``) all woke on every commit's NOTIFY, and all but
-one found nothing: on a 2-core machine that was a second relay's worth of wasted passes. With one
-relay at a time the others stand by, trying the lock each time their relay loop comes round
+one found nothing: on a 2-core machine that was a second relay's worth of wasted passes; consumers
+side by side split each batch and cost more CPU than one (``federation/worker.py``). With one
+worker active at a time the others stand by, trying the lock each time their relay loop comes round
 (every second when idle); one relay also publishes in outbox order. The lock lives on the relay's
 own connection, which also LISTENs for the outbox's NOTIFY: if the worker dies, PostgreSQL drops
 the connection and the lock with it, and a standby takes over within about a second. The relay
 reads and marks the outbox through this same connection, so a relay whose lease went with its
 connection cannot go on working. A moment with two holders (the old one not yet noticing) costs
-nothing but duplicate publishes, which JetStream drops by message id.
+nothing but duplicate publishes, which JetStream drops by message id, and two consumers side by side,
+which the inbox keeps to one effect per message.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ log = logging.getLogger(__name__)
 RELAY_LOCK = 0x12345_0001  # advisory locks are per database: one relay per deployment
 
 
-class RelayLease:
-    """The right to relay, and the NOTIFY that wakes its holder."""
+class WorkerLease:
+    """The right to relay and to apply messages, and the NOTIFY that wakes its holder's relay."""
 
     def __init__(self, postgres_url: str, wake: asyncio.Event) -> None:
         self.url, self.wake = postgres_url, wake
@@ -52,6 +55,11 @@ class RelayLease:
                 await self.close()
                 return False
         return self._held
+
+    @property
+    def holding(self) -> bool:
+        """Whether this worker held the lease when it last looked (``held``), and its connection is still open."""
+        return self._held and self._conn is not None and not self._conn.is_closed()
 
     @property
     def connection(self) -> asyncpg.Connection:

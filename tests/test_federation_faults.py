@@ -145,6 +145,23 @@ async def test_two_workers_racing_apply_each_message_once(tree: Settings, client
             stop_worker(worker)
 
 
+async def test_a_standby_worker_takes_over_from_the_active_one_killed_mid_batch(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    numbers = await burst(client)
+    active = start_worker()  # alone, so it holds the lease (federation/lease.py): it relays and applies
+    deadline = time.monotonic() + 30
+    while sum(held_below(tree, numbers).values()) < 3 and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    standby = start_worker()
+    await asyncio.sleep(0.5)  # started, standing by
+    stop_worker(active, signal.SIGKILL)
+    try:
+        await all_held_once(tree, numbers)
+        federation_is_clean()
+    finally:
+        stop_worker(standby)
+
+
 async def test_a_message_that_cannot_apply_is_dead_lettered_alone_and_its_batch_still_applies(
         tree: Settings, client: httpx.AsyncClient) -> None:
     numbers = await burst(client, 6)  # queued in the outbox: the worker will find them all at once
