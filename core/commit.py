@@ -29,6 +29,7 @@ from sqlalchemy.util import await_
 
 from core.db import TENANT_SCHEMA_KEY, driver_connection_sync
 from core.orders import rows as order_rows
+from federation.subjects import FACT_KIND
 
 if TYPE_CHECKING:
     from core.orders.models import OrderEvent
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 # The channel the outbox relays LISTEN on. pg_notify is delivered at commit (and only then); identical
 # notifications of one transaction are folded into one by PostgreSQL.
 OUTBOX_CHANNEL = "hotline_outbox"
+# Assessment facts do not wake the relays: about half the commits of a dispatch chain write facts and no
+# message, and each NOTIFY cost the relay a pass that had nothing to send yet (facts gather for
+# ``federation.transport.FACTS_GATHER_S``). Facts go with the next message's pass, or with the relay's idle
+# poll, a second at most.
 _EVENTS = "staged_events"
 _MESSAGES = "staged_messages"
 _RECEIVED = "staged_received"
@@ -84,7 +89,8 @@ def _write_staged(session: Session) -> None:
     # The ORM's own changes first: the rows and events below may point at an order it inserts.
     session.flush()
     schema = session.info[TENANT_SCHEMA_KEY] if writes else None
-    statement = _statement(schema, tuple(kind for kind, _ in writes), bool(messages), bool(received))
+    wake = any(message[3] != FACT_KIND for message in messages)
+    statement = _statement(schema, tuple(kind for kind, _ in writes), bool(messages), wake, bool(received))
     # An unlocked step with nothing for the ORM to flush has begun no transaction: its one statement is one.
     unlocked = rows is not None and rows.unlocked
     connection = driver_connection_sync(session.connection(), begin=not unlocked)
@@ -101,7 +107,7 @@ def _write_staged(session: Session) -> None:
 
 
 @lru_cache(maxsize=8192)
-def _statement(schema: str | None, writes: tuple[str, ...], messages: bool, received: bool) -> str:
+def _statement(schema: str | None, writes: tuple[str, ...], messages: bool, wake: bool, received: bool) -> str:
     """The commit's statement for one tenant schema and the kinds of rows it writes; built once, not per
     commit. Its parameters, in order: one per kind of row (``order_rows.WRITES``, events last), then the
     messages' columns, then the received messages'."""
@@ -116,7 +122,7 @@ def _statement(schema: str | None, writes: tuple[str, ...], messages: bool, rece
         arrays = ", ".join(f"CAST(${next(params)} AS {t}[])" for t in _RECEIVED_TYPES)
         ctes.append(f"received AS (INSERT INTO public.inbox (message_id, tenant_code, subject) "
                     f"SELECT * FROM unnest({arrays}))")
-    notify = f"pg_notify('{OUTBOX_CHANNEL}', '')" if messages else "1"
+    notify = f"pg_notify('{OUTBOX_CHANNEL}', '')" if wake else "1"
     if "guarded_orders" in writes:  # an order changed since the step read it: the whole statement fails
         rows_given = f"jsonb_array_length(CAST(${writes.index('guarded_orders') + 1} AS jsonb))"
         notify += (f", CASE WHEN (SELECT count(*) FROM guarded_orders) < {rows_given} "

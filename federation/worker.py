@@ -82,9 +82,10 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
                     again = relay.pending
             except Exception as exc:  # the database or NATS is away: try again shortly
                 log.warning("relay: %s", exc)
-            # Rows to mark (a full batch among them) mean the next pass at once. Otherwise whatever committed
-            # since this pass read the outbox has notified already (the event was cleared before the pass):
-            # waiting misses nothing, but the facts this pass left must not wait longer than they are due.
+            # Rows to mark (a full batch among them) mean the next pass at once. Otherwise every message
+            # committed since this pass read the outbox has notified already (the event was cleared before the
+            # pass): waiting misses none. Facts do not notify (core/commit.py): those this pass left must not
+            # wait longer than they are due, those committed since wait for a message's pass or IDLE_S.
             if not again:
                 facts_due = relay.facts_due_in()
                 with contextlib.suppress(TimeoutError):
