@@ -10,6 +10,7 @@ import httpx
 import psycopg
 import pytest
 
+from core.commit import OUTBOX_CHANNEL
 from core.config import Settings
 from tests.orders_helpers import CITY, act, register, staff
 from tests.workers import eventually, federation_is_clean, start_worker, stop_worker
@@ -45,6 +46,23 @@ async def _held_below(client: httpx.AsyncClient, origin_number: str, tenant: str
         return None
 
     return await eventually(find)  # type: ignore[return-value]
+
+
+async def test_a_commit_with_a_message_wakes_the_relay_and_one_with_only_facts_does_not(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    # First in the module, before its worker starts: nothing else commits to this database meanwhile.
+    with psycopg.connect(tree.postgres_url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
+        facts_before = _facts_in_outbox(listener)
+        order = await register(client)  # its event's assessment fact goes to the outbox, with no message
+        assert _facts_in_outbox(listener) > facts_before
+        assert list(listener.notifies(timeout=0.5)) == []
+        await act(client, order["number"], "dispatch", staff("dispatcher"), to=DISTRICT)
+        assert len(list(listener.notifies(timeout=5, stop_after=1))) == 1
+
+
+def _facts_in_outbox(conn: psycopg.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM public.outbox WHERE kind = 'fact'").fetchone()[0]  # type: ignore[index]
 
 
 async def test_a_city_dispatches_to_a_district_which_signs_handles_and_replies_up(
