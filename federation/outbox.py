@@ -2,8 +2,8 @@
 
 ``enqueue`` only collects the message on the session; just before the session commits, every
 message it collected is written, with the transaction's new events, in one statement that also
-notifies the relays (``core.commit``): an action writes its federation message and a fact per
-event, and on the hot path of dispatch every statement counts.
+notifies the relays if a federation message is among them (``core.commit``): an action writes its
+federation message and a fact per event, and on the hot path of dispatch every statement counts.
 """
 
 from __future__ import annotations
