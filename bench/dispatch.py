@@ -60,7 +60,7 @@ CREATE FUNCTION public.bench_at_district() RETURNS trigger LANGUAGE plpgsql AS $
 BEGIN
   IF NEW.status = 'dispatched' AND NEW.origin_tenant = '{CITY}' AND NEW.assigned_tenant IS NULL
      AND NEW.lead_unit_id IS NULL THEN
-    PERFORM pg_notify('bench_district', NEW.number);
+    PERFORM pg_notify('bench_district', NEW.number || ' ' || NEW.origin_number);
   END IF;
   RETURN NULL;
 END $$;
@@ -148,15 +148,21 @@ async def _measure(bench: Settings, rate: float, seconds: float, worker_pids: li
     total, warm = int(rate * seconds), warmup_chains(rate)
     numbers = [await city.register(i) for i in range(warm + total)]
     committed: dict[str, float] = {}
+    # Per chain (the city's number): when the district's centre heard of it, and when its dispatch on committed.
+    heard: dict[str, float] = {}
+    passed_on: dict[str, float] = {}
     # The bench learns of each arrival from a NOTIFY sent by a trigger of its own scratch database (delivered
     # at the commit, so at the moment the row is visible), not by polling: watching must not take CPU from
     # the two cores the platform runs on.
     listener = await asyncpg.connect(bench.postgres_url)
     await listener.execute(_ARRIVAL_TRIGGERS)
 
-    async def forward_one(number: str) -> None:  # the district's centre: sign, dispatch on to the town
+    async def forward_one(numbers: str) -> None:  # the district's centre: sign, dispatch on to the town
+        number, chain = numbers.split()  # the district's record, the city's order
+        heard[chain] = time.perf_counter()
         await district.act(number, Action.sign)
         await district.act(number, Action.dispatch, to=TOWN)
+        passed_on[chain] = time.perf_counter()
 
     async def dispatch(number: str) -> None:
         await city.act(number, Action.dispatch, to=DISTRICT)
@@ -181,9 +187,15 @@ async def _measure(bench: Settings, rate: float, seconds: float, worker_pids: li
     latencies = [arrived[n] - committed[n] for n in numbers[warm:]]
     await db.dispose()
     q = statistics.quantiles(latencies, n=100)
+    measured = numbers[warm:]
+    hops = {"to_district": [heard[n] - committed[n] for n in measured],
+            "district_staff": [passed_on[n] - heard[n] for n in measured],
+            "to_town": [arrived[n] - passed_on[n] for n in measured]}
     cold_q = statistics.quantiles([cold.arrived_at[n] - committed[n] for n in numbers[:warm]], n=100)
     return {"chains": total, "dispatches_per_s": round(2 * total / elapsed, 1), "offered_rate": rate,
             "p50_ms": round(q[49] * 1000, 1), "p99_ms": round(q[98] * 1000, 1),
+            "hops_p50_p99_ms": {hop: [round(statistics.median(t) * 1000, 1),
+                                      round(statistics.quantiles(t, n=100)[98] * 1000, 1)] for hop, t in hops.items()},
             "cold_chains": warm, "cold_p99_ms": round(cold_q[98] * 1000, 1),
             "cpu_ms_per_chain": {"bench": round(bench_cpu / total * 1000, 1),
                                  "workers": round(workers_cpu / total * 1000, 1),

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
+from typing import Any
 
 import asyncpg
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.util import await_
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.util import await_, greenlet_spawn
 
 from core.config import Settings
 
@@ -90,12 +91,18 @@ def async_engine(settings: Settings) -> AsyncEngine:
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under ``session``, inside the session's transaction (begun if it was not; not
     begun by this in an unlocked session, ``UNLOCKED_KEY``)."""
-    adapter = (await (await session.connection()).get_raw_connection()).dbapi_connection
+    # One trip into SQLAlchemy's sync world, not two (``connection()``, then ``get_raw_connection()``): each
+    # is a new greenlet, and a new greenlet costs Python 3.11 a frame stack of its own (mmap, page faults).
+    adapter = await greenlet_spawn(_dbapi_connection, session.sync_session)
     if session.sync_session.info.get(UNLOCKED_KEY) and adapter._transaction is None:
         return adapter.driver_connection
     if adapter._transaction is None:
         await adapter._start_transaction()
     return _in_transaction(adapter.driver_connection)
+
+
+def _dbapi_connection(session: Session) -> Any:
+    return session.connection().connection.dbapi_connection
 
 
 def driver_connection_sync(connection: Connection, *, begin: bool = True) -> asyncpg.Connection:
@@ -128,17 +135,35 @@ class Database:
 
     @asynccontextmanager
     async def shared_session(self) -> AsyncIterator[AsyncSession]:
-        async with self._shared() as session:
+        async with _closing(self._shared()) as session:
             yield session
 
     @asynccontextmanager
     async def tenant_session(self, schema: str) -> AsyncIterator[AsyncSession]:
         """A session whose ``tenant`` tables resolve to ``schema`` (a registry-validated name)."""
-        async with _tenant_sessionmaker(self.engine, schema)() as session:
+        async with _closing(_tenant_sessionmaker(self.engine, schema)()) as session:
             yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def _closing(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """The session, closed when done. One that holds a connection (its transaction is still open: the block
+    failed, or did not commit) is closed as ``async with session`` closes it: rolled back and its connection
+    returned to the pool, to the end even if the task is cancelled meanwhile. One that holds none (it
+    committed, or never used the database) has nothing to return: it is closed at once, without the task
+    and the greenlet SQLAlchemy's close costs, which on the hot path of dispatch is one step in five of its
+    plumbing (BENCHMARKS.md, dispatch, twelfth round)."""
+    try:
+        yield session
+    finally:
+        if session.in_transaction():
+            async with session:  # its exit closes it
+                pass
+        else:
+            session.sync_session.close()
 
 
 @lru_cache(maxsize=4096)
