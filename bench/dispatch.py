@@ -11,6 +11,10 @@ workers and by the whole machine (PostgreSQL, NATS and the kernel included), ove
 phase; on two cores, 100 chains/s (200 dispatches/s) leaves 20 ms per chain for everything.
 Latency, throughput and CPU are of the steady state: two seconds of chains at the same rate run first
 and are awaited (``bench.load.WARMUP_S``); their p99 is reported apart, as ``cold_p99_ms``.
+``hops_p50_p99_ms`` splits each chain's latency in three: down to the district (the city's commit to the
+district's centre hearing of its record), the district's staff (signing and dispatching on, to the
+commit), and down to the town. A tail in one hop points at that stage; the same tail in all three, at
+the cores being busy.
 
 The district and the town start with ``records`` closed records of past orders from above (default
 100,000 each, a year of a busy district): a lookup that scans instead of using an index shows here,

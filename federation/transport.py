@@ -228,20 +228,33 @@ class Consumer:
         TOGETHER at a time, in one transaction (one commit instead of one each: it is what lets the
         consumers keep up). If any of them fails, none is applied and each is handled on its own, so
         a bad message is retried or dead-lettered alone. A tenant's messages keep their order; those
-        of different tenants touch different records, and their order does not matter.
+        of different tenants touch different records, and their order does not matter: the tenants of a
+        batch are applied side by side, each on its own connection, so that one tenant's transaction
+        waiting on PostgreSQL does not hold back the next tenant's (under load a batch holds messages for
+        several tenants, and the worker's own CPU is mostly idle, waiting on round trips).
         """
         assert self._sub is not None
         try:
             messages = await pull(self._sub, batch, timeout)
         except TimeoutError:
             return 0
-        for group in _groups_by_receiver(messages):
+        results = await asyncio.gather(*(self._apply_in_order(groups) for groups in _groups_by_receiver(messages)),
+                                       return_exceptions=True)
+        # Each tenant's messages were handled as far as they could be; then the worker hears what failed (NATS
+        # gone while acking, say): those messages come again.
+        failed = next((result for result in results if isinstance(result, BaseException)), None)
+        if failed is not None:
+            raise failed
+        return len(messages)
+
+    async def _apply_in_order(self, groups: list[list[Msg]]) -> None:
+        """One tenant's groups of messages, one after the other."""
+        for group in groups:
             # A redelivery may well have been applied: the careful path at once, not a failed hopeful one first.
             hopeful = all(msg.metadata is not None and msg.metadata.num_delivered == 1 for msg in group)
             if (len(group) == 1 and not hopeful) or not await self._apply_together(group, hopeful):
                 for msg in group:
                     await self.handle(msg)
-        return len(messages)
 
     async def _apply_together(self, group: list[Msg], hopeful: bool) -> bool:
         """Apply one tenant's messages in one transaction and ack them; False, with nothing applied, if
@@ -340,15 +353,16 @@ def message_id_of(msg: Msg) -> uuid.UUID:
     return parse_uuid((msg.headers or {}).get("Nats-Msg-Id")) or uuid.uuid4()
 
 
-def _groups_by_receiver(messages: list[Msg]) -> list[list[Msg]]:
-    """The messages by receiving tenant, each tenant's in the order they came, at most TOGETHER in a group."""
+def _groups_by_receiver(messages: list[Msg]) -> list[list[list[Msg]]]:
+    """The messages by receiving tenant: for each tenant, its messages in the order they came, in groups of
+    at most TOGETHER."""
     by_tenant: dict[str, list[list[Msg]]] = {}
     for msg in messages:
         groups = by_tenant.setdefault(receiver(msg.subject), [[]])
         if len(groups[-1]) == TOGETHER:
             groups.append([])
         groups[-1].append(msg)
-    return [group for groups in by_tenant.values() for group in groups]
+    return list(by_tenant.values())
 
 
 async def connect(url: str, name: str) -> Client:

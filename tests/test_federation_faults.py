@@ -30,7 +30,7 @@ from core.services.postgres import Postgres
 from core.services.process import free_port
 from federation.protocols import DOWN
 from federation.subjects import Namespace, subject
-from federation.transport import Relay, apply_messages, connect, ensure_streams
+from federation.transport import Consumer, Relay, apply_messages, connect, ensure_streams
 from tenants.binding import RegistryCache
 from tests.orders_helpers import CITY, act, register, staff
 from tests.services import ServiceSet
@@ -356,6 +356,53 @@ async def test_an_order_dispatched_again_to_the_same_district_is_taken_back_from
         assert one_value(tree, f"SELECT count(*) FROM t_{DISTRICT}.order_assignments a JOIN t_{DISTRICT}.orders o "
                                "ON o.id = a.order_id WHERE o.number = %s AND a.ended_at IS NULL", below) == 0
         await act(client, below, "sign", district, tenant=DISTRICT)
+        federation_is_clean()
+    finally:
+        stop_worker(worker)
+
+
+async def test_one_tenants_message_waiting_on_a_lock_does_not_hold_back_another_tenants_in_its_batch(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    urged, below = await dispatched_to_the_district(tree, client)
+    # While no worker runs: an urge for the district's record, then a dispatch to another district. One fetch
+    # takes both, the urge first.
+    await act(client, urged, "urge", staff("supervisor", tenant="41"), reason="省督办：加快办理")
+    other = (await register(client))["number"]
+    await act(client, other, "dispatch", staff("dispatcher"), to=OTHER_DISTRICT)
+    namespace = Namespace(tree.nats_prefix)
+    nc = await connect(tree.effective_nats_url, "test-batch")
+    js = nc.jetstream()
+    relay_conn = await asyncpg.connect(tree.postgres_url)
+    db = Database(tree)
+    registry = RegistryCache()
+
+    async def resolve(code: str):  # type: ignore[no-untyped-def]
+        return await registry.get(db, code)
+
+    try:
+        await Relay(js, namespace).run_once(relay_conn)
+        consumer = Consumer(db, js, namespace.stream("DOWN"), "appliers-down", DOWN, resolve)
+        await consumer.subscribe()
+        # Someone holds the district's record: the urge's transaction waits for it.
+        with psycopg.connect(tree.postgres_url) as holder:
+            holder.execute(f"SELECT 1 FROM t_{DISTRICT}.orders WHERE number = %s FOR UPDATE", (below,))
+            batch = asyncio.create_task(consumer.run_once(batch=50, timeout=5))
+
+            async def held_by_the_other_district() -> object:
+                return one_value(tree, f"SELECT number FROM t_{OTHER_DISTRICT}.orders WHERE origin_number = %s",
+                                 other)
+
+            await eventually(held_by_the_other_district)
+            assert not batch.done()  # the urge still waits
+            holder.commit()
+        assert await asyncio.wait_for(batch, 30) == 2
+    finally:
+        await relay_conn.close()
+        await nc.close()
+        await db.dispose()
+    assert one_value(tree, f"SELECT urge_count FROM t_{DISTRICT}.orders WHERE number = %s", below) == 1
+    worker = start_worker()  # its relay marks what the test's relay published
+    try:
         federation_is_clean()
     finally:
         stop_worker(worker)
