@@ -49,7 +49,8 @@ CREATE INDEX ON floor.outbox (id) WHERE published_at IS NULL;
 CREATE TABLE floor.inbox (message_id uuid PRIMARY KEY, at timestamptz NOT NULL DEFAULT now());
 INSERT INTO floor.orders (tenant, number, origin, origin_number, status, title)
 SELECT t, t || '-past-' || g, o, o || '-past-' || g, 'closed', '路灯不亮'
-FROM generate_series(1, {records}) g, (VALUES ('{district}', '{city}'), ('{town}', '{district}')) AS v(t, o);
+FROM generate_series(1, {records}) g,
+     (VALUES ('{city}', NULL), ('{district}', '{city}'), ('{town}', '{district}')) AS v(t, o);
 ANALYZE floor.orders;
 CREATE FUNCTION floor.arrived() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
