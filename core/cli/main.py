@@ -631,7 +631,7 @@ def bench_dispatch(
     rate: Annotated[float, typer.Option(help="City dispatches per second offered.")] = 50.0,
     seconds: Annotated[float, typer.Option(help="How long the load runs.")] = 10.0,
     workers: Annotated[int, typer.Option(help="`hotline worker` processes.")] = 2,
-    records: Annotated[int, typer.Option(help="Records the district and the town already hold (of past orders).")]
+    records: Annotated[int, typer.Option(help="Past orders the city, the district and the town each hold.")]
     = 100_000,
 ) -> None:
     """City → district → town dispatch chains through real workers; latency and throughput against raw
