@@ -206,6 +206,12 @@ class Relay:
         return results + [failed or RuntimeError("not sent")] * (len(sends) - len(acks))
 
 
+# Tenants a consumer applies at once. Each holds a pooled connection; a batch may name dozens of tenants,
+# and tasks queued on the pool past its timeout would fail and their messages come again, nearer to
+# being dead-lettered for a reason that is not theirs. Two consumers stay well inside the default pool.
+SIDE_BY_SIDE = 6
+
+
 class Consumer:
     """Applies the messages of one stream, each once, in the receiving tenant's transaction."""
 
@@ -215,6 +221,7 @@ class Consumer:
         self.appliers = appliers
         self.resolve_tenant = resolve_tenant
         self._sub: JetStreamContext.PullSubscription | None = None
+        self._side_by_side = asyncio.Semaphore(SIDE_BY_SIDE)
 
     async def subscribe(self) -> None:
         config = ConsumerConfig(durable_name=self.durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=30,
@@ -249,6 +256,10 @@ class Consumer:
 
     async def _apply_in_order(self, groups: list[list[Msg]]) -> None:
         """One tenant's groups of messages, one after the other."""
+        async with self._side_by_side:
+            await self._apply_groups(groups)
+
+    async def _apply_groups(self, groups: list[list[Msg]]) -> None:
         for group in groups:
             # A redelivery may well have been applied: the careful path at once, not a failed hopeful one first.
             hopeful = all(msg.metadata is not None and msg.metadata.num_delivered == 1 for msg in group)
