@@ -257,15 +257,12 @@ class Consumer:
     async def _apply_in_order(self, groups: list[list[Msg]]) -> None:
         """One tenant's groups of messages, one after the other."""
         async with self._side_by_side:
-            await self._apply_groups(groups)
-
-    async def _apply_groups(self, groups: list[list[Msg]]) -> None:
-        for group in groups:
-            # A redelivery may well have been applied: the careful path at once, not a failed hopeful one first.
-            hopeful = all(msg.metadata is not None and msg.metadata.num_delivered == 1 for msg in group)
-            if (len(group) == 1 and not hopeful) or not await self._apply_together(group, hopeful):
-                for msg in group:
-                    await self.handle(msg)
+            for group in groups:
+                # A redelivery may well have been applied: the careful path at once, not a failed hopeful one first.
+                hopeful = all(msg.metadata is not None and msg.metadata.num_delivered == 1 for msg in group)
+                if (len(group) == 1 and not hopeful) or not await self._apply_together(group, hopeful):
+                    for msg in group:
+                        await self.handle(msg)
 
     async def _apply_together(self, group: list[Msg], hopeful: bool) -> bool:
         """Apply one tenant's messages in one transaction and ack them; False, with nothing applied, if

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import asyncpg
@@ -32,6 +33,7 @@ from federation.subjects import Namespace
 from federation.timer import escalate_overdue, mark_all_overdue, urge_overdue
 from federation.transport import Consumer, Relay, connect, ensure_streams
 from tenants.binding import RegistryCache
+from tenants.models import Tenant
 
 log = logging.getLogger(__name__)
 # With nothing to send, the relay waits for a NOTIFY from a committing writer, polling at most this often;
@@ -39,6 +41,17 @@ log = logging.getLogger(__name__)
 IDLE_S = 1.0
 RELAY_BATCH = 500
 PRUNE_EVERY_S = 3600.0
+
+
+def active_tenants(db: Database) -> Callable[[str], Awaitable[Tenant | None]]:
+    """A message's receiving tenant by code, as the consumers resolve it: None unless it is active."""
+    registry = RegistryCache()
+
+    async def resolve(code: str) -> Tenant | None:
+        tenant = await registry.get(db, code)
+        return tenant if tenant is not None and tenant.status == "active" else None
+
+    return resolve
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
@@ -52,12 +65,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
     js = nc.jetstream(timeout=5)
     namespace = Namespace(settings.nats_prefix)
     await ensure_streams(js, namespace)
-    registry = RegistryCache()
-
-    async def resolve(code: str):  # type: ignore[no-untyped-def]
-        tenant = await registry.get(db, code)
-        return tenant if tenant is not None and tenant.status == "active" else None
-
+    resolve = active_tenants(db)
     consumers = [Consumer(db, js, namespace.stream("DOWN"), "appliers-down", DOWN, resolve),
                  Consumer(db, js, namespace.stream("UP"), "appliers-up", UP, resolve)]
     for consumer in consumers:

@@ -31,7 +31,7 @@ from core.services.process import free_port
 from federation.protocols import DOWN
 from federation.subjects import Namespace, subject
 from federation.transport import Consumer, Relay, apply_messages, connect, ensure_streams
-from tenants.binding import RegistryCache
+from federation.worker import active_tenants
 from tests.orders_helpers import CITY, act, register, staff
 from tests.services import ServiceSet
 from tests.workers import HOTLINE, eventually, federation_is_clean, start_worker, stop_worker
@@ -235,14 +235,9 @@ async def test_a_dispatch_and_an_urge_fetched_together_apply_in_one_transaction(
     assert [kind for kind, *_ in outbox] == ["dispatch", "urge"]
     db = Database(tree)
     try:
-        registry = RegistryCache()
-
-        async def resolve(code: str):  # type: ignore[no-untyped-def]
-            return await registry.get(db, code)
-
         # As a worker applies one fetch's messages for one tenant: the urge finds the record the dispatch
         # before it created, not yet written, in the same transaction.
-        await apply_messages(db, DOWN, resolve, DISTRICT, [(m, s, p.encode()) for _, m, s, p in outbox])
+        await apply_messages(db, DOWN, active_tenants(db), DISTRICT, [(m, s, p.encode()) for _, m, s, p in outbox])
     finally:
         await db.dispose()
     assert one_value(tree, f"SELECT urge_count FROM t_{DISTRICT}.orders WHERE origin_number = %s", number) == 1
@@ -374,14 +369,9 @@ async def test_one_tenants_message_waiting_on_a_lock_does_not_hold_back_another_
     js = nc.jetstream()
     relay_conn = await asyncpg.connect(tree.postgres_url)
     db = Database(tree)
-    registry = RegistryCache()
-
-    async def resolve(code: str):  # type: ignore[no-untyped-def]
-        return await registry.get(db, code)
-
     try:
         await Relay(js, namespace).run_once(relay_conn)
-        consumer = Consumer(db, js, namespace.stream("DOWN"), "appliers-down", DOWN, resolve)
+        consumer = Consumer(db, js, namespace.stream("DOWN"), "appliers-down", DOWN, active_tenants(db))
         await consumer.subscribe()
         # Someone holds the district's record: the urge's transaction waits for it.
         with psycopg.connect(tree.postgres_url) as holder:
