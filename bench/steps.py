@@ -39,10 +39,10 @@ from bench.scratch import scratch_database, tenant_tree
 from core.actors import Role
 from core.config import Settings
 from core.db import Database
+from core.orders.crosslevel import DOWN
 from core.orders.lifecycle import Action
 from core.orders.schemas import ActionRequest
 from core.orders.service import act
-from federation.protocols import DOWN
 from federation.transport import apply_messages
 from tenants.binding import RegistryCache
 from tenants.divisions import Division

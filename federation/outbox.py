@@ -4,39 +4,54 @@
 message it collected is written, with the transaction's new events, in one statement that also
 notifies the relays if a federation message is among them (``core.commit``): an action writes its
 federation message and a fact per event, and on the hot path of dispatch every statement counts.
+The outbox does not look inside a message: its kind names the subject, its body is what travels.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.commit import stage_message
-from federation.subjects import subject
+from federation.subjects import FACT_KIND, subject
+
+
+class Sendable(Protocol):
+    """A message to another level: its kind (a subject token) and its body as it travels."""
+
+    kind: ClassVar[str]
+
+    def body(self) -> str: ...
 
 
 @dataclass(frozen=True)
 class Outgoing:
-    kind: str
     receiver_path: str
-    payload: dict[str, Any]
+    message: Sendable
+
+    @property
+    def kind(self) -> str:
+        return self.message.kind
 
 
-async def enqueue(session: AsyncSession, message_id: uuid.UUID, sender: str, message: Outgoing) -> None:
+async def enqueue(session: AsyncSession, message_id: uuid.UUID, sender: str, outgoing: Outgoing) -> None:
     """Add the message to the sender's outbox inside the caller's transaction (written at its commit)."""
-    stage_message(session, (message_id, sender, subject(message.kind, message.receiver_path), message.kind,
-                            _json(message.payload)))
+    stage_message(session, (message_id, sender, subject(outgoing.kind, outgoing.receiver_path), outgoing.kind,
+                            outgoing.message.body()))
 
 
 # What is not JSON goes as its ``str()`` (a datetime too, as the standard library's encoder would with
-# ``default=str``): receivers read what they always read. orjson: a step writes a message and a fact, and on
-# the hot path of dispatch its encoding costs several times orjson's.
+# ``default=str``). orjson: a step writes a fact per event, and on the hot path of dispatch its encoding costs
+# several times orjson's.
 _PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
 
 
-def _json(payload: dict[str, Any]) -> str:
-    return orjson.dumps(payload, default=str, option=_PASSTHROUGH).decode()
+async def enqueue_fact(session: AsyncSession, message_id: uuid.UUID, sender: str, receiver_path: str,
+                       fact: dict[str, Any]) -> None:
+    """Add an assessment fact to the outbox inside the caller's transaction (written at its commit)."""
+    stage_message(session, (message_id, sender, subject(FACT_KIND, receiver_path), FACT_KIND,
+                            orjson.dumps(fact, default=str, option=_PASSTHROUGH).decode()))

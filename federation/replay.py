@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from core.assessment.store import apply_facts
 from core.db import Database
-from federation.protocols import DOWN, UP
+from core.orders.crosslevel import DOWN, UP
 from federation.subjects import receiver
 from federation.transport import apply_messages
 from tenants.binding import RegistryCache

@@ -1,9 +1,9 @@
 """The subject map: few streams, one per message kind; subjects carry the receiving tenant's path.
 
-    stream HOTLINE_DOWN   hotline.down.<kind>.<41>.<4101>.<410102>   dispatch, urge, rework, rated, withdraw
-                                                                     (to the descendant holding it)
-    stream HOTLINE_UP     hotline.up.<kind>.<41>.<4101>              signed, returned, replied, escalated
-                                                                     (to the originating ancestor)
+    stream HOTLINE_DOWN   hotline.down.<kind>.<41>.<4101>.<410102>   dispatch, urge, rework, rated, withdraw,
+                                                                     extension-decision (to the level below)
+    stream HOTLINE_UP     hotline.up.<kind>.<41>.<4101>              signed, returned, replied, escalated,
+                                                                     extension-request (to the level above)
     stream HOTLINE_FACTS  hotline.facts.<41>.<4101>                  assessment facts of records held
                                                                      under 41.4101, packed by the relay
                                                                      (to the assessment read model;
@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DOWN_KINDS = ("dispatch", "urge", "rework", "rated", "withdraw")
-UP_KINDS = ("signed", "returned", "replied", "escalated")
+# The kinds of cross-level messages (``core/orders/crosslevel``: what each does); a kind is one subject token.
+DOWN_KINDS = ("dispatch", "urge", "rework", "rated", "withdraw", "extension-decision")
+UP_KINDS = ("signed", "returned", "replied", "escalated", "extension-request")
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """The deadline timer: overdue orders marked (超期), urged (督办) and escalated (上报) automatically, by policy.
 
 One scan over all tenants (a few UNION ALL queries over the schemas, not a sleep per order)
-finds open orders past their handling deadline. Each gets an ``overdue`` event the moment it is
-late (the assessment counts it against its period even while it stays open). Then the overdue
-policy in force at its tenant (``federation.policy``) says how late it may run before it is urged
-and before it is escalated; both go through the service layer as the tenant's own supervisor
-would, so urging reaches a child level holding the order and escalation reaches the level above.
+finds open orders past their handling deadline. Each level's record gets an ``overdue`` event the moment
+it is late (the assessment counts it against its period even while it stays open; every level times the
+same deadline, extensions included). Then the overdue policy in force at the tenant holding the order
+(``federation.policy``) says how late it may run before it is urged and before it is escalated; both go
+through the service layer as that tenant's own supervisor would, so escalation reaches the level above.
 The order remembers each, so none happens twice.
 """
 
@@ -35,7 +35,10 @@ REASON = "超期自动督办 (overdue: urged automatically)"
 ESCALATE_REASON = "超期自动上报 (overdue: escalated automatically)"
 
 NOT_MARKED = "coalesce(extra->'assess'->>'od', '0') <> '1'"
-NOT_URGED = "NOT coalesce((extra->>'auto_urged')::boolean, false)"
+# Urged where it is held: a record with a child level is urged there, by that level's own timer and policy (an
+# urge from above would be passed down to it anyway, and the holder would be urged twice).
+NOT_URGED = ("NOT coalesce((extra->>'auto_urged')::boolean, false) "
+             "AND NOT (status IN ('dispatched', 'signed') AND assigned_tenant IS NOT NULL)")
 # Held here (by a unit, or by this centre for a parent level), not with a child level.
 ESCALATABLE = ("status IN ('dispatched', 'signed') AND assigned_tenant IS NULL "
                "AND NOT coalesce((extra->>'auto_escalated')::boolean, false)")

@@ -34,7 +34,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
-import orjson
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -73,7 +72,9 @@ class NotYet(Exception):
     dead-lettered only if it still cannot apply at its last delivery."""
 
 
-Applier = Callable[[AsyncSession, Any, dict[str, Any], str], Awaitable[None]]
+# Applies one message (its body as it travelled) to the receiving tenant, in the session's transaction; the
+# message kinds and what they do are the domain's (``core/orders/crosslevel``), not the transport's.
+Applier = Callable[[AsyncSession, Any, bytes, str], Awaitable[None]]
 
 
 async def ensure_streams(js: JetStreamContext, namespace: Namespace) -> None:
@@ -329,11 +330,7 @@ async def apply_messages(db: Database, appliers: dict[str, Applier], resolve_ten
         applier = appliers.get(kind_of(subject_))
         if applier is None:
             raise PermanentError(f"no applier for {subject_}")
-        try:
-            payload = orjson.loads(data)
-        except ValueError as exc:
-            raise PermanentError(f"not JSON: {exc}") from None
-        work.append((message_id, applier, payload))
+        work.append((message_id, applier, data))
     # No ``session.begin()``: the session begins when it first needs to, and one that fails before its commit
     # is rolled back as it closes; the block costs a greenlet less (core.db.driver_connection: why that counts).
     async with db.tenant_session(tenant.schema_name) as session:

@@ -25,9 +25,9 @@ from core.assessment.hotspots import detect_all
 from core.categories.service import CategoryStore
 from core.config import Settings
 from core.db import Database
+from core.orders.crosslevel import DOWN, UP
 from core.sla.service import SlaStore
 from federation.lease import WorkerLease
-from federation.protocols import DOWN, UP
 from federation.retention import prune
 from federation.subjects import Namespace
 from federation.timer import escalate_overdue, mark_all_overdue, urge_overdue

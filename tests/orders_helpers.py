@@ -46,6 +46,10 @@ async def register(client: httpx.AsyncClient, tenant: str = CITY, **overrides: A
 
 async def act(client: httpx.AsyncClient, number: str, action: str, headers: StaffHeaders,
               expect: int = 200, tenant: str = CITY, **body: Any) -> dict[str, Any]:
+    """POST one action; ``expect``: the status wanted, or -1 for any 4xx."""
     response = await client.post(f"/api/v1/tenants/{tenant}/orders/{number}/{action}", json=body, headers=headers)
-    assert response.status_code == expect, f"{action}: {response.status_code} {response.text}"
+    if expect == -1:
+        assert 400 <= response.status_code < 500, f"{action}: {response.status_code} {response.text}"
+    else:
+        assert response.status_code == expect, f"{action}: {response.status_code} {response.text}"
     return response.json()

@@ -18,6 +18,7 @@ from tests.workers import eventually, federation_is_clean, start_worker, stop_wo
 DISTRICT = "410611"
 TOWN = "410611001"  # 金山街道
 CO_DISTRICT = "410602"  # 鹤山区
+CO_TOWN = "410602001"  # 中山北路街道
 CITIES = (CITY,)
 
 
@@ -182,9 +183,10 @@ async def test_a_rejected_reply_goes_back_down_and_the_rating_reaches_the_distri
 
     await act(client, number, "reject", staff("reviewer"), reason="答复未说明处理结果")
 
-    async def reworking() -> bool:
+    async def reworking() -> bool:  # 审核不通过: back with the district's unit, not counted as a rework
         held = await _order(client, DISTRICT, below, district)
-        return held["status"] == "signed" and held["reopen_count"] == 1
+        return held["status"] == "signed" and held["timeline"][-1]["action"] == "reject" \
+            and held["reopen_count"] == 0
 
     await eventually(reworking)
     await _district_handles(client, below, unit_id, "已清理并恢复路面，回访住户确认")
@@ -354,26 +356,19 @@ async def test_a_district_co_handles_beside_the_lead_without_moving_the_order(
     assert {(CO_DISTRICT, "sign"), (CO_DISTRICT, "return"), (DISTRICT, "sign")} <= steps
 
 
-async def test_an_order_dispatched_elsewhere_is_withdrawn_from_the_district_and_the_town_it_had_reached(
+async def test_an_order_dispatched_elsewhere_is_withdrawn_from_the_district_that_had_not_signed_it(
         client: httpx.AsyncClient, worker: subprocess.Popen[bytes]) -> None:
     city_dispatcher = staff("dispatcher")
     number = (await register(client))["number"]
     await act(client, number, "dispatch", city_dispatcher, to=DISTRICT)
     below = await _held_below(client, number)
-    district, town = staff("dispatcher", tenant=DISTRICT), staff("dispatcher", tenant=TOWN)
-    await act(client, below, "dispatch", district, tenant=DISTRICT, to=TOWN)  # on to the town before signing
-    at_town = await _held_below(client, below, TOWN)
+    district = staff("dispatcher", tenant=DISTRICT)
 
     await act(client, number, "dispatch", city_dispatcher, to=CO_DISTRICT, note="改派鹤山区")  # 改派
 
-    async def withdrawn(tenant: str, record: str, who) -> bool:  # type: ignore[no-untyped-def]
-        detail = await _order(client, tenant, record, who)
-        return detail["status"] == "closed" and detail["outcome"] == "withdrawn"
-
-    await eventually(lambda: withdrawn(TOWN, at_town, town))
-    assert await withdrawn(DISTRICT, below, district)
+    await eventually(lambda: _withdrawn(client, DISTRICT, below, district))
     assert (await _order(client, DISTRICT, below, district))["timeline"][-1]["action"] == "withdraw"
-    refused = await act(client, at_town, "sign", town, tenant=TOWN, expect=409)  # nothing left to do at the town
+    refused = await act(client, below, "sign", district, tenant=DISTRICT, expect=409)  # nothing left to do here
     assert refused["error"] == "withdrawn" and refused["allowed_actions"] == []
     await act(client, below, "reopen", staff("supervisor", tenant=DISTRICT), tenant=DISTRICT, expect=409,
               reason="再办一次")
@@ -384,6 +379,32 @@ async def test_an_order_dispatched_elsewhere_is_withdrawn_from_the_district_and_
         (DISTRICT, "withdrawn"), (CO_DISTRICT, "dispatched")}
 
 
+async def _withdrawn(client: httpx.AsyncClient, tenant: str, record: str, who) -> bool:  # type: ignore[no-untyped-def]
+    detail = await _order(client, tenant, record, who)
+    return detail["status"] == "closed" and detail["outcome"] == "withdrawn"
+
+
+async def test_a_lead_sending_the_order_back_withdraws_the_co_handling_district_and_the_town_it_passed_it_to(
+        client: httpx.AsyncClient, worker: subprocess.Popen[bytes]) -> None:
+    city_dispatcher = staff("dispatcher")
+    number = (await register(client))["number"]
+    await act(client, number, "dispatch", city_dispatcher, to=DISTRICT, co_tenants=[CO_DISTRICT])
+    co, co_town = staff("dispatcher", tenant=CO_DISTRICT), staff("dispatcher", tenant=CO_TOWN)
+    at_co = await _held_below(client, number, CO_DISTRICT)
+    await act(client, at_co, "dispatch", co, tenant=CO_DISTRICT, to=CO_TOWN)  # signs it on the way
+    at_town = await _held_below(client, at_co, CO_TOWN)
+    below = await _held_below(client, number)
+
+    await act(client, below, "return", staff("dispatcher", tenant=DISTRICT), tenant=DISTRICT, reason="非本区职责")
+
+    await eventually(lambda: _withdrawn(client, CO_TOWN, at_town, co_town))
+    assert await _withdrawn(client, CO_DISTRICT, at_co, co)
+    city = await _order(client, CITY, number, city_dispatcher)
+    assert city["status"] == "returned" and "dispatch" in city["allowed_actions"]
+    assert {(a["tenant_code"], a["status"]) for a in city["assignments"]} == {
+        (DISTRICT, "returned"), (CO_DISTRICT, "returned")}
+
+
 async def test_a_record_from_the_level_above_is_not_merged_below(
         client: httpx.AsyncClient, worker: subprocess.Popen[bytes]) -> None:
     numbers = [(await register(client))["number"] for _ in range(2)]
@@ -392,4 +413,4 @@ async def test_a_record_from_the_level_above_is_not_merged_below(
     first, second = [await _held_below(client, number) for number in numbers]
     refused = await act(client, first, "merge", staff("dispatcher", tenant=DISTRICT), tenant=DISTRICT, expect=409,
                         into=second)
-    assert refused["error"] == "from_parent" and CITY in refused["detail"]
+    assert refused["error"] == "invalid_transition" and CITY in refused["detail"]

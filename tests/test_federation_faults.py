@@ -25,10 +25,10 @@ from typer.testing import CliRunner, Result
 from core.cli.main import app as cli
 from core.config import Settings, get_settings
 from core.db import Database
+from core.orders.crosslevel import DOWN
 from core.services.nats import Nats
 from core.services.postgres import Postgres
 from core.services.process import free_port
-from federation.protocols import DOWN
 from federation.subjects import Namespace, subject
 from federation.transport import Consumer, Relay, apply_messages, connect, ensure_streams
 from federation.worker import active_tenants

@@ -23,12 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.orders.lifecycle import OPEN
 from core.orders.models import Order, OrderEvent
 from core.sla.calendar import CST
-from federation.outbox import Outgoing, enqueue
+from federation.outbox import enqueue_fact
 
 COUNTERS = ("received", "intake", "repeated", "answered", "dispatched", "assigned", "sign_due", "signed_in_time",
             "contact_due", "contacted", "closed", "closed_on_time", "overdue", "returned", "escalated",
             "reopened", "urged", "rated", "satisfied", "basically_satisfied", "unsatisfied", "resolved",
-            "declined", "merged")
+            "declined", "merged", "rejected")
 # The only payload keys the rules read; rebuild selects exactly these from the event log.
 PAYLOAD_KEYS = ("late", "to", "satisfaction", "resolved", "repeat", "by_tenant", "role", "reopened", "superseded")
 FACT_NAMESPACE = uuid.UUID("5b0c7c52-6a43-4f0e-9d1f-0a7e55e12345")
@@ -112,6 +112,8 @@ def step(state: dict[str, Any], ev: EventView) -> list[Change]:
         changes += _overdue(state, unit)
     elif action == "reopen":
         once("ro", "reopened", unit)
+    elif action == "reject" and not p.get("superseded"):  # 审核不通过: each rejected reply, against its handler
+        changes.append((unit, "rejected", 1))
     elif action == "urge":
         once("ug", "urged", unit)
     elif action == "revisit":
@@ -212,5 +214,4 @@ async def emit(session: AsyncSession, tenant_code: str, tenant_path: str, order:
     changes = step(state, view)
     order.extra = {**(order.extra or {}), "assess": state}
     fact = make_fact(tenant_code, order, view, changes, extra)
-    await enqueue(session, uuid.uuid5(FACT_NAMESPACE, str(event.event_id)), tenant_code,
-                  Outgoing("fact", tenant_path, fact))
+    await enqueue_fact(session, uuid.uuid5(FACT_NAMESPACE, str(event.event_id)), tenant_code, tenant_path, fact)

@@ -62,6 +62,7 @@ INDICATORS: dict[str, Indicator] = {i.key: i for i in [
     Indicator("overdue_rate", "超期率", _n("overdue"), base, higher_is_better=False),
     Indicator("return_rate", "退单率", _n("returned"), _d("sign_due"), higher_is_better=False),
     Indicator("reopen_rate", "重办率", _n("reopened"), _d("closed"), higher_is_better=False),
+    Indicator("reject_rate", "审核不通过率", _n("rejected"), _d("closed"), higher_is_better=False),
     Indicator("urge_rate", "督办率", _n("urged"), base, higher_is_better=False),
     Indicator("follow_up_rate", "回访率", _n("rated"), _d("closed")),
     Indicator("repeat_rate", "重复诉求率", _n("repeated"), _d("intake"), higher_is_better=False),

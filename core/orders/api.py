@@ -17,6 +17,7 @@ from core.errors import ApiError
 from core.orders import queries
 from core.orders.lifecycle import Action
 from core.orders.models import Order
+from core.orders.rules import allowed_actions
 from core.orders.schemas import ActionRequest, Channel, OrderCreate, OrderCreated, OrderDetail, OrderPage, OrderType
 from core.orders.service import Context, act_and_commit, register
 from core.sla.policy import Light
@@ -46,8 +47,9 @@ async def create_order(ctx: OrderContext, body: OrderCreate) -> OrderCreated:
     """受理: register a citizen's request. Returns its number, query code, deadlines and likely duplicates."""
     done = await register(ctx, body)
     await ctx.session.commit()
+    allowed = allowed_actions(ctx.actor, ctx.tenant.code, done.order, [], ctx.now)
     detail = queries.assemble(done.order, ctx.rules.calendar, ctx.now, [done.event], [],
-                              [("related", other.number) for other in done.related], None)
+                              [("related", other.number) for other in done.related], None, allowed)
     return OrderCreated(**detail.model_dump(), duplicates=done.duplicates)
 
 
@@ -64,13 +66,16 @@ def order_filter(
     deadline_from: Annotated[datetime | None, Query()] = None,
     deadline_to: Annotated[datetime | None, Query()] = None,
     phone: Annotated[str | None, Query(max_length=30)] = None,
-    q: Annotated[str | None, Query(max_length=100, description="keyword in title, content or address")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="keyword in title, content or address; or an "
+                                                                 "order number, as ``number``")] = None,
+    number: Annotated[str | None, Query(max_length=40, description="any level's number of a request: this "
+                                                                   "level's records of that request")] = None,
 ) -> queries.OrderFilter:
     return queries.OrderFilter(
         status=status, type=[t.value for t in type] if type else None, category=category,
         channel=[c.value for c in channel] if channel else None, unit=unit, light=light, overdue=overdue,
         created_from=created_from, created_to=created_to, deadline_from=deadline_from, deadline_to=deadline_to,
-        phone=phone, q=q,
+        phone=phone, q=q, number=number,
     )
 
 
@@ -86,6 +91,9 @@ async def list_orders(
     format: Annotated[str | None, Query(pattern="^(csv|xlsx)$")] = None,
 ):  # type: ignore[no-untyped-def]
     """Filter, sort and page; ``format=csv|xlsx`` exports the same query (up to 100,000 rows)."""
+    wanted = filters.number or (filters.q if filters.q and queries.looks_like_number(filters.q) else None)
+    if wanted:
+        filters.numbers = await queries.resolve_number(ctx.session, wanted)
     query = queries.filtered(filters, ctx.rules.calendar, ctx.now, ctx.unit_scope)
     if format:
         if not await _may(request, ctx, "order", "export"):
@@ -153,7 +161,7 @@ async def get_order(ctx: OrderContext, number: str) -> OrderDetail:
     order = await ctx.session.scalar(queries.visible(select(Order), ctx.unit_scope).where(Order.number == number))
     if order is None:
         raise ApiError(404, "order_not_found", f"no order {number} in tenant {ctx.tenant.code}")
-    return await queries.detail(ctx.session, order, ctx.rules.calendar, ctx.now)
+    return await queries.detail(ctx.session, order, ctx.rules.calendar, ctx.now, ctx.actor, ctx.tenant.code)
 
 
 @router.post("/{number}/{action}", response_model=OrderDetail, dependencies=[Depends(TenantGuard("order", "act"))],
@@ -168,4 +176,4 @@ async def perform_action(ctx: OrderContext, number: str, action: str, body: Acti
     if chosen == Action.register:
         raise ApiError(404, "unknown_action", "register by POST to the orders collection")
     order = await act_and_commit(ctx, number, chosen, body or ActionRequest())
-    return await queries.detail(ctx.session, order, ctx.rules.calendar, ctx.now)
+    return await queries.detail(ctx.session, order, ctx.rules.calendar, ctx.now, ctx.actor, ctx.tenant.code)

@@ -1,20 +1,22 @@
-"""The work order's state machine: which action is allowed in which state, to whom, and where it leads.
+"""The work order's states and actions: where each action leads. Who may take which action when, with who
+holds the record, is in ``core.orders.rules``; what a step does at other levels, in ``core.orders.crosslevel``.
 
     registered ──dispatch──▶ dispatched ──sign──▶ signed ──reply──▶ replied ──approve──▶ approved ──close──▶ closed
-      │  answer/redirect/decline ▲   │ return        │ return/escalate   │ reject (重办)                 │ revisit
+      │  answer/redirect/decline ▲   │ return        │ return/escalate   │ reject (审核不通过)            │ revisit
       ▼                          │   ▼               ▼                   ▼                               ▼
     closed                 returned/escalated ◀──────┘                 signed             satisfied: closed
                                                                                           unsatisfied: signed (重办)
+                                                               reopen (重办) ◀── approved/closed
 
-``merge`` closes a duplicate as ``merged``; ``urge`` and extension requests leave the state as it is.
+``merge`` closes a duplicate as ``merged``; ``urge``, ``contact`` and extension requests leave the state as it
+is. A record a child level received from above starts ``dispatched`` with that level's centre, which signs it
+(``signed``), dispatches it on, answers it, or gives it back up (its record then closes as ``returned`` or
+``escalated``); its close sends its reply up to the level that dispatched it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
-
-from core.actors import Role
 
 
 class Status(StrEnum):
@@ -55,46 +57,3 @@ class Action(StrEnum):
     escalate = "escalate"  # 上报
     merge = "merge"
     contact = "contact"  # 联系市民: the handler reached the citizen
-
-
-@dataclass(frozen=True)
-class Rule:
-    states: frozenset[Status]
-    roles: frozenset[Role]
-    needs_reason: bool = False
-    unit_bound: bool = False  # the actor must belong to the order's lead unit
-
-
-def _rule(states: set[Status], roles: set[Role], *, reason: bool = False, unit: bool = False) -> Rule:
-    return Rule(frozenset(states), frozenset(roles), reason, unit)
-
-
-RULES: dict[Action, Rule] = {
-    Action.answer: _rule({Status.registered, Status.returned, Status.escalated}, {Role.operator, Role.dispatcher}),
-    Action.redirect: _rule({Status.registered}, {Role.operator, Role.dispatcher}, reason=True),
-    Action.decline: _rule({Status.registered, Status.returned}, {Role.operator, Role.dispatcher}, reason=True),
-    Action.dispatch: _rule({Status.registered, Status.dispatched, Status.returned, Status.escalated},
-                           {Role.dispatcher}),
-    Action.sign: _rule({Status.dispatched}, {Role.handler}, unit=True),
-    Action.return_: _rule({Status.dispatched, Status.signed}, {Role.handler}, reason=True, unit=True),
-    Action.extend: _rule({Status.signed}, {Role.handler}, reason=True, unit=True),
-    Action.approve_extension: _rule({Status.signed}, {Role.dispatcher, Role.reviewer}),
-    Action.reply: _rule({Status.signed}, {Role.handler}, unit=True),
-    Action.approve: _rule({Status.replied}, {Role.reviewer}),
-    Action.reject: _rule({Status.replied}, {Role.reviewer}, reason=True),
-    Action.close: _rule({Status.approved}, {Role.reviewer}),
-    Action.revisit: _rule({Status.closed}, {Role.caller}),
-    Action.reopen: _rule({Status.closed, Status.approved}, {Role.supervisor, Role.dispatcher}, reason=True),
-    Action.urge: _rule(set(OPEN), {Role.supervisor}, reason=True),
-    Action.escalate: _rule({Status.signed}, {Role.handler}, reason=True, unit=True),
-    Action.merge: _rule({Status.registered, Status.dispatched}, {Role.operator, Role.dispatcher}),
-    Action.contact: _rule({Status.signed}, {Role.handler}, unit=True),
-}
-
-
-def allowed_actions(status: Status, outcome: str | None = None) -> list[str]:
-    """The actions that exist for an order in this state (before checking who asks); none for a record the
-    level above took back (撤回, outcome ``withdrawn``): nothing is left to do with it here."""
-    if outcome == WITHDRAWN:
-        return []
-    return [action.value for action, rule in RULES.items() if status in rule.states]

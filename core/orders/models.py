@@ -36,7 +36,9 @@ class Order(TenantBase):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
-    query_code: Mapped[str] = mapped_column(String(24), unique=True)
+    # The citizen's code of the request: a child level's record carries the originator's (unique among the
+    # records registered here: uq_orders_query_code).
+    query_code: Mapped[str] = mapped_column(String(24))
     channel: Mapped[str] = mapped_column(String(20))
     type: Mapped[str] = mapped_column(String(20))
     category: Mapped[str | None] = mapped_column(String(40))
@@ -66,6 +68,10 @@ class Order(TenantBase):
     assigned_tenant: Mapped[str | None] = mapped_column(String(9))
     origin_tenant: Mapped[str | None] = mapped_column(String(9))
     origin_number: Mapped[str | None] = mapped_column(String(40))
+    # The originator's number of the request (the root record's own): one identity at every level.
+    root_number: Mapped[str | None] = mapped_column(String(40))
+    # When this level's centre signed (签收) a record dispatched here from above (None: not yet).
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sign_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     handle_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)

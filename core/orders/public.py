@@ -70,7 +70,9 @@ async def progress(request: Request, query_code: str,
     if tenant is None or tenant.status != TenantStatus.active:
         raise NOT_FOUND
     async with db.tenant_session(tenant.schema_name) as session:
-        order = await session.scalar(select(Order).where(Order.query_code == query_code))
+        # The record registered here: a child level's record of the request carries the same code.
+        order = await session.scalar(select(Order).where(Order.query_code == query_code,
+                                                         Order.origin_tenant.is_(None)))
         if order is None or order.citizen_phone != phone:
             raise NOT_FOUND
         events = (await session.scalars(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -11,10 +12,12 @@ from typing import Any
 from sqlalchemy import Select, and_, func, literal, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.actors import Actor
 from core.errors import ApiError
 from core.orders.citizen import mask_phone
-from core.orders.lifecycle import OPEN, Status, allowed_actions
+from core.orders.lifecycle import OPEN
 from core.orders.models import Assignment, Order, OrderEvent, OrderLink
+from core.orders.rules import allowed_actions
 from core.orders.schemas import AssignmentOut, EventOut, OrderDetail, OrderOut
 from core.orders.text import search_query
 from core.sla.calendar import WorkCalendar
@@ -46,6 +49,34 @@ class OrderFilter:
     deadline_to: datetime | None = None
     phone: str | None = None
     q: str | None = None
+    # Any level's number of a request (the originator's, this level's, one above or below): this level's records
+    # of that request. ``numbers`` holds the number and the request's originator's number (``resolve_number``).
+    number: str | None = None
+    numbers: list[str] | None = None
+
+
+NUMBER = re.compile(r"^\d{2}(\d{2}(\d{2}(\d{3})?)?)?-\d{8}-\d{6,}$")
+
+
+def looks_like_number(text_: str) -> bool:
+    """Whether a search text is an order number (4101-20261202-000042) rather than words."""
+    return bool(NUMBER.match(text_.strip()))
+
+
+async def resolve_number(session: AsyncSession, number: str) -> list[str]:
+    """The number and the originator's number of the request it names: a record's number names the request
+    at every level. The record is looked up in its own tenant's schema (the number's first part, checked in
+    the registry), only to learn the request's originator's number: nothing of it is returned."""
+    number = number.strip()
+    found = [number]
+    code = number.split("-", 1)[0]
+    known = await session.scalar(text("SELECT schema_name FROM public.tenants WHERE code = :c"), {"c": code})
+    if known is not None:
+        root = await session.scalar(text(f'SELECT root_number FROM "{known}".orders WHERE number = :n'),
+                                    {"n": number})
+        if root and root != number:
+            found.append(root)
+    return found
 
 
 def order_light(calendar: WorkCalendar, now: datetime, order: Order) -> str:
@@ -99,7 +130,10 @@ def filtered(f: OrderFilter, calendar: WorkCalendar, now: datetime, unit_scope: 
         query = query.where(Order.handle_deadline < f.deadline_to)
     if f.phone:
         query = query.where(Order.citizen_phone == f.phone)
-    if f.q:
+    if f.numbers:
+        query = query.where(or_(Order.number.in_(f.numbers), Order.root_number.in_(f.numbers),
+                                Order.origin_number.in_(f.numbers)))
+    if f.q and not looks_like_number(f.q):
         terms = search_query(f.q)
         text_match = or_(*(column.icontains(f.q, autoescape=True)
                            for column in (Order.title, Order.content, Order.address)))
@@ -141,7 +175,8 @@ def paged(query: Select[tuple[Order]], sort: str, cursor: str | None, limit: int
 
 def summary(order: Order, calendar: WorkCalendar, now: datetime) -> OrderOut:
     return OrderOut(
-        number=order.number, query_code=order.query_code, status=order.status, outcome=order.outcome,
+        number=order.number, root_number=order.root_number or order.number, origin_tenant=order.origin_tenant,
+        origin_number=order.origin_number, query_code=order.query_code, status=order.status, outcome=order.outcome,
         channel=order.channel, type=order.type, category=order.category, title=order.title, urgency=order.urgency,
         address=order.address, division_code=order.division_code, citizen_name=order.citizen_name,
         citizen_phone=order.citizen_phone, lead_unit_id=order.lead_unit_id, assigned_tenant=order.assigned_tenant,
@@ -152,8 +187,9 @@ def summary(order: Order, calendar: WorkCalendar, now: datetime) -> OrderOut:
     )
 
 
-async def detail(session: AsyncSession, order: Order, calendar: WorkCalendar, now: datetime) -> OrderDetail:
-    """The order with its assignments, links and whole timeline."""
+async def detail(session: AsyncSession, order: Order, calendar: WorkCalendar, now: datetime, actor: Actor,
+                 tenant_code: str) -> OrderDetail:
+    """The order with its assignments, links, whole timeline, and what ``actor`` may do with it now."""
     events = (await session.scalars(
         select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.seq))).all()
     assignments = (await session.scalars(
@@ -164,7 +200,8 @@ async def detail(session: AsyncSession, order: Order, calendar: WorkCalendar, no
     merged_into = None
     if order.merged_into_id is not None:
         merged_into = await session.scalar(select(Order.number).where(Order.id == order.merged_into_id))
-    result = assemble(order, calendar, now, list(events), list(assignments), list(linked), merged_into)
+    allowed = allowed_actions(actor, tenant_code, order, assignments, now)
+    result = assemble(order, calendar, now, list(events), list(assignments), list(linked), merged_into, allowed)
     children = sorted({a.tenant_code for a in assignments if a.tenant_code})
     if children:
         below = await records_below(session, order.number.split("-", 1)[0], order.number, children)
@@ -209,14 +246,15 @@ async def records_below(session: AsyncSession, tenant: str, number: str, childre
 
 
 def assemble(order: Order, calendar: WorkCalendar, now: datetime, events: list[OrderEvent],
-             assignments: list[Assignment], linked: list[tuple[str, str]], merged_into: str | None) -> OrderDetail:
+             assignments: list[Assignment], linked: list[tuple[str, str]], merged_into: str | None,
+             allowed: list[str]) -> OrderDetail:
     """The detail from parts already at hand (intake knows them without asking the database)."""
     base = summary(order, calendar, now).model_dump()
     return OrderDetail(
         **base, content=order.content, citizen_id_number=order.citizen_id_number, anonymous=order.anonymous,
         callback=order.callback, longitude=order.longitude, latitude=order.latitude,
         redirect_to=order.redirect_to, pending_extension=order.pending_extension, merged_into=merged_into,
-        extra=order.extra, allowed_actions=allowed_actions(Status(order.status), order.outcome),
+        extra=order.extra, allowed_actions=allowed,
         assignments=[AssignmentOut.model_validate(a) for a in assignments],
         links=[{"kind": kind, "number": number} for kind, number in linked],
         timeline=[EventOut.model_validate(e) for e in events],

@@ -1,7 +1,7 @@
 """Order and assignment rows on the session's own asyncpg connection: the lifecycle's store.
 
 Every lifecycle step (``core.orders.service``) and every message applied from another level
-(``federation.protocols``) locks an order, reads its assignments, changes them and writes them
+(``core.orders.crosslevel``) locks an order, reads its assignments, changes them and writes them
 back. Through the ORM each of those statements cost the client 3–5× what the same statement costs
 on the driver (``hotline bench statements``), and the unit of work's flush as much again: on two
 cores, most of what a dispatch chain cost above its floor. So this module reads those rows with

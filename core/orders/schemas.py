@@ -165,7 +165,10 @@ class DuplicateCandidate(BaseModel):
 
 
 class OrderOut(BaseModel):
-    number: str
+    number: str  # this level's number of the request
+    root_number: str = Field(description="the originating level's number of the request (its own, at the root)")
+    origin_tenant: str | None = Field(None, description="the level that dispatched the order here, if one did")
+    origin_number: str | None = Field(None, description="that level's number of the request")
     query_code: str
     status: str
     outcome: str | None

@@ -1,82 +1,48 @@
-"""The rules of work orders: intake (受理) and every lifecycle action.
+"""The steps of work orders at one level: intake (受理) and every lifecycle action.
 
-Each action loads the order under a row lock, checks the state, the actor and the time,
-changes the order, and appends a hash-chained event — all in the caller's one transaction.
-``act_and_commit`` first tries an action with the order read unlocked (``core.orders.rows.unlock``).
+Each action loads the order under a row lock, checks the state, the actor and the time (``core.orders.rules``:
+the same rules that list the actions a person may take), changes the order, and appends a hash-chained
+event — all in the caller's one transaction. What a step sends to other levels, and what that does there,
+is in ``core.orders.crosslevel``. ``act_and_commit`` first tries an action with the order read unlocked
+(``core.orders.rows.unlock``).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import secrets
-import uuid
 from collections.abc import Collection
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.actors import Actor, Role
+from core.actors import Role
 from core.assessment.facts import emit as emit_fact
-from core.categories.service import CategoryView
 from core.errors import ApiError
 from core.orders import rows
+from core.orders.context import Context, field_error
+from core.orders.crosslevel import dispatch, extension, giveback, rating, reply, rework, sign, urge, withdraw
+from core.orders.crosslevel.messages import message_id
 from core.orders.duplicates import find_duplicates
 from core.orders.events import append_event
-from core.orders.lifecycle import OPEN, RULES, WITHDRAWN, Action, Rule, Status, allowed_actions
+from core.orders.lifecycle import OPEN, Action, Status
 from core.orders.models import ORDER_ID_SEQ, Assignment, Attachment, Order, OrderEvent, OrderLink
+from core.orders.numbers import new_query_code, record_number
+from core.orders.rules import Need, holding, permit
 from core.orders.schemas import ActionRequest, DuplicateCandidate, OrderCreate, RedirectTarget, Satisfaction
 from core.orders.text import search_document
-from core.orders.withdrawal import end_assignments, withdrawals
-from core.sla.calendar import CST
 from core.sla.policy import Policy, resolve_policy
-from core.sla.service import SlaRules
 from core.units.models import Unit
-from federation.outbox import Outgoing, enqueue
-from tenants.codes import is_descendant, lineage
-from tenants.models import Tenant
+from federation.outbox import enqueue
+from tenants.codes import is_descendant
 from tenants.paths import tenant_paths
 
+__all__ = ["Context", "act", "act_and_commit", "auto_escalate", "field_error", "mark_overdue", "new_query_code",
+           "register"]
+
 log = logging.getLogger(__name__)
-# What a dispatch down the tree carries of the order.
-UPSTREAM_FIELDS = ("channel", "type", "category", "title", "content", "address", "division_code", "citizen_name",
-                   "citizen_phone", "anonymous", "callback", "urgency")
-_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
-
-
-@dataclass
-class Context:
-    """Everything an action needs: the tenant-bound session, who acts, the rules, the clock."""
-
-    session: AsyncSession
-    tenant: Tenant
-    actor: Actor
-    rules: SlaRules
-    categories: dict[str, CategoryView]
-    now: datetime
-    duplicate_window_days: int = 30
-    unit_scope: int | None = None  # set for a unit's staff: only orders with their unit
-    # Messages to other tenants, written to the outbox with the action's event (same transaction).
-    outgoing: list[Outgoing] = field(default_factory=list)
-    lineage: list[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.lineage = lineage(self.tenant.code)
-
-
-def field_error(field_name: str, message: str) -> ApiError:
-    return ApiError(422, "validation_error", f"{field_name}: {message}",
-                    fields=[{"field": field_name, "message": message}])
-
-
-def new_query_code(tenant_code: str) -> str:
-    """The citizen's query code: the tenant and 8 random characters, e.g. 4101-7KQ9M2XD."""
-    # One read of the system's randomness, not one per character; 256 is a multiple of the alphabet's 32
-    # letters, so each letter stays equally likely.
-    return f"{tenant_code}-" + "".join(_CODE_ALPHABET[b % len(_CODE_ALPHABET)] for b in secrets.token_bytes(8))
 
 
 def policy_for(ctx: Context, order_type: str, urgency: str, category: str | None) -> Policy:
@@ -97,8 +63,10 @@ class Registered:
 
 async def register(ctx: Context, data: OrderCreate) -> Registered:
     """受理: validate, number, time-limit and record a new order; suggest likely duplicates."""
-    _require_role(ctx.actor, Action.register, {Role.operator, Role.dispatcher})
-    _require_own_tenant(ctx)
+    if not ctx.actor.has(Role.operator, Role.dispatcher):
+        raise ApiError(403, "forbidden", "registering an order needs the role dispatcher or operator")
+    if ctx.actor.tenant != ctx.tenant.code:
+        raise ApiError(403, "forbidden", f"you act for tenant {ctx.actor.tenant}, not for tenant {ctx.tenant.code}")
     category = ctx.categories.get(data.category)
     if category is None:
         raise field_error("category", f"unknown category {data.category}")
@@ -120,10 +88,9 @@ async def register(ctx: Context, data: OrderCreate) -> Registered:
     handle_deadline, estimated = policy.handle.deadline(ctx.rules.calendar, ctx.now)
     order_id = await ctx.session.scalar(select(ORDER_ID_SEQ.next_value()))
     repeats = await _repeat_count(ctx, citizen.phone)
+    number = record_number(ctx.tenant.code, ctx.now, order_id)
     order = Order(
-        id=order_id,
-        number=f"{ctx.tenant.code}-{ctx.now.astimezone(CST):%Y%m%d}-{order_id:06d}",
-        query_code=new_query_code(ctx.tenant.code),
+        id=order_id, number=number, root_number=number, query_code=new_query_code(ctx.tenant.code),
         channel=data.channel, type=data.type, category=data.category, title=data.title, content=data.content,
         address=data.address, division_code=data.division_code or ctx.tenant.code,
         longitude=data.longitude, latitude=data.latitude,
@@ -162,35 +129,15 @@ async def _repeat_count(ctx: Context, phone: str | None) -> int:
 
 
 async def act(ctx: Context, number: str, action: Action, req: ActionRequest) -> Order:
-    """Perform one lifecycle action on an order (409 with the allowed actions if it cannot be done now)."""
+    """Perform one lifecycle action on an order (409 with the actions this person may take instead if the
+    order's state does not allow it; 403 if the person may not)."""
     order = await _load_for_update(ctx, number)
-    if order.outcome == WITHDRAWN:
-        raise ApiError(409, "withdrawn", f"order {number} was taken back by {order.origin_tenant} (撤回): nothing is "
-                       "left to do with it here", order_status=order.status, allowed_actions=[])
-    rule = RULES[action]
-    status = Status(order.status)
-    co_assignment = _co_assignment(ctx, order, action)
-    if _held_by_centre(order) and action in (Action.sign, Action.return_, Action.dispatch, Action.escalate,
-                                             Action.contact):
-        # An order dispatched here by a parent level is held by this tenant's centre, not a unit:
-        # its dispatcher signs it, sends it back, or dispatches it on (also once signed).
-        rule = Rule(rule.states | {Status.signed} if action == Action.dispatch else rule.states,
-                    frozenset({Role.dispatcher}), rule.needs_reason, False)
-    if status not in rule.states and co_assignment is None:
-        raise ApiError(409, "invalid_transition", f"cannot {action} an order that is {status}",
-                       order_status=status.value, allowed_actions=allowed_actions(status))
-    if action == Action.urge:
-        _require_urge_reach(ctx)
-    else:
-        _require_own_tenant(ctx)
-        _require_role(ctx.actor, action, set(rule.roles))
-    if rule.unit_bound and co_assignment is None and ctx.actor.unit_id != order.lead_unit_id:
-        raise ApiError(403, "not_your_unit", f"order {number} is not with your unit")
-    if rule.needs_reason and not (req.reason and req.reason.strip()):
+    needed = permit(ctx.actor, ctx.tenant.code, order, rows.assignments(ctx.session, order, live=False), action,
+                    ctx.now)
+    if needed.reason and not (req.reason and req.reason.strip()):
         raise field_error("reason", f"{action} needs a reason")
-
     before = order.status
-    payload = await HANDLERS[action](ctx, order, req, co_assignment)
+    payload = await HANDLERS[action](ctx, order, req, needed)
     order.updated_at = ctx.now
     event = await _append(ctx, order, action, before, req.reason, payload)
     await _send(ctx, event)
@@ -217,27 +164,29 @@ async def act_and_commit(ctx: Context, number: str, action: Action, req: ActionR
 
 async def _send(ctx: Context, event: OrderEvent) -> None:
     """The action's messages to other levels, into the outbox with its event (same transaction)."""
-    for index, message in enumerate(ctx.outgoing):
-        # The event's id is the message's id: a re-published message is recognised downstream.
-        message_id = event.event_id if index == 0 else uuid.uuid5(event.event_id, str(index))
-        # When it happened here: the receiving level records the step at this time, not at arrival.
-        message.payload.setdefault("at", ctx.now.isoformat())
-        # Where it is in this record's history: the receiver tells a late message from a newer one by it.
-        message.payload.setdefault("seq", event.seq)
-        await enqueue(ctx.session, message_id, ctx.tenant.code, message)
+    for index, outgoing in enumerate(ctx.outgoing):
+        message = outgoing.message
+        # When it happened here: the receiving level records the step at this time, not at arrival; and where
+        # it is in this record's history: the receiver tells a late message from a newer one by it.
+        message.at = message.at or ctx.now  # type: ignore[attr-defined]
+        if message.seq is None:  # type: ignore[attr-defined]
+            message.seq = event.seq  # type: ignore[attr-defined]
+        # The event's id is the first message's id: a re-published message is recognised downstream.
+        await enqueue(ctx.session, message_id(event.event_id, index), ctx.tenant.code, outgoing)
 
 
 async def auto_escalate(ctx: Context, number: str, reason: str) -> bool:
     """上报 by policy: an overdue order a unit holds goes back to this tenant's centre; one this tenant's
     centre holds for a parent level goes up to that level. Once per order; False if there is nothing to do."""
     order = await _load_for_update(ctx, number)
-    held_here = order.lead_unit_id is not None or _held_by_centre(order)
-    if order.status not in (Status.dispatched, Status.signed) or order.assigned_tenant is not None \
-            or not held_here or (order.extra or {}).get("auto_escalated"):
+    hold = holding(order, rows.assignments(ctx.session, order, live=False))
+    held_here = hold.unit is not None or (hold.centre and not hold.root)
+    if order.status not in (Status.dispatched, Status.signed) or not held_here \
+            or (order.extra or {}).get("auto_escalated"):
         return False
     before = order.status
     order.extra = {**(order.extra or {}), "auto_escalated": True}
-    payload = await _give_back(ctx, order, ActionRequest(reason=reason), Status.escalated, "escalated")
+    payload = await _give_back(ctx, order, ActionRequest(reason=reason), Status.escalated)
     order.updated_at = ctx.now
     event = await _append(ctx, order, Action.escalate, before, reason, {**payload, "automatic": True})
     await _send(ctx, event)
@@ -253,10 +202,6 @@ async def mark_overdue(ctx: Context, number: str) -> bool:
         return False
     await _append(ctx, order, "overdue", order.status, None, {"handle_deadline": order.handle_deadline.isoformat()})
     return True
-
-
-def _held_by_centre(order: Order) -> bool:
-    return order.origin_tenant is not None and order.lead_unit_id is None and order.assigned_tenant is None
 
 
 async def _append(ctx: Context, order: Order, action: str, before: str | None, reason: str | None,
@@ -283,35 +228,6 @@ async def _orders_by_number(ctx: Context, numbers: list[str]) -> list[Order]:
     return list(found)
 
 
-def _require_role(actor: Actor, action: str, roles: set[Role]) -> None:
-    if not actor.has(*roles):
-        wanted = " or ".join(sorted(r.value for r in roles))
-        raise ApiError(403, "forbidden", f"{action} needs the role {wanted}")
-
-
-def _require_own_tenant(ctx: Context) -> None:
-    if ctx.actor.tenant != ctx.tenant.code:
-        raise ApiError(403, "forbidden", f"you act for tenant {ctx.actor.tenant}, not {ctx.tenant.code}")
-
-
-def _require_urge_reach(ctx: Context) -> None:
-    """督办: a supervisor of this tenant or of any ancestor up to the province."""
-    if not ctx.actor.has(Role.supervisor):
-        raise ApiError(403, "forbidden", "urge needs the role supervisor")
-    if ctx.actor.tenant != ctx.tenant.code and not is_descendant(ctx.tenant.code, ctx.actor.tenant):
-        raise ApiError(403, "forbidden", f"tenant {ctx.tenant.code} is outside your reach")
-
-
-def _co_assignment(ctx: Context, order: Order, action: Action) -> Assignment | None:
-    """A co-handler's (协办) own live assignment, for the sign and reply of its part."""
-    if action not in (Action.sign, Action.reply) or ctx.actor.unit_id is None:
-        return None
-    if order.status not in (Status.dispatched, Status.signed) or ctx.actor.unit_id == order.lead_unit_id:
-        return None
-    return next((a for a in rows.assignments(ctx.session, order)
-                 if a.unit_id == ctx.actor.unit_id and a.role == "co"), None)
-
-
 def _lead(ctx: Context, order: Order) -> Assignment | None:
     return next((a for a in rows.assignments(ctx.session, order) if a.role == "lead"), None)
 
@@ -319,8 +235,8 @@ def _lead(ctx: Context, order: Order) -> Assignment | None:
 async def _end_assignments(ctx: Context, order: Order, status: str, keep: Collection[str] = ()) -> None:
     """End the order's live assignments; a child level that had not finished its part (and is not in
     ``keep``, given the order again) is told it was taken back (撤回)."""
-    children = end_assignments(ctx.session, order, status, ctx.now, keep)
-    ctx.outgoing += await withdrawals(ctx.session, order, ctx.tenant.code, children, ctx.actor.tenant, status)
+    ctx.outgoing += await withdraw.take_back(ctx.session, order, ctx.tenant.code, status, ctx.now, ctx.actor.tenant,
+                                             keep)
 
 
 def _pause_clock(ctx: Context, order: Order) -> None:
@@ -330,29 +246,35 @@ def _pause_clock(ctx: Context, order: Order) -> None:
         order.paused_remaining_s = max(0, math.ceil(left))
 
 
-def _restart_deadline(ctx: Context, order: Order) -> None:
-    """A fresh handling limit from now (重办, reopen)."""
-    policy = policy_for(ctx, order.type, order.urgency, order.category)
-    order.handle_deadline, order.deadline_estimated = policy.handle.deadline(ctx.rules.calendar, ctx.now)
-    order.paused_remaining_s = None
+def _past_deadline(ctx: Context, order: Order) -> bool:
+    return order.handle_deadline is not None and ctx.now > order.handle_deadline
+
+
+def _accept_first(ctx: Context, order: Order) -> bool:
+    """A child level's first step on a record it had not signed (签收) signs it on the way: the level above
+    hears of it before the step itself. Returns whether that sign was late."""
+    if order.origin_tenant is None or order.accepted_at is not None:
+        return False
+    return sign.accept(ctx, order)
 
 
 # ---- the actions ----------------------------------------------------------------------------
 
 
-async def _answer(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+async def _answer(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
+    """直办: the centre answers the citizen itself. A child level's answer goes up as its reply."""
     if not (req.content and req.content.strip()):
         raise field_error("content", "answer needs the answer given to the citizen")
     late = _past_deadline(ctx, order)
-    order.status, order.outcome, order.closed_at = Status.closed, "answered", ctx.now
+    _accept_first(ctx, order)
+    await _end_assignments(ctx, order, "done")
+    order.status, order.outcome, order.closed_at, order.pending_extension = Status.closed, "answered", ctx.now, None
+    if order.origin_tenant is not None:
+        reply.send(ctx, order, req.content, answered=True, late=late)
     return {"content": req.content, "late": late}
 
 
-def _past_deadline(ctx: Context, order: Order) -> bool:
-    return order.handle_deadline is not None and ctx.now > order.handle_deadline
-
-
-async def _redirect(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+async def _redirect(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
     try:
         target = RedirectTarget(str(req.to))
     except ValueError:
@@ -362,23 +284,23 @@ async def _redirect(ctx: Context, order: Order, req: ActionRequest, _: Assignmen
     return {"to": target.value}
 
 
-async def _decline(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+async def _decline(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
     order.status, order.outcome, order.closed_at = Status.closed, "not_accepted", ctx.now
     return {}
 
 
-async def _dispatch(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+async def _dispatch(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
     if req.to is None:
         raise field_error("to", "dispatch needs a unit id or a child tenant's code")
     co_ids = list(dict.fromkeys(req.co_handlers))
     lead_unit: Unit | None = None
     child: str | None = None
-    child_path: str | None = None
+    child_path_: str | None = None
     if isinstance(req.to, int):
         lead_unit = await _active_unit(ctx, req.to, "to")
     else:
         child = str(req.to)
-        child_path = await _child_path(ctx, child, "to")
+        child_path_ = await _child_path(ctx, child, "to")
     if lead_unit is not None and lead_unit.id in co_ids:
         raise field_error("co_handlers", "the lead unit cannot also be a co-handler")
     co_units = [await _active_unit(ctx, uid, "co_handlers") for uid in co_ids]
@@ -387,6 +309,7 @@ async def _dispatch(ctx: Context, order: Order, req: ActionRequest, _: Assignmen
         raise field_error("co_tenants", "the lead tenant cannot also be a co-handler")
     co_paths = [await _child_path(ctx, code, "co_tenants") for code in co_tenants]
 
+    _accept_first(ctx, order)
     await _end_assignments(ctx, order, "withdrawn", keep={*co_tenants, *([child] if child else [])})
     policy = policy_for(ctx, order.type, order.urgency, order.category)
     sign_deadline, _ = policy.sign.deadline(ctx.rules.calendar, ctx.now)
@@ -407,15 +330,9 @@ async def _dispatch(ctx: Context, order: Order, req: ActionRequest, _: Assignmen
     order.lead_unit_id = lead_unit.id if lead_unit else None
     order.assigned_tenant = child
     order.sign_deadline = sign_deadline
-    receivers = ([(child_path, "lead")] if child is not None else []) + [(path, "co") for path in co_paths]
-    for path, role in receivers:
-        ctx.outgoing.append(Outgoing("dispatch", path, {
-            "origin_tenant": ctx.tenant.code, "origin_path": ctx.tenant.path, "origin_number": order.number,
-            "role": role, "note": req.note, "sign_deadline": sign_deadline.isoformat(),
-            "handle_deadline": order.handle_deadline.isoformat() if order.handle_deadline else None,
-            "deadline_estimated": order.deadline_estimated,
-            **{name: getattr(order, name) for name in UPSTREAM_FIELDS},
-        }))
+    order.pending_extension = None  # a request of the hands it was in is moot
+    receivers = ([(child_path_, "lead")] if child_path_ is not None else []) + [(path, "co") for path in co_paths]
+    dispatch.send(ctx, order, receivers, req.note, sign_deadline)
     return {"to": req.to, "co_handlers": co_ids, "co_tenants": co_tenants, "note": req.note,
             "sign_deadline": sign_deadline.isoformat()}
 
@@ -437,39 +354,26 @@ async def _active_unit(ctx: Context, unit_id: int, field_name: str) -> Unit:
     return unit
 
 
-async def _sign(ctx: Context, order: Order, req: ActionRequest, co: Assignment | None) -> dict[str, Any]:
-    if _held_by_centre(order) and co is None:
-        return await _sign_for_parent(ctx, order)
-    assignment = co or _lead(ctx, order)
-    if assignment is None or assignment.signed_at is not None:
-        raise ApiError(409, "invalid_transition", "already signed", allowed_actions=allowed_actions(
-            Status(order.status)))
+async def _sign(ctx: Context, order: Order, req: ActionRequest, needed: Need) -> dict[str, Any]:
+    if needed.co is None and order.lead_unit_id is None:  # this level's centre, for the level above
+        order.status = Status.signed
+        return {"late": sign.accept(ctx, order), "for": order.origin_tenant}
+    assignment = needed.co or _lead(ctx, order)
+    assert assignment is not None  # the rules found it
     assignment.status, assignment.signed_at = "signed", ctx.now
     late = assignment.sign_deadline is not None and ctx.now > assignment.sign_deadline
-    if co is None:
+    if needed.co is None:
         order.status = Status.signed
     return {"late": late, "role": assignment.role}
 
 
-async def _sign_for_parent(ctx: Context, order: Order) -> dict[str, Any]:
-    """签收 of an order a parent level dispatched here: the parent's record follows."""
-    late = order.sign_deadline is not None and ctx.now > order.sign_deadline
-    order.status = Status.signed
-    _up(ctx, order, "signed", {"late": late})
-    return {"late": late, "for": order.origin_tenant}
-
-
-def _up(ctx: Context, order: Order, kind: str, extra: dict[str, Any]) -> None:
-    origin_path = (order.extra or {}).get("origin_path") or order.origin_tenant
-    ctx.outgoing.append(Outgoing(kind, origin_path, {
-        "origin_number": order.origin_number, "by_tenant": ctx.tenant.code, "number": order.number, **extra}))
-
-
-async def _give_back(ctx: Context, order: Order, req: ActionRequest, status: Status, kind: str) -> dict[str, Any]:
-    """退单 or 上报: from a unit to this tenant's dispatcher, or from this level to the one above."""
-    if _held_by_centre(order):
-        order.status, order.outcome, order.closed_at = Status.closed, status.value, ctx.now
-        _up(ctx, order, kind, {"reason": req.reason})
+async def _give_back(ctx: Context, order: Order, req: ActionRequest, status: Status) -> dict[str, Any]:
+    """退单 or 上报: from a unit to this level's centre, or from this level's centre to the level above."""
+    if order.lead_unit_id is None and order.origin_tenant is not None:  # the centre of a child level
+        await _end_assignments(ctx, order, status.value)
+        order.status, order.outcome, order.closed_at, order.pending_extension = (
+            Status.closed, status.value, ctx.now, None)
+        giveback.send(ctx, order, status, req.reason)
         return {"to": order.origin_tenant}
     await _end_assignments(ctx, order, status.value)
     _pause_clock(ctx, order)
@@ -478,147 +382,91 @@ async def _give_back(ctx: Context, order: Order, req: ActionRequest, status: Sta
     return {"unit_id": unit}
 
 
-async def _return(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
-    return await _give_back(ctx, order, req, Status.returned, "returned")
+async def _return(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
+    return await _give_back(ctx, order, req, Status.returned)
 
 
-async def _extend(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+async def _escalate(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
+    return await _give_back(ctx, order, req, Status.escalated)
+
+
+async def _extend(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
     if req.days is None:
         raise field_error("days", "extend needs the number of working days asked for")
-    if order.pending_extension is not None:
-        raise ApiError(409, "extension_pending", "an extension request is already waiting for a decision")
-    if order.handle_deadline is not None and ctx.now > order.handle_deadline:
-        raise ApiError(409, "too_late", "the time limit has already passed: an extension is asked before it")
-    order.pending_extension = {"days": req.days, "reason": req.reason, "asked_at": ctx.now.isoformat()}
-    return {"days": req.days}
+    return extension.ask(ctx, order, req.days, req.reason)
 
 
-async def _approve_extension(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
-    pending = order.pending_extension
-    if pending is None:
-        raise ApiError(409, "no_extension_pending", "there is no extension request to decide")
+async def _approve_extension(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
     if req.approved is None:
         raise field_error("approved", "say whether the extension is approved (true or false)")
-    order.pending_extension = None
-    if not req.approved:
-        return {"approved": False, "days": pending["days"]}
-    base = order.handle_deadline or ctx.now
-    order.handle_deadline, estimated = ctx.rules.calendar.add_working_days(base, int(pending["days"]))
-    order.deadline_estimated = order.deadline_estimated or estimated
-    return {"approved": True, "days": pending["days"], "handle_deadline": order.handle_deadline.isoformat()}
+    return await extension.decide(ctx, order, req.approved)
 
 
-async def _reply(ctx: Context, order: Order, req: ActionRequest, co: Assignment | None) -> dict[str, Any]:
+async def _reply(ctx: Context, order: Order, req: ActionRequest, needed: Need) -> dict[str, Any]:
     if not (req.content and req.content.strip()):
         raise field_error("content", "a reply needs its content")
-    assignment = co or _lead(ctx, order)
-    if assignment is None:
-        raise ApiError(409, "invalid_transition", "no live assignment to reply for")
+    assignment = needed.co or _lead(ctx, order)
+    assert assignment is not None  # the rules found it
     assignment.reply, assignment.replied_at, assignment.status = req.content, ctx.now, "replied"
-    if co is None:
+    if needed.co is None:
         order.status = Status.replied
     late = order.handle_deadline is not None and ctx.now > order.handle_deadline
     return {"content": req.content, "role": assignment.role, "late": late}
 
 
-async def _approve(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+async def _approve(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
     order.status = Status.approved
     return {}
 
 
-async def _rework(ctx: Context, order: Order, reason: str | None = None) -> None:
-    """重办: back to the same unit (or the same child level), counted, with a fresh time limit."""
-    order.reopen_count += 1
-    _restart_deadline(ctx, order)
-    lead = _lead(ctx, order)
-    if lead is None and order.assigned_tenant is not None:
-        lead = rows.add_assignment(ctx.session, order_id=order.id, tenant_code=order.assigned_tenant, role="lead",
-                                   status="signed", assigned_at=ctx.now, signed_at=ctx.now)
-    if lead is not None and lead.tenant_code is not None:  # the child level handles it again
-        await _down(ctx, order, "rework", {"reason": reason,
-                                           "handle_deadline": order.handle_deadline.isoformat()})
-    if lead is not None:
-        lead.status, lead.replied_at, lead.reply = "signed", None, None
-        order.status = Status.signed
-    elif order.lead_unit_id is not None:
-        rows.add_assignment(ctx.session, order_id=order.id, unit_id=order.lead_unit_id, role="lead", status="signed",
-                            assigned_at=ctx.now, signed_at=ctx.now)
-        order.status = Status.signed
-    else:
-        order.status = Status.registered  # answered at intake: back to triage
-    order.closed_at, order.outcome = None, None
+async def _reject(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
+    """审核不通过: back to whoever replied, the time limit and any extension kept."""
+    return await rework.rework(ctx, order, rework.REJECTED, req.reason)
 
 
-async def _down(ctx: Context, order: Order, kind: str, extra: dict[str, Any]) -> None:
-    """A message to the child level holding this order."""
-    child_path = (await tenant_paths(ctx.session, [order.assigned_tenant]))[order.assigned_tenant]
-    ctx.outgoing.append(Outgoing(kind, child_path, {
-        "origin_tenant": ctx.tenant.code, "origin_number": order.number, "by_tenant": ctx.actor.tenant, **extra}))
-
-
-async def _reject(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
-    await _rework(ctx, order, req.reason)
-    return {"reopen_count": order.reopen_count}
-
-
-async def _close(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+async def _close(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
     replies = [a for a in rows.assignments(ctx.session, order, live=False)
                if a.role == "lead" and a.reply is not None and a.replied_at is not None]
-    reply = max(replies, key=lambda a: a.replied_at).reply if replies else None
+    answer = max(replies, key=lambda a: a.replied_at).reply if replies else None
     await _end_assignments(ctx, order, "done")
     late = _past_deadline(ctx, order)
-    order.status, order.outcome, order.closed_at = Status.closed, "resolved", ctx.now
+    order.status, order.outcome, order.closed_at, order.pending_extension = Status.closed, "resolved", ctx.now, None
     if order.origin_tenant is not None:  # this level's part is done: its reply goes up (上报办理结果)
-        _up(ctx, order, "replied", {"content": req.content or reply})
+        reply.send(ctx, order, req.content or answer, answered=False, late=late)
     return {"late": late}
 
 
-async def _contact(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+async def _contact(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
     """联系市民: the handler reached the citizen (响应); the order stays as it is."""
     return {"note": req.note}
 
 
-async def _revisit(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+async def _revisit(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
     if req.satisfaction is None:
         raise field_error("satisfaction", "revisit records satisfied, basically_satisfied or unsatisfied")
     order.satisfaction = req.satisfaction
     resolved = req.resolved if req.resolved is not None else req.satisfaction != Satisfaction.unsatisfied
     payload: dict[str, Any] = {"satisfaction": req.satisfaction.value, "resolved": resolved, "note": req.note}
-    if order.assigned_tenant is not None:  # the rating reaches the level that handled it
-        await _down(ctx, order, "rated", {"satisfaction": req.satisfaction.value, "resolved": resolved})
+    await rating.send(ctx, order, req.satisfaction.value, resolved)
     if req.satisfaction == Satisfaction.unsatisfied:
-        await _rework(ctx, order, req.note or "市民不满意")
+        await rework.rework(ctx, order, rework.UNSATISFIED, req.note or "市民不满意")
         payload["reopened"] = True
     return payload
 
 
-async def _reopen(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
-    await _rework(ctx, order, req.reason)
-    return {"reopen_count": order.reopen_count}
+async def _reopen(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
+    return await rework.rework(ctx, order, rework.REOPENED, req.reason)
 
 
-async def _urge(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
-    order.urge_count += 1
-    if order.assigned_tenant is not None:  # the level handling it sees the urging at once
-        child_path = (await tenant_paths(ctx.session, [order.assigned_tenant]))[order.assigned_tenant]
-        ctx.outgoing.append(Outgoing("urge", child_path, {
-            "origin_tenant": ctx.tenant.code, "origin_number": order.number, "by_tenant": ctx.actor.tenant,
-            "reason": req.reason}))
-    return {"urge_count": order.urge_count, "by_tenant": ctx.actor.tenant}
+async def _urge(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
+    return await urge.urge(ctx, order, req.reason)
 
 
-async def _escalate(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
-    return await _give_back(ctx, order, req, Status.escalated, "escalated")
-
-
-async def _merge(ctx: Context, order: Order, req: ActionRequest, _: Assignment | None) -> dict[str, Any]:
+async def _merge(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
     if not req.into:
         raise field_error("into", "merge needs the number of the order to keep")
     if req.into == order.number:
         raise field_error("into", "an order cannot be merged into itself")
-    if order.origin_tenant is not None:  # the level above waits for this record's reply: it merges, not here
-        raise ApiError(409, "from_parent", f"order {order.number} came from {order.origin_tenant}: ask it to merge "
-                       "the order there, or send it back")
     target = await rows.lock_order(ctx.session, number=req.into)
     if target is None:
         raise field_error("into", f"no order {req.into}")

@@ -7,13 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from core.auth import CurrentActor, Guard, TenantGuard
 from core.errors import ApiError
 from core.orders.schemas import OrderType, Urgency
 from core.sla.models import CalendarDay, SlaPolicy
 from core.sla.policy import resolve_policy
+from core.sla.rework import rework_days
 from core.sla.service import enter_year
 from tenants.binding import CurrentTenant, DatabaseDep, TenantSession
 from tenants.codes import lineage
@@ -122,3 +123,38 @@ async def set_policies(request: Request, tenant: CurrentTenant, session: TenantS
     await session.commit()
     request.app.state.sla.invalidate()
     return await effective_policies(request, tenant, session)
+
+
+class ReworkLimit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    working_days: int = Field(ge=1, le=60, description="working days to handle an order again (重办时限)")
+
+
+class ReworkLimitOut(ReworkLimit):
+    source: str = Field(alias="from", description='the tenant that set it, or "default"')
+
+
+@router.get("/tenants/{code}/rework-limit", response_model=ReworkLimitOut, response_model_by_alias=True,
+            dependencies=[Depends(TenantGuard("time_limit", "read"))])
+async def get_rework_limit(request: Request, tenant: CurrentTenant, session: TenantSession) -> ReworkLimitOut:
+    """The rework time limit in force here (重办时限: after an unsatisfied follow-up or a reopening) and the
+    tenant that set it ("default": 5 working days)."""
+    rules = await request.app.state.sla.rules(session)
+    days, source = rework_days(rules.rework_limits, lineage(tenant.code))
+    return ReworkLimitOut.model_validate({"working_days": days, "from": source or "default"})
+
+
+@router.put("/tenants/{code}/rework-limit", response_model=ReworkLimitOut, response_model_by_alias=True,
+            dependencies=[Depends(TenantGuard("time_limit", "write"))])
+async def put_rework_limit(request: Request, tenant: CurrentTenant, session: TenantSession, actor: CurrentActor,
+                           body: ReworkLimit) -> ReworkLimitOut:
+    """Set the rework time limit of this tenant and its subtree (at the province: the whole province's)."""
+    await session.execute(text(
+        "INSERT INTO public.rework_limits (tenant_code, working_days, updated_by) VALUES (:t, :d, :by) "
+        "ON CONFLICT (tenant_code) DO UPDATE SET working_days = EXCLUDED.working_days, "
+        "updated_by = EXCLUDED.updated_by, updated_at = now()"),
+        {"t": tenant.code, "d": body.working_days, "by": actor.user})
+    await session.commit()
+    request.app.state.sla.invalidate()
+    return await get_rework_limit(request, tenant, session)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.sla.calendar import WorkCalendar, calendar_from_rows
@@ -21,6 +21,7 @@ TTL_S = 30.0
 class SlaRules:
     policies: tuple[PolicyRow, ...]
     calendar: WorkCalendar
+    rework_limits: dict[str, int] = field(default_factory=dict)  # tenant → working days (core.sla.rework)
 
 
 class SlaStore:
@@ -46,7 +47,9 @@ async def load_rules(session: AsyncSession) -> SlaRules:
     )
     days = [(d.day, d.workday) for d in (await session.scalars(select(CalendarDay))).all()]
     years = [y.year for y in (await session.scalars(select(CalendarYear))).all()]
-    return SlaRules(policies, calendar_from_rows(days, years))
+    limits = {code: int(days) for code, days in (await session.execute(
+        text("SELECT tenant_code, working_days FROM public.rework_limits"))).all()}
+    return SlaRules(policies, calendar_from_rows(days, years), limits)
 
 
 async def enter_year(session: AsyncSession, year: int, days: list[tuple[date, bool, str | None]]) -> None:

@@ -1,0 +1,41 @@
+"""What every step on an order needs: the tenant-bound session, who acts, the rules, the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.actors import Actor
+from core.categories.service import CategoryView
+from core.errors import ApiError
+from core.sla.service import SlaRules
+from federation.outbox import Outgoing
+from tenants.codes import lineage
+from tenants.models import Tenant
+
+
+@dataclass
+class Context:
+    """Everything an action needs: the tenant-bound session, who acts, the rules, the clock."""
+
+    session: AsyncSession
+    tenant: Tenant
+    actor: Actor
+    rules: SlaRules
+    categories: dict[str, CategoryView]
+    now: datetime
+    duplicate_window_days: int = 30
+    unit_scope: int | None = None  # set for a unit's staff: only orders with their unit
+    # Messages to other levels, written to the outbox with the action's event (same transaction).
+    outgoing: list[Outgoing] = field(default_factory=list)
+    lineage: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lineage = lineage(self.tenant.code)
+
+
+def field_error(field_name: str, message: str) -> ApiError:
+    return ApiError(422, "validation_error", f"{field_name}: {message}",
+                    fields=[{"field": field_name, "message": message}])
