@@ -1,50 +1,79 @@
-"""`hotline federation check`: is every message where it should be, and every dispatch held once below?
+"""`hotline federation check`: is every message where it should be, does every level agree, is any order stuck?
 
-Four questions, across all tenants:
+Messages, across all tenants:
 - every outbox row older than ``stale_s`` was published;
-- every published message was applied (its id is in the receiver's inbox; a fact, in its record's
-  applied events) or dead-lettered;
-- every order a tenant has with a child tenant (a live assignment) is held there by exactly one
-  record, and that record is still open, unless the child's step up (a send-back, an escalation,
-  a reply) is younger than ``stale_s``: an order closed below but still waiting above means a
-  message up was lost or dead-lettered. Dispatches whose messages are still in the outbox
-  (published and applied) are checked for a single record too;
-- the other way round: every record open below that came from a level above is still with that
-  level's live assignment, unless it changed less than ``stale_s`` ago: a record open below that
-  the level above no longer waits for means a withdrawal (撤回) was lost or dead-lettered.
+- every message published more than ``stale_s`` ago was applied (its id is in the receiver's inbox; a fact,
+  in its record's applied events) or dead-lettered.
 
-Messages are checked as far back as retention keeps them (``federation.retention``); live
-assignments, however old.
+Levels (the link between a level's record and its child level's record of the same order), checked as soon as
+no message about that link is in flight — not after a fixed wait. Everything is read in ONE snapshot
+(``REPEATABLE READ``): a step and its outbox row commit together, as do a message's effect and its inbox row,
+so in that snapshot "in flight" (in the outbox, neither in an inbox nor dead-lettered) is exact, and a link
+without a message in flight must be in agreement:
+- an order a level has with a child level (a live assignment) is held there by exactly one record;
+- waiting for the child's sign ⇔ the child's record is open and not signed; signed ⇔ open and signed;
+  replied ⇔ the child's record closed with its answer;
+- while the child holds it, both time the same deadline;
+- a citizen's rating reached every child level that handled the order (within the retention window);
+- the other way round, a record open below is still waited for by the level above (else a withdrawal (撤回)
+  was lost or dead-lettered).
+
+Stuck: an open record in hand (dispatched or signed) that no unit, child level or centre holds, or that two
+leads hold at once.
+
+Each problem names the order, the levels and what disagrees. Messages are checked as far back as retention
+keeps them (``federation.retention``); live assignments and open records, however old.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from core.orders.lifecycle import OPEN
+from federation.subjects import UP_KINDS
 from tenants.codes import validate_code
 
 STALE_S = 60
 BATCH = 200  # tenant schemas per UNION ALL
+RATED_WITHIN_DAYS = 14  # ratings are checked on records rated this recently (the retention window)
+_OPEN = sorted(s.value for s in OPEN)
+
+Link = tuple[str, str, str]  # (parent tenant, parent's record number, child tenant)
 
 
 @dataclass
 class CheckReport:
     unpublished: list[str] = field(default_factory=list)
     unapplied: list[str] = field(default_factory=list)
-    dispatches: list[str] = field(default_factory=list)
+    levels: list[str] = field(default_factory=list)  # levels out of step with each other
+    stuck: list[str] = field(default_factory=list)  # open records nobody (or two) can move
 
     @property
     def clean(self) -> bool:
-        return not (self.unpublished or self.unapplied or self.dispatches)
+        return not (self.unpublished or self.unapplied or self.levels or self.stuck)
+
+
+@dataclass(frozen=True)
+class Below:
+    """A child level's record of an order from above, as the check reads it."""
+
+    number: str
+    status: str
+    outcome: str | None
+    accepted: bool
+    deadline: datetime | None
+    satisfaction: str | None
 
 
 def check(engine: Engine, stale_s: int = STALE_S) -> CheckReport:
     report = CheckReport()
     with engine.connect() as conn:
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         report.unpublished = [f"{m} {s} (waiting since {c:%H:%M:%S})" for m, s, c in conn.execute(text(
             "SELECT message_id, subject, created_at FROM public.outbox WHERE published_at IS NULL "
             "AND created_at < now() - make_interval(secs => :s) ORDER BY id"), {"s": stale_s})]
@@ -62,100 +91,143 @@ def check(engine: Engine, stale_s: int = STALE_S) -> CheckReport:
             "AND r.order_id = (o.payload->>'o')::bigint AND (o.payload->>'s')::int = ANY(r.applied)) "
             "AND NOT EXISTS (SELECT 1 FROM public.dead_letters d WHERE d.message_id = o.message_id)"),
             {"s": stale_s})]
-        report.dispatches = _held_below(conn, stale_s)
+        in_flight = _in_flight(conn)
+        report.levels = _levels(conn, in_flight)
+        report.stuck = _stuck(conn)
     return report
 
 
-def _held_below(conn: Connection, stale_s: int) -> list[str]:
-    """Orders with a child tenant that it does not hold exactly once, or holds closed while still waited on;
-    records open below that the level above no longer waits for."""
-    applied = _applied_dispatches(conn)
-    everything_live = _live_assignments(conn, stale_s)
-    live = {child: [(origin, number, status) for origin, number, status, old in assignments if old]
-            for child, assignments in everything_live.items()}
-    wanted: dict[str, set[tuple[str, str]]] = {child: set(pairs) for child, pairs in applied.items()}
-    for child, assignments in live.items():
-        wanted.setdefault(child, set()).update((origin, number) for origin, number, _ in assignments)
-    held = _records_below(conn, stale_s, wanted)
-    problems = {f"{origin} {number} → {child}: {held.get((child, origin, number), (0, False))[0]} records"
-                for child, pairs in wanted.items() for origin, number in pairs
-                if held.get((child, origin, number), (0, False))[0] != 1}
-    problems |= {f"{origin} {number} → {child}: closed at {child}, still with {child} at {origin} "
-                 "(a message up was lost or dead-lettered)"
-                 for child, assignments in live.items() for origin, number, status in assignments
-                 if status in ("dispatched", "signed") and held.get((child, origin, number)) == (1, True)}
-    waited_for = {(child, origin, number) for child, assignments in everything_live.items()
-                  for origin, number, _, _ in assignments}
-    problems |= {f"{child} {record} (of {origin} {number}): open at {child}, no longer with {child} at {origin} "
-                 "(a withdrawal was lost or dead-lettered)"
-                 for child, record, origin, number in _open_from_above(conn, stale_s)
-                 if (child, origin, number) not in waited_for}
+def _in_flight(conn: Connection) -> set[Link]:
+    """The links with a message not yet applied (nor dead-lettered): their levels may differ for a moment."""
+    links: set[Link] = set()
+    for kind, receiver, origin, origin_number, by in conn.execute(text(
+            "SELECT o.kind, split_part(o.subject, '.', -1), o.payload->>'origin_tenant', o.payload->>'origin_number', "
+            "o.payload->>'by_tenant' FROM public.outbox o WHERE o.kind <> 'fact' "
+            "AND NOT EXISTS (SELECT 1 FROM public.inbox i WHERE i.message_id = o.message_id) "
+            "AND NOT EXISTS (SELECT 1 FROM public.dead_letters d WHERE d.message_id = o.message_id)")):
+        if kind in UP_KINDS:  # from the child level ``by`` to the record ``origin_number`` of the receiver
+            links.add((receiver, origin_number, by))
+        else:  # from the record ``origin_number`` of ``origin`` to the receiving child level
+            links.add((origin, origin_number, receiver))
+    return links
+
+
+def _tenants(conn: Connection, where: str) -> list[str]:
+    return [code for (code,) in conn.execute(text(
+        f"SELECT code FROM public.tenants t WHERE t.status = 'active' AND {where} ORDER BY t.path"))]
+
+
+def _union(conn: Connection, codes: list[str], part: str, params: dict[str, object]) -> Iterable[tuple]:
+    """``part`` (with ``{code}`` and ``{schema}``) over every tenant of ``codes``, BATCH schemas a statement."""
+    for start in range(0, len(codes), BATCH):
+        sql = " UNION ALL ".join(f"({part.format(code=code, schema=f't_{validate_code(code)}')})"
+                                 for code in codes[start:start + BATCH])
+        yield from conn.execute(text(sql), params)
+
+
+def _levels(conn: Connection, in_flight: set[Link]) -> list[str]:
+    parents = _tenants(conn, "EXISTS (SELECT 1 FROM public.tenants c WHERE c.parent_code = t.code)")
+    # Every live assignment to a child level, and the ended ones of recently rated records (for the rating).
+    links = list(_union(conn, parents, (
+        "SELECT '{code}', o.number, o.status, o.handle_deadline, o.satisfaction, a.tenant_code, a.role, a.status, "
+        "a.replied_at IS NOT NULL, a.ended_at IS NULL FROM \"{schema}\".order_assignments a "
+        "JOIN \"{schema}\".orders o ON o.id = a.order_id WHERE a.tenant_code IS NOT NULL AND (a.ended_at IS NULL "
+        "OR (o.satisfaction IS NOT NULL AND a.replied_at IS NOT NULL "
+        "AND o.updated_at > now() - make_interval(days => :d)))"), {"d": RATED_WITHIN_DAYS}))
+    wanted: dict[str, set[tuple[str, str]]] = {}
+    for origin, number, *_rest, child, _role, _status, _handled, _live in links:
+        wanted.setdefault(child, set()).add((origin, number))
+    below = _records_below(conn, wanted)
+    problems: set[str] = set()
+    waited_for: set[Link] = set()
+    for origin, number, _status, deadline, satisfaction, child, role, a_status, handled, live in links:
+        link = (origin, number, child)
+        if live:
+            waited_for.add(link)
+        if link in in_flight:
+            continue
+        records = below.get(link, [])
+        name = f"{origin} {number} → {child}"
+        if live and len(records) != 1:
+            problems.add(f"{name}: {len(records)} records at {child}")
+            continue
+        if not records:
+            continue
+        record = records[0]
+        where = f"at {child} ({record.number}: {record.status}{f', {record.outcome}' if record.outcome else ''})"
+        if live:
+            problems.update(_live_link(name, where, child, deadline, role, a_status, record))
+        if satisfaction is not None and handled and record.satisfaction != satisfaction:
+            problems.add(f"{name}: rated {satisfaction} at {origin}, {record.satisfaction or 'not rated'} {where} "
+                         "(a rating was lost or dead-lettered)")
+    problems.update(
+        f"{child} {record} (of {origin} {number}): open at {child}, no longer with {child} at {origin} "
+        "(a withdrawal was lost or dead-lettered)"
+        for child, record, origin, number in _open_from_above(conn)
+        if (origin, number, child) not in waited_for and (origin, number, child) not in in_flight)
     return sorted(problems)
 
 
-def _applied_dispatches(conn: Connection) -> dict[str, set[tuple[str, str]]]:
-    """(origin, number) of every applied dispatch message still in the outbox, by receiving tenant."""
-    by_receiver: dict[str, set[tuple[str, str]]] = {}
-    for origin, number, receiver in conn.execute(text(
-            "SELECT o.tenant_code, o.payload->>'origin_number', split_part(o.subject, '.', -1) FROM public.outbox o "
-            "WHERE o.kind = 'dispatch' AND EXISTS (SELECT 1 FROM public.inbox i WHERE i.message_id = o.message_id)")):
-        by_receiver.setdefault(receiver, set()).add((origin, number))
-    return by_receiver
+def _live_link(name: str, where: str, child: str, deadline: datetime | None, role: str, a_status: str,
+               record: Below) -> list[str]:
+    """What disagrees between a level waiting on a child level and the child's record."""
+    open_below = record.status in _OPEN
+    if a_status == "dispatched" and not (open_below and not record.accepted):
+        lost = "signed" if open_below else "closed"
+        return [f"{name}: waiting for {child}'s sign, {lost} {where} (a message up was lost or dead-lettered)"]
+    if a_status == "signed" and not open_below:
+        return [f"{name}: still with {child}, closed {where} (a message up was lost or dead-lettered)"]
+    if a_status == "replied" and open_below:
+        return [f"{name}: {child}'s reply is waiting for review, but the order is open {where} "
+                "(a message down was lost or dead-lettered)"]
+    if role == "lead" and a_status in ("dispatched", "signed") and open_below and deadline != record.deadline:
+        return [f"{name}: deadline {_at(deadline)} at the level above, {_at(record.deadline)} {where}"]
+    return []
 
 
-def _live_assignments(conn: Connection, stale_s: int) -> dict[str, list[tuple[str, str, str, bool]]]:
-    """(origin, number, assignment status, older than ``stale_s``) of every live assignment to a child
-    tenant, by child: one UNION ALL per BATCH tenants that have children."""
-    parents = [code for (code,) in conn.execute(text(
-        "SELECT p.code FROM public.tenants p WHERE p.status = 'active' "
-        "AND EXISTS (SELECT 1 FROM public.tenants c WHERE c.parent_code = p.code) ORDER BY p.path"))]
-    live: dict[str, list[tuple[str, str, str, bool]]] = {}
-    for start in range(0, len(parents), BATCH):
-        parts = [
-            f"(SELECT '{code}', o.number, a.tenant_code, a.status, "
-            "a.assigned_at < now() - make_interval(secs => :s) "
-            f"FROM \"{schema}\".order_assignments a JOIN \"{schema}\".orders o ON o.id = a.order_id "
-            "WHERE a.tenant_code IS NOT NULL AND a.ended_at IS NULL)"
-            for code in parents[start:start + BATCH] for schema in [f"t_{validate_code(code)}"]]
-        for origin, number, child, status, old in conn.execute(text(" UNION ALL ".join(parts)), {"s": stale_s}):
-            live.setdefault(child, []).append((origin, number, status, old))
-    return live
+def _at(value: datetime | None) -> str:
+    return value.isoformat() if value is not None else "none"
 
 
-def _open_from_above(conn: Connection, stale_s: int) -> list[tuple[str, str, str, str]]:
-    """(tenant, number, origin, origin number) of every open record that came from a level above and has not
-    changed for ``stale_s``: one UNION ALL per BATCH tenants that have a parent."""
-    children = [code for (code,) in conn.execute(text(
-        "SELECT code FROM public.tenants WHERE status = 'active' AND parent_code IS NOT NULL ORDER BY path"))]
-    found: list[tuple[str, str, str, str]] = []
-    for start in range(0, len(children), BATCH):
-        parts = [
-            f"(SELECT '{code}', number, origin_tenant, origin_number FROM \"t_{validate_code(code)}\".orders "
-            "WHERE status = ANY(CAST(:open AS text[])) AND origin_tenant IS NOT NULL "
-            "AND updated_at < now() - make_interval(secs => :s))"
-            for code in children[start:start + BATCH]]
-        rows = conn.execute(text(" UNION ALL ".join(parts)), {"s": stale_s, "open": sorted(s.value for s in OPEN)})
-        found += [(code, number, origin, origin_number) for code, number, origin, origin_number in rows]
-    return found
-
-
-def _records_below(conn: Connection, stale_s: int, wanted: dict[str, set[tuple[str, str]]]
-                   ) -> dict[tuple[str, str, str], tuple[int, bool]]:
-    """(child, origin, number) → (records the child holds of that order, whether closed more than
-    ``stale_s`` ago): one UNION ALL per BATCH child tenants, through the origin index."""
+def _records_below(conn: Connection, wanted: dict[str, set[tuple[str, str]]]) -> dict[Link, list[Below]]:
+    """(origin, number, child) → the child's records of that order: one UNION ALL per BATCH child tenants,
+    through the origin index."""
     children = sorted(wanted)
-    found: dict[tuple[str, str, str], tuple[int, bool]] = {}
+    found: dict[Link, list[Below]] = {}
     for start in range(0, len(children), BATCH):
         parts: list[str] = []
-        params: dict[str, object] = {"s": stale_s}
+        params: dict[str, object] = {}
         for i, child in enumerate(children[start:start + BATCH]):
             params[f"o{i}"] = [origin for origin, _ in wanted[child]]
             params[f"n{i}"] = [number for _, number in wanted[child]]
             parts.append(
-                f"(SELECT '{child}', origin_tenant, origin_number, count(*), bool_or(status = 'closed' "
-                f"AND closed_at < now() - make_interval(secs => :s)) FROM \"t_{validate_code(child)}\".orders "
+                f"(SELECT '{child}', origin_tenant, origin_number, number, status, outcome, accepted_at IS NOT NULL, "
+                f"handle_deadline, satisfaction FROM \"t_{validate_code(child)}\".orders "
                 f"WHERE (origin_tenant, origin_number) IN (SELECT * FROM unnest(CAST(:o{i} AS text[]), "
-                f"CAST(:n{i} AS text[]))) GROUP BY 2, 3)")
-        for child, origin, number, count, closed_long_ago in conn.execute(text(" UNION ALL ".join(parts)), params):
-            found[(child, origin, number)] = (count, bool(closed_long_ago))
+                f"CAST(:n{i} AS text[]))))")
+        for child, origin, number, *values in conn.execute(text(" UNION ALL ".join(parts)), params):
+            found.setdefault((origin, number, child), []).append(Below(*values))
     return found
+
+
+def _open_from_above(conn: Connection) -> list[tuple[str, str, str, str]]:
+    """(tenant, number, origin, origin number) of every open record that came from a level above."""
+    children = _tenants(conn, "t.parent_code IS NOT NULL")
+    return [tuple(row) for row in _union(conn, children, (  # type: ignore[misc]
+        "SELECT '{code}', number, origin_tenant, origin_number FROM \"{schema}\".orders "
+        "WHERE status = ANY(CAST(:open AS text[])) AND origin_tenant IS NOT NULL"), {"open": _OPEN})]
+
+
+def _stuck(conn: Connection) -> list[str]:
+    """Open records in hand that nobody holds, or that two leads hold at once."""
+    codes = _tenants(conn, "true")
+    problems = []
+    for code, number, status, leads, child_record in _union(conn, codes, (
+            "SELECT '{code}', o.number, o.status, (SELECT count(*) FROM \"{schema}\".order_assignments a "
+            "WHERE a.order_id = o.id AND a.role = 'lead' AND a.ended_at IS NULL), o.origin_tenant IS NOT NULL "
+            "FROM \"{schema}\".orders o WHERE o.status IN ('dispatched', 'signed')"), {}):
+        if leads > 1:
+            problems.append(f"{code} {number} ({status}): held by {leads} leads at once")
+        elif leads == 0 and not child_record:  # a child level's centre holds its own record; a root's never does
+            problems.append(f"{code} {number} ({status}): nobody holds it (no unit, no child level, not the centre)")
+    return problems

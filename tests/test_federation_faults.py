@@ -14,6 +14,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import asyncpg
 import httpx
@@ -178,7 +179,7 @@ async def test_a_message_that_cannot_apply_is_dead_lettered_alone_and_its_batch_
         with psycopg.connect(tree.postgres_url) as conn:
             dead = conn.execute("SELECT message_id, reason FROM public.dead_letters WHERE message_id = %s",
                                 (never_held,)).fetchall()
-        assert len(dead) == 1 and "malformed urge message: no origin_number" in dead[0][1]
+        assert len(dead) == 1 and "malformed urge message: origin_number: Field required" in dead[0][1]
         federation_is_clean()  # while the workers still run: what is in flight lands
     finally:
         stop_worker(worker)
@@ -526,6 +527,12 @@ def check_now() -> Result:
     return CliRunner().invoke(cli, ["federation", "check", "--stale", "0"])
 
 
+def check_as_run() -> Result:
+    """`hotline federation check` as a person runs it: levels are compared at once, without waiting for a message
+    to be overdue (only messages themselves are given ``--stale`` to move on)."""
+    return CliRunner().invoke(cli, ["federation", "check"])
+
+
 async def test_the_check_finds_an_order_closed_below_but_still_waiting_above(
         tree: Settings, client: httpx.AsyncClient) -> None:
     number = await held_below_and_clean(tree, client)
@@ -534,9 +541,10 @@ async def test_the_check_finds_an_order_closed_below_but_still_waiting_above(
     with psycopg.connect(tree.postgres_url) as conn:  # sent back below; the message up never arrived
         conn.execute(closed, (number,))
     try:
-        result = check_now()
+        result = check_as_run()
         assert result.exit_code == 1
-        assert f"{CITY} {number} → {DISTRICT}: closed at {DISTRICT}" in " ".join(result.output.split())
+        assert f"{CITY} {number} → {DISTRICT}: waiting for {DISTRICT}'s sign, closed at {DISTRICT}" in \
+            " ".join(result.output.split())
     finally:
         with psycopg.connect(tree.postgres_url) as conn:
             conn.execute(f"UPDATE t_{DISTRICT}.orders SET status = 'dispatched', outcome = NULL, closed_at = NULL "
@@ -553,7 +561,7 @@ async def test_the_check_finds_a_record_open_below_that_the_level_above_no_longe
     with psycopg.connect(tree.postgres_url) as conn:  # dispatched elsewhere above; the withdrawal never arrived
         conn.execute(taken_back, ("withdrawn", "withdrawn", number, DISTRICT))
     try:
-        result = check_now()
+        result = check_as_run()
         assert result.exit_code == 1
         assert f"(of {CITY} {number}): open at {DISTRICT}, no longer with {DISTRICT} at {CITY}" in \
             " ".join(result.output.split())
@@ -561,6 +569,41 @@ async def test_the_check_finds_a_record_open_below_that_the_level_above_no_longe
         with psycopg.connect(tree.postgres_url) as conn:
             conn.execute(taken_back, ("dispatched", "dispatched", number, DISTRICT))
     assert check_now().exit_code == 0
+
+
+async def test_the_check_finds_levels_timing_different_deadlines(tree: Settings, client: httpx.AsyncClient) -> None:
+    number = await held_below_and_clean(tree, client)
+    moved = f"UPDATE t_{DISTRICT}.orders SET handle_deadline = handle_deadline + %s::interval WHERE origin_number = %s"
+    with psycopg.connect(tree.postgres_url) as conn:  # an extension granted above never reached the district
+        conn.execute(moved, ("2 days", number))
+    try:
+        result = check_as_run()
+        assert result.exit_code == 1
+        assert f"{CITY} {number} → {DISTRICT}: deadline" in " ".join(result.output.split())
+    finally:
+        with psycopg.connect(tree.postgres_url) as conn:
+            conn.execute(moved, ("-2 days", number))
+    assert check_as_run().exit_code == 0
+
+
+async def test_the_check_finds_an_order_nobody_holds(tree: Settings, client: httpx.AsyncClient) -> None:
+    number = await held_below_and_clean(tree, client)
+    lost = (f"UPDATE t_{CITY}.order_assignments a SET ended_at = %s FROM t_{CITY}.orders o "
+            f"WHERE o.id = a.order_id AND o.number = %s")
+    with psycopg.connect(tree.postgres_url) as conn:  # the order says "dispatched", but nothing is assigned
+        conn.execute(lost, (datetime.now(UTC), number))
+        conn.execute(f"UPDATE t_{DISTRICT}.orders SET status = 'closed', outcome = 'withdrawn' "
+                     "WHERE origin_number = %s", (number,))
+    try:
+        result = check_as_run()
+        assert result.exit_code == 1
+        assert f"stuck: {CITY} {number} (dispatched): nobody holds it" in " ".join(result.output.split())
+    finally:
+        with psycopg.connect(tree.postgres_url) as conn:
+            conn.execute(lost, (None, number))
+            conn.execute(f"UPDATE t_{DISTRICT}.orders SET status = 'dispatched', outcome = NULL "
+                         "WHERE origin_number = %s", (number,))
+    assert check_as_run().exit_code == 0
 
 
 async def test_a_dead_letter_is_applied_once_by_a_replay_after_its_cause_is_fixed(

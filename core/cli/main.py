@@ -175,20 +175,23 @@ app.add_typer(federation_app, name="federation")
 @federation_app.command("check")
 @friendly_errors
 def federation_check(
-    stale: Annotated[int, typer.Option(help="Seconds after which a message should have moved on.")] = 60,
+    stale: Annotated[int, typer.Option(help="Seconds after which a message should have been published and "
+                                            "applied. Levels are compared at once, wherever no message is in flight.")
+                     ] = 60,
 ) -> None:
-    """Every outbox row published, every message applied or dead-lettered, every live dispatch held once below."""
+    """Every message moved on; every level agrees with the level that dispatched to it; no order is stuck."""
     from federation.check import check
 
     report = check(sync_engine(get_settings()), stale)
     for title, items in (("not published", report.unpublished),
                          ("published but neither applied nor dead-lettered", report.unapplied),
-                         ("held below out of step with the level above", report.dispatches)):
+                         ("levels out of step", report.levels),
+                         ("stuck", report.stuck)):
         for item in items[:100]:
             err_console.print(f"[red]{title}[/]: {item}")
     if not report.clean:
         raise typer.Exit(1)
-    console.print("federation consistent: every message moved on, every dispatch is held once")
+    console.print("federation consistent: every message moved on, every level agrees, no order is stuck")
 
 
 @federation_app.command("dead-letters")
