@@ -127,13 +127,16 @@ def _union(conn: Connection, codes: list[str], part: str, params: dict[str, obje
 
 def _levels(conn: Connection, in_flight: set[Link]) -> list[str]:
     parents = _tenants(conn, "EXISTS (SELECT 1 FROM public.tenants c WHERE c.parent_code = t.code)")
-    # Every live assignment to a child level, and the ended ones of recently rated records (for the rating).
+    # Every live assignment to a child level, and, of records rated recently since they were last closed, the
+    # assignments whose answer closed them: the levels the rating must have reached (core.orders.crosslevel.rating).
+    rated = ("a.replied_at IS NOT NULL AND a.status = 'done' AND a.ended_at = o.closed_at AND o.satisfaction IS NOT "
+             "NULL AND EXISTS (SELECT 1 FROM \"{schema}\".order_events e WHERE e.order_id = o.id "
+             "AND e.action = 'revisit' AND e.occurred_at >= o.closed_at)")
     links = list(_union(conn, parents, (
-        "SELECT '{code}', o.number, o.status, o.handle_deadline, o.satisfaction, a.tenant_code, a.role, a.status, "
-        "a.replied_at IS NOT NULL, a.ended_at IS NULL FROM \"{schema}\".order_assignments a "
+        f"SELECT '{{code}}', o.number, o.status, o.handle_deadline, o.satisfaction, a.tenant_code, a.role, a.status, "
+        f"{rated}, a.ended_at IS NULL FROM \"{{schema}}\".order_assignments a "
         "JOIN \"{schema}\".orders o ON o.id = a.order_id WHERE a.tenant_code IS NOT NULL AND (a.ended_at IS NULL "
-        "OR (o.satisfaction IS NOT NULL AND a.replied_at IS NOT NULL "
-        "AND o.updated_at > now() - make_interval(days => :d)))"), {"d": RATED_WITHIN_DAYS}))
+        f"OR (o.updated_at > now() - make_interval(days => :d) AND {rated}))"), {"d": RATED_WITHIN_DAYS}))
     wanted: dict[str, set[tuple[str, str]]] = {}
     for origin, number, *_rest, child, _role, _status, _handled, _live in links:
         wanted.setdefault(child, set()).add((origin, number))
@@ -157,7 +160,7 @@ def _levels(conn: Connection, in_flight: set[Link]) -> list[str]:
         where = f"at {child} ({record.number}: {record.status}{f', {record.outcome}' if record.outcome else ''})"
         if live:
             problems.update(_live_link(name, where, child, deadline, role, a_status, record))
-        if satisfaction is not None and handled and record.satisfaction != satisfaction:
+        if handled and record.satisfaction != satisfaction:
             problems.add(f"{name}: rated {satisfaction} at {origin}, {record.satisfaction or 'not rated'} {where} "
                          "(a rating was lost or dead-lettered)")
     problems.update(

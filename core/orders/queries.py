@@ -184,6 +184,7 @@ def summary(order: Order, calendar: WorkCalendar, now: datetime) -> OrderOut:
         deadline_estimated=order.deadline_estimated, light=order_light(calendar, now, order),
         reopen_count=order.reopen_count, urge_count=order.urge_count, repeat_count=order.repeat_count,
         satisfaction=order.satisfaction, created_at=order.created_at, closed_at=order.closed_at,
+        accepted_at=order.accepted_at,
     )
 
 

@@ -153,6 +153,8 @@ class AssignmentOut(BaseModel):
     signed_at: datetime | None
     replied_at: datetime | None
     reply: str | None
+    ended_at: datetime | None = Field(None, description="when the assignment ended (done, given back, withdrawn, "
+                                                        "reworked); live while none")
 
 
 class DuplicateCandidate(BaseModel):
@@ -193,6 +195,8 @@ class OrderOut(BaseModel):
     satisfaction: str | None
     created_at: datetime
     closed_at: datetime | None
+    accepted_at: datetime | None = Field(None, description="when this level's centre signed (签收) an order "
+                                                            "dispatched here from above")
 
 
 class OrderDetail(OrderOut):

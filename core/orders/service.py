@@ -240,8 +240,10 @@ async def _end_assignments(ctx: Context, order: Order, status: str, keep: Collec
 
 
 def _pause_clock(ctx: Context, order: Order) -> None:
-    """Keep what was left of the handling time: waiting after a send-back does not count."""
-    if order.handle_deadline is not None:
+    """Keep what was left of the handling time: waiting after a send-back does not count. Only the level that
+    took the request stops its clock: a level below answers to the deadline the level above holds it to, and
+    that level still waits for it."""
+    if order.handle_deadline is not None and order.origin_tenant is None:
         left = ctx.rules.calendar.working_seconds_between(ctx.now, order.handle_deadline)
         order.paused_remaining_s = max(0, math.ceil(left))
 

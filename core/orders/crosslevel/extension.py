@@ -15,8 +15,8 @@ or reviewer. That level
 The decision travels back down the way the request came; every level on the way takes an approved date,
 so every level above the asker times the same deadline as the asker (their timers do not mark, urge or
 escalate an order that was granted more time). A request made moot (the order given back, withdrawn,
-dispatched anew, replied) is dropped; a decision that finds no request waiting is recorded and changes
-nothing.
+dispatched anew, replied) is dropped; a refusal that finds no request waiting is recorded and changes
+nothing, a grant is taken all the same and passed down to whoever holds the order now.
 """
 
 from __future__ import annotations
@@ -27,10 +27,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.orders import rows
 from core.orders.context import Context
 from core.orders.crosslevel.links import (
     append,
     child_path,
+    live_child,
     parent_path,
     record_below,
     record_from_above,
@@ -140,14 +142,18 @@ async def apply_request(session: AsyncSession, tenant: Tenant, message: Extensio
 
 
 async def apply_decision(session: AsyncSession, tenant: Tenant, message: ExtensionDecision, message_id: str) -> None:
-    """The level above decided the request this level forwarded: the date, and on down to who asked."""
+    """The level above decided a request this level forwarded. A granted date is taken whatever became of the
+    request here, and passed on down to whoever holds the order now, so that the levels time one deadline; the
+    decision itself goes on to the level that asked."""
     order = await record_from_above(session, tenant, message)
     pending = order.pending_extension or {}
-    if pending.get("request_id") != message.request_id or not pending.get("forwarded"):
+    waiting = pending.get("request_id") == message.request_id and bool(pending.get("forwarded"))
+    if not waiting and not message.approved:
         await superseded(session, tenant, order, "approve-extension", message, message.by_tenant, message_id)
         return
     now = when(message)
-    order.pending_extension = None
+    if waiting:
+        order.pending_extension = None
     payload: dict[str, Any] = {"by_tenant": message.by_tenant, "approved": message.approved}
     if message.approved and message.until is not None:
         if order.handle_deadline is None or message.until > order.handle_deadline:
@@ -155,5 +161,9 @@ async def apply_decision(session: AsyncSession, tenant: Tenant, message: Extensi
         payload["until"] = message.until.isoformat()
     order.updated_at = now
     event = await append(session, tenant, order, "approve-extension", order.status, message.by_tenant, payload, now)
-    await send_on(session, tenant, event, await _decision_down(session, tenant.code, order, pending,
-                                                               message.by_tenant, message.approved))
+    asker = pending.get("from_tenant") if waiting else None
+    holder = live_child(rows.assignments(session, order)) if message.approved else None
+    onward = asker or holder
+    if onward is not None:
+        await send_on(session, tenant, event, [Outgoing(await child_path(session, onward), message.model_copy(update={
+            "origin_tenant": tenant.code, "origin_number": order.number, "at": None, "seq": None}))])

@@ -5,7 +5,8 @@ beyond this level's power); or the timer's overdue policy escalating a record th
 The child's record closes (outcome ``returned`` or ``escalated``) and what it had passed on is withdrawn.
 
 Arrives as: the level above's assignment to the child ends; if the child was the lead, the order waits with
-the level above's centre, its clock stopped (waiting with the dispatcher does not count), its co-handling
+the level above's centre — its clock stopped if it took the request (waiting with the dispatcher does not
+count there; a level in between still answers to the deadline set above it) —, its co-handling
 levels withdrawn; an extension the child had asked for is moot. The level above dispatches it again
 (elsewhere or to the same level), answers it, or gives it further up. A co-handler stepping out moves only
 its own assignment.
@@ -71,7 +72,8 @@ async def _back_from_child(session: AsyncSession, tenant: Tenant, message: Retur
         return
     # The co-handling levels (协办) are told the order was taken back; the child giving it back knows.
     taken_back = await withdraw.take_back(session, order, tenant.code, status.value, now, tenant.code, keep={child})
-    if order.handle_deadline is not None:  # waiting with the dispatcher does not count
+    if order.handle_deadline is not None and order.origin_tenant is None:  # waiting with the dispatcher does not
+        # count where the request was taken; a level below still answers to the deadline the level above set
         calendar = (await load_rules(session)).calendar
         order.paused_remaining_s = max(0, math.ceil(calendar.working_seconds_between(now, order.handle_deadline)))
     before = order.status

@@ -47,10 +47,12 @@ def parent_path(order: Order) -> str:
     return (order.extra or {}).get("origin_path") or order.origin_tenant or ""
 
 
-def handlers_below(assignments: Sequence[Assignment]) -> list[str]:
-    """The child levels that handled the order (replied for their part, as lead or co-handler), oldest
-    first: where a rating goes."""
-    return list(dict.fromkeys(a.tenant_code for a in assignments if a.tenant_code and a.replied_at is not None))
+def handlers_below(assignments: Sequence[Assignment], closed_at: datetime | None) -> list[str]:
+    """The child levels whose answer closed the order (their reply, as lead or co-handler, accepted when the
+    record was last closed here), oldest first: where a rating goes. A level whose earlier answer was reworked,
+    or that gave the order back, is not rated for the answer another level gave."""
+    return list(dict.fromkeys(a.tenant_code for a in assignments if a.tenant_code and a.replied_at is not None
+                              and a.status == "done" and a.ended_at == closed_at))
 
 
 def live_child(assignments: Sequence[Assignment]) -> str | None:

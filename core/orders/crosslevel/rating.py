@@ -4,10 +4,10 @@ Taken by: the caller (回访员) of the originating level, after the order is cl
 satisfaction (满意度) and whether the problem was solved. An unsatisfied citizen also sends the order back
 for rework (``rework``, 重办).
 
-Travels: from each level to every child level that handled the order there — its lead and its co-handlers
-(协办) that replied for their part — and on down from each of them: every level and unit that worked on the
-request is rated by the citizen's word (the assessment of each level counts it for the unit that handled
-it there). A rating carries no personal data.
+Travels: from each level to every child level whose answer closed the order there — its lead and its
+co-handlers (协办) whose reply was accepted when it was last closed — and on down from each of them: every
+level and unit that worked on the answer is rated by the citizen's word (the assessment of each level counts
+it for the unit that handled it there). A rating carries no personal data.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ async def _onward(session: AsyncSession, tenant_code: str, order: Order, by_tena
                   resolved: bool | None) -> list[Outgoing]:
     return [Outgoing(await child_path(session, child), Rated(
         origin_tenant=tenant_code, origin_number=order.number, by_tenant=by_tenant, satisfaction=satisfaction,
-        resolved=resolved)) for child in handlers_below(rows.assignments(session, order, live=False))]
+        resolved=resolved)) for child in handlers_below(rows.assignments(session, order, live=False),
+                                                     order.closed_at)]
 
 
 async def send(ctx: Context, order: Order, satisfaction: str, resolved: bool) -> None:

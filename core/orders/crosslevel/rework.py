@@ -9,9 +9,11 @@ to it), or the level's centre if it answered the order itself. The levels' recor
 
 - A rejection (``rejected``) keeps the time limit and any extension granted: the handler's reply was not
   good enough, the clock did not stop for it. It is counted as 审核不通过, not as 重办.
-- A rework (``reopened``, ``unsatisfied``) starts its own time limit from now: the rework limit in force at
-  the taking level (a setting per province or subtree, ``core.sla.rework``; 5 working days by default),
-  carried down so every level times the same date. It is counted as 重办 (``reopen_count``) at every level.
+- A rework (``reopened``, ``unsatisfied``) at the level that took the request starts its own time limit from
+  now: the rework limit in force there (a setting per province or subtree, ``core.sla.rework``; 5 working days
+  by default), carried down so every level times the same date. It is counted as 重办 (``reopen_count``) at
+  every level. A level below reopening its own part (what its reviewer approved) keeps the deadline the level
+  above holds it to.
 """
 
 from __future__ import annotations
@@ -69,11 +71,14 @@ async def _onward(session: AsyncSession, tenant_code: str, order: Order, child: 
 
 
 async def rework(ctx: Context, order: Order, why: Why, reason: str | None) -> dict[str, object]:
-    """The staff's step at this level: back to the handler, and down to the level that handled it."""
+    """The staff's step at this level: back to the handler, and down to the level that handled it. A level below
+    the one that took the request reworks its own part (reopening what its reviewer approved) within the deadline
+    the level above holds it to: only the originating level starts a rework's own time limit."""
     deadline = None
     if why != REJECTED:
         order.reopen_count += 1
-        order.handle_deadline, order.deadline_estimated = rework_deadline(ctx.rules, ctx.lineage, ctx.now)
+        if order.origin_tenant is None:
+            order.handle_deadline, order.deadline_estimated = rework_deadline(ctx.rules, ctx.lineage, ctx.now)
         order.paused_remaining_s, order.pending_extension = None, None
         deadline = order.handle_deadline
     child = back_to_handler(ctx.session, order, ctx.now)
