@@ -44,7 +44,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.commit import stage_received
+from core.config import Settings
 from core.db import Database, driver_connection
+from core.nats_auth import Role, connect_options
 from core.orders.rows import unlock
 from federation.packs import packs, parse_uuid
 from federation.pull import pull
@@ -373,8 +375,11 @@ def _groups_by_receiver(messages: list[Msg]) -> list[list[list[Msg]]]:
     return list(by_tenant.values())
 
 
-async def connect(url: str, name: str) -> Client:
+async def connect(settings: Settings, name: str, role: Role = "worker") -> Client:
+    """A connection to the settings' NATS as ``role`` (``core/nats_auth.py``). A worker's replies come under its
+    namespace's inbox prefix: the only subjects it may subscribe to (``federation/permissions.py``)."""
     import nats
 
-    return await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=1,
-                              connect_timeout=2)
+    inbox = Namespace(settings.nats_prefix).inbox if role == "worker" else "_INBOX"
+    return await nats.connect(settings.effective_nats_url, name=name, inbox_prefix=inbox, max_reconnect_attempts=-1,
+                              reconnect_time_wait=1, connect_timeout=2, **connect_options(settings, role))
