@@ -14,6 +14,7 @@ from core.services.keycloak import Keycloak
 from core.services.nats import Nats
 from core.services.postgres import Postgres
 from core.services.process import free_port
+from federation.permissions import EVERY_NAMESPACE
 
 
 def docker_available() -> bool:
@@ -69,7 +70,9 @@ def _local(home: Path) -> ServiceSet:
         keycloak_port=free_port(host), keycloak_management_port=free_port(host), api_port=free_port(host),
         pg_fsync=False, migrate_workers=2,
     )
-    pg, nats = Postgres(settings), Nats(settings)
+    # Each test module takes a namespace of its own on this one server: its workers are admitted to every
+    # namespace (test_nats_security.py holds a deployment's server to its own).
+    pg, nats = Postgres(settings), Nats(settings, grants=[EVERY_NAMESPACE])
     stoppers: list[Callable[[], object]] = []
     for svc in (pg, nats):
         svc.start()

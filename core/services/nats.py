@@ -73,15 +73,22 @@ class Nats(Service):
         require_free_port(s.bind_host, s.nats_port, "NATS", "HOTLINE_NATS_PORT")
         require_free_port(MONITOR_HOST, s.nats_monitor_port, "NATS monitoring", "HOTLINE_NATS_MONITOR_PORT")
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        identities = ensure_credentials(embedded_credentials_file(s))
-        users = {role: (found.user, json.dumps(found.password)) for role, found in identities.items()}
         conf = self.dir / "nats.conf"
         # It holds the passwords: readable by the owner only, from its creation on.
         conf.touch(mode=0o600)
         conf.chmod(0o600)
+        conf.write_text(self.config())
+        spawn_detached([str(nats_server_binary()), "-c", str(conf)], log_file=self.log_file,
+                       pid_file=self.pid_file)
+
+    def config(self) -> str:
+        """The server's configuration, the home's credentials generated first if they are not there yet."""
+        s = self.settings
+        identities = ensure_credentials(embedded_credentials_file(s))
+        users = {role: (found.user, json.dumps(found.password)) for role, found in identities.items()}
         # sync_interval: always — by default JetStream acknowledges before fsync and can lose
         # acknowledged messages on a crash (PITFALLS.md).
-        conf.write_text(
+        return (
             "# written by `hotline up` on every start\n"
             f"server_name: hotline_{s.nats_port}\n"
             f"listen: {s.bind_host}:{s.nats_port}\n"
@@ -93,8 +100,6 @@ class Nats(Service):
             "}\n"
             + authorization(users, self.grants)
         )
-        spawn_detached([str(nats_server_binary()), "-c", str(conf)], log_file=self.log_file,
-                       pid_file=self.pid_file)
 
 
 def answers(url: str) -> bool:
