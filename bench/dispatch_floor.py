@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -137,9 +138,10 @@ async def _relay(pool: asyncpg.Pool, js) -> None:  # type: ignore[no-untyped-def
             await asyncio.wait_for(woken.wait(), 1)
 
 
-async def _worker(pg_url: str, nats_url: str, stream: str, relay: bool) -> None:
+async def _worker(pg_url: str, stream: str, relay: bool) -> None:
     pool = await asyncpg.create_pool(pg_url, min_size=2, max_size=3)
-    nc = await connect(nats_url, "bench-floor")
+    # The floor's stream is outside any namespace: the admin's. The bench's settings come in the environment.
+    nc = await connect(Settings(), "bench-floor", "admin")
     js = nc.jetstream()
     sub = await js.pull_subscribe(f"{stream.lower()}.>", durable="floor", stream=stream)
     await asyncio.gather(_consume(pool, sub), *([_relay(pool, js)] if relay else []))
@@ -195,13 +197,13 @@ async def _prepare(bench: Settings, pg_url: str, stream: str, records: int) -> N
     conn = await asyncpg.connect(pg_url)
     await conn.execute(SCHEMA.format(records=int(records), city=CITY, district=DISTRICT, town=TOWN))
     await conn.close()
-    nc = await connect(bench.effective_nats_url, "bench-floor")
+    nc = await connect(bench, "bench-floor", "admin")
     await nc.jetstream().add_stream(name=stream, subjects=[f"{stream.lower()}.>"])
     await nc.close()
 
 
 async def _drop_stream(bench: Settings, stream: str) -> None:
-    nc = await connect(bench.effective_nats_url, "bench-floor")
+    nc = await connect(bench, "bench-floor", "admin")
     await nc.jetstream().delete_stream(stream)
     await nc.close()
 
@@ -211,8 +213,8 @@ def run_floor(bench: Settings, rate: float, seconds: float, workers: int, record
     pg_url = bench.postgres_url
     stream = f"BENCHFLOOR_{uuid.uuid4().hex[:6].upper()}"
     asyncio.run(_prepare(bench, pg_url, stream, records))
-    procs = [subprocess.Popen([sys.executable, "-m", "bench.dispatch_floor", pg_url, bench.effective_nats_url,
-                               stream, "relay" if i == 0 else "consume"],
+    procs = [subprocess.Popen([sys.executable, "-m", "bench.dispatch_floor", pg_url, stream,
+                               "relay" if i == 0 else "consume"], env={**os.environ, **bench.as_env()},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(max(1, workers))]
     try:
         time.sleep(2)
@@ -224,5 +226,5 @@ def run_floor(bench: Settings, rate: float, seconds: float, workers: int, record
         asyncio.run(_drop_stream(bench, stream))
 
 
-if __name__ == "__main__":  # a floor worker: python -m bench.dispatch_floor PG_URL NATS_URL STREAM relay|consume
-    uvloop.run(_worker(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "relay"))
+if __name__ == "__main__":  # a floor worker: python -m bench.dispatch_floor PG_URL STREAM relay|consume
+    uvloop.run(_worker(sys.argv[1], sys.argv[2], sys.argv[3] == "relay"))

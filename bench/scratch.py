@@ -12,10 +12,12 @@ from urllib.parse import urlsplit
 import psycopg
 from nats.errors import NoServersError
 from nats.js.errors import NotFoundError
+from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from core.config import Settings
 from core.db import sync_engine
+from core.nats_auth import identity
 from core.services.postgres import Postgres
 from iam.store import sync_policies
 from tenants.divisions import Division
@@ -29,7 +31,7 @@ async def _drop_streams(bench: Settings) -> None:
     from federation.transport import connect
 
     try:
-        nc = await asyncio.wait_for(connect(bench.effective_nats_url, "bench-cleanup"), 5)
+        nc = await asyncio.wait_for(connect(bench, "bench-cleanup", "admin"), 5)
     except (OSError, TimeoutError, NoServersError):
         return
     js = nc.jetstream()
@@ -37,6 +39,15 @@ async def _drop_streams(bench: Settings) -> None:
         with contextlib.suppress(NotFoundError):
             await js.delete_stream(stream.name)
     await nc.close()
+
+
+def _bench_workers(settings: Settings) -> dict[str, object]:
+    """Who the bench's workers are on NATS: its namespace is a new one each run, which no server's permissions
+    name (they name the deployment's own, ``federation/permissions.py``), so they act as the admin."""
+    admin = identity(settings, "admin")
+    if admin is None:
+        return {}
+    return {"nats_worker_user": admin.user, "nats_worker_password": SecretStr(admin.password)}
 
 
 def database_url(settings: Settings, name: str) -> str:
@@ -60,7 +71,7 @@ def scratch_database(settings: Settings, prefix: str, *, name: str | None = None
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
     bench = settings.model_copy(update={"database_url": database_url(settings, name),
-                                        "nats_prefix": f"bench{uuid.uuid4().hex[:6]}"})
+                                        "nats_prefix": f"bench{uuid.uuid4().hex[:6]}", **_bench_workers(settings)})
     try:
         # Its own NATS namespace too: a platform running beside it must not take the bench's messages.
         yield bench

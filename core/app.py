@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.db = Database(settings)
-        app.state.nats = NatsLink(settings.effective_nats_url)
+        app.state.nats = NatsLink(settings)
         app.state.nats.start()
         # The clock actions run on; tests of time limits replace it.
         app.state.clock = lambda: datetime.now(UTC)

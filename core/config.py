@@ -12,7 +12,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -51,7 +51,17 @@ class Settings(BaseSettings):
     nats_port: int = 4229
     # This deployment's namespace on the NATS server: first token of its subjects, prefix of its streams.
     nats_prefix: str = Field("hotline", pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    # The embedded NATS's monitoring port: always on loopback, whatever bind_host says.
     nats_monitor_port: int = 8229
+    # Who the processes are on NATS (core/nats_auth.py): a role's password (and user, by default the role's
+    # name) wins over the credentials file; that file defaults to the embedded NATS's own, in the home.
+    nats_credentials_file: Path | None = None
+    nats_api_user: str | None = None
+    nats_api_password: SecretStr | None = None
+    nats_worker_user: str | None = None
+    nats_worker_password: SecretStr | None = None
+    nats_admin_user: str | None = None
+    nats_admin_password: SecretStr | None = None
     keycloak_port: int = 8180
     keycloak_management_port: int = 9180
     keycloak_version: str = "26.7.3"
@@ -114,6 +124,8 @@ class Settings(BaseSettings):
         """``HOTLINE_*`` variables that give a child process exactly these settings."""
         env = {}
         for name, value in self.model_dump().items():
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
             if value is not None:
                 # Lists travel as JSON, the form pydantic-settings reads them in.
                 env[f"HOTLINE_{name.upper()}"] = json.dumps(value) if isinstance(value, list) else str(value)

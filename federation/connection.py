@@ -3,6 +3,10 @@
 nats-py gives up when the first connect fails (it retries only after a connection has
 existed), so the API would die if NATS were down at its start. ``NatsLink`` keeps trying in
 a background task instead and reports whether it is connected; /readyz uses that.
+
+It connects as the ``api`` identity (``core/nats_auth.py``), which may publish and subscribe nothing: a ping
+needs neither. The identity is looked up at each attempt: the embedded NATS writes its credentials when it
+first starts, which may be after the API.
 """
 
 from __future__ import annotations
@@ -14,12 +18,16 @@ import logging
 import nats
 from nats.aio.client import Client
 
+from core.config import Settings
+from core.nats_auth import connect_options
+
 log = logging.getLogger(__name__)
 
 
 class NatsLink:
-    def __init__(self, url: str, name: str = "hotline-api") -> None:
-        self.url = url
+    def __init__(self, settings: Settings, name: str = "hotline-api") -> None:
+        self.settings = settings
+        self.url = settings.effective_nats_url
         self.name = name
         self.client: Client | None = None
         self._task: asyncio.Task[None] | None = None
@@ -33,7 +41,7 @@ class NatsLink:
             try:
                 self.client = await nats.connect(
                     self.url, name=self.name, connect_timeout=2, allow_reconnect=True,
-                    max_reconnect_attempts=-1, reconnect_time_wait=1,
+                    max_reconnect_attempts=-1, reconnect_time_wait=1, **connect_options(self.settings, "api"),
                 )
                 return
             except Exception as exc:  # keep trying: NATS may come up after us

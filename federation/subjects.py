@@ -31,6 +31,12 @@ UP_KINDS = ("signed", "returned", "replied", "escalated", "extension-request")
 class Stream:
     name: str
     subjects: list[str]
+    # Its one durable consumer (a worker role); the workers may create, read and pull from no other.
+    durable: str
+
+
+# A namespace's streams, by the second token of their subjects, and the durable consumer of each.
+DURABLES = {"down": "appliers-down", "up": "appliers-up", "facts": "assessment"}
 
 
 FACT_KIND = "fact"
@@ -52,7 +58,14 @@ class Namespace:
         return f"{self.prefix.upper().replace('-', '_')}_{part}"
 
     def streams(self) -> list[Stream]:
-        return [Stream(self.stream(part.upper()), [f"{self.prefix}.{part}.>"]) for part in ("down", "up", "facts")]
+        return [Stream(self.stream(part.upper()), [f"{self.prefix}.{part}.>"], durable)
+                for part, durable in DURABLES.items()]
+
+    @property
+    def inbox(self) -> str:
+        """The prefix of the reply subjects of this deployment's workers (``_INBOX.<prefix>``): what they may
+        subscribe to, so that no deployment reads another's replies, which carry the messages it pulls."""
+        return f"_INBOX.{self.prefix}"
 
 
 def subject(kind: str, receiver_path: str) -> str:

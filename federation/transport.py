@@ -43,7 +43,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.commit import stage_received
+from core.config import Settings
 from core.db import Database, driver_connection
+from core.nats_auth import Role, connect_options
 from core.orders.rows import unlock
 from federation.packs import packs, parse_uuid
 from federation.pull import pull
@@ -370,8 +372,23 @@ def _groups_by_receiver(messages: list[Msg]) -> list[list[list[Msg]]]:
     return list(by_tenant.values())
 
 
-async def connect(url: str, name: str) -> Client:
+async def connect(settings: Settings, name: str, role: Role = "worker", **options: Any) -> Client:
+    """A connection to the settings' NATS as ``role`` (``core/nats_auth.py``). A worker's replies come under its
+    namespace's inbox prefix: the only subjects it may subscribe to (``federation/permissions.py``). ``options``
+    go to ``nats.connect`` as they are (the tests pass an ``error_cb`` to see the server's refusals)."""
     import nats
 
-    return await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=1,
-                              connect_timeout=2)
+    inbox = Namespace(settings.nats_prefix).inbox if role == "worker" else "_INBOX"
+    credentials = connect_options(settings, role)
+
+    async def report(exc: Exception) -> None:
+        # nats-py keeps trying (a worker may start before NATS); a refusal of the credentials would never pass.
+        if "Authorization Violation" in str(exc):
+            log.error("NATS at %s refuses the %s identity %r: see HOTLINE_NATS_%s_PASSWORD or the credentials file",
+                      settings.effective_nats_url, role, credentials.get("user"), role.upper())
+        else:
+            log.warning("NATS: %s", exc)
+
+    return await nats.connect(settings.effective_nats_url, **{
+        "name": name, "inbox_prefix": inbox, "max_reconnect_attempts": -1, "reconnect_time_wait": 1,
+        "connect_timeout": 2, "error_cb": report, **credentials, **options})

@@ -29,7 +29,7 @@ from core.orders.crosslevel import DOWN, UP
 from core.sla.service import SlaStore
 from federation.lease import WorkerLease
 from federation.retention import prune
-from federation.subjects import Namespace
+from federation.subjects import DURABLES, Namespace
 from federation.timer import escalate_overdue, mark_all_overdue, urge_overdue
 from federation.transport import Consumer, Relay, connect, ensure_streams
 from tenants.binding import RegistryCache
@@ -61,13 +61,13 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
 async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotline-worker") -> None:
     db = Database(settings)
-    nc = await connect(settings.effective_nats_url, name)
+    nc = await connect(settings, name)
     js = nc.jetstream(timeout=5)
     namespace = Namespace(settings.nats_prefix)
     await ensure_streams(js, namespace)
     resolve = active_tenants(db)
-    consumers = [Consumer(db, js, namespace.stream("DOWN"), "appliers-down", DOWN, resolve),
-                 Consumer(db, js, namespace.stream("UP"), "appliers-up", UP, resolve)]
+    consumers = [Consumer(db, js, namespace.stream("DOWN"), DURABLES["down"], DOWN, resolve),
+                 Consumer(db, js, namespace.stream("UP"), DURABLES["up"], UP, resolve)]
     for consumer in consumers:
         await consumer.subscribe()
     # The assessment read model is written with plain asyncpg (bulk COPY), from its own small pool.

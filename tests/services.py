@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,10 +11,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from core.config import Settings, get_settings
+from core.nats_auth import ensure_credentials
 from core.services.keycloak import Keycloak
 from core.services.nats import Nats
 from core.services.postgres import Postgres
 from core.services.process import free_port
+from federation.permissions import EVERY_NAMESPACE, authorization
 
 
 def docker_available() -> bool:
@@ -69,7 +72,9 @@ def _local(home: Path) -> ServiceSet:
         keycloak_port=free_port(host), keycloak_management_port=free_port(host), api_port=free_port(host),
         pg_fsync=False, migrate_workers=2,
     )
-    pg, nats = Postgres(settings), Nats(settings)
+    # Each test module takes a namespace of its own on this one server: its workers are admitted to every
+    # namespace (test_nats_security.py holds a deployment's server to its own).
+    pg, nats = Postgres(settings), Nats(settings, grants=[EVERY_NAMESPACE])
     stoppers: list[Callable[[], object]] = []
     for svc in (pg, nats):
         svc.start()
@@ -99,13 +104,20 @@ def _containers(home: Path) -> ServiceSet:
     postgres = PostgresContainer("postgres:16", username="hotline", password="hotline", dbname="hotline")
     postgres.with_command("postgres -c max_locks_per_transaction=1024 -c fsync=off -c max_connections=200")
     postgres.start()
-    nats = DockerContainer("nats:2.10").with_command("-js").with_exposed_ports(4222)
+    # Users and permissions as the embedded NATS has them, every namespace admitted (as in _local).
+    credentials = home / "nats" / "credentials.json"
+    users = {role: (found.user, json.dumps(found.password)) for role, found in ensure_credentials(credentials).items()}
+    conf = home / "nats" / "nats.conf"
+    conf.write_text("jetstream { store_dir: /data }\n" + authorization(users, [EVERY_NAMESPACE]))
+    nats = (DockerContainer("nats:2.10").with_command("-js -c /etc/nats/hotline.conf")
+            .with_volume_mapping(str(conf), "/etc/nats/hotline.conf", "ro").with_exposed_ports(4222))
     nats.start()
     wait_for_logs(nats, "Server is ready")
     pg_url = (f"postgresql://hotline:hotline@{postgres.get_container_host_ip()}:"
               f"{postgres.get_exposed_port(5432)}/hotline")
     nats_url = f"nats://{nats.get_container_host_ip()}:{nats.get_exposed_port(4222)}"
-    settings = Settings(home=home, database_url=pg_url, nats_url=nats_url, api_port=free_port(), migrate_workers=2)
+    settings = Settings(home=home, database_url=pg_url, nats_url=nats_url, nats_credentials_file=credentials,
+                        api_port=free_port(), migrate_workers=2)
     service_set = ServiceSet(settings, settings.as_env(), lambda: "", [postgres.stop, nats.stop])
 
     def start_keycloak() -> str:

@@ -290,14 +290,14 @@ async def test_a_deployment_never_takes_another_namespaces_messages(
     import json
     import uuid
 
-    import nats
     from nats.js.api import AckPolicy, ConsumerConfig
 
     from federation.subjects import Namespace
-    from federation.transport import ensure_streams
+    from federation.transport import connect, ensure_streams
 
     other = Namespace(f"other{uuid.uuid4().hex[:6]}")
-    nc = await nats.connect(tree.effective_nats_url)
+    # The other deployment's streams are made and deleted here: the admin's to do.
+    nc = await connect(tree, "test-other-namespace", "admin")
     try:
         js = nc.jetstream()
         await ensure_streams(js, other)

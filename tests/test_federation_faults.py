@@ -26,6 +26,7 @@ from typer.testing import CliRunner, Result
 from core.cli.main import app as cli
 from core.config import Settings, get_settings
 from core.db import Database
+from core.nats_auth import embedded_credentials_file
 from core.orders.crosslevel import DOWN
 from core.services.nats import Nats
 from core.services.postgres import Postgres
@@ -45,9 +46,10 @@ BURST = 25
 
 
 @pytest.fixture(scope="module")
-def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nats]:
+def nats_server(tmp_path_factory: pytest.TempPathFactory, module_db: Settings) -> Iterator[Nats]:
+    """A NATS configured as a deployment's own: its workers may touch the module's namespace alone."""
     settings = Settings(home=tmp_path_factory.mktemp("faults-nats"), nats_port=free_port(),
-                        nats_monitor_port=free_port())
+                        nats_monitor_port=free_port(), nats_prefix=module_db.nats_prefix)
     server = Nats(settings)
     server.start()
     server.wait_healthy()
@@ -57,15 +59,20 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nats]:
 
 @pytest.fixture(scope="module")
 def tree(tree: Settings, nats_server: Nats) -> Iterator[Settings]:
-    """The module's database and API on this module's own NATS (the worker reads it from the environment)."""
-    saved = os.environ.get("HOTLINE_NATS_URL")
-    os.environ["HOTLINE_NATS_URL"] = nats_server.url
+    """The module's database and API on this module's own NATS, by URL and with its credentials file (the worker
+    reads both from the environment)."""
+    given = {"HOTLINE_NATS_URL": nats_server.url,
+             "HOTLINE_NATS_CREDENTIALS_FILE": str(embedded_credentials_file(nats_server.settings))}
+    saved = {name: os.environ.get(name) for name in given}
+    os.environ.update(given)
     get_settings.cache_clear()
-    yield tree.model_copy(update={"nats_url": nats_server.url})
-    if saved is None:
-        os.environ.pop("HOTLINE_NATS_URL", None)
-    else:
-        os.environ["HOTLINE_NATS_URL"] = saved
+    yield tree.model_copy(update={"nats_url": nats_server.url,
+                                  "nats_credentials_file": embedded_credentials_file(nats_server.settings)})
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     get_settings.cache_clear()
 
 
@@ -366,7 +373,7 @@ async def test_one_tenants_message_waiting_on_a_lock_does_not_hold_back_another_
     other = (await register(client))["number"]
     await act(client, other, "dispatch", staff("dispatcher"), to=OTHER_DISTRICT)
     namespace = Namespace(tree.nats_prefix)
-    nc = await connect(tree.effective_nats_url, "test-batch")
+    nc = await connect(tree, "test-batch")
     js = nc.jetstream()
     relay_conn = await asyncpg.connect(tree.postgres_url)
     db = Database(tree)
@@ -407,7 +414,7 @@ async def test_messages_leave_their_stream_once_applied(tree: Settings, client: 
         federation_is_clean()  # every fact applied too
     finally:
         stop_worker(worker)
-    nc = await connect(tree.effective_nats_url, "test")
+    nc = await connect(tree, "test")
     try:
         js, namespace = nc.jetstream(), Namespace(tree.nats_prefix)
         left = {stream.name: (await js.stream_info(stream.name)).state.messages for stream in namespace.streams()}
@@ -418,7 +425,7 @@ async def test_messages_leave_their_stream_once_applied(tree: Settings, client: 
 
 async def stored_so_far(settings: Settings) -> dict[str, int]:
     """How many messages each of the namespace's streams has ever stored (the streams made first if need be)."""
-    nc = await connect(settings.effective_nats_url, "test")
+    nc = await connect(settings, "test")
     try:
         js, namespace = nc.jetstream(), Namespace(settings.nats_prefix)
         await ensure_streams(js, namespace)
@@ -432,7 +439,7 @@ async def test_the_facts_one_relay_pass_finds_travel_as_one_message(tree: Settin
     numbers = await burst(client, 6)  # queued in the outbox with their facts: no worker runs
     facts = one_value(tree, "SELECT count(*) FROM public.outbox WHERE kind = 'fact' AND published_at IS NULL")
     before = await stored_so_far(tree)
-    nc = await connect(tree.effective_nats_url, "test")
+    nc = await connect(tree, "test")
     conn = await asyncpg.connect(tree.postgres_url)
     try:
         relay = Relay(nc.jetstream(), Namespace(tree.nats_prefix))

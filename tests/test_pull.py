@@ -6,11 +6,11 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
-import nats
 import pytest
 from nats.js import JetStreamContext
 
 from federation.pull import pull
+from federation.transport import connect
 from tests.services import ServiceSet
 
 # Far longer than any answer takes: a pull that returned only at its timeout would fail the test's guard.
@@ -20,7 +20,8 @@ GUARD_S = 10.0
 
 @pytest.fixture
 async def stream(services: ServiceSet) -> AsyncIterator[tuple[JetStreamContext, str]]:
-    nc = await nats.connect(services.settings.effective_nats_url)
+    # A stream of the test's own, outside any namespace, deleted afterwards: the admin's to do.
+    nc = await connect(services.settings, "test-pull", "admin")
     js = nc.jetstream()
     name = f"PULL_{uuid.uuid4().hex[:6].upper()}"
     await js.add_stream(name=name, subjects=[f"{name.lower()}.>"])

