@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -19,11 +20,14 @@ from core.cli.output import (
     friendly_errors,
     migration_progress,
     print_migration_report,
+    supervisor_log,
 )
 from core.config import Settings, get_settings
 from core.db import sync_engine
 from core.demo import seed_units
 from core.services import supervisor
+from core.services.supervisor_process import SupervisorProcess
+from core.services.watchdog import Watchdog
 from tenants.codes import validate_code
 from tenants.divisions import read_province
 from tenants.migrate import head, migrate_tenants, migration_status, upgrade_shared
@@ -113,10 +117,11 @@ def _identity(settings: Settings, demo: bool) -> None:
 @app.command()
 @friendly_errors
 def up(
-    detach: Annotated[bool, typer.Option("--detach", "-d", help="Return once everything is ready.")] = False,
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="Return once everything is ready, leaving a "
+                                         "supervisor process that restarts what dies.")] = False,
     demo: Annotated[bool, typer.Option(help="Load the demo province.")] = True,
 ) -> None:
-    """Start PostgreSQL, NATS and Keycloak (unless given by URL), migrate, load the demo, start the API."""
+    """Start PostgreSQL, NATS, Keycloak (unless given by URL), migrate, load the demo, start the API; keep them up."""
     settings = get_settings()
 
     def prepare() -> None:
@@ -126,15 +131,29 @@ def up(
         if not ok:
             console.print("[yellow]some tenants failed to migrate; the platform runs without them[/]")
 
-    result = supervisor.up(settings, console.print, prepare=prepare, with_keycloak=lambda: _identity(settings, demo))
-    _print_status(settings)
+    result = supervisor.up(settings, console.print, prepare=prepare, with_keycloak=lambda: _identity(settings, demo),
+                           detach_supervisor=detach)
     if detach:
+        _print_status(settings)
         return
+    keeper = SupervisorProcess(settings)
+    lock = keeper.claim()
+    if lock is None:
+        console.print(f"supervisor: already running (pid {keeper.pid()})")
+    _print_status(settings)
     console.print("[bold green]platform is up[/] — Ctrl-C stops what this command started")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+    try:
+        if lock is None:
+            stop.wait()
+        else:
+            with supervisor_log(keeper.log_file, console_too=True):
+                Watchdog(supervisor.watched_services(settings), keeper.record_file).run(stop)
+    finally:
+        if lock is not None:
+            keeper.release(lock)
     for svc in reversed(result.started):
         svc.stop()
         console.print(f"{svc.name}: stopped")
@@ -142,8 +161,36 @@ def up(
 
 @app.command()
 @friendly_errors
+def supervise(
+    service: Annotated[list[str] | None, typer.Option(
+        "--service", help="Only this service (repeatable); default: every service this home runs.")] = None,
+) -> None:
+    """Keep this home's services running, restarting one that dies (what `up` leaves running; `down` stops it)."""
+    settings = get_settings()
+    keeper = SupervisorProcess(settings)
+    services = supervisor.watched_services(settings)
+    unknown = set(service or []) - {svc.name for svc in services}
+    if unknown:
+        raise fail(f"not a service this home runs: {', '.join(sorted(unknown))} "
+                   f"(these are: {', '.join(svc.name for svc in services)})", 2)
+    lock = keeper.claim()
+    if lock is None:
+        console.print(f"supervisor: already running (pid {keeper.pid()})")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        with supervisor_log(None):
+            Watchdog([svc for svc in services if not service or svc.name in service], keeper.record_file).run(stop)
+    finally:
+        keeper.release(lock)
+
+
+@app.command()
+@friendly_errors
 def down() -> None:
-    """Stop every service `hotline up` started in this home."""
+    """Stop every service `hotline up` started in this home (the supervisor first)."""
     if not supervisor.down(get_settings(), console.print):
         console.print("nothing was running")
 
@@ -151,21 +198,38 @@ def down() -> None:
 @app.command()
 @friendly_errors
 def status() -> None:
-    """Show each service: where it is, its pid, whether it answers. Exit 1 if any does not."""
+    """Each service: where, its pid, whether it answers, its restarts. Exit 1 if one is down (the supervisor too)."""
     settings = get_settings()
     if not _print_status(settings):
         raise typer.Exit(1)
 
 
 def _print_status(settings: Settings) -> bool:
-    table = Table("service", "url", "mode", "pid", "health")
+    table = Table("service", "url", "mode", "pid", "health", "restarts", "last restart")
     healthy = True
     for state in supervisor.status(settings):
         healthy = healthy and state.healthy
+        good = "running" if state.name == "supervisor" else "ready"
+        restarts = "-" if state.restarts is None else str(state.restarts)
+        if state.next_restart:
+            restarts += f" (next at {_local_time(state.next_restart)})"
         table.add_row(state.name, state.url, "embedded" if state.embedded else "external",
-                      str(state.pid or "-"), "[green]ready[/]" if state.healthy else "[red]down[/]")
+                      str(state.pid or "-"), f"[green]{good}[/]" if state.healthy else "[red]down[/]",
+                      restarts, _local_time(state.last_restart) if state.last_restart else "-")
     console.print(table)
+    keeper = SupervisorProcess(settings)
+    if keeper.pid() is None:
+        console.print("[yellow]supervisor: not running[/] — a service that dies stays down (`hotline up` starts one)")
+    else:
+        record = keeper.record()
+        since = f" since {_local_time(record.started_at)}" if record and record.pid == keeper.pid() else ""
+        console.print(f"supervisor: running (pid {keeper.pid()}){since}: restarts what dies; log {keeper.log_file}",
+                      soft_wrap=True)
     return healthy
+
+
+def _local_time(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 federation_app = typer.Typer(help="Cross-level messaging over NATS JetStream.", no_args_is_help=True)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import logging
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import typer
@@ -88,3 +91,25 @@ def print_migration_report(report: MigrationReport) -> None:
         err_console.print(f"  … and {len(report.failed) - 50} more")
     if report.failed:
         err_console.print("Fix the cause and run `hotline migrate` again: it resumes with the failed tenants.")
+
+
+@contextmanager
+def supervisor_log(log_file: Path | None, *, console_too: bool = False) -> Iterator[None]:
+    """Where the supervisor's lines go while it runs: its log file in the home (None: stderr, which is that file
+    for the detached supervisor), and with ``console_too`` the console as well (`hotline up` in the foreground)."""
+    logger = logging.getLogger("hotline.supervisor")
+    handlers: list[logging.Handler] = [logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)]
+    handlers[0].setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    if console_too:
+        handlers.append(logging.StreamHandler(sys.stdout))
+        handlers[1].setFormatter(logging.Formatter("supervisor: %(message)s"))
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    for handler in handlers:
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            logger.removeHandler(handler)
+            handler.close()
