@@ -46,7 +46,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.commit import stage_received
 from core.db import Database, driver_connection
 from core.orders.rows import unlock
+from federation.durables import bind_durable
+from federation.nats_log import NatsLog
+from federation.outage import Outage
 from federation.packs import packs, parse_uuid
+from federation.progress import ACK_WAIT_S, reported_in_progress
 from federation.pull import pull
 from federation.subjects import Namespace, kind_of, receiver
 
@@ -135,6 +139,7 @@ class Relay:
         self._unmarked: list[int] = []
         self._facts_taken_at = -facts_gather_s
         self._facts_left = False
+        self.outage = Outage("relay", log)
 
     @property
     def pending(self) -> bool:
@@ -175,7 +180,9 @@ class Relay:
             first_unsent = next(row[0] for row in rows if row[0] not in sent)
             await conn.execute("UPDATE public.outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2",
                                str(failed)[:500], first_unsent)
-            log.warning("relay: %d of %d sent: %s", len(published), len(rows), failed)
+            self.outage.failed(f"{len(published)} of {len(rows)} sent: {failed}")
+        else:
+            self.outage.worked()
         return len(published)
 
     async def _publish_all(self, sends: list[tuple[Any, str, str]]) -> list[BaseException | None]:
@@ -224,9 +231,9 @@ class Consumer:
         self._side_by_side = asyncio.Semaphore(SIDE_BY_SIDE)
 
     async def subscribe(self) -> None:
-        config = ConsumerConfig(durable_name=self.durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=30,
+        config = ConsumerConfig(durable_name=self.durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT_S,
                                 max_deliver=MAX_DELIVER, max_ack_pending=1000)
-        self._sub = await self.js.pull_subscribe("", durable=self.durable, stream=self.stream, config=config)
+        self._sub = await bind_durable(self.js, self.stream, config)
 
     async def run_once(self, batch: int = 50, timeout: float = 1.0) -> int:
         """Pull one batch (``federation.pull``) and handle it; returns the number of messages handled.
@@ -245,8 +252,9 @@ class Consumer:
             messages = await pull(self._sub, batch, timeout)
         except TimeoutError:
             return 0
-        results = await asyncio.gather(*(self._apply_in_order(groups) for groups in _groups_by_receiver(messages)),
-                                       return_exceptions=True)
+        with reported_in_progress(messages):  # a long batch is not redelivered while it is applied
+            results = await asyncio.gather(*(self._apply_in_order(groups) for groups in
+                                             _groups_by_receiver(messages)), return_exceptions=True)
         # Each tenant's messages were handled as far as they could be; then the worker hears what failed (NATS
         # gone while acking, say): those messages come again.
         failed = next((result for result in results if isinstance(result, BaseException)), None)
@@ -374,7 +382,8 @@ def _groups_by_receiver(messages: list[Msg]) -> list[list[list[Msg]]]:
 
 
 async def connect(url: str, name: str) -> Client:
+    """A connection that reconnects forever, logging each change of state once (``federation.nats_log``)."""
     import nats
 
     return await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=1,
-                              connect_timeout=2)
+                              connect_timeout=2, **NatsLog(name, url).callbacks())
