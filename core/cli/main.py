@@ -389,7 +389,9 @@ def worker() -> None:
     import asyncio
     import logging
 
+    import asyncpg
     import uvloop
+    from nats.errors import Error as NatsError
 
     from federation.worker import run_worker
 
@@ -403,7 +405,12 @@ def worker() -> None:
             loop.add_signal_handler(sig, stop.set)
         await run_worker(settings, stop)
 
-    uvloop.run(main())  # libuv's loop: less CPU per message than asyncio's (pyproject.toml)
+    try:
+        uvloop.run(main())  # libuv's loop: less CPU per message than asyncio's (pyproject.toml)
+    except (OSError, NatsError, asyncpg.PostgresError) as exc:  # NATS or the database away as it starts
+        # One line, not a traceback: the supervisor starts it again shortly, and would repeat it each time.
+        logging.getLogger("federation.worker").error("worker could not start: %s: %s", type(exc).__name__, exc)
+        raise typer.Exit(1) from None
 
 
 @app.command()
