@@ -20,18 +20,24 @@ from core.services.process import free_port
 HOTLINE = str(Path(sys.executable).parent / "hotline")
 
 
-@pytest.fixture
-def home_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+def isolated_env(home: Path) -> dict[str, str]:
+    """The environment of a platform of its own: this home, free ports, none of the session's settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     ports = {name: str(free_port()) for name in ("PG_PORT", "NATS_PORT", "NATS_MONITOR_PORT", "KEYCLOAK_PORT",
                                                   "KEYCLOAK_MANAGEMENT_PORT", "API_PORT")}
     env.update({f"HOTLINE_{k}": v for k, v in ports.items()})
     env.update({
-        "HOTLINE_HOME": str(tmp_path / "home"),
+        "HOTLINE_HOME": str(home),
         "HOTLINE_PG_FSYNC": "false",
         # The demo province without towns keeps this test short; `up` loads them by default.
         "HOTLINE_DEMO_TOWN_CITIES": json.dumps([]),
     })
+    return env
+
+
+@pytest.fixture
+def home_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = isolated_env(tmp_path / "home")
     yield env
     subprocess.run([HOTLINE, "down"], env=env, capture_output=True, timeout=120)
 

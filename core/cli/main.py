@@ -22,6 +22,7 @@ from core.cli.output import (
     print_migration_report,
     supervisor_log,
 )
+from core.cli.up_stamps import Stamps, identity_fingerprint, prepare_fingerprint
 from core.config import Settings, get_settings
 from core.db import sync_engine
 from core.demo import seed_units
@@ -101,8 +102,14 @@ def _identity(settings: Settings, demo: bool) -> None:
     from sso.realm import admin_client, sync_realm
 
     engine = sync_engine(settings)
+    stamps = Stamps(settings.home)
     try:
         sync_policies(engine)
+        if stamps.matches("identity", identity_fingerprint(settings, engine, demo)):
+            console.print("keycloak: realm, groups and demo users as the last `up` left them (sync skipped; "
+                          "`hotline sso sync` runs it in full)")
+            return
+        stamps.forget("identity")
         sync_realm(settings, console.print)
         kc = admin_client(settings)
         report = sync_groups(kc, engine)
@@ -110,6 +117,8 @@ def _identity(settings: Settings, demo: bool) -> None:
         if demo:
             created = sum(1 for _, status in ensure_demo_users(kc, engine) if status == "created")
             console.print(f"demo users: {created} created (`hotline demo users` lists them)")
+        if not report.errors:
+            stamps.record("identity", identity_fingerprint(settings, engine, demo))
     finally:
         engine.dispose()
 
@@ -125,11 +134,22 @@ def up(
     settings = get_settings()
 
     def prepare() -> None:
-        ok = _migrate_all(settings)
-        if demo:
-            ok = _load_demo(settings) and ok
-        if not ok:
-            console.print("[yellow]some tenants failed to migrate; the platform runs without them[/]")
+        stamps, engine = Stamps(settings.home), sync_engine(settings)
+        try:
+            if stamps.matches("prepare", prepare_fingerprint(settings, engine, demo)):
+                console.print("migrations and demo province: as the last `up` left them (skipped; "
+                              "`hotline migrate` and `hotline demo load` run them)")
+                return
+            stamps.forget("prepare")
+            ok = _migrate_all(settings)
+            if demo:
+                ok = _load_demo(settings) and ok
+            if ok:
+                stamps.record("prepare", prepare_fingerprint(settings, engine, demo))
+            else:
+                console.print("[yellow]some tenants failed to migrate; the platform runs without them[/]")
+        finally:
+            engine.dispose()
 
     result = supervisor.up(settings, console.print, prepare=prepare, with_keycloak=lambda: _identity(settings, demo),
                            detach_supervisor=detach)
