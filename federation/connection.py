@@ -35,6 +35,7 @@ class NatsLink:
                     self.url, name=self.name, connect_timeout=2, allow_reconnect=True,
                     max_reconnect_attempts=-1, reconnect_time_wait=1, **self._log.callbacks(),
                 )
+                self._log.client = self.client
                 self._log.first_connected()
                 return
             except Exception as exc:  # keep trying: NATS may come up after us

@@ -12,6 +12,8 @@ import logging
 import time
 from typing import Any
 
+from nats.aio.client import Client
+
 log = logging.getLogger("federation.nats")
 # An error repeated while connected (a slow consumer, say) is logged again at most this often.
 REPEAT_EVERY_S = 60.0
@@ -20,6 +22,7 @@ REPEAT_EVERY_S = 60.0
 class NatsLog:
     def __init__(self, name: str, url: str) -> None:
         self.name, self.url = name, url
+        self.client: Client | None = None  # set once connected: a close, too, calls ``disconnected``
         self._down_since: float | None = None
         self._last_error: str | None = None
         self._last_error_at = 0.0
@@ -42,6 +45,8 @@ class NatsLog:
         log.warning("NATS (%s) at %s: %s", self.name, self.url, text)
 
     async def disconnected(self) -> None:
+        if self.client is not None and self.client.is_closed:
+            return  # closed on purpose (``closed`` says so), not lost
         if self._down_since is None:
             self._down_since = time.monotonic()
             self._repeats = 0

@@ -385,5 +385,7 @@ async def connect(url: str, name: str) -> Client:
     """A connection that reconnects forever, logging each change of state once (``federation.nats_log``)."""
     import nats
 
-    return await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=1,
-                              connect_timeout=2, **NatsLog(name, url).callbacks())
+    events = NatsLog(name, url)
+    events.client = await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=1,
+                                       connect_timeout=2, **events.callbacks())
+    return events.client
