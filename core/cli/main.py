@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from datetime import datetime
 from typing import Annotated
@@ -201,7 +202,7 @@ def supervise(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        with supervisor_log(None):
+        with supervisor_log(keeper.log_file, console_too=sys.stdout.isatty()):
             Watchdog([svc for svc in services if not service or svc.name in service], keeper.record_file).run(stop)
     finally:
         keeper.release(lock)

@@ -94,15 +94,18 @@ def print_migration_report(report: MigrationReport) -> None:
 
 
 @contextmanager
-def supervisor_log(log_file: Path | None, *, console_too: bool = False) -> Iterator[None]:
-    """Where the supervisor's lines go while it runs: its log file in the home (None: stderr, which is that file
-    for the detached supervisor), and with ``console_too`` the console as well (`hotline up` in the foreground)."""
+def supervisor_log(log_file: Path, *, console_too: bool) -> Iterator[None]:
+    """Where the supervisor's lines go while it runs: its log file in the home, and with ``console_too`` the
+    console as well (`hotline up` in the foreground, `hotline supervise` in a terminal). A detached supervisor's
+    own output goes to the same file, for what is not a log line (a traceback)."""
     logger = logging.getLogger("hotline.supervisor")
-    handlers: list[logging.Handler] = [logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)]
-    handlers[0].setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    to_file = logging.FileHandler(log_file)
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handlers: list[logging.Handler] = [to_file]
     if console_too:
-        handlers.append(logging.StreamHandler(sys.stdout))
-        handlers[1].setFormatter(logging.Formatter("supervisor: %(message)s"))
+        to_console = logging.StreamHandler(sys.stdout)
+        to_console.setFormatter(logging.Formatter("supervisor: %(message)s"))
+        handlers.append(to_console)
     logger.setLevel(logging.INFO)
     logger.propagate = False
     for handler in handlers:
