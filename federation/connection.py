@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 
 import nats
 from nats.aio.client import Client
 
 from core.config import Settings
 from core.nats_auth import connect_options
-
-log = logging.getLogger(__name__)
+from federation.nats_log import NatsLog
 
 
 class NatsLink:
@@ -31,6 +29,7 @@ class NatsLink:
         self.name = name
         self.client: Client | None = None
         self._task: asyncio.Task[None] | None = None
+        self._log = NatsLog(name, self.url)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._connect_forever())
@@ -42,10 +41,13 @@ class NatsLink:
                 self.client = await nats.connect(
                     self.url, name=self.name, connect_timeout=2, allow_reconnect=True,
                     max_reconnect_attempts=-1, reconnect_time_wait=1, **connect_options(self.settings, "api"),
+                    **self._log.callbacks(),
                 )
+                self._log.client = self.client
+                self._log.first_connected()
                 return
             except Exception as exc:  # keep trying: NATS may come up after us
-                log.warning("NATS at %s not reachable yet: %s", self.url, exc)
+                self._log.first_connect_failed(exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 

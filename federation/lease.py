@@ -22,6 +22,7 @@ import logging
 import asyncpg
 
 from core.commit import OUTBOX_CHANNEL
+from federation.outage import Outage
 
 log = logging.getLogger(__name__)
 RELAY_LOCK = 0x12345_0001  # advisory locks are per database: one relay per deployment
@@ -34,6 +35,7 @@ class WorkerLease:
         self.url, self.wake = postgres_url, wake
         self._conn: asyncpg.Connection | None = None
         self._held = False
+        self.outage = Outage("worker lease", log)  # tried every second while the database is away
 
     async def held(self) -> bool:
         """True if this worker relays now; tries to take the lock if nobody holds it."""
@@ -42,7 +44,7 @@ class WorkerLease:
             try:
                 self._conn = await asyncpg.connect(self.url)
             except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("relay: no connection for the lease (%s)", exc)
+                self.outage.failed(f"no connection ({exc})")
                 self._conn = None
                 return False
         if not self._held:
@@ -51,9 +53,10 @@ class WorkerLease:
                 if self._held:  # only the holder listens: standbys are not woken by every commit
                     await self._conn.add_listener(OUTBOX_CHANNEL, self._notified)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("relay: lease check failed (%s)", exc)
+                self.outage.failed(f"check failed ({exc})")
                 await self.close()
                 return False
+        self.outage.worked()
         return self._held
 
     @property

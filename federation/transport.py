@@ -47,7 +47,11 @@ from core.config import Settings
 from core.db import Database, driver_connection
 from core.nats_auth import Role, connect_options
 from core.orders.rows import unlock
+from federation.durables import bind_durable
+from federation.nats_log import NatsLog
+from federation.outage import Outage
 from federation.packs import packs, parse_uuid
+from federation.progress import ACK_WAIT_S, reported_in_progress
 from federation.pull import pull
 from federation.subjects import Namespace, kind_of, receiver
 
@@ -138,6 +142,7 @@ class Relay:
         self._unmarked: list[int] = []
         self._facts_taken_at = -facts_gather_s
         self._facts_left = False
+        self.outage = Outage("relay", log)
 
     @property
     def pending(self) -> bool:
@@ -178,7 +183,9 @@ class Relay:
             first_unsent = next(row[0] for row in rows if row[0] not in sent)
             await conn.execute("UPDATE public.outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2",
                                str(failed)[:500], first_unsent)
-            log.warning("relay: %d of %d sent: %s", len(published), len(rows), failed)
+            self.outage.failed(f"{len(published)} of {len(rows)} sent: {failed}")
+        else:
+            self.outage.worked()
         return len(published)
 
     async def _publish_all(self, sends: list[tuple[Any, str, str]]) -> list[BaseException | None]:
@@ -227,9 +234,9 @@ class Consumer:
         self._side_by_side = asyncio.Semaphore(SIDE_BY_SIDE)
 
     async def subscribe(self) -> None:
-        config = ConsumerConfig(durable_name=self.durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=30,
+        config = ConsumerConfig(durable_name=self.durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT_S,
                                 max_deliver=MAX_DELIVER, max_ack_pending=1000)
-        self._sub = await self.js.pull_subscribe("", durable=self.durable, stream=self.stream, config=config)
+        self._sub = await bind_durable(self.js, self.stream, config)
 
     async def run_once(self, batch: int = 50, timeout: float = 1.0) -> int:
         """Pull one batch (``federation.pull``) and handle it; returns the number of messages handled.
@@ -248,8 +255,9 @@ class Consumer:
             messages = await pull(self._sub, batch, timeout)
         except TimeoutError:
             return 0
-        results = await asyncio.gather(*(self._apply_in_order(groups) for groups in _groups_by_receiver(messages)),
-                                       return_exceptions=True)
+        with reported_in_progress(messages):  # a long batch is not redelivered while it is applied
+            results = await asyncio.gather(*(self._apply_in_order(groups) for groups in
+                                             _groups_by_receiver(messages)), return_exceptions=True)
         # Each tenant's messages were handled as far as they could be; then the worker hears what failed (NATS
         # gone while acking, say): those messages come again.
         failed = next((result for result in results if isinstance(result, BaseException)), None)
@@ -373,13 +381,16 @@ def _groups_by_receiver(messages: list[Msg]) -> list[list[list[Msg]]]:
 
 
 async def connect(settings: Settings, name: str, role: Role = "worker", **options: Any) -> Client:
-    """A connection to the settings' NATS as ``role`` (``core/nats_auth.py``). A worker's replies come under its
-    namespace's inbox prefix: the only subjects it may subscribe to (``federation/permissions.py``). ``options``
-    go to ``nats.connect`` as they are (the tests pass an ``error_cb`` to see the server's refusals)."""
+    """A connection to the settings' NATS as ``role`` (``core/nats_auth.py``) that reconnects forever, logging each
+    change of state once (``federation.nats_log``). A worker's replies come under its namespace's inbox prefix: the
+    only subjects it may subscribe to (``federation/permissions.py``). ``options`` go to ``nats.connect`` as they
+    are (the tests pass an ``error_cb`` to see the server's refusals)."""
     import nats
 
     inbox = Namespace(settings.nats_prefix).inbox if role == "worker" else "_INBOX"
     credentials = connect_options(settings, role)
+    events = NatsLog(name, settings.effective_nats_url)
+    callbacks = events.callbacks()
 
     async def report(exc: Exception) -> None:
         # nats-py keeps trying (a worker may start before NATS); a refusal of the credentials would never pass.
@@ -387,8 +398,9 @@ async def connect(settings: Settings, name: str, role: Role = "worker", **option
             log.error("NATS at %s refuses the %s identity %r: see HOTLINE_NATS_%s_PASSWORD or the credentials file",
                       settings.effective_nats_url, role, credentials.get("user"), role.upper())
         else:
-            log.warning("NATS: %s", exc)
+            await events.error(exc)
 
-    return await nats.connect(settings.effective_nats_url, **{
+    events.client = await nats.connect(settings.effective_nats_url, **{
         "name": name, "inbox_prefix": inbox, "max_reconnect_attempts": -1, "reconnect_time_wait": 1,
-        "connect_timeout": 2, "error_cb": report, **credentials, **options})
+        "connect_timeout": 2, **callbacks, "error_cb": report, **credentials, **options})
+    return events.client

@@ -28,6 +28,7 @@ from core.db import Database
 from core.orders.crosslevel import DOWN, UP
 from core.sla.service import SlaStore
 from federation.lease import WorkerLease
+from federation.outage import Outage
 from federation.retention import prune
 from federation.subjects import DURABLES, Namespace
 from federation.timer import escalate_overdue, mark_all_overdue, urge_overdue
@@ -86,10 +87,10 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
             again = False
             try:
                 if await lease.held():
-                    await relay.run_once(lease.connection)
+                    await relay.run_once(lease.connection)  # logs when it starts and stops failing
                     again = relay.pending
             except Exception as exc:  # the database or NATS is away: try again shortly
-                log.warning("relay: %s", exc)
+                relay.outage.failed(exc)
             # Rows to mark (a full batch among them) mean the next pass at once. Otherwise every message
             # committed since this pass read the outbox has notified already (the event was cleared before the
             # pass): waiting misses none. Facts do not notify (core/commit.py): those this pass left must not
@@ -100,6 +101,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
                     await asyncio.wait_for(wake.wait(), IDLE_S if facts_due is None else min(IDLE_S, facts_due))
 
     async def consume_loop(consumer: Consumer) -> None:
+        outage = Outage(f"consumer {consumer.durable}", log)
         while not stop.is_set():
             if not lease.holding:  # a standby (the relay loop tries the lease)
                 await asyncio.sleep(IDLE_S)
@@ -107,10 +109,14 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
             try:
                 await consumer.run_once(batch=50, timeout=0.5)
             except Exception as exc:
-                log.warning("consumer %s: %s", consumer.durable, exc)
+                outage.failed(exc)
                 await asyncio.sleep(0.5)
+            else:
+                if nc.is_connected:  # a pull that timed out while NATS was away did not work
+                    outage.worked()
 
     async def facts_loop() -> None:
+        outage = Outage("assessment consumer", log)
         while not stop.is_set():
             if not lease.holding:
                 await asyncio.sleep(IDLE_S)
@@ -118,12 +124,16 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
             try:
                 await facts.run_once()
             except Exception as exc:
-                log.warning("assessment consumer: %s", exc)
+                outage.failed(exc)
                 await asyncio.sleep(0.5)
+            else:
+                if nc.is_connected:
+                    outage.worked()
 
     async def timer_loop() -> None:
         sla, categories = SlaStore(), CategoryStore()
         pruned_at = 0.0
+        outage = Outage("timer", log)
         while settings.timer_interval_s > 0 and not stop.is_set():
             try:
                 if settings.federation_keep_days > 0 and time.monotonic() - pruned_at >= PRUNE_EVERY_S:
@@ -139,8 +149,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
                 if marked or urged or escalated or alerts:
                     log.info("timer: %d orders overdue, %d urged, %d escalated, %d hot-spot alerts",
                              marked, urged, escalated, alerts)
+                outage.worked()
             except Exception as exc:
-                log.warning("timer: %s", exc)
+                outage.failed(exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), settings.timer_interval_s)
 

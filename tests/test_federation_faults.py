@@ -15,11 +15,15 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 import httpx
+import nats.errors
+import nats.js.errors
 import psycopg
 import pytest
+from nats.js.api import AckPolicy, ConsumerConfig
 from psycopg.types.json import Jsonb
 from typer.testing import CliRunner, Result
 
@@ -30,7 +34,8 @@ from core.nats_auth import embedded_credentials_file
 from core.orders.crosslevel import DOWN
 from core.services.nats import Nats
 from core.services.postgres import Postgres
-from core.services.process import free_port
+from core.services.process import free_port, read_pid
+from federation.progress import ACK_WAIT_S
 from federation.subjects import Namespace, subject
 from federation.transport import Consumer, Relay, apply_messages, connect, ensure_streams
 from federation.worker import active_tenants
@@ -168,6 +173,44 @@ async def test_a_standby_worker_takes_over_from_the_active_one_killed_mid_batch(
         federation_is_clean()
     finally:
         stop_worker(standby)
+
+
+async def test_a_worker_killed_mid_batch_is_restarted_by_the_supervisor_and_its_batch_applied_once(
+        tree: Settings, client: httpx.AsyncClient, tmp_path: Path) -> None:
+    numbers = await burst(client)  # queued in the outbox: no worker runs
+    env = {**os.environ, "HOTLINE_HOME": str(tmp_path / "home")}
+    worker_pid = tmp_path / "home" / "worker" / "pid"
+    nc = await connect(tree, "test-mid-batch")
+    stream = Namespace(tree.nats_prefix).stream("DOWN")
+
+    async def in_flight() -> int:
+        try:
+            return (await nc.jetstream().consumer_info(stream, "appliers-down")).num_ack_pending
+        except nats.js.errors.NotFoundError:  # the worker has not made its streams yet
+            return 0
+
+    # The district's records cannot be written while this lock is held: the worker's batch stops mid-way.
+    holder = psycopg.connect(tree.postgres_url)
+    holder.execute(f"LOCK TABLE t_{DISTRICT}.orders IN SHARE MODE")
+    supervise = subprocess.Popen([HOTLINE, "supervise", "--service", "worker"], env=env, start_new_session=True,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # it logs in the home
+    try:
+        first = await eventually(lambda: asyncio.sleep(0, read_pid(worker_pid)), timeout=60)
+        await eventually(in_flight, timeout=60)  # fetched, being applied, not acked
+        os.kill(first, signal.SIGKILL)
+        killed_at, held_then = time.monotonic(), sum(held_below(tree, numbers).values())
+        holder.commit()
+        await eventually(lambda: asyncio.sleep(0, read_pid(worker_pid) not in (None, first)), timeout=60)
+        replaced_at = time.monotonic()
+        await all_held_once(tree, numbers)
+        print(f"\nkilled with {held_then} of {len(numbers)} applied; replaced after {replaced_at - killed_at:.1f} s; "
+              f"every message applied {time.monotonic() - killed_at:.1f} s after the kill")
+        federation_is_clean()
+    finally:
+        holder.close()
+        await nc.close()
+        subprocess.run([HOTLINE, "down"], env=env, capture_output=True, timeout=120)  # the supervisor first
+        supervise.wait(30)
 
 
 async def test_a_message_that_cannot_apply_is_dead_lettered_alone_and_its_batch_still_applies(
@@ -404,6 +447,92 @@ async def test_one_tenants_message_waiting_on_a_lock_does_not_hold_back_another_
         federation_is_clean()
     finally:
         stop_worker(worker)
+
+
+async def test_a_batch_applied_for_longer_than_the_ack_wait_is_not_redelivered_meanwhile(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    urged, below = await dispatched_to_the_district(tree, client)
+    await act(client, urged, "urge", staff("supervisor", tenant="41"), reason="省督办：加快办理")  # no worker runs
+    namespace = Namespace(tree.nats_prefix)
+    nc = await connect(tree, "test-long-batch")
+    js = nc.jetstream()
+    relay_conn = await asyncpg.connect(tree.postgres_url)
+    db = Database(tree)
+    stream = namespace.stream("DOWN")
+    try:
+        await Relay(js, namespace).run_once(relay_conn)
+        consumer = Consumer(db, js, stream, "appliers-down", DOWN, active_tenants(db))
+        await consumer.subscribe()
+        rival = await js.pull_subscribe_bind(durable="appliers-down", stream=stream)  # another worker's pull
+        with psycopg.connect(tree.postgres_url) as holder:  # the urge's transaction waits for this lock
+            holder.execute(f"SELECT 1 FROM t_{DISTRICT}.orders WHERE number = %s FOR UPDATE", (below,))
+            batch = asyncio.create_task(consumer.run_once(batch=50, timeout=5))
+            await asyncio.sleep(3 * ACK_WAIT_S)  # three ack waits: without the reports, redelivered by now
+            assert not batch.done()
+            with pytest.raises(nats.errors.TimeoutError):
+                await rival.fetch(1, timeout=1)  # nothing was handed on
+            assert (await js.consumer_info(stream, "appliers-down")).num_redelivered == 0
+            holder.commit()
+        assert await asyncio.wait_for(batch, 30) == 1
+    finally:
+        await relay_conn.close()
+        await nc.close()
+        await db.dispose()
+    assert one_value(tree, f"SELECT urge_count FROM t_{DISTRICT}.orders WHERE number = %s", below) == 1
+    worker = start_worker()  # its relay marks what the test's relay published
+    try:
+        federation_is_clean()
+    finally:
+        stop_worker(worker)
+
+
+async def test_a_durable_made_with_another_ack_wait_is_updated_when_a_consumer_binds(tree: Settings) -> None:
+    namespace = Namespace(f"d{uuid.uuid4().hex[:8]}")  # streams of its own
+    nc = await connect(tree, "test-durable", "admin")  # another namespace
+    js = nc.jetstream()
+    db = Database(tree)
+    try:
+        await ensure_streams(js, namespace)
+        stream = namespace.stream("DOWN")
+        await js.add_consumer(stream, ConsumerConfig(durable_name="appliers-down", ack_policy=AckPolicy.EXPLICIT,
+                                                     ack_wait=30, max_deliver=8))  # as workers made it before
+        await Consumer(db, js, stream, "appliers-down", DOWN, active_tenants(db)).subscribe()
+        assert (await js.consumer_info(stream, "appliers-down")).config.ack_wait == ACK_WAIT_S
+    finally:
+        for stream in namespace.streams():
+            await js.delete_stream(stream.name)
+        await nc.close()
+        await db.dispose()
+
+
+def worker_connected(server: Nats) -> bool:
+    """Whether a worker is connected to the server (its monitoring endpoint lists connections by name)."""
+    connz = httpx.get(f"http://127.0.0.1:{server.settings.nats_monitor_port}/connz", timeout=5).json()
+    return any(conn.get("name") == "hotline-worker" for conn in connz.get("connections") or [])
+
+
+async def test_a_worker_logs_a_lost_nats_connection_once_not_once_a_second(
+        tree: Settings, nats_server: Nats, tmp_path: Path) -> None:
+    log_file = tmp_path / "worker.log"
+    with open(log_file, "wb") as log:
+        worker = subprocess.Popen([HOTLINE, "worker"], env=dict(os.environ), stdout=log, stderr=log,
+                                  start_new_session=True)
+    try:
+        await eventually(lambda: asyncio.sleep(0, worker_connected(nats_server)))
+        await asyncio.sleep(2)  # subscribed, its loops running
+        nats_server.stop()
+        await asyncio.sleep(6)  # six reconnect attempts: nats-py logged a traceback for each
+        nats_server.start()
+        nats_server.wait_healthy()
+        await eventually(lambda: asyncio.sleep(0, "reconnected" in log_file.read_text()), timeout=60)
+    finally:
+        stop_worker(worker)
+    lines = [line.split(" ", 2)[-1] for line in log_file.read_text().splitlines()]  # without the time
+    assert "Traceback (most recent call last):" not in lines
+    assert sum("disconnected from" in line for line in lines) == 1
+    assert sum("reconnected to" in line for line in lines) == 1
+    repeated = {line for line in lines if lines.count(line) > 1}
+    assert not repeated, repeated
 
 
 async def test_messages_leave_their_stream_once_applied(tree: Settings, client: httpx.AsyncClient) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from core.services.process import free_port
@@ -20,18 +21,24 @@ from core.services.process import free_port
 HOTLINE = str(Path(sys.executable).parent / "hotline")
 
 
-@pytest.fixture
-def home_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+def isolated_env(home: Path) -> dict[str, str]:
+    """The environment of a platform of its own: this home, free ports, none of the session's settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     ports = {name: str(free_port()) for name in ("PG_PORT", "NATS_PORT", "NATS_MONITOR_PORT", "KEYCLOAK_PORT",
                                                   "KEYCLOAK_MANAGEMENT_PORT", "API_PORT")}
     env.update({f"HOTLINE_{k}": v for k, v in ports.items()})
     env.update({
-        "HOTLINE_HOME": str(tmp_path / "home"),
+        "HOTLINE_HOME": str(home),
         "HOTLINE_PG_FSYNC": "false",
         # The demo province without towns keeps this test short; `up` loads them by default.
         "HOTLINE_DEMO_TOWN_CITIES": json.dumps([]),
     })
+    return env
+
+
+@pytest.fixture
+def home_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = isolated_env(tmp_path / "home")
     yield env
     subprocess.run([HOTLINE, "down"], env=env, capture_output=True, timeout=120)
 
@@ -68,7 +75,7 @@ def test_up_detach_keeps_data_across_restarts_and_a_second_up_is_a_no_op(home_en
     assert first.returncode == 0, first.stdout + first.stderr
     again = hotline(home_env, "up", "--detach")
     assert again.returncode == 0, again.stderr
-    assert again.stdout.count("already running") == 5
+    assert again.stdout.count("already running") == 6  # the supervisor too
 
     down = hotline(home_env, "down")
     assert down.returncode == 0
@@ -76,11 +83,30 @@ def test_up_detach_keeps_data_across_restarts_and_a_second_up_is_a_no_op(home_en
 
     restarted = hotline(home_env, "up", "--detach")
     assert restarted.returncode == 0, restarted.stdout + restarted.stderr
-    assert "0 tenants registered" in restarted.stdout  # the demo province is still there
-    assert "demo users: 0 created" in restarted.stdout  # and so are its people, in Keycloak's data
+    # Nothing changed: neither the database nor Keycloak is gone through again (up_stamps.py).
+    assert "migrations and demo province: as the last `up` left them" in restarted.stdout
+    assert "keycloak: realm, groups and demo users as the last `up` left them" in restarted.stdout
     api = f"http://127.0.0.1:{home_env['HOTLINE_API_PORT']}"
     operator = _demo_token(home_env, "zz-operator")
     assert httpx.get(f"{api}/api/v1/tenants/4101", timeout=5, headers=operator).json()["name"] == "郑州市"
+
+
+def test_up_syncs_keycloak_again_when_the_tree_or_a_unit_changed_and_skips_it_otherwise(
+        home_env: dict[str, str]) -> None:
+    assert hotline(home_env, "up", "--detach", "--no-demo").returncode == 0
+    imported = hotline(home_env, "tenants", "import", "--province", "41", "--city", "4190")  # 19 tenants
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+
+    tree_changed = hotline(home_env, "up", "--detach", "--no-demo")
+    assert "keycloak groups: 19 created" in tree_changed.stdout, tree_changed.stdout
+    unchanged = hotline(home_env, "up", "--detach", "--no-demo")
+    assert "keycloak: realm, groups and demo users as the last `up` left them" in unchanged.stdout
+
+    url = f"postgresql://hotline@127.0.0.1:{home_env['HOTLINE_PG_PORT']}/hotline"
+    with psycopg.connect(url) as conn:
+        conn.execute("INSERT INTO t_419001.units (code, name, kind) VALUES ('water', '济源水利局', 'department')")
+    unit_added = hotline(home_env, "up", "--detach", "--no-demo")
+    assert "keycloak groups: 1 created" in unit_added.stdout, unit_added.stdout
 
 
 def _demo_token(env: dict[str, str], username: str) -> dict[str, str]:

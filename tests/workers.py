@@ -51,7 +51,8 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30.0)
 
 def federation_is_clean(timeout: float = 45) -> None:
     """`hotline federation check` comes out clean once what is in flight has landed (a fact a killed
-    worker held is redelivered after ack_wait, 30 s); the workers must still be running."""
+    worker held is redelivered after its ack wait, federation.progress.ACK_WAIT_S); the workers must still
+    be running."""
     deadline = time.monotonic() + timeout
     while True:
         result = CliRunner().invoke(cli, ["federation", "check", "--stale", "0"])

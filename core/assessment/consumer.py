@@ -22,7 +22,9 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from core.assessment.store import apply_facts
+from federation.durables import bind_durable
 from federation.packs import Malformed, unpack
+from federation.progress import ACK_WAIT_S, reported_in_progress
 from federation.subjects import DURABLES
 from federation.transport import MAX_DELIVER, message_id_of
 
@@ -45,9 +47,9 @@ class FactConsumer:
         self._sub: JetStreamContext.PullSubscription | None = None
 
     async def subscribe(self) -> None:
-        config = ConsumerConfig(durable_name=DURABLE, ack_policy=AckPolicy.EXPLICIT, ack_wait=30,
+        config = ConsumerConfig(durable_name=DURABLE, ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT_S,
                                 max_deliver=MAX_DELIVER, max_ack_pending=5000)
-        self._sub = await self.js.pull_subscribe("", durable=DURABLE, stream=self.stream, config=config)
+        self._sub = await bind_durable(self.js, self.stream, config)
 
     async def run_once(self, batch: int = 500, timeout: float = 0.5, gather_s: float = GATHER_S) -> int:
         """Fetch and apply one batch; returns how many messages were handled.
@@ -61,7 +63,8 @@ class FactConsumer:
             messages = await self._sub.fetch(batch, timeout=timeout)
         except TimeoutError:
             return 0
-        handled = await self._handle(messages)
+        with reported_in_progress(messages):  # a big batch is not redelivered while it is applied
+            handled = await self._handle(messages)
         if len(messages) < batch // 10:
             await asyncio.sleep(gather_s)
         return handled

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -19,11 +21,15 @@ from core.cli.output import (
     friendly_errors,
     migration_progress,
     print_migration_report,
+    supervisor_log,
 )
+from core.cli.up_stamps import Stamps, identity_fingerprint, prepare_fingerprint
 from core.config import Settings, get_settings
 from core.db import sync_engine
 from core.demo import seed_units
 from core.services import supervisor
+from core.services.supervisor_process import SupervisorProcess
+from core.services.watchdog import Watchdog
 from tenants.codes import validate_code
 from tenants.divisions import read_province
 from tenants.migrate import head, migrate_tenants, migration_status, upgrade_shared
@@ -97,8 +103,14 @@ def _identity(settings: Settings, demo: bool) -> None:
     from sso.realm import admin_client, sync_realm
 
     engine = sync_engine(settings)
+    stamps = Stamps(settings.home)
     try:
         sync_policies(engine)
+        if stamps.matches("identity", identity_fingerprint(settings, engine, demo)):
+            console.print("keycloak: realm, groups and demo users as the last `up` left them (sync skipped; "
+                          "`hotline sso sync` runs it in full)")
+            return
+        stamps.forget("identity")
         sync_realm(settings, console.print)
         kc = admin_client(settings)
         report = sync_groups(kc, engine)
@@ -106,6 +118,8 @@ def _identity(settings: Settings, demo: bool) -> None:
         if demo:
             created = sum(1 for _, status in ensure_demo_users(kc, engine) if status == "created")
             console.print(f"demo users: {created} created (`hotline demo users` lists them)")
+        if not report.errors:
+            stamps.record("identity", identity_fingerprint(settings, engine, demo))
     finally:
         engine.dispose()
 
@@ -113,28 +127,54 @@ def _identity(settings: Settings, demo: bool) -> None:
 @app.command()
 @friendly_errors
 def up(
-    detach: Annotated[bool, typer.Option("--detach", "-d", help="Return once everything is ready.")] = False,
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="Return once everything is ready, leaving a "
+                                         "supervisor process that restarts what dies.")] = False,
     demo: Annotated[bool, typer.Option(help="Load the demo province.")] = True,
 ) -> None:
-    """Start PostgreSQL, NATS and Keycloak (unless given by URL), migrate, load the demo, start the API."""
+    """Start PostgreSQL, NATS, Keycloak (unless given by URL), migrate, load the demo, start the API; keep them up."""
     settings = get_settings()
 
     def prepare() -> None:
-        ok = _migrate_all(settings)
-        if demo:
-            ok = _load_demo(settings) and ok
-        if not ok:
-            console.print("[yellow]some tenants failed to migrate; the platform runs without them[/]")
+        stamps, engine = Stamps(settings.home), sync_engine(settings)
+        try:
+            if stamps.matches("prepare", prepare_fingerprint(settings, engine, demo)):
+                console.print("migrations and demo province: as the last `up` left them (skipped; "
+                              "`hotline migrate` and `hotline demo load` run them)")
+                return
+            stamps.forget("prepare")
+            ok = _migrate_all(settings)
+            if demo:
+                ok = _load_demo(settings) and ok
+            if ok:
+                stamps.record("prepare", prepare_fingerprint(settings, engine, demo))
+            else:
+                console.print("[yellow]some tenants failed to migrate; the platform runs without them[/]")
+        finally:
+            engine.dispose()
 
-    result = supervisor.up(settings, console.print, prepare=prepare, with_keycloak=lambda: _identity(settings, demo))
-    _print_status(settings)
+    result = supervisor.up(settings, console.print, prepare=prepare, with_keycloak=lambda: _identity(settings, demo),
+                           detach_supervisor=detach)
     if detach:
+        _print_status(settings)
         return
+    keeper = SupervisorProcess(settings)
+    lock = keeper.claim()
+    if lock is None:
+        console.print(f"supervisor: already running (pid {keeper.pid()})")
+    _print_status(settings)
     console.print("[bold green]platform is up[/] — Ctrl-C stops what this command started")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+    try:
+        if lock is None:
+            stop.wait()
+        else:
+            with supervisor_log(keeper.log_file, console_too=True):
+                Watchdog(supervisor.watched_services(settings), keeper.record_file).run(stop)
+    finally:
+        if lock is not None:
+            keeper.release(lock)
     for svc in reversed(result.started):
         svc.stop()
         console.print(f"{svc.name}: stopped")
@@ -142,8 +182,36 @@ def up(
 
 @app.command()
 @friendly_errors
+def supervise(
+    service: Annotated[list[str] | None, typer.Option(
+        "--service", help="Only this service (repeatable); default: every service this home runs.")] = None,
+) -> None:
+    """Keep this home's services running, restarting one that dies (what `up` leaves running; `down` stops it)."""
+    settings = get_settings()
+    keeper = SupervisorProcess(settings)
+    services = supervisor.watched_services(settings)
+    unknown = set(service or []) - {svc.name for svc in services}
+    if unknown:
+        raise fail(f"not a service this home runs: {', '.join(sorted(unknown))} "
+                   f"(these are: {', '.join(svc.name for svc in services)})", 2)
+    lock = keeper.claim()
+    if lock is None:
+        console.print(f"supervisor: already running (pid {keeper.pid()})")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        with supervisor_log(keeper.log_file, console_too=sys.stdout.isatty()):
+            Watchdog([svc for svc in services if not service or svc.name in service], keeper.record_file).run(stop)
+    finally:
+        keeper.release(lock)
+
+
+@app.command()
+@friendly_errors
 def down() -> None:
-    """Stop every service `hotline up` started in this home."""
+    """Stop every service `hotline up` started in this home (the supervisor first)."""
     if not supervisor.down(get_settings(), console.print):
         console.print("nothing was running")
 
@@ -151,21 +219,38 @@ def down() -> None:
 @app.command()
 @friendly_errors
 def status() -> None:
-    """Show each service: where it is, its pid, whether it answers. Exit 1 if any does not."""
+    """Each service: where, its pid, whether it answers, its restarts. Exit 1 if one is down (the supervisor too)."""
     settings = get_settings()
     if not _print_status(settings):
         raise typer.Exit(1)
 
 
 def _print_status(settings: Settings) -> bool:
-    table = Table("service", "url", "mode", "pid", "health")
+    table = Table("service", "url", "mode", "pid", "health", "restarts", "last restart")
     healthy = True
     for state in supervisor.status(settings):
         healthy = healthy and state.healthy
+        good = "running" if state.name == "supervisor" else "ready"
+        restarts = "-" if state.restarts is None else str(state.restarts)
+        if state.next_restart:
+            restarts += f" (next at {_local_time(state.next_restart)})"
         table.add_row(state.name, state.url, "embedded" if state.embedded else "external",
-                      str(state.pid or "-"), "[green]ready[/]" if state.healthy else "[red]down[/]")
+                      str(state.pid or "-"), f"[green]{good}[/]" if state.healthy else "[red]down[/]",
+                      restarts, _local_time(state.last_restart) if state.last_restart else "-")
     console.print(table)
+    keeper = SupervisorProcess(settings)
+    if keeper.pid() is None:
+        console.print("[yellow]supervisor: not running[/] — a service that dies stays down (`hotline up` starts one)")
+    else:
+        record = keeper.record()
+        since = f" since {_local_time(record.started_at)}" if record and record.pid == keeper.pid() else ""
+        console.print(f"supervisor: running (pid {keeper.pid()}){since}: restarts what dies; log {keeper.log_file}",
+                      soft_wrap=True)
     return healthy
+
+
+def _local_time(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 federation_app = typer.Typer(help="Cross-level messaging over NATS JetStream.", no_args_is_help=True)
@@ -328,7 +413,9 @@ def worker() -> None:
     import asyncio
     import logging
 
+    import asyncpg
     import uvloop
+    from nats.errors import Error as NatsError
 
     from federation.worker import run_worker
 
@@ -342,7 +429,12 @@ def worker() -> None:
             loop.add_signal_handler(sig, stop.set)
         await run_worker(settings, stop)
 
-    uvloop.run(main())  # libuv's loop: less CPU per message than asyncio's (pyproject.toml)
+    try:
+        uvloop.run(main())  # libuv's loop: less CPU per message than asyncio's (pyproject.toml)
+    except (OSError, NatsError, asyncpg.PostgresError) as exc:  # NATS or the database away as it starts
+        # One line, not a traceback: the supervisor starts it again shortly, and would repeat it each time.
+        logging.getLogger("federation.worker").error("worker could not start: %s: %s", type(exc).__name__, exc)
+        raise typer.Exit(1) from None
 
 
 @app.command()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import logging
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import typer
@@ -88,3 +91,28 @@ def print_migration_report(report: MigrationReport) -> None:
         err_console.print(f"  … and {len(report.failed) - 50} more")
     if report.failed:
         err_console.print("Fix the cause and run `hotline migrate` again: it resumes with the failed tenants.")
+
+
+@contextmanager
+def supervisor_log(log_file: Path, *, console_too: bool) -> Iterator[None]:
+    """Where the supervisor's lines go while it runs: its log file in the home, and with ``console_too`` the
+    console as well (`hotline up` in the foreground, `hotline supervise` in a terminal). A detached supervisor's
+    own output goes to the same file, for what is not a log line (a traceback)."""
+    logger = logging.getLogger("hotline.supervisor")
+    to_file = logging.FileHandler(log_file)
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handlers: list[logging.Handler] = [to_file]
+    if console_too:
+        to_console = logging.StreamHandler(sys.stdout)
+        to_console.setFormatter(logging.Formatter("supervisor: %(message)s"))
+        handlers.append(to_console)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    for handler in handlers:
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            logger.removeHandler(handler)
+            handler.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,9 @@ class ServiceState:
     embedded: bool
     pid: int | None
     healthy: bool
+    restarts: int | None = None  # by the supervisor (None: not watched by it)
+    last_restart: str | None = None  # ISO time, UTC
+    next_restart: str | None = None  # a restart waiting out its backoff
 
 
 class Service(ABC):
@@ -60,14 +64,20 @@ class Service(ABC):
         return read_pid(self.pid_file)
 
     def start(self) -> bool:
-        """Launch the embedded service unless it already runs. Returns True if launched now."""
+        """Launch the embedded service unless it already runs. Returns True if launched now.
+
+        Under a lock of the service's directory: the supervisor restarting a dead service and a second
+        `hotline up` starting it too would otherwise both launch one, and the pid file name only the last.
+        """
         if not self.embedded:
             return False
-        if self.pid() is not None:
-            return False
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._launch()
-        return True
+        with open(self.dir / "start.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self.pid() is not None:
+                return False
+            self._launch()
+            return True
 
     def wait_healthy(self) -> None:
         """Block until the service answers, or raise with the tail of its log."""

@@ -150,6 +150,9 @@ class Postgres(Service):
             f"synchronous_commit = {fsync}\n"
             f"full_page_writes = {fsync}\n"
             "log_min_duration_statement = 2000\n"
+            # After a crash, one syncfs() of the file system instead of an fsync() per file: with Henan's
+            # 2,786 schemas the per-file walk held the restarted server 30 s before it even began recovery.
+            "recovery_init_sync_method = syncfs\n"
         )
 
 

@@ -79,11 +79,12 @@ def spawn_detached(
     argv: Sequence[str],
     *,
     log_file: Path,
-    pid_file: Path,
+    pid_file: Path | None,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> int:
-    """Start a process in its own session (it outlives us), logging to a file; record its pid."""
+    """Start a process in its own session (it outlives us), logging to a file; record its pid (unless the
+    process writes its own pid file)."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
         proc = subprocess.Popen(
@@ -95,7 +96,8 @@ def spawn_detached(
             cwd=cwd,
             start_new_session=True,
         )
-    pid_file.write_text(f"{proc.pid}\n")
+    if pid_file is not None:
+        pid_file.write_text(f"{proc.pid}\n")
     return proc.pid
 
 

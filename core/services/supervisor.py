@@ -1,9 +1,13 @@
-"""`hotline up / down / status`: bring the platform's services up in order and take them down."""
+"""`hotline up / down / status`: bring the platform's services up in order, keep them up, take them down.
+
+Keeping them up is the watchdog's (``core.services.watchdog``), run by the supervisor process
+(``core.services.supervisor_process``) that `up --detach` leaves behind, or by `up` itself in the foreground.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from core.config import Settings
 from core.services.api_process import ApiServer, WorkerProcess
@@ -12,6 +16,7 @@ from core.services.keycloak import Keycloak
 from core.services.nats import Nats
 from core.services.postgres import Postgres
 from core.services.process import ServiceError
+from core.services.supervisor_process import SupervisorProcess
 
 Say = Callable[[str], None]
 
@@ -20,10 +25,21 @@ def infrastructure(settings: Settings) -> tuple[Postgres, Nats, Keycloak]:
     return Postgres(settings), Nats(settings), Keycloak(settings)
 
 
-def all_services(settings: Settings) -> list[Service]:
-    """Every service in start order; `down` stops them in reverse."""
+def platform_services(settings: Settings) -> list[Service]:
+    """The services the platform runs on, in start order."""
     pg, nats, kc = infrastructure(settings)
     return [pg, nats, kc, WorkerProcess(settings), ApiServer(settings)]
+
+
+def watched_services(settings: Settings) -> list[Service]:
+    """What the supervisor keeps running: every service of the platform this home runs itself."""
+    return [svc for svc in platform_services(settings) if svc.embedded]
+
+
+def all_services(settings: Settings) -> list[Service]:
+    """Every service in start order, the supervisor last; `down` stops them in reverse: the supervisor first,
+    so that it does not restart what `down` stops."""
+    return [*platform_services(settings), SupervisorProcess(settings)]
 
 
 @dataclass
@@ -33,9 +49,14 @@ class UpResult:
 
 
 def up(settings: Settings, say: Say, *, prepare: Callable[[], None] | None = None,
-       with_keycloak: Callable[[], None] | None = None, start_api: bool = True) -> UpResult:
-    """Start what is not running, wait for health, run ``prepare`` (migrate + demo), then
-    ``with_keycloak`` once Keycloak answers (realm, groups, demo users), then start the API.
+       with_keycloak: Callable[[], None] | None = None, start_api: bool = True,
+       detach_supervisor: bool = False) -> UpResult:
+    """Start what is not running, wait for health, run ``prepare`` (migrate + demo), start the worker and
+    the API, then run ``with_keycloak`` once Keycloak answers (realm, groups, demo users); with
+    ``detach_supervisor``, finally leave a supervisor process running (unless one runs already).
+
+    The worker and the API need the database, not Keycloak (the API fetches the realm's keys when the first
+    token comes): they start while Keycloak boots, which takes 20 s and more on a restart.
 
     Idempotent: what already runs is left alone. On failure, what this call started is stopped
     again and a ServiceError says what went wrong.
@@ -52,13 +73,16 @@ def up(settings: Settings, say: Say, *, prepare: Callable[[], None] | None = Non
             pg.ensure_database()
         if prepare:
             prepare()
+        processes: list[Service] = [WorkerProcess(settings), ApiServer(settings)] if start_api else []
+        if detach_supervisor:  # from here on a process that dies is restarted, while Keycloak still boots
+            processes.append(SupervisorProcess(settings))
+        for process in processes:
+            _launch(process, result, say)
         _await(kc, say)
         if with_keycloak:
             with_keycloak()
-        if start_api:
-            for process in (WorkerProcess(settings), ApiServer(settings)):
-                _launch(process, result, say)
-                _await(process, say)
+        for process in processes:
+            _await(process, say)
     except BaseException:
         for svc in reversed(result.started):
             svc.stop()
@@ -96,4 +120,14 @@ def down(settings: Settings, say: Say) -> list[str]:
 
 
 def status(settings: Settings) -> list[ServiceState]:
-    return [svc.state() for svc in all_services(settings)]
+    """Each service's state, with what the supervisor's record says it restarted."""
+    record = SupervisorProcess(settings).record()
+    states = []
+    for svc in all_services(settings):
+        state = svc.state()
+        entry = record.services.get(svc.name) if record else None
+        if entry is not None:
+            state = replace(state, restarts=entry.restarts, last_restart=entry.last_restart,
+                            next_restart=entry.next_restart)
+        states.append(state)
+    return states
