@@ -1,4 +1,5 @@
-"""The demo province's handling units: a centre and the usual departments for each demo city and district."""
+"""The demo province's handling units: a centre and the usual departments for each demo city and district, and
+the offices of each demo town."""
 
 from __future__ import annotations
 
@@ -18,14 +19,30 @@ DEPARTMENTS = [
 ]
 
 
+# A town or street office's own offices (街道办事处内设机构) and its communities' work station.
+TOWN_UNITS = [
+    ("centre", "综合便民服务中心", "centre"), ("urban", "城市管理办公室", "department"),
+    ("safety", "平安建设办公室", "department"), ("social", "社会事务办公室", "department"),
+    ("economy", "经济发展办公室", "department"), ("community", "社区工作站", "department"),
+]
+
+
+# The towns whose offices the demo loads: those of 中原区, where the demo's town people work. Every unit is also a
+# Keycloak group (sso.groups): the offices of all 208 towns of 郑州 would add some 1,250 groups to the first `up`.
+TOWN_UNITS_UNDER = ("410102",)
+
+
 def seed_units(engine: Engine, tenants: list[tuple[str, str, str]]) -> int:
-    """Give each (code, name, level) city or district tenant its centre and departments; idempotent."""
+    """Give each (code, name, level) city or district tenant its centre and departments, and the towns of
+    TOWN_UNITS_UNDER their offices; idempotent."""
     added = 0
     for code, name, level in tenants:
-        if level not in (Level.city, Level.district):
+        town = level == Level.town and code.startswith(TOWN_UNITS_UNDER)
+        units = DEPARTMENTS if level in (Level.city, Level.district) else TOWN_UNITS if town else []
+        if not units:
             continue
         with engine.begin() as conn:
-            for unit_code, unit_name, kind in DEPARTMENTS:
+            for unit_code, unit_name, kind in units:
                 result = conn.execute(
                     text(f'INSERT INTO "t_{code}".units (code, name, kind) VALUES (:c, :n, :k) '
                          "ON CONFLICT (code) DO NOTHING"),

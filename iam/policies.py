@@ -33,9 +33,10 @@ MATRIX: dict[Role, list[tuple[str, str, str]]] = {
     Role.supervisor: _at("down", [*READ_REFERENCE, *HANDLING, ("order", "export"), ("assessment", "read")]),
     Role.auditor: _at("down", [*READ_REFERENCE, ("order", "read"), ("order", "export"), ("audit", "read"),
                                ("assessment", "read")]),
-    Role.admin: _at("self", [("unit", "write"), ("category", "write"), ("time_limit", "write"),
-                             ("calendar", "write"), ("assessment", "write")])
-    + _at("down", [*READ_REFERENCE, ("user", "read"), ("user", "write"), ("assessment", "read")]),
+    Role.admin: _at("self", [("category", "write"), ("time_limit", "write"), ("calendar", "write"),
+                             ("assessment", "write")])
+    # The units of its whole subtree: a city admin sets up a new town's offices.
+    + _at("down", [*READ_REFERENCE, ("unit", "write"), ("user", "read"), ("user", "write"), ("assessment", "read")]),
 }
 
 

@@ -1,4 +1,4 @@
-"""Demo people for the demo province: a few tenants of every level, every role somewhere."""
+"""Demo people for the demo province: every role at a city, a district and a town, and the province's desk."""
 
 from __future__ import annotations
 
@@ -24,20 +24,31 @@ class DemoUser:
     note: str = ""
 
 
+def _desk(prefix: str, tenant: str, where: str, roles: tuple[str, ...]) -> list[DemoUser]:
+    """One person for each of the desk roles of a level's centre."""
+    what = {"operator": "话务员 operator", "dispatcher": "派单员 dispatcher", "reviewer": "审核员 reviewer",
+            "caller": "回访员 follow-up caller", "supervisor": "督办员 supervisor", "admin": "管理员 tenant admin",
+            "auditor": "审计员 auditor"}
+    return [DemoUser(f"{prefix}-{role}", tenant, (role,), note=f"{where} {what[role]}") for role in roles]
+
+
+_DESK = ("operator", "dispatcher", "reviewer", "caller", "supervisor", "admin")
+
+# Every role at the province, a city (郑州), a district (中原区) and a town (林山寨街道), with handlers of a unit at
+# each level below the province: an order can be worked across four levels with the demo people alone.
 DEMO_USERS = [
     DemoUser("henan-supervisor", "41", ("supervisor",), note="省督办: reads and urges every city"),
     DemoUser("henan-admin", "41", ("admin",), note="province admin: calendar, time limits, users"),
     DemoUser("henan-auditor", "41", ("auditor",), note="reads everything, checks the event log"),
-    DemoUser("zz-operator", "4101", ("operator",), note="郑州 centre operator"),
-    DemoUser("zz-dispatcher", "4101", ("dispatcher",), note="郑州 dispatcher"),
-    DemoUser("zz-reviewer", "4101", ("reviewer",), note="郑州 reviewer"),
-    DemoUser("zz-caller", "4101", ("caller",), note="郑州 follow-up caller"),
-    DemoUser("zz-supervisor", "4101", ("supervisor",), note="郑州 supervisor"),
-    DemoUser("zz-admin", "4101", ("admin",), note="郑州 tenant admin"),
+    *_desk("henan", "41", "省12345", ("operator", "dispatcher", "reviewer", "caller")),
+    *_desk("zz", "4101", "郑州", _DESK),
     DemoUser("zz-water", "4101", ("department_handler",), "water", "郑州水利局 department handler"),
-    DemoUser("zy-dispatcher", "410102", ("dispatcher", "reviewer"), note="中原区 centre"),
+    DemoUser("zz-housing", "4101", ("handler",), "housing", "郑州住建局 handler"),
+    *_desk("zy", "410102", "中原区", _DESK),
     DemoUser("zy-housing", "410102", ("handler",), "housing", "中原区住建局 handler"),
-    DemoUser("lj-street", "410102001", ("operator", "dispatcher", "reviewer"), note="林山寨街道"),
+    *_desk("lj", "410102001", "林山寨街道", _DESK),
+    DemoUser("lj-urban", "410102001", ("handler",), "urban", "林山寨街道城市管理办公室 handler"),
+    DemoUser("lj-street", "410102001", ("operator", "dispatcher", "reviewer"), note="林山寨街道 one-person centre"),
     DemoUser("kf-operator", "4102", ("operator",), note="开封 operator (another city)"),
 ]
 

@@ -10,6 +10,7 @@ from itertools import pairwise
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from core.config import Settings
@@ -223,3 +224,14 @@ async def test_a_district_answering_directly_replies_to_the_city(
 async def test_after_the_journeys_every_level_agrees(client: httpx.AsyncClient,
                                                      worker: subprocess.Popen[bytes]) -> None:
     federation_is_clean()
+
+
+async def test_personal_data_travels_only_to_the_levels_that_work_on_the_order(tree: Settings) -> None:
+    citizen = intake()["citizen"]
+    with psycopg.connect(tree.postgres_url) as conn:  # every message and fact the journeys above sent
+        sent = conn.execute("SELECT kind, payload::text FROM public.outbox").fetchall()
+    kinds = {kind for kind, _ in sent}
+    assert {"dispatch", "urge", "rework", "rated", "signed", "replied", "extension-request", "fact"} <= kinds
+    for kind, payload in sent:
+        carries = citizen["phone"] in payload or citizen["name"] in payload
+        assert carries == (kind == "dispatch"), (kind, payload)

@@ -245,6 +245,50 @@ def send_last(settings: Settings, kind: str, origin_number: str) -> None:
         assert moved.rowcount == 1
 
 
+async def test_a_message_whose_sender_is_not_on_the_orders_chain_is_dead_lettered_with_the_reason(
+        tree: Settings, client: httpx.AsyncClient) -> None:
+    number = await held_below_and_clean(tree, client)  # 鹤壁 → 淇滨区, applied
+    below = one_value(tree, f"SELECT number FROM t_{DISTRICT}.orders WHERE origin_number = %s", number)
+    forged = {  # what a process on the bus might claim, and why each is refused
+        "from a sibling city": ("urge", f"41/{CITY}/{DISTRICT}", {
+            "origin_tenant": "4105", "origin_number": number, "by_tenant": "4105", "reason": "伪造督办"}),
+        "for a person of a sibling district": ("urge", f"41/{CITY}/{DISTRICT}", {
+            "origin_tenant": CITY, "origin_number": number, "by_tenant": OTHER_DISTRICT, "reason": "伪造督办"}),
+        "from a district never given the order": ("replied", f"41/{CITY}", {
+            "origin_number": number, "by_tenant": OTHER_DISTRICT, "number": f"{OTHER_DISTRICT}-20261202-000001",
+            "content": "伪造答复"}),
+        "about a record of another level": ("signed", f"41/{CITY}", {
+            "origin_number": below, "by_tenant": DISTRICT, "number": below}),
+    }
+    ids = {why: uuid.uuid4() for why in forged}
+    with psycopg.connect(tree.postgres_url) as conn:
+        for why, (kind, path, payload) in forged.items():
+            conn.execute("INSERT INTO public.outbox (message_id, tenant_code, subject, kind, payload) "
+                         "VALUES (%s, %s, %s, %s, %s)", (ids[why], CITY, subject(kind, path), kind, Jsonb(payload)))
+    worker = start_worker()
+    try:
+        def reasons() -> dict[str, str]:
+            with psycopg.connect(tree.postgres_url) as conn:
+                rows = conn.execute("SELECT message_id, reason FROM public.dead_letters WHERE message_id = ANY(%s)",
+                                    (list(ids.values()),)).fetchall()
+            return {why: reason for why, id_ in ids.items() for message_id, reason in rows if message_id == id_}
+
+        refused = await eventually(lambda: asyncio.sleep(0, len(reasons()) == len(ids) and reasons()))
+        assert refused["from a sibling city"] == f"refused urge: 4105 is not above {DISTRICT}"
+        assert refused["for a person of a sibling district"] == \
+            f"refused urge: {OTHER_DISTRICT} is not on the chain above {CITY}"
+        assert refused["from a district never given the order"] == \
+            f"refused replied: order {number} was never with {OTHER_DISTRICT}"
+        assert refused["about a record of another level"] == f"refused signed: {below} is not a record of {CITY}"
+        assert one_value(tree, f"SELECT urge_count FROM t_{DISTRICT}.orders WHERE number = %s", below) == 0
+        assert one_value(tree, f"SELECT status FROM t_{CITY}.orders WHERE number = %s", number) == "dispatched"
+    finally:
+        stop_worker(worker)
+        with psycopg.connect(tree.postgres_url) as conn:  # accounted for: the rest of the module starts clean
+            conn.execute("DELETE FROM public.dead_letters WHERE message_id = ANY(%s)", (list(ids.values()),))
+            conn.execute("DELETE FROM public.outbox WHERE message_id = ANY(%s)", (list(ids.values()),))
+
+
 def one_value(settings: Settings, sql: str, *params: object) -> object:
     with psycopg.connect(settings.postgres_url) as conn:
         row = conn.execute(sql, params).fetchone()
@@ -367,14 +411,14 @@ async def test_a_sign_on_its_way_up_when_the_order_was_dispatched_elsewhere_is_r
     await act(client, number, "dispatch", staff("dispatcher"), to=OTHER_DISTRICT)
     worker = start_worker()
     try:
-        async def settled() -> bool:
+        async def settled() -> bool:  # the three messages applied, each at its own tenant, in any order
             return one_value(tree, f"SELECT outcome FROM t_{DISTRICT}.orders WHERE number = %s", below) == "withdrawn" \
-                and superseded_signs(tree, number) == 1
+                and superseded_signs(tree, number) == 1 \
+                and one_value(tree, f"SELECT count(*) FROM t_{OTHER_DISTRICT}.orders WHERE origin_number = %s",
+                              number) == 1
 
         await eventually(settled)
         assert one_value(tree, f"SELECT status FROM t_{CITY}.orders WHERE number = %s", number) == "dispatched"
-        assert one_value(tree, f"SELECT count(*) FROM t_{OTHER_DISTRICT}.orders WHERE origin_number = %s",
-                         number) == 1
         assert dead_letters_about(tree, number) == 0
         federation_is_clean()  # while the workers still run: what is in flight lands
     finally:
