@@ -224,6 +224,21 @@ async def test_a_tenant_admin_cannot_manage_users_outside_its_subtree(client: ht
         assert (await client.get(f"/api/v1/tenants/{code}/users", headers=admin)).status_code == 403
 
 
+async def test_a_city_admin_sets_up_the_units_of_a_town_below_it_but_not_of_a_sibling_city(
+        client: httpx.AsyncClient) -> None:
+    admin, town = staff("admin", tenant=CITY), f"{DISTRICT}001"
+    office = {"code": "urban", "name": "金山街道城市管理办公室", "kind": "department"}
+    created = await client.post(f"/api/v1/tenants/{town}/units", headers=admin, json=office)
+    assert created.status_code == 201, created.text
+    renamed = await client.patch(f"/api/v1/tenants/{town}/units/{created.json()['id']}", headers=admin,
+                                 json={"name": "金山街道城市管理和综合执法办公室"})
+    assert renamed.status_code == 200, renamed.text
+    sibling = await client.post(f"/api/v1/tenants/{SIBLING}/units", headers=admin, json=office)
+    assert sibling.status_code == 403
+    above = await client.post("/api/v1/tenants/41/units", headers=admin, json=office)
+    assert above.status_code == 403
+
+
 async def test_an_operator_cannot_manage_users(client: httpx.AsyncClient) -> None:
     response = await client.get(f"/api/v1/tenants/{CITY}/users", headers=staff("operator", tenant=CITY))
     assert response.status_code == 403
