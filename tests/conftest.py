@@ -8,6 +8,7 @@ takes it). Each test module that changes the tenant tree gets a database of its 
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from iam.store import sync_policies
 from sso.realm import sync_realm
 from tenants.migrate import upgrade_shared
 from tests.services import ServiceSet, start_services
+from tests.workers import start_worker, stop_worker
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -92,6 +94,14 @@ def tree(module_db: Settings, request: pytest.FixtureRequest) -> Settings:
         result = CliRunner().invoke(cli, ["tenants", "import", "--province", "41", "--city", city])
         assert result.exit_code == 0, result.output
     return module_db
+
+
+@pytest.fixture(scope="module")
+def worker(tree: Settings) -> Iterator[subprocess.Popen[bytes]]:
+    """A real `hotline worker` on the module's database and NATS namespace, for the module's tests."""
+    proc = start_worker()
+    yield proc
+    stop_worker(proc)
 
 
 @pytest.fixture(scope="module")

@@ -53,3 +53,34 @@ async def act(client: httpx.AsyncClient, number: str, action: str, headers: Staf
     else:
         assert response.status_code == expect, f"{action}: {response.status_code} {response.text}"
     return response.json()
+
+
+async def detail(client: httpx.AsyncClient, tenant: str, number: str, role: str = "dispatcher") -> dict[str, Any]:
+    """A record as a person of ``role`` at ``tenant`` reads it."""
+    response = await client.get(f"/api/v1/tenants/{tenant}/orders/{number}", headers=staff(role, tenant=tenant))
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def record_at(client: httpx.AsyncClient, tenant: str, number: str) -> str:
+    """The number of ``tenant``'s record of the request any level's ``number`` names, once it has one."""
+    from tests.workers import eventually
+
+    async def find() -> str | None:
+        listing = await client.get(f"/api/v1/tenants/{tenant}/orders", headers=staff("dispatcher", tenant=tenant),
+                                   params={"number": number})
+        items = listing.json()["items"]
+        return items[0]["number"] if items else None
+
+    return await eventually(find)  # type: ignore[no-any-return]
+
+
+async def until(client: httpx.AsyncClient, tenant: str, number: str, **wanted: Any) -> dict[str, Any]:
+    """The record (as its dispatcher reads it) once every field is as wanted: a value, or a test of the value."""
+    from tests.workers import eventually
+
+    async def check() -> dict[str, Any] | None:
+        found = await detail(client, tenant, number)
+        return found if all(v(found[k]) if callable(v) else found[k] == v for k, v in wanted.items()) else None
+
+    return await eventually(check)  # type: ignore[no-any-return]

@@ -4,7 +4,6 @@ the real API, a real worker and real NATS: every step reaches the level it conce
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from datetime import datetime
 from itertools import pairwise
 from typing import Any
@@ -14,19 +13,13 @@ import psycopg
 import pytest
 
 from core.config import Settings
-from tests.orders_helpers import act, intake, staff
-from tests.workers import eventually, federation_is_clean, start_worker, stop_worker
+from tests.orders_helpers import act, detail, intake, record_at, staff, until
+from tests.workers import federation_is_clean
 
 PROVINCE, CITY, DISTRICT, TOWN = "41", "4106", "410611", "410611001"  # 河南 → 鹤壁 → 淇滨区 → 金山街道
 CHAIN = (PROVINCE, CITY, DISTRICT, TOWN)
 CITIES = (CITY,)
 
-
-@pytest.fixture(scope="module")
-def worker(tree: Settings) -> Iterator[subprocess.Popen[bytes]]:
-    proc = start_worker()
-    yield proc
-    stop_worker(proc)
 
 
 @pytest.fixture(scope="module")
@@ -35,33 +28,6 @@ async def town_unit(client: httpx.AsyncClient) -> int:
                                  json={"code": "service", "name": "金山街道便民服务中心", "kind": "department"})
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
-
-
-async def _detail(client: httpx.AsyncClient, tenant: str, number: str, role: str = "dispatcher") -> dict[str, Any]:
-    response = await client.get(f"/api/v1/tenants/{tenant}/orders/{number}", headers=staff(role, tenant=tenant))
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def _record_at(client: httpx.AsyncClient, tenant: str, root: str) -> str:
-    """The number of ``tenant``'s record of the request ``root`` names, once it has one (searched by number)."""
-    async def find() -> str | None:
-        listing = await client.get(f"/api/v1/tenants/{tenant}/orders", headers=staff("dispatcher", tenant=tenant),
-                                   params={"number": root})
-        items = listing.json()["items"]
-        return items[0]["number"] if items else None
-
-    return await eventually(find)  # type: ignore[no-any-return]
-
-
-async def _until(client: httpx.AsyncClient, tenant: str, number: str, **wanted: Any) -> dict[str, Any]:
-    """The record's detail once every field is as wanted (a value, or a test of the value)."""
-    async def check() -> dict[str, Any] | None:
-        detail = await _detail(client, tenant, number)
-        matches = all(v(detail[k]) if callable(v) else detail[k] == v for k, v in wanted.items())
-        return detail if matches else None
-
-    return await eventually(check)  # type: ignore[no-any-return]
 
 
 async def _handed_down(client: httpx.AsyncClient, town_unit: int) -> dict[str, str]:
@@ -73,12 +39,12 @@ async def _handed_down(client: httpx.AsyncClient, town_unit: int) -> dict[str, s
     root = records[PROVINCE]
     for upper, lower in pairwise(CHAIN):
         await act(client, records[upper], "dispatch", staff("dispatcher", tenant=upper), tenant=upper, to=lower)
-        records[lower] = await _record_at(client, lower, root)
+        records[lower] = await record_at(client, lower, root)
         await act(client, records[lower], "sign", staff("dispatcher", tenant=lower), tenant=lower)
     await act(client, records[TOWN], "dispatch", staff("dispatcher", tenant=TOWN), tenant=TOWN, to=town_unit)
     await act(client, records[TOWN], "sign", staff("handler", tenant=TOWN, unit=town_unit), tenant=TOWN)
     for upper in CHAIN[:-1]:
-        await _until(client, upper, records[upper], status="signed")
+        await until(client, upper, records[upper], status="signed")
     return records
 
 
@@ -88,7 +54,7 @@ async def _replied_up(client: httpx.AsyncClient, records: dict[str, str], town_u
     await act(client, records[TOWN], "reply", staff("handler", tenant=TOWN, unit=town_unit), tenant=TOWN,
               content=answer)
     for level in reversed(CHAIN):
-        await _until(client, level, records[level], status="replied")
+        await until(client, level, records[level], status="replied")
         if level != PROVINCE:
             await act(client, records[level], "approve", staff("reviewer", tenant=level), tenant=level)
             await act(client, records[level], "close", staff("reviewer", tenant=level), tenant=level)
@@ -103,15 +69,15 @@ async def _closed_at_the_province(client: httpx.AsyncClient, records: dict[str, 
 async def test_one_request_has_one_identity_at_every_level(
         client: httpx.AsyncClient, worker: subprocess.Popen[bytes], town_unit: int) -> None:
     records = await _handed_down(client, town_unit)
-    details = {level: await _detail(client, level, number) for level, number in records.items()}
-    codes = {detail["query_code"] for detail in details.values()}
+    details = {level: await detail(client, level, number) for level, number in records.items()}
+    codes = {record["query_code"] for record in details.values()}
     assert codes == {details[PROVINCE]["query_code"]}  # one code per request, whichever level works on it
-    assert {detail["root_number"] for detail in details.values()} == {records[PROVINCE]}
+    assert {record["root_number"] for record in details.values()} == {records[PROVINCE]}
     # Any level's number finds this level's record; the city's supervisor finds the town's record by the
     # district's number.
     for level in CHAIN:
         for number in records.values():
-            assert await _record_at(client, level, number) == records[level]
+            assert await record_at(client, level, number) == records[level]
     found = await client.get(f"/api/v1/tenants/{TOWN}/orders", headers=staff("supervisor", tenant=CITY),
                              params={"q": records[DISTRICT]})
     assert [item["number"] for item in found.json()["items"]] == [records[TOWN]]
@@ -126,34 +92,34 @@ async def test_a_province_urge_reaches_the_town_that_holds_the_order(
     records = await _handed_down(client, town_unit)
     await act(client, records[PROVINCE], "urge", staff("supervisor", tenant=PROVINCE), tenant=PROVINCE,
               reason="省督办：请加快办理")
-    town = await _until(client, TOWN, records[TOWN], urge_count=1)
+    town = await until(client, TOWN, records[TOWN], urge_count=1)
     assert town["timeline"][-1]["actor_tenant"] == PROVINCE and town["timeline"][-1]["reason"] == "省督办：请加快办理"
     for level in (CITY, DISTRICT):
-        assert (await _detail(client, level, records[level]))["urge_count"] == 1
+        assert (await detail(client, level, records[level]))["urge_count"] == 1
 
 
 async def test_an_extension_asked_at_the_town_is_forwarded_up_and_the_granted_date_is_timed_at_every_level(
         client: httpx.AsyncClient, worker: subprocess.Popen[bytes], town_unit: int) -> None:
     records = await _handed_down(client, town_unit)
-    before = datetime.fromisoformat((await _detail(client, PROVINCE, records[PROVINCE]))["handle_deadline"])
+    before = datetime.fromisoformat((await detail(client, PROVINCE, records[PROVINCE]))["handle_deadline"])
     asked = await act(client, records[TOWN], "extend", staff("handler", tenant=TOWN, unit=town_unit), tenant=TOWN,
                       days=5, reason="需协调供电公司")
     assert "approve-extension" not in asked["allowed_actions"]  # the handler does not decide its own request
     # The town approves it, but the date passes the town's own limit: each level forwards it up in turn.
     for level in (TOWN, DISTRICT, CITY):
-        await _until(client, level, records[level], pending_extension=_pending_here)
+        await until(client, level, records[level], pending_extension=_pending_here)
         forwarded = await act(client, records[level], "approve-extension", staff("dispatcher", tenant=level),
                               tenant=level, approved=True)
         assert forwarded["pending_extension"]["forwarded"] is True
         assert datetime.fromisoformat(forwarded["handle_deadline"]) == before  # not granted yet
-    await _until(client, PROVINCE, records[PROVINCE], pending_extension=_pending_here)
+    await until(client, PROVINCE, records[PROVINCE], pending_extension=_pending_here)
     granted = await act(client, records[PROVINCE], "approve-extension", staff("reviewer", tenant=PROVINCE),
                         tenant=PROVINCE, approved=True)
-    until = datetime.fromisoformat(granted["handle_deadline"])
-    assert until > before and granted["pending_extension"] is None
+    granted_until = datetime.fromisoformat(granted["handle_deadline"])
+    assert granted_until > before and granted["pending_extension"] is None
     for level in (CITY, DISTRICT, TOWN):
-        detail = await _until(client, level, records[level], pending_extension=None)
-        assert datetime.fromisoformat(detail["handle_deadline"]) == until
+        record = await until(client, level, records[level], pending_extension=None)
+        assert datetime.fromisoformat(record["handle_deadline"]) == granted_until
 
 
 def _pending_here(pending: dict[str, Any] | None) -> bool:
@@ -164,19 +130,19 @@ def _pending_here(pending: dict[str, Any] | None) -> bool:
 async def test_a_rejection_at_the_province_goes_back_to_the_towns_unit_keeping_the_time_limit(
         client: httpx.AsyncClient, worker: subprocess.Popen[bytes], town_unit: int) -> None:
     records = await _handed_down(client, town_unit)
-    deadline = (await _detail(client, TOWN, records[TOWN]))["handle_deadline"]
+    deadline = (await detail(client, TOWN, records[TOWN]))["handle_deadline"]
     await _replied_up(client, records, town_unit, "已处理")
     await act(client, records[PROVINCE], "reject", staff("reviewer", tenant=PROVINCE), tenant=PROVINCE,
               reason="答复未说明处理结果")
-    town = await _until(client, TOWN, records[TOWN], status="signed")
+    town = await until(client, TOWN, records[TOWN], status="signed")
     assert town["reopen_count"] == 0 and town["handle_deadline"] == deadline
     assert town["lead_unit_id"] == town_unit and town["timeline"][-1]["action"] == "reject"
     handler = staff("handler", tenant=TOWN, unit=town_unit)
     assert "reply" in (await _detail_as(client, TOWN, records[TOWN], handler))["allowed_actions"]
     for level in (PROVINCE, CITY, DISTRICT):
-        detail = await _detail(client, level, records[level])
-        assert (detail["status"], detail["reopen_count"]) == ("signed", 0)
-        assert {"sign", "reply"}.isdisjoint(detail["allowed_actions"])  # a child level holds it
+        record = await detail(client, level, records[level])
+        assert (record["status"], record["reopen_count"]) == ("signed", 0)
+        assert {"sign", "reply"}.isdisjoint(record["allowed_actions"])  # a child level holds it
 
 
 async def _detail_as(client: httpx.AsyncClient, tenant: str, number: str, who: Any) -> dict[str, Any]:
@@ -190,20 +156,20 @@ async def test_an_unsatisfied_citizen_sends_the_order_back_to_the_town_and_every
     await _closed_at_the_province(client, records)
     await act(client, records[PROVINCE], "revisit", staff("caller", tenant=PROVINCE), tenant=PROVINCE,
               satisfaction="unsatisfied", note="问题仍未解决")
-    town = await _until(client, TOWN, records[TOWN], status="signed", reopen_count=1, satisfaction="unsatisfied")
-    province = await _detail(client, PROVINCE, records[PROVINCE])
+    town = await until(client, TOWN, records[TOWN], status="signed", reopen_count=1, satisfaction="unsatisfied")
+    province = await detail(client, PROVINCE, records[PROVINCE])
     assert town["handle_deadline"] == province["handle_deadline"]  # the rework's own time limit, everywhere
     for level in (CITY, DISTRICT):
-        detail = await _detail(client, level, records[level])
-        assert (detail["status"], detail["reopen_count"], detail["satisfaction"]) == ("signed", 1, "unsatisfied")
+        record = await detail(client, level, records[level])
+        assert (record["status"], record["reopen_count"], record["satisfaction"]) == ("signed", 1, "unsatisfied")
 
     await _replied_up(client, records, town_unit, "已更换破损水管并回访确认")
     await _closed_at_the_province(client, records)
     await act(client, records[PROVINCE], "revisit", staff("caller", tenant=PROVINCE), tenant=PROVINCE,
               satisfaction="satisfied")
-    await _until(client, TOWN, records[TOWN], satisfaction="satisfied")
+    await until(client, TOWN, records[TOWN], satisfaction="satisfied")
     for level in (CITY, DISTRICT):
-        assert (await _detail(client, level, records[level]))["satisfaction"] == "satisfied"
+        assert (await detail(client, level, records[level]))["satisfaction"] == "satisfied"
 
 
 async def test_a_district_answering_directly_replies_to_the_city(
@@ -212,10 +178,10 @@ async def test_a_district_answering_directly_replies_to_the_city(
                                 json=intake(type="consultation"))
     number = created.json()["number"]
     await act(client, number, "dispatch", staff("dispatcher", tenant=CITY), tenant=CITY, to=DISTRICT)
-    below = await _record_at(client, DISTRICT, number)
+    below = await record_at(client, DISTRICT, number)
     await act(client, below, "answer", staff("dispatcher", tenant=DISTRICT), tenant=DISTRICT,
               content="已电话告知办理流程")  # 直办, without signing first
-    city = await _until(client, CITY, number, status="replied")
+    city = await until(client, CITY, number, status="replied")
     lead = next(a for a in city["assignments"] if a["role"] == "lead")
     assert (lead["tenant_code"], lead["reply"]) == (DISTRICT, "已电话告知办理流程")
     assert [e["action"] for e in city["timeline"] if e["actor_tenant"] == DISTRICT] == ["sign", "reply"]

@@ -7,26 +7,18 @@ the real API with a real worker; the invariant it broke is asserted at the end.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from core.config import Settings
-from tests.orders_helpers import act, intake, staff
-from tests.workers import eventually, federation_is_clean, start_worker, stop_worker
+from tests.orders_helpers import act, detail, intake, record_at, staff, until
+from tests.workers import federation_is_clean
 
 PROVINCE, CITY, DISTRICT = "41", "4106", "410611"
 CITIES = (CITY,)
 
-
-@pytest.fixture(scope="module")
-def worker(tree: Settings) -> Iterator[subprocess.Popen[bytes]]:
-    proc = start_worker()
-    yield proc
-    stop_worker(proc)
 
 
 @pytest.fixture(scope="module")
@@ -37,40 +29,17 @@ async def city_unit(client: httpx.AsyncClient) -> int:
     return int(response.json()["id"])
 
 
-async def _detail(client: httpx.AsyncClient, tenant: str, number: str) -> dict[str, Any]:
-    response = await client.get(f"/api/v1/tenants/{tenant}/orders/{number}", headers=staff("dispatcher", tenant=tenant))
-    assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-async def _record_at(client: httpx.AsyncClient, tenant: str, root: str) -> str:
-    async def find() -> str | None:
-        items = (await client.get(f"/api/v1/tenants/{tenant}/orders", headers=staff("dispatcher", tenant=tenant),
-                                  params={"number": root})).json()["items"]
-        return items[0]["number"] if items else None
-
-    return await eventually(find)  # type: ignore[no-any-return]
-
-
-async def _until(client: httpx.AsyncClient, tenant: str, number: str, **wanted: Any) -> dict[str, Any]:
-    async def check() -> dict[str, Any] | None:
-        detail = await _detail(client, tenant, number)
-        return detail if all(detail[k] == v for k, v in wanted.items()) else None
-
-    return await eventually(check)  # type: ignore[no-any-return]
-
-
 async def _at_the_city(client: httpx.AsyncClient) -> tuple[str, str]:
     """A request taken by the province and dispatched to the city; (the province's record, the city's)."""
     created = await client.post(f"/api/v1/tenants/{PROVINCE}/orders", headers=staff("operator", tenant=PROVINCE),
                                 json=intake())
     root = created.json()["number"]
     await act(client, root, "dispatch", staff("dispatcher", tenant=PROVINCE), tenant=PROVINCE, to=CITY)
-    return root, await _record_at(client, CITY, root)
+    return root, await record_at(client, CITY, root)
 
 
-def _deadline(detail: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(detail["handle_deadline"])
+def _deadline(record: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(record["handle_deadline"])
 
 
 async def test_a_unit_giving_the_order_back_to_its_own_centre_below_does_not_stop_that_levels_clock(
@@ -81,10 +50,10 @@ async def test_a_unit_giving_the_order_back_to_its_own_centre_below_does_not_sto
     await act(client, city, "dispatch", staff("dispatcher", tenant=CITY), tenant=CITY, to=city_unit)
     await act(client, city, "return", staff("handler", tenant=CITY, unit=city_unit), tenant=CITY, reason="非本科室职责")
     await act(client, city, "dispatch", staff("dispatcher", tenant=CITY), tenant=CITY, to=DISTRICT)
-    below = await _record_at(client, DISTRICT, root)
-    province = await _until(client, PROVINCE, root, status="signed")
-    assert _deadline(await _detail(client, CITY, city)) == _deadline(province)
-    assert _deadline(await _detail(client, DISTRICT, below)) == _deadline(province)
+    below = await record_at(client, DISTRICT, root)
+    province = await until(client, PROVINCE, root, status="signed")
+    assert _deadline(await detail(client, CITY, city)) == _deadline(province)
+    assert _deadline(await detail(client, DISTRICT, below)) == _deadline(province)
     federation_is_clean()
 
 
@@ -100,7 +69,7 @@ async def test_a_level_below_that_reopens_what_its_reviewer_approved_keeps_the_d
     await act(client, city, "approve", staff("reviewer", tenant=CITY), tenant=CITY)
     reopened = await act(client, city, "reopen", staff("supervisor", tenant=CITY), tenant=CITY, reason="再核实")
     assert reopened["status"] == "signed" and reopened["reopen_count"] == 1
-    province = await _until(client, PROVINCE, root, status="signed")
+    province = await until(client, PROVINCE, root, status="signed")
     assert _deadline(reopened) == _deadline(province)
     federation_is_clean()
 
@@ -111,17 +80,17 @@ async def test_a_rating_goes_to_the_levels_whose_answer_closed_the_order_not_to_
     # itself; the rating of the province's answer must not land on the city.
     root, city = await _at_the_city(client)
     await act(client, city, "answer", staff("operator", tenant=CITY), tenant=CITY, content="已答复")
-    await _until(client, PROVINCE, root, status="replied")
+    await until(client, PROVINCE, root, status="replied")
     await act(client, root, "approve", staff("reviewer", tenant=PROVINCE), tenant=PROVINCE)
     await act(client, root, "reopen", staff("dispatcher", tenant=PROVINCE), tenant=PROVINCE, reason="未解决")
-    await _until(client, CITY, city, status="signed")
+    await until(client, CITY, city, status="signed")
     await act(client, city, "return", staff("dispatcher", tenant=CITY), tenant=CITY, reason="请省级直接答复")
-    await _until(client, PROVINCE, root, status="returned")
+    await until(client, PROVINCE, root, status="returned")
     await act(client, root, "answer", staff("operator", tenant=PROVINCE), tenant=PROVINCE, content="省级已答复")
     await act(client, root, "revisit", staff("caller", tenant=PROVINCE), tenant=PROVINCE,
               satisfaction="basically_satisfied")
     federation_is_clean()
-    assert (await _detail(client, CITY, city))["satisfaction"] is None
+    assert (await detail(client, CITY, city))["satisfaction"] is None
 
 
 async def test_an_extension_granted_above_reaches_the_level_the_asker_handed_the_order_to_meanwhile(
@@ -131,11 +100,11 @@ async def test_an_extension_granted_above_reaches_the_level_the_asker_handed_the
     root, city = await _at_the_city(client)
     await act(client, city, "sign", staff("dispatcher", tenant=CITY), tenant=CITY)
     await act(client, city, "extend", staff("dispatcher", tenant=CITY), tenant=CITY, days=3, reason="需协调")
-    await _until(client, PROVINCE, root, status="signed")
+    await until(client, PROVINCE, root, status="signed")
     await act(client, city, "dispatch", staff("dispatcher", tenant=CITY), tenant=CITY, to=DISTRICT)
-    below = await _record_at(client, DISTRICT, root)
+    below = await record_at(client, DISTRICT, root)
     granted = await act(client, root, "approve-extension", staff("reviewer", tenant=PROVINCE), tenant=PROVINCE,
                         approved=True)
     federation_is_clean()
-    assert _deadline(await _detail(client, CITY, city)) == _deadline(granted)
-    assert _deadline(await _detail(client, DISTRICT, below)) == _deadline(granted)
+    assert _deadline(await detail(client, CITY, city)) == _deadline(granted)
+    assert _deadline(await detail(client, DISTRICT, below)) == _deadline(granted)

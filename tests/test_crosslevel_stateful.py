@@ -55,7 +55,6 @@ from core.config import Settings
 from core.orders.lifecycle import Action
 from core.services.process import free_port
 from tests.orders_helpers import intake, staff
-from tests.workers import start_worker, stop_worker
 
 CITY = "4106"
 CITIES = (CITY,)
@@ -95,12 +94,6 @@ def api(tree: Settings) -> Iterator[str]:
     proc.terminate()
     proc.wait(20)
 
-
-@pytest.fixture(scope="module")
-def worker(tree: Settings) -> Iterator[subprocess.Popen[bytes]]:
-    proc = start_worker()
-    yield proc
-    stop_worker(proc)
 
 
 @dataclass

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import Iterator
 
 import httpx
 import psycopg
-import pytest
 
 from core.commit import OUTBOX_CHANNEL
 from core.config import Settings
 from tests.orders_helpers import CITY, act, register, staff
-from tests.workers import eventually, federation_is_clean, start_worker, stop_worker
+from tests.workers import eventually, federation_is_clean
 
 DISTRICT = "410611"
 TOWN = "410611001"  # 金山街道
@@ -21,12 +19,6 @@ CO_DISTRICT = "410602"  # 鹤山区
 CO_TOWN = "410602001"  # 中山北路街道
 CITIES = (CITY,)
 
-
-@pytest.fixture(scope="module")
-def worker(tree: Settings) -> Iterator[subprocess.Popen[bytes]]:
-    proc = start_worker()
-    yield proc
-    stop_worker(proc)
 
 
 async def _order(client: httpx.AsyncClient, tenant: str, number: str, who) -> dict:  # type: ignore[no-untyped-def]

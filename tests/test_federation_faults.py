@@ -289,6 +289,15 @@ async def test_a_message_whose_sender_is_not_on_the_orders_chain_is_dead_lettere
             conn.execute("DELETE FROM public.outbox WHERE message_id = ANY(%s)", (list(ids.values()),))
 
 
+def clean_once_a_worker_runs() -> None:
+    """`federation check` is clean once a worker has run: what waits for it lands, what it published is marked."""
+    worker = start_worker()
+    try:
+        federation_is_clean()
+    finally:
+        stop_worker(worker)
+
+
 def one_value(settings: Settings, sql: str, *params: object) -> object:
     with psycopg.connect(settings.postgres_url) as conn:
         row = conn.execute(sql, params).fetchone()
@@ -486,11 +495,7 @@ async def test_one_tenants_message_waiting_on_a_lock_does_not_hold_back_another_
         await nc.close()
         await db.dispose()
     assert one_value(tree, f"SELECT urge_count FROM t_{DISTRICT}.orders WHERE number = %s", below) == 1
-    worker = start_worker()  # its relay marks what the test's relay published
-    try:
-        federation_is_clean()
-    finally:
-        stop_worker(worker)
+    clean_once_a_worker_runs()  # its relay marks what the test's relay published
 
 
 async def test_a_batch_applied_for_longer_than_the_ack_wait_is_not_redelivered_meanwhile(
@@ -523,11 +528,7 @@ async def test_a_batch_applied_for_longer_than_the_ack_wait_is_not_redelivered_m
         await nc.close()
         await db.dispose()
     assert one_value(tree, f"SELECT urge_count FROM t_{DISTRICT}.orders WHERE number = %s", below) == 1
-    worker = start_worker()  # its relay marks what the test's relay published
-    try:
-        federation_is_clean()
-    finally:
-        stop_worker(worker)
+    clean_once_a_worker_runs()  # its relay marks what the test's relay published
 
 
 async def test_a_durable_made_with_another_ack_wait_is_updated_when_a_consumer_binds(tree: Settings) -> None:

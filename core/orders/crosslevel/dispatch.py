@@ -62,9 +62,10 @@ class Dispatch(FromAbove):
 
 def send(ctx: Context, order: Order, receivers: list[tuple[str, str]], note: str | None,
          sign_deadline: datetime) -> None:
-    """The order to each (child path, lead or co) receiver."""
+    """The order to each (child path, lead or co) receiver. Built from the record's own values without validating
+    them again (on the hot path of dispatch); the receiver validates what it reads (``Message.read``)."""
     for path, role in receivers:
-        ctx.outgoing.append(Outgoing(path, Dispatch(
+        ctx.outgoing.append(Outgoing(path, Dispatch.model_construct(
             origin_tenant=ctx.tenant.code, origin_path=ctx.tenant.path, origin_number=order.number,
             by_tenant=ctx.tenant.code, root_number=order.root_number or order.number, query_code=order.query_code,
             role=role, note=note, sign_deadline=sign_deadline, handle_deadline=order.handle_deadline,

@@ -31,7 +31,7 @@ def accept(ctx: Context, order: Order) -> bool:
     """签收 of a record dispatched here from above: the level above hears of it. Returns whether it was late."""
     late = order.sign_deadline is not None and ctx.now > order.sign_deadline
     order.accepted_at = ctx.now
-    ctx.outgoing.append(Outgoing(parent_path(order), Signed(
+    ctx.outgoing.append(Outgoing(parent_path(order), Signed.model_construct(  # validated where it is read
         origin_number=order.origin_number, by_tenant=ctx.tenant.code, number=order.number, late=late)))
     return late
 
