@@ -18,6 +18,7 @@ from core.health import router as health_router
 from core.orders.api import router as orders_router
 from core.orders.public import router as public_router
 from core.ratelimit import RateLimiter
+from core.security_headers import install_security_headers
 from core.sla.api import router as sla_router
 from core.sla.service import SlaStore
 from core.units.api import router as units_router
@@ -69,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_security_headers(app, https=settings.effective_console_url.startswith("https://"),
+                             issuer=settings.issuer)
     app.include_router(health_router)
     app.include_router(tenants_router)
     app.include_router(units_router)

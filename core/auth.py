@@ -2,6 +2,7 @@
 
 - ``current_actor``: a bearer access token (or the web console's session cookie) validated
   locally against the realm's keys (``sso.tokens``): 401 with ``WWW-Authenticate`` otherwise.
+  A state-changing request signed in by the cookie must also pass ``refuse_cross_site``.
 - ``TenantGuard(resource, action)``: the route's permission on the tenant in its path, decided by
   the Casbin policies (``iam``) from the actor's roles, its home tenant path and the target's.
 - ``Guard(resource, action)``: the same for routes without a tenant in the path (at home).
@@ -11,18 +12,22 @@ Every route declares one of them, or is listed as public; a test enforces it.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from core.actors import Actor, Role
 from core.errors import ApiError
+from sso.session_keys import csrf_matches
 from sso.tokens import Claims, InvalidToken
 from tenants.binding import CurrentTenant
 from tenants.codes import is_valid_code
 
 bearer = HTTPBearer(auto_error=False, description="A Keycloak access token of the province's realm")
 SESSION_COOKIE = "hotline_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def unauthorized(detail: str) -> ApiError:
@@ -44,7 +49,11 @@ async def current_actor(
 ) -> Actor:
     token = credentials.credentials if credentials else None
     if token is None and SESSION_COOKIE in request.cookies:
-        token = await request.app.state.sessions.access_token(request.cookies[SESSION_COOKIE])
+        secret = request.cookies[SESSION_COOKIE]
+        if request.method not in SAFE_METHODS:
+            refuse_cross_site(request, secret)
+        token = await request.app.state.sessions.access_token(secret)
+        request.state.session_secret = secret
     if token is None:
         raise unauthorized("sign in: send a bearer access token")
     try:
@@ -55,6 +64,26 @@ async def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def refuse_cross_site(request: Request, secret: str, sent: str | None = None) -> None:
+    """403 unless a request the session cookie signs in comes from the console itself: no browser's sign of
+    another site (``Sec-Fetch-Site``, ``Origin``), and the session's CSRF token in ``X-CSRF-Token`` (or
+    ``sent``, from a form). The cookie alone is what a browser attaches to another site's request too."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        raise ApiError(403, "csrf_failed", "a request from another site cannot use the console's session")
+    origin = request.headers.get("origin")
+    if origin is not None and origin.lower() != _origin(request.app.state.settings.effective_console_url):
+        raise ApiError(403, "csrf_failed", "a request from another origin cannot use the console's session")
+    if not csrf_matches(secret, request.headers.get(CSRF_HEADER) or sent):
+        raise ApiError(403, "csrf_failed", f"a change signed in by the session cookie needs the {CSRF_HEADER} "
+                       "header: the csrf_token of GET /auth/me (or the hotline_csrf cookie)")
 
 
 class TenantGuard:

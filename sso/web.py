@@ -1,12 +1,13 @@
 """Web console sign-in: the authorization-code flow with PKCE against Keycloak, and the session cookie.
 
-/auth/login     → Keycloak's login page (state and PKCE verifier in a short-lived HttpOnly cookie)
-/auth/callback  → code exchanged for tokens (kept server-side), session cookie set
-/auth/logout    → session dropped, then Keycloak's end-session endpoint
-/auth/me        → who is signed in
+/auth/login        → Keycloak's login page (state and PKCE verifier in a short-lived HttpOnly cookie)
+/auth/callback     → code exchanged for tokens (kept server-side, sealed), session and CSRF cookies set
+POST /auth/logout  → session dropped, then (303) Keycloak's end-session endpoint
+/auth/me           → who is signed in, and the session's CSRF token
 
-The session cookie carries only a random secret; the database keeps its SHA-256 and the
-tokens. It is HttpOnly, SameSite=Lax, and Secure when the console is served over https.
+The session cookie carries only a random secret; the database keeps its SHA-256 and the tokens sealed
+with a key derived from it (``sso.session_keys``). It is HttpOnly, SameSite=Lax, and Secure when the
+console is served over https. A change signed in by it needs the CSRF token (``core.auth.refuse_cross_site``).
 """
 
 from __future__ import annotations
@@ -18,55 +19,58 @@ import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import httpx
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.auth import SESSION_COOKIE, CurrentActor
+from core.auth import SESSION_COOKIE, CurrentActor, refuse_cross_site
 from core.config import Settings
 from core.errors import ApiError
 from sso.realm import CONSOLE_CLIENT
+from sso.session_keys import Sealer, csrf_token
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
 FLOW_COOKIE = "hotline_login"
+CSRF_COOKIE = "hotline_csrf"  # readable by the console's script (not HttpOnly): the CSRF token
 SESSION_DAYS = 1
 
 
 class SessionStore:
-    """Web sessions in the shared schema; the access token is refreshed when it runs out."""
+    """Web sessions in the shared schema, tokens sealed; the access token is refreshed when it runs out."""
 
     def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
 
-    @staticmethod
-    def _id(secret: str) -> str:
-        return hashlib.sha256(secret.encode()).hexdigest()
-
     async def create(self, tokens: dict, subject: str, username: str) -> str:
         secret = secrets.token_urlsafe(32)
+        sealer = Sealer(secret)
         async with self.engine.begin() as conn:
             await conn.execute(text(
                 "INSERT INTO public.web_sessions (id, subject, username, access_token, refresh_token, id_token, "
                 "expires_at) VALUES (:id, :s, :u, :a, :r, :i, :e)"), {
-                "id": self._id(secret), "s": subject, "u": username, "a": tokens["access_token"],
-                "r": tokens.get("refresh_token"), "i": tokens.get("id_token"),
+                "id": sealer.id, "s": subject, "u": username, "a": sealer.seal("access", tokens["access_token"]),
+                "r": sealer.seal("refresh", tokens.get("refresh_token")),
+                "i": sealer.seal("id", tokens.get("id_token")),
                 "e": datetime.now(UTC) + timedelta(days=SESSION_DAYS)})
         return secret
 
     async def access_token(self, secret: str) -> str | None:
+        sealer = Sealer(secret)
         async with self.engine.connect() as conn:
             row = (await conn.execute(text(
                 "SELECT access_token, refresh_token FROM public.web_sessions WHERE id = :id AND expires_at > now()"),
-                {"id": self._id(secret)})).first()
+                {"id": sealer.id})).first()
         if row is None:
             return None
-        access, refresh = row
+        access, refresh = sealer.open("access", row[0]), sealer.open("refresh", row[1])
+        if access is None:  # sealed with another key: not this session's
+            return None
         if _expires_at(access) > time.time() + 10 or not refresh:
             return access
         tokens = await _token_request(self.settings, {"grant_type": "refresh_token", "refresh_token": refresh})
@@ -75,14 +79,17 @@ class SessionStore:
         async with self.engine.begin() as conn:
             await conn.execute(text(
                 "UPDATE public.web_sessions SET access_token = :a, refresh_token = :r WHERE id = :id"),
-                {"a": tokens["access_token"], "r": tokens.get("refresh_token", refresh), "id": self._id(secret)})
+                {"a": sealer.seal("access", tokens["access_token"]),
+                 "r": sealer.seal("refresh", tokens.get("refresh_token", refresh)), "id": sealer.id})
         return tokens["access_token"]
 
     async def drop(self, secret: str) -> str | None:
+        """End the session; its id token (for Keycloak's end-session hint), if it had one."""
+        sealer = Sealer(secret)
         async with self.engine.begin() as conn:
-            return (await conn.execute(text(
-                "DELETE FROM public.web_sessions WHERE id = :id RETURNING id_token"), {"id": self._id(secret)})
-            ).scalar()
+            stored = (await conn.execute(text(
+                "DELETE FROM public.web_sessions WHERE id = :id RETURNING id_token"), {"id": sealer.id})).scalar()
+        return sealer.open("id", stored)
 
 
 def _expires_at(token: str) -> float:
@@ -141,23 +148,41 @@ async def callback(request: Request, code: Annotated[str, Query(max_length=4096)
     response = RedirectResponse(f"{settings.effective_console_url}/", status_code=302)
     response.set_cookie(SESSION_COOKIE, secret, max_age=SESSION_DAYS * 86400, httponly=True, samesite="lax",
                         secure=_secure(settings), path="/")
+    response.set_cookie(CSRF_COOKIE, csrf_token(secret), max_age=SESSION_DAYS * 86400, httponly=False,
+                        samesite="lax", secure=_secure(settings), path="/")
     response.delete_cookie(FLOW_COOKIE, path="/auth")
     return response
 
 
-@router.get("/logout", response_class=RedirectResponse, status_code=302)
+async def _form_field(request: Request, name: str) -> str | None:
+    """One field of a small urlencoded form (a browser's POST from a page of the console)."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return None
+    body = await request.body()
+    if len(body) > 4096:
+        return None
+    values = parse_qs(body.decode("latin-1"), max_num_fields=10).get(name)
+    return values[0] if values else None
+
+
+@router.post("/logout", response_class=RedirectResponse, status_code=303,
+             responses={403: {"description": "signed in by the session cookie, without its CSRF token"}})
 async def logout(request: Request) -> RedirectResponse:
-    """End the session here and at Keycloak."""
+    """End the session here, then (303, so the browser follows with a GET) at Keycloak. Signed in by the
+    cookie, it needs the CSRF token: the ``X-CSRF-Token`` header or a ``csrf_token`` form field."""
     settings: Settings = request.app.state.settings
     id_token = None
     if SESSION_COOKIE in request.cookies:
-        id_token = await request.app.state.sessions.drop(request.cookies[SESSION_COOKIE])
+        secret = request.cookies[SESSION_COOKIE]
+        refuse_cross_site(request, secret, await _form_field(request, "csrf_token"))
+        id_token = await request.app.state.sessions.drop(secret)
     query = {"client_id": CONSOLE_CLIENT, "post_logout_redirect_uri": f"{settings.effective_console_url}/"}
     if id_token:
         query["id_token_hint"] = id_token
     response = RedirectResponse(f"{settings.issuer}/protocol/openid-connect/logout?{urlencode(query)}",
-                                status_code=302)
+                                status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
     return response
 
 
@@ -167,10 +192,13 @@ class Me(BaseModel):
     tenant_path: str
     roles: list[str]
     unit_id: int | None
+    csrf_token: str | None = Field(None, description="signed in by the session cookie: the X-CSRF-Token to send "
+                                   "with every POST, PUT, PATCH and DELETE; null for a bearer token")
 
 
 @router.get("/me", response_model=Me)
-async def me(actor: CurrentActor) -> Me:
+async def me(request: Request, actor: CurrentActor) -> Me:
     """Who is signed in (by bearer token or session cookie)."""
+    secret = getattr(request.state, "session_secret", None)
     return Me(user=actor.user, tenant=actor.tenant, tenant_path=actor.home, roles=sorted(actor.roles),
-              unit_id=actor.unit_id)
+              unit_id=actor.unit_id, csrf_token=csrf_token(secret) if secret else None)

@@ -275,8 +275,9 @@ async def test_the_console_signs_in_with_pkce_and_a_safe_session_cookie(client: 
     session = callback.cookies["hotline_session"]
     me = await client.get("/auth/me", headers={"Cookie": f"hotline_session={session}"})
     assert me.status_code == 200 and me.json()["user"] == name
-    out = await client.get("/auth/logout", headers={"Cookie": f"hotline_session={session}"})
-    assert out.status_code == 302 and "/protocol/openid-connect/logout" in out.headers["location"]
+    out = await client.post("/auth/logout", headers={"Cookie": f"hotline_session={session}",
+                                                     "X-CSRF-Token": me.json()["csrf_token"]})
+    assert out.status_code == 303 and "/protocol/openid-connect/logout" in out.headers["location"]
     assert (await client.get("/auth/me", headers={"Cookie": f"hotline_session={session}"})).status_code == 401
 
 

@@ -22,7 +22,7 @@ from tests.orders_helpers import intake, staff
 A, SIBLING, PARENT, DESCENDANT = "4106", "4105", "41", "410611"
 CITIES = (A, SIBLING)
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/api/v1/public/orders/{query_code}"),
-          ("GET", "/auth/login"), ("GET", "/auth/callback"), ("GET", "/auth/logout")}
+          ("GET", "/auth/login"), ("GET", "/auth/callback"), ("POST", "/auth/logout")}
 SIGNED_IN_ONLY = {("GET", "/auth/me")}
 PATHS = {"41": "41", "4105": "41/4105", "4106": "41/4106", "410611": "41/4106/410611"}
 

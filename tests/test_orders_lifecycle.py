@@ -400,10 +400,18 @@ async def test_the_wrong_role_is_403(client: httpx.AsyncClient, units: dict[str,
     assert "dispatcher" in body["detail"]
 
 
-async def test_a_handler_of_another_unit_is_403(client: httpx.AsyncClient, units: dict[str, int]) -> None:
+async def test_a_handler_of_another_unit_finds_no_such_order(client: httpx.AsyncClient,
+                                                             units: dict[str, int]) -> None:
     order = await register(client)
     await act(client, order["number"], "dispatch", DISPATCHER, to=units["housing"])
-    body = await act(client, order["number"], "sign", handler(units, "water"), expect=403)
+    body = await act(client, order["number"], "sign", handler(units, "water"), expect=404)
+    assert body["error"] == "order_not_found"  # as a read of it answers (tests/test_security_web.py)
+
+
+async def test_a_co_handler_may_not_take_the_leads_step(client: httpx.AsyncClient, units: dict[str, int]) -> None:
+    order = await register(client)
+    await act(client, order["number"], "dispatch", DISPATCHER, to=units["housing"], co_handlers=[units["water"]])
+    body = await act(client, order["number"], "return", handler(units, "water"), expect=403, reason="x")
     assert body["error"] == "not_your_unit"
 
 

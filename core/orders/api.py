@@ -160,7 +160,7 @@ async def get_order(ctx: OrderContext, number: str) -> OrderDetail:
     """The order with its whole timeline, assignments and links."""
     order = await ctx.session.scalar(queries.visible(select(Order), ctx.unit_scope).where(Order.number == number))
     if order is None:
-        raise ApiError(404, "order_not_found", f"no order {number} in tenant {ctx.tenant.code}")
+        raise queries.order_not_found(number, ctx.tenant.code)
     return await queries.detail(ctx.session, order, ctx.rules.calendar, ctx.now, ctx.actor, ctx.tenant.code)
 
 

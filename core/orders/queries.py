@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -87,11 +88,23 @@ def order_light(calendar: WorkCalendar, now: datetime, order: Order) -> str:
 
 
 def visible(query: Select[tuple[Order]], unit_scope: int | None) -> Select[tuple[Order]]:
-    """Limit a query to what a unit's staff may see: orders their unit leads or co-handles."""
+    """Limit a query to what a unit's staff may see: orders their unit leads or co-handles (or did)."""
     if unit_scope is None:
         return query
     co = select(Assignment.id).where(Assignment.order_id == Order.id, Assignment.unit_id == unit_scope).exists()
     return query.where(or_(Order.lead_unit_id == unit_scope, co))
+
+
+def may_see(order: Order, assignments: Sequence[Assignment], unit_scope: int | None) -> bool:
+    """``visible`` for one order already read with all its assignments (ended ones too)."""
+    return unit_scope is None or order.lead_unit_id == unit_scope or any(a.unit_id == unit_scope
+                                                                         for a in assignments)
+
+
+def order_not_found(number: str, tenant_code: str) -> ApiError:
+    """The answer for an order that is not there, or that the person may not see: the same, so that
+    neither a read nor an action tells one from the other."""
+    return ApiError(404, "order_not_found", f"no order {number} in tenant {tenant_code}")
 
 
 def filtered(f: OrderFilter, calendar: WorkCalendar, now: datetime, unit_scope: int | None = None,

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from core.actors import Role
 from core.assessment.facts import emit as emit_fact
 from core.errors import ApiError
-from core.orders import rows
+from core.orders import queries, rows
 from core.orders.context import Context, field_error
 from core.orders.crosslevel import dispatch, extension, giveback, rating, reply, rework, sign, urge, withdraw
 from core.orders.crosslevel.messages import message_id
@@ -214,9 +214,11 @@ async def _append(ctx: Context, order: Order, action: str, before: str | None, r
 
 
 async def _load_for_update(ctx: Context, number: str) -> Order:
+    """The order, locked; 404 as for a read if it is not there or the person may not read it (a unit's
+    staff acting on another unit's order learn nothing of it: not that it exists, nor its state)."""
     order = await rows.lock_order(ctx.session, number=number)
-    if order is None:
-        raise ApiError(404, "order_not_found", f"no order {number} in tenant {ctx.tenant.code}")
+    if order is None or not queries.may_see(order, rows.assignments(ctx.session, order, live=False), ctx.unit_scope):
+        raise queries.order_not_found(number, ctx.tenant.code)
     return order
 
 
