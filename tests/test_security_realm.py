@@ -23,7 +23,7 @@ from core.cli.main import app as cli
 from core.config import Settings
 from core.db import sync_engine
 from iam.policies import grantable
-from sso.credentials import MissingSecret, admin_credentials, ensure_credentials
+from sso.credentials import MissingSecret, admin_credentials, api_client_secret, ensure_credentials
 from sso.realm import (
     CLI_CLIENT,
     CONSOLE_CLIENT,
@@ -71,6 +71,15 @@ def test_the_bootstrap_admin_secret_is_generated_once_into_a_file_only_its_owner
     settings = Settings(home=tmp_path, keycloak_credentials_file=path)
     user, password = admin_credentials(settings)
     assert user == "admin" and password != "admin" and len(password) >= 32
+
+
+def test_secrets_given_by_settings_win_over_the_homes_file(tmp_path) -> None:
+    settings = Settings(home=tmp_path, keycloak_admin="root", keycloak_admin_password="from-the-secret",
+                        keycloak_api_client_secret="client-from-the-secret")
+    assert admin_credentials(settings) == ("root", "from-the-secret")
+    assert api_client_secret(settings) == "client-from-the-secret"
+    embedded = Settings(home=tmp_path)
+    assert api_client_secret(embedded) != "client-from-the-secret"  # generated into the home on first use
 
 
 def test_a_keycloak_given_by_url_has_no_default_admin_password(tmp_path) -> None:
@@ -159,6 +168,27 @@ def test_the_realm_detects_brute_force_has_a_password_policy_and_keeps_events(tr
     policy = realm["passwordPolicy"]
     assert "length(10)" in policy and "notUsername" in policy and "passwordHistory(5)" in policy
     assert realm["eventsEnabled"] is True and realm["adminEventsEnabled"] is True
+
+
+def test_a_failed_sign_in_is_kept_as_an_event(tree: Settings) -> None:
+    name, _ = _person(("operator",))
+    assert _grant(tree, CLI_CLIENT, name, "Wrong-12345!").status_code != 200
+    kc = admin_client(tree)
+    events = kc.get_events({"type": "LOGIN_ERROR", "user": find_user(kc, name)["id"]})
+    assert [e["clientId"] for e in events] == [CLI_CLIENT]
+
+
+async def test_a_user_made_through_the_api_is_kept_as_an_admin_event_of_the_service_account(
+        client: httpx.AsyncClient, tree: Settings) -> None:
+    _, admin = _person(("admin", "operator"))
+    name = f"clerk-{uuid.uuid4().hex[:8]}"
+    created = await client.post(f"/api/v1/tenants/{CITY}/users", headers=admin, json={
+        "username": name, "password": "Clerk-12345!", "roles": ["operator"]})
+    assert created.status_code == 201, created.text
+    kc = admin_client(tree)
+    account = kc.get_client_service_account_user(kc.get_client_id(USERS_CLIENT))["id"]
+    made = kc.get_admin_events({"operationTypes": "CREATE", "resourceTypes": "USER", "authUser": account})
+    assert f"users/{find_user(kc, name)['id']}" in [e["resourcePath"] for e in made]
 
 
 def test_access_tokens_live_two_minutes(tree: Settings) -> None:
