@@ -26,6 +26,7 @@ from federation.api import router as overdue_policy_router
 from federation.connection import NatsLink
 from iam.store import AuthorizerStore
 from sso.realm import API_CLIENT
+from sso.revocations import RevocationList
 from sso.tokens import TokenValidator
 from sso.users_api import router as users_router
 from sso.web import SessionStore
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.clock = lambda: datetime.now(UTC)
         app.state.registry = RegistryCache()
         app.state.tokens = TokenValidator(settings.issuer, API_CLIENT)
+        app.state.revocations = RevocationList(app.state.db.engine)
         app.state.authorizer = AuthorizerStore(app.state.db.engine)
         app.state.sessions = SessionStore(app.state.db.engine, settings)
         app.state.sla = SlaStore()

@@ -3,6 +3,7 @@
 - ``current_actor``: a bearer access token (or the web console's session cookie) validated
   locally against the realm's keys (``sso.tokens``): 401 with ``WWW-Authenticate`` otherwise.
   A state-changing request signed in by the cookie must also pass ``refuse_cross_site``.
+  A token of a disabled person is refused too (``sso.revocations``, within about a second).
 - ``TenantGuard(resource, action)``: the route's permission on the tenant in its path, decided by
   the Casbin policies (``iam``) from the actor's roles, its home tenant path and the target's.
 - ``Guard(resource, action)``: the same for routes without a tenant in the path (at home).
@@ -60,6 +61,9 @@ async def current_actor(
         claims = request.app.state.tokens.validate(token)
     except InvalidToken as exc:
         raise unauthorized(str(exc)) from None
+    # A disabled person's token: refused once any process has seen the revocation (sso/revocations.py).
+    if await request.app.state.revocations.revoked(claims.subject, float(claims.raw["iat"])):
+        raise unauthorized("the token was revoked: sign in again")
     return actor_from_claims(claims)
 
 

@@ -65,8 +65,13 @@ class Settings(BaseSettings):
     keycloak_port: int = 8180
     keycloak_management_port: int = 9180
     keycloak_version: str = "26.7.3"
+    # Keycloak's secrets (sso/credentials.py): the bootstrap admin of its master realm (`sso sync`, provisioning)
+    # and the secret of the API's service account. Given here, they win over the credentials file; that file
+    # defaults to the embedded Keycloak's own, generated once in the home. No default password.
     keycloak_admin: str = "admin"
-    keycloak_admin_password: str = "admin"
+    keycloak_admin_password: SecretStr | None = None
+    keycloak_api_client_secret: SecretStr | None = None
+    keycloak_credentials_file: Path | None = None
     # One realm per province deployment.
     keycloak_realm: str = "hotline"
     # Where people open the web console (the API serves its sign-in); default: the API itself.

@@ -40,6 +40,13 @@ MATRIX: dict[Role, list[tuple[str, str, str]]] = {
 }
 
 
+def grantable(held: frozenset[Role]) -> frozenset[Role]:
+    """The roles a person may give others (to a user of its subtree: ``user write`` is the admin's, "down"): an
+    admin gives only roles it holds itself, so nobody it creates reads what it may not read with that role
+    (README, "Who may grant what"). Provisioning (`hotline users add`, the demo) is the province's, unrestricted."""
+    return frozenset(held) if Role.admin in held else frozenset()
+
+
 def policy_rows() -> list[tuple[str, str, str, str]]:
     """Casbin ``p`` rows: (role, scope, resource, action)."""
     return [(role.value, scope, obj, act) for role, grants in MATRIX.items() for scope, obj, act in grants]

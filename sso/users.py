@@ -15,12 +15,18 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from core.actors import Role
+from iam.policies import grantable
 from sso.groups import group_id_for
+from sso.revocations import revoke
 from tenants.codes import validate_code
 
 
 class UserError(ValueError):
     """A user cannot be created or changed as asked; the message says why."""
+
+
+class GrantRefused(UserError):
+    """The person asking may not give these roles (iam/policies.py, ``grantable``)."""
 
 
 @dataclass
@@ -52,11 +58,17 @@ def tenant_path(engine: Engine, code: str) -> str:
     return row.path
 
 
-def create_user(kc: KeycloakAdmin, engine: Engine, user: NewUser) -> str:
-    """Create an enabled user with a password, roles, tenant (and unit); returns the Keycloak id."""
+def create_user(kc: KeycloakAdmin, engine: Engine, user: NewUser, *, granter: frozenset[Role] | None = None) -> str:
+    """Create an enabled user with a password, roles, tenant (and unit); returns the Keycloak id. ``granter``: the
+    roles of the person asking (the API's admins), who may give only what ``grantable`` allows; None: provisioning
+    (the CLI, the demo), unrestricted."""
     unknown = [r for r in user.roles if r not in Role.__members__]
     if unknown or not user.roles:
         raise UserError(f"roles must be among {', '.join(Role)}; got {', '.join(unknown) or 'none'}")
+    if granter is not None:
+        refused = sorted(set(user.roles) - {r.value for r in grantable(granter)})
+        if refused:
+            raise GrantRefused(f"you may grant only roles you hold yourself: not {', '.join(refused)}")
     path = tenant_path(engine, user.tenant)
     if user.unit_id is not None:
         with engine.connect() as conn:
@@ -77,7 +89,10 @@ def create_user(kc: KeycloakAdmin, engine: Engine, user: NewUser) -> str:
         }, exist_ok=False)
     except KeycloakError as exc:
         raise UserError(f"Keycloak refused user {user.username}: {exc.error_message!r}") from None
-    kc.assign_realm_roles(user_id, [kc.get_realm_role(r) for r in user.roles])
+    # The roles available to the user, not the realm's list: reading that needs view-realm, which the API's
+    # service account does not hold.
+    wanted = set(user.roles)
+    kc.assign_realm_roles(user_id, [r for r in kc.get_available_realm_roles_of_user(user_id) if r["name"] in wanted])
     # Before `hotline sso sync` the group may not exist yet; the token's attributes decide access anyway.
     with contextlib.suppress(KeycloakError):
         kc.group_user_add(user_id, group_id_for(engine, kc, path, user.unit_id))
@@ -91,13 +106,25 @@ def find_user(kc: KeycloakAdmin, username: str) -> dict:
     return matches[0]
 
 
-def set_enabled(kc: KeycloakAdmin, username: str, enabled: bool, *, within: str | None = None) -> None:
-    """Enable or disable a user; with ``within`` (a tenant path), only a user of that subtree."""
+def _user_within(kc: KeycloakAdmin, username: str, within: str | None) -> dict:
     user = find_user(kc, username)
     path = (user.get("attributes") or {}).get("tenant_path", [None])[0]
     if within is not None and (path is None or not (path == within or path.startswith(within + "/"))):
         raise UserError(f"user {username} is not in your subtree")
-    kc.update_user(user["id"], {"enabled": enabled})
+    return user
+
+
+def disable_user(kc: KeycloakAdmin, engine: Engine, username: str, *, within: str | None = None,
+                 by: str = "cli") -> str:
+    """Disable a user and end everything they hold: their Keycloak sessions (no refresh, no new token), their
+    access tokens (refused by every API process within about a second, sso/revocations.py) and their console
+    sessions. Returns the Keycloak id (the tokens' subject)."""
+    user = _user_within(kc, username, within)
+    kc.update_user(user["id"], {"enabled": False})
+    kc.user_logout(user["id"])
+    with engine.begin() as conn:
+        revoke(conn, user["id"], by)
+    return user["id"]
 
 
 def list_users(kc: KeycloakAdmin, path: str) -> list[UserView]:

@@ -1,17 +1,21 @@
-"""Routes for tenant admins to manage people — only inside their own subtree (the guard's "down")."""
+"""Routes for tenant admins to manage people — only inside their own subtree (the guard's "down"), giving only
+roles they hold themselves. Keycloak is reached as the API's service account (``users_client``: manage-users
+only), never as the master realm's admin."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.actors import Actor
 from core.auth import TenantGuard
 from core.db import sync_engine
 from core.errors import ApiError
-from sso.realm import admin_client
-from sso.users import NewUser, UserError, UserView, create_user, list_users, set_enabled
+from sso.realm import users_client
+from sso.users import GrantRefused, NewUser, UserError, UserView, create_user, disable_user, list_users
 from tenants.binding import CurrentTenant
 
 router = APIRouter(prefix="/api/v1/tenants/{code}/users", tags=["users"])
@@ -43,36 +47,50 @@ def _out(view: UserView) -> UserOut:
 @router.get("", response_model=list[UserOut], dependencies=[Depends(TenantGuard("user", "read"))])
 async def get_users(request: Request, tenant: CurrentTenant) -> list[UserOut]:
     """The people of this tenant."""
-    kc = admin_client(request.app.state.settings)
+    kc = users_client(request.app.state.settings)
     return [_out(v) for v in await asyncio.to_thread(list_users, kc, tenant.path)]
 
 
-@router.post("", response_model=UserOut, status_code=201, dependencies=[Depends(TenantGuard("user", "write"))])
-async def add_user(request: Request, tenant: CurrentTenant, body: UserIn) -> UserOut:
-    """Create a person in this tenant (an admin reaches only its own subtree)."""
+Admin = Annotated[Actor, Depends(TenantGuard("user", "write"))]
+
+
+@router.post("", response_model=UserOut, status_code=201)
+async def add_user(request: Request, tenant: CurrentTenant, body: UserIn, admin: Admin) -> UserOut:
+    """Create a person in this tenant (an admin reaches only its own subtree and grants only roles it holds)."""
     settings = request.app.state.settings
 
     def create() -> None:
         engine = sync_engine(settings)
         try:
-            create_user(admin_client(settings), engine, NewUser(body.username, body.password, tenant.code,
-                                                                body.roles, body.unit_id, body.name, body.email))
+            create_user(users_client(settings), engine, NewUser(body.username, body.password, tenant.code,
+                                                                body.roles, body.unit_id, body.name, body.email),
+                        granter=admin.roles)
         finally:
             engine.dispose()
 
     try:
         await asyncio.to_thread(create)
+    except GrantRefused as exc:
+        raise ApiError(403, "forbidden", str(exc)) from None
     except UserError as exc:
         raise ApiError(422, "invalid_user", str(exc)) from None
     return UserOut(username=body.username, enabled=True, tenant_path=tenant.path, unit_id=body.unit_id,
                    roles=sorted(body.roles))
 
 
-@router.post("/{username}/disable", status_code=204, dependencies=[Depends(TenantGuard("user", "write"))])
-async def disable_user(request: Request, tenant: CurrentTenant, username: str) -> None:
-    """Disable a person of this tenant's subtree."""
-    kc = admin_client(request.app.state.settings)
+@router.post("/{username}/disable", status_code=204)
+async def disable(request: Request, tenant: CurrentTenant, username: str, admin: Admin) -> None:
+    """Disable a person of this tenant's subtree: their sessions end, their tokens stop working within a second."""
+    settings = request.app.state.settings
+
+    def run() -> None:
+        engine = sync_engine(settings)
+        try:
+            disable_user(users_client(settings), engine, username, within=tenant.path, by=admin.user)
+        finally:
+            engine.dispose()
+
     try:
-        await asyncio.to_thread(set_enabled, kc, username, False, within=tenant.path)
+        await asyncio.to_thread(run)
     except UserError as exc:
         raise ApiError(404, "user_not_found", str(exc)) from None

@@ -25,7 +25,8 @@ def username_for(role: str, tenant: str, unit: int | None) -> str:
     return f"{role}-{tenant}-{unit if unit is not None else 'x'}-{database}".lower().replace("_", "-")
 
 
-def ensure_user(username: str, role: str, tenant: str, unit: int | None) -> None:
+def ensure_user(username: str, role: str, tenant: str, unit: int | None, also: tuple[str, ...] = ()) -> None:
+    """The user, with ``role`` (and the roles ``also`` names), created on first use."""
     if username in _created:
         return
     settings = get_settings()
@@ -33,7 +34,7 @@ def ensure_user(username: str, role: str, tenant: str, unit: int | None) -> None
     if not kc.get_users({"username": username, "exact": "true"}):
         engine = sync_engine(settings)
         try:
-            create_user(kc, engine, NewUser(username, PASSWORD, tenant, [role], unit))
+            create_user(kc, engine, NewUser(username, PASSWORD, tenant, [role, *also], unit))
         finally:
             engine.dispose()
     _created.add(username)

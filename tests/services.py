@@ -17,6 +17,8 @@ from core.services.nats import Nats
 from core.services.postgres import Postgres
 from core.services.process import free_port
 from federation.permissions import EVERY_NAMESPACE, authorization
+from sso.credentials import admin_credentials
+from sso.credentials import ensure_credentials as ensure_keycloak_credentials
 
 
 def docker_available() -> bool:
@@ -116,12 +118,15 @@ def _containers(home: Path) -> ServiceSet:
     pg_url = (f"postgresql://hotline:hotline@{postgres.get_container_host_ip()}:"
               f"{postgres.get_exposed_port(5432)}/hotline")
     nats_url = f"nats://{nats.get_container_host_ip()}:{nats.get_exposed_port(4222)}"
+    # Keycloak's admin and the API's client secret generated as the embedded Keycloak's are (never admin/admin).
+    keycloak_credentials = ensure_keycloak_credentials(home / "keycloak" / "credentials.json")
     settings = Settings(home=home, database_url=pg_url, nats_url=nats_url, nats_credentials_file=credentials,
-                        api_port=free_port(), migrate_workers=2)
+                        keycloak_credentials_file=keycloak_credentials, api_port=free_port(), migrate_workers=2)
     service_set = ServiceSet(settings, settings.as_env(), lambda: "", [postgres.stop, nats.stop])
 
     def start_keycloak() -> str:
-        container = KeycloakContainer("quay.io/keycloak/keycloak:26.4")
+        user, password = admin_credentials(service_set.settings)
+        container = KeycloakContainer("quay.io/keycloak/keycloak:26.4", username=user, password=password)
         container.start()
         service_set.stoppers.append(container.stop)
         return container.get_url()

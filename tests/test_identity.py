@@ -116,10 +116,14 @@ async def test_hs256_signed_with_the_realms_public_key_is_refused(client: httpx.
 async def test_a_token_without_the_api_audience_is_refused(client: httpx.AsyncClient, tree: Settings) -> None:
     name = username_for("operator", CITY, None)
     ensure_user(name, "operator", CITY, None)
-    # admin-cli exists in every realm and has no audience mapper for the API.
+    # A client of the realm without the audience mapper for the API (admin-cli takes no passwords any more).
+    kc, other = admin_client(tree), "hotline-cli-no-audience"
+    if not kc.get_client_id(other):
+        kc.create_client({"clientId": other, "publicClient": True, "directAccessGrantsEnabled": True,
+                          "standardFlowEnabled": False})
     raw = httpx.post(f"{tree.issuer}/protocol/openid-connect/token", data={
-        "client_id": "admin-cli", "grant_type": "password", "username": name, "password": PASSWORD}).json()
-    assert '"aud"' in await _refused(client, raw["access_token"])
+        "client_id": other, "grant_type": "password", "username": name, "password": PASSWORD}).json()
+    assert "aud" in await _refused(client, raw["access_token"])  # no audience, or another one
 
 
 def test_a_token_for_another_api_is_refused(tree: Settings) -> None:
@@ -200,7 +204,10 @@ def test_groups_mirror_the_tree_and_follow_new_tenants_and_removed_units(tree: S
 
 
 async def test_a_tenant_admin_creates_and_disables_users_in_its_subtree(client: httpx.AsyncClient) -> None:
-    admin = staff("admin", tenant=CITY)
+    # It gives only roles it holds itself (test_security_realm.py): this admin is an operator too.
+    name = f"admin-operator-{CITY}-{username_for('admin', CITY, None).rsplit('-', 1)[-1]}"
+    ensure_user(name, "admin", CITY, None, also=("operator",))
+    admin = {"Authorization": f"Bearer {token(name)}"}
     name = f"clerk-{int(time.time())}"
     created = await client.post(f"/api/v1/tenants/{DISTRICT}/users", headers=admin, json={
         "username": name, "password": "Clerk-12345!", "roles": ["operator"]})

@@ -593,8 +593,9 @@ def sso_sync() -> None:
         task = progress.add_task("groups", total=None)
         report = sync_groups(admin_client(settings), engine,
                              on_progress=lambda done, total: progress.update(task, completed=done, total=total))
-    console.print(f"realm: {len(realm.writes)} changes; groups: {report.created} created, {report.renamed} renamed, "
-                  f"{report.deleted} deleted, {report.requests} requests, in {time.perf_counter() - started:.1f}s")
+    console.print(f"realm: {len(realm.writes)} changes, verified; groups: {report.created} created, "
+                  f"{report.renamed} renamed, {report.deleted} deleted, {report.requests} requests, "
+                  f"in {time.perf_counter() - started:.1f}s")
     for error in report.errors:
         console.print(f"[yellow]warning[/] {error}")
 
@@ -635,11 +636,17 @@ def users_add(
 @users_app.command("disable")
 @friendly_errors
 def users_disable(username: Annotated[str, typer.Argument()]) -> None:
-    """Disable a person (they can no longer sign in; history keeps their name)."""
+    """Disable a person (they can no longer sign in; their sessions end and their tokens stop working within about
+    a second; history keeps their name)."""
     from sso.realm import admin_client
-    from sso.users import set_enabled
+    from sso.users import disable_user
 
-    set_enabled(admin_client(get_settings()), username, False)
+    settings = get_settings()
+    engine = sync_engine(settings)
+    try:
+        disable_user(admin_client(settings), engine, username, by="cli")
+    finally:
+        engine.dispose()
     console.print(f"user {username} disabled")
 
 

@@ -18,6 +18,8 @@ from sqlalchemy.exc import OperationalError
 
 from core.config import get_settings
 from core.services.process import ServiceError
+from sso.credentials import MissingSecret
+from sso.realm import RealmMismatch
 from sso.users import UserError
 from tenants.codes import InvalidTenantCode
 from tenants.divisions import DivisionsNotFound
@@ -43,7 +45,8 @@ def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except (ServiceError, TenantError, InvalidTenantCode, DivisionsNotFound, UserError) as exc:
+        except (ServiceError, TenantError, InvalidTenantCode, DivisionsNotFound, UserError, MissingSecret,
+                RealmMismatch) as exc:
             raise fail(str(exc)) from None
         except ValidationError as exc:
             problems = "; ".join(f"HOTLINE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())

@@ -101,7 +101,7 @@ def prepare_fingerprint(settings: Settings, engine: Engine, demo: bool) -> str |
 def identity_fingerprint(settings: Settings, engine: Engine, demo: bool) -> str | None:
     """The state the Keycloak sync leaves; None if the realm does not exist (or Keycloak does not say)."""
     from sso.demo import DEMO_USERS
-    from sso.realm import ROLE_DESCRIPTIONS, client_specs
+    from sso.realm import BUILT_IN_CLIENTS, REALM_SETTINGS, ROLE_DESCRIPTIONS, SERVICE_ROLES, client_specs
 
     try:
         realm = httpx.get(settings.issuer, timeout=5)  # public: no admin login (the slow part on a cold Keycloak)
@@ -113,7 +113,8 @@ def identity_fingerprint(settings: Settings, engine: Engine, demo: bool) -> str 
         registry = conn.execute(text(_REGISTRY)).one()
         units = conn.execute(text(_UNITS_COUNTERS)).one()
     wanted = {"roles": sorted((role.value, text_) for role, text_ in ROLE_DESCRIPTIONS.items()),
-              "clients": client_specs(settings), "users": [repr(user) for user in DEMO_USERS] if demo else None}
+              "clients": client_specs(settings), "realm": REALM_SETTINGS, "built_in": BUILT_IN_CLIENTS,
+              "service_roles": SERVICE_ROLES, "users": [repr(user) for user in DEMO_USERS] if demo else None}
     return _digest({"key": realm.json().get("public_key"), "registry": list(registry), "units": list(units),
                     "wanted": wanted})
 

@@ -21,6 +21,7 @@ import httpx
 from core.config import Settings
 from core.services.base import Service
 from core.services.process import ServiceError, require_free_port, spawn_detached
+from sso.credentials import admin_credentials
 
 MIN_JAVA = 17
 
@@ -118,10 +119,13 @@ class Keycloak(Service):
         home = ensure_distribution(s)
         db = self.dir / "h2" / "keycloakdb"
         db.parent.mkdir(parents=True, exist_ok=True)
+        # The master realm's first admin: the home's generated password (sso/credentials.py), never admin/admin.
+        # Keycloak uses it only when its database has no admin yet.
+        admin, password = admin_credentials(s)
         env = dict(os.environ)
         env.update({
-            "KC_BOOTSTRAP_ADMIN_USERNAME": s.keycloak_admin,
-            "KC_BOOTSTRAP_ADMIN_PASSWORD": s.keycloak_admin_password,
+            "KC_BOOTSTRAP_ADMIN_USERNAME": admin,
+            "KC_BOOTSTRAP_ADMIN_PASSWORD": password,
             # Keycloak sizes its heap from the machine's memory by default; one instance is plenty here.
             "JAVA_OPTS_KC_HEAP": "-Xms128m -Xmx1024m",
         })

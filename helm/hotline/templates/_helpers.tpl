@@ -9,9 +9,15 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 {{- .Values.nats.credentialsSecret | default (printf "%s-nats-credentials" .Release.Name) -}}
 {{- end -}}
 
+{{/* The Secret holding Keycloak's secrets (keys admin-username, admin-password, api-client-secret). */}}
+{{- define "hotline.keycloakCredentials" -}}
+{{- .Values.keycloak.credentialsSecret | default (printf "%s-keycloak-credentials" .Release.Name) -}}
+{{- end -}}
+
 {{/*
 A container's environment: (dict "root" . "role" "api"|"worker"|""). Each pod gets the NATS password of its own
-role only (core/nats_auth.py; the user is the role's name); the migrations use no NATS.
+role only (core/nats_auth.py; the user is the role's name); the migrations use no NATS. The API pods get the
+secret of Keycloak's service-account client; only the sso-sync Job ("keycloakAdmin" true) gets Keycloak's admin.
 */}}
 {{- define "hotline.env" -}}
 {{- $root := .root -}}
@@ -32,6 +38,25 @@ env:
       secretKeyRef:
         name: {{ include "hotline.natsCredentials" $root }}
         key: {{ .role }}-password
+  {{- end }}
+  {{- if or (eq .role "api") .keycloakAdmin }}
+  - name: HOTLINE_KEYCLOAK_API_CLIENT_SECRET
+    valueFrom:
+      secretKeyRef:
+        name: {{ include "hotline.keycloakCredentials" $root }}
+        key: api-client-secret
+  {{- end }}
+  {{- if .keycloakAdmin }}
+  - name: HOTLINE_KEYCLOAK_ADMIN
+    valueFrom:
+      secretKeyRef:
+        name: {{ include "hotline.keycloakCredentials" $root }}
+        key: admin-username
+  - name: HOTLINE_KEYCLOAK_ADMIN_PASSWORD
+    valueFrom:
+      secretKeyRef:
+        name: {{ include "hotline.keycloakCredentials" $root }}
+        key: admin-password
   {{- end }}
 envFrom:
   - secretRef:
