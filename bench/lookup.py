@@ -24,6 +24,7 @@ from bench.scratch import scratch_database
 from core.app import create_app
 from core.config import Settings
 from core.db import sync_engine
+from core.orders.numbers import new_query_code
 from tenants.migrate import upgrade_shared
 
 ROUNDS = 5
@@ -51,7 +52,8 @@ async def _measure(bench: Settings, lookups: int) -> dict[str, object]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http:
 
             async def lookup(i: int) -> object:
-                response = await http.get(f"/api/v1/public/orders/4106-B{i:07d}", params={"phone": "13900000000"})
+                response = await http.get(f"/api/v1/public/orders/{new_query_code('4106')}",
+                                          params={"phone": "13900000000"})
                 assert response.status_code == 404, response.text
                 return response
 
@@ -68,9 +70,9 @@ async def _measure(bench: Settings, lookups: int) -> dict[str, object]:
                 app.state.lookup_limits = _Unlimited()
                 times["unlimited"].append(await _per_call_ms(lookup, lookups))
                 times["admit"].append(await _per_call_ms(lambda i: limited.admit(f"198.51.100.{i % 250}",
-                                                                                 f"4106-A{i:07d}"), lookups))
+                                                                                 new_query_code("4106")), lookups))
                 times["wrong_phone"].append(await _per_call_ms(lambda i: limited.wrong_phone(
-                    f"198.51.100.{i % 250}", f"4106-A{i:07d}"), lookups))
+                    f"198.51.100.{i % 250}", new_query_code("4106")), lookups))
                 times["select_1"].append(await _per_call_ms(select_1, lookups))
             app.state.lookup_limits = limited
     result: dict[str, object] = {f"{k}_ms": round(statistics.median(v), 3) for k, v in times.items()}

@@ -9,8 +9,8 @@ as after a crash (recovery: 57P03 "starting up").
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -26,10 +26,12 @@ from sqlalchemy.exc import DBAPIError
 from core.config import Settings
 from core.db import sync_engine
 from core.errors import install_error_handlers
+from core.orders.numbers import new_query_code
 from core.services.api_process import ApiServer
 from core.services.postgres import Postgres, pg_bin_dir
 from core.services.process import free_port
 from tenants.migrate import upgrade_shared
+from tests.tempdirs import own_dir
 
 CLIENTS = 4
 # What a driver reports while the server is away, each as SQLAlchemy hands it on: shutting down (57P01),
@@ -45,8 +47,10 @@ AWAY = [asyncpg.AdminShutdownError("terminating connection due to administrator 
 
 
 @pytest.fixture(scope="module")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
-    settings = Settings(home=tmp_path_factory.mktemp("restart-pg"), pg_port=free_port(), pg_fsync=False)
+def postgres() -> Iterator[Postgres]:
+    # database_url named: a session's HOTLINE_DATABASE_URL in the environment would make this server not ours.
+    settings = Settings(home=own_dir("restart-pg"), pg_port=free_port(), pg_fsync=False, database_url=None)
+    assert settings.embedded_postgres
     pg = Postgres(settings)
     pg.start()
     pg.wait_healthy()
@@ -56,12 +60,13 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
     engine.dispose()
     yield pg
     pg.stop()
+    shutil.rmtree(settings.home, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
-def api(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+def api(postgres: Postgres) -> Iterator[ApiServer]:
     """The API on that server; no NATS (the public lookup needs none; the API keeps trying in the background)."""
-    settings = Settings(home=tmp_path_factory.mktemp("restart-api"), api_port=free_port(),
+    settings = Settings(home=own_dir("restart-api"), api_port=free_port(),
                         database_url=postgres.url, nats_url=f"nats://127.0.0.1:{free_port()}",
                         # Limits out of the way: every lookup here should reach the database.
                         public_lookups_per_minute=10**9, public_wrong_phones_free=10**9)
@@ -70,6 +75,7 @@ def api(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     server.wait_healthy()
     yield server
     server.stop()
+    shutil.rmtree(settings.home, ignore_errors=True)
 
 
 @dataclass
@@ -82,7 +88,7 @@ class Load:
 
 async def _client(http: httpx.AsyncClient, load: Load) -> None:
     while not load.stop.is_set():
-        code = f"4106-{uuid.uuid4().hex[:8].upper()}"
+        code = new_query_code("4106")
         response = await http.get(f"/api/v1/public/orders/{code}", params={"phone": "13900000000"})
         load.statuses[response.status_code] += 1
         if response.status_code == 503 and not response.headers.get("retry-after", "").isdigit():

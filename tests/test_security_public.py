@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import shutil
 import time
 from collections.abc import AsyncIterator, Iterator
 from ipaddress import IPv4Address
@@ -30,6 +31,7 @@ from core.services.api_process import ApiServer
 from core.services.process import free_port
 from tests.orders_helpers import CITY, register
 from tests.services import ServiceSet
+from tests.tempdirs import own_dir
 
 CITIES = (CITY,)
 TRUSTED = ["10.0.0.0/8", "fd00::/8"]
@@ -208,6 +210,16 @@ async def test_counters_past_their_window_are_deleted(app: FastAPI, code: str, s
         assert conn.execute("SELECT count(*) FROM public.rate_limits WHERE key = 'lookup:old'").fetchone() == (0,)
 
 
+async def test_what_is_not_a_query_code_is_a_404_that_reaches_no_counter(app: FastAPI, settings: Settings) -> None:
+    address = new_address()
+    async with peer(app, address) as http:
+        for code in (f"{CITY}-ABC%00EFGH", f"{CITY}-" + "A" * 200, f"{CITY}-abcdefgh", "41x6-ABCDEFGH"):
+            assert (await look(http, code)).status_code == 404
+    with psycopg.connect(settings.postgres_url) as conn:
+        assert conn.execute("SELECT count(*) FROM public.rate_limits WHERE key = %s OR key LIKE %s",
+                            (f"lookup:{address}", f"wrong:%:{address}")).fetchone() == (0,)
+
+
 def _age(settings: Settings, key: str, seconds: float) -> None:
     with psycopg.connect(settings.postgres_url, autocommit=True) as conn:
         conn.execute("UPDATE public.rate_limits SET last_at = last_at - make_interval(secs => %s) WHERE key = %s",
@@ -220,13 +232,12 @@ PROCESS_LIMIT = 5
 
 
 @pytest.fixture(scope="module")
-def processes(tree: Settings, services: ServiceSet,
-              tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ApiServer]]:
+def processes(tree: Settings, services: ServiceSet) -> Iterator[list[ApiServer]]:
     """Two API processes as `hotline up` starts them, on the module's database, no proxy trusted."""
     servers = []
     for i in range(2):
         settings = tree.model_copy(update={
-            "home": tmp_path_factory.mktemp(f"api-{i}"), "api_port": free_port(),
+            "home": own_dir(f"api-{i}"), "api_port": free_port(),
             "nats_credentials_file": embedded_credentials_file(services.settings),
             "public_lookups_per_minute": PROCESS_LIMIT, "trusted_proxies": []})
         server = ApiServer(settings)
@@ -239,6 +250,7 @@ def processes(tree: Settings, services: ServiceSet,
     finally:
         for server in servers:
             server.stop()
+            shutil.rmtree(server.settings.home, ignore_errors=True)
 
 
 async def test_a_new_x_forwarded_for_does_not_reset_the_limit_of_a_client_of_the_served_api(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
@@ -28,6 +29,8 @@ STATUS_LABELS = {
 PUBLIC_STEPS = {"register": "受理", "dispatch": "派单", "sign": "签收", "reply": "答复", "close": "办结",
                 "answer": "直接答复", "redirect": "转有关部门", "decline": "不予受理", "revisit": "回访",
                 "reopen": "重新办理", "reject": "重新办理", "merge": "合并办理"}
+# The random part of a query code (core/orders/numbers.py).
+_LETTERS = re.compile(r"[2-9A-HJ-NP-Z]{8}")
 NOT_FOUND = ApiError(404, "not_found", "no order matches this query code and phone number")
 
 
@@ -56,8 +59,8 @@ class PublicProgress(BaseModel):
 async def progress(request: Request, query_code: str,
                    phone: Annotated[str, Query(min_length=5, max_length=30)]) -> PublicProgress:
     """No data without the phone number the request was made with; names and numbers are masked."""
-    tenant_code, _, _ = query_code.partition("-")
-    if not is_valid_code(tenant_code) or len(query_code) > 24:
+    tenant_code, _, letters = query_code.partition("-")
+    if not is_valid_code(tenant_code) or not _LETTERS.fullmatch(letters):  # not a code: nothing to count or look up
         raise NOT_FOUND
     client = request.app.state.trusted_proxies.of(request)
     limits: LookupLimits = request.app.state.lookup_limits
