@@ -21,6 +21,7 @@ import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from core.app import create_app
 from core.client_address import TrustedProxies, rate_key
@@ -115,6 +116,18 @@ def test_behind_trusted_proxies_the_client_is_the_right_most_address_that_is_not
     assert proxies.client(PROXY, ["203.0.113.7, not-an-address"]) == PROXY  # nothing to believe: the peer
     assert proxies.client("::ffff:10.1.2.3", ["203.0.113.7"]) == "203.0.113.7"  # v4 seen through a v6 socket
     assert proxies.client("fd00::1", ["2001:db8::5, fd00::2"]) == "2001:db8::5"
+
+
+def test_trusted_proxies_are_read_as_json_or_comma_separated_and_a_bad_one_stops_the_start(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7")
+    assert Settings().trusted_proxies == ["10.0.0.0/8", "192.168.1.7/32"]
+    monkeypatch.setenv("HOTLINE_TRUSTED_PROXIES", '["fd00::/8"]')
+    assert Settings().trusted_proxies == ["fd00::/8"]
+    assert Settings(**Settings().model_dump()).as_env()["HOTLINE_TRUSTED_PROXIES"] == '["fd00::/8"]'
+    monkeypatch.setenv("HOTLINE_TRUSTED_PROXIES", "the-ingress")
+    with pytest.raises(ValidationError, match="trusted_proxies"):
+        Settings()
 
 
 def test_an_ipv6_client_is_counted_by_its_64_prefix() -> None:
