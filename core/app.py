@@ -11,13 +11,15 @@ from fastapi import FastAPI
 from core.assessment.api import router as assessment_router
 from core.categories.api import router as categories_router
 from core.categories.service import CategoryStore
+from core.client_address import TrustedProxies
 from core.config import Settings, get_settings
 from core.db import Database
 from core.errors import install_error_handlers
 from core.health import router as health_router
 from core.orders.api import router as orders_router
+from core.orders.lookup_limits import LookupLimits
 from core.orders.public import router as public_router
-from core.ratelimit import RateLimiter
+from core.ratelimit import SharedCounters
 from core.security_headers import install_security_headers
 from core.sla.api import router as sla_router
 from core.sla.service import SlaStore
@@ -54,11 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions = SessionStore(app.state.db.engine, settings)
         app.state.sla = SlaStore()
         app.state.categories = CategoryStore()
-        app.state.public_limits = {
-            "client": RateLimiter(settings.public_lookups_per_minute, 60.0),
-            # Guessing a code's phone: a few tries per code per hour.
-            "code": RateLimiter(10, 3600.0),
-        }
+        app.state.trusted_proxies = TrustedProxies(settings.trusted_proxies)
+        app.state.lookup_limits = LookupLimits(SharedCounters(app.state.db.engine), settings)
         try:
             yield
         finally:

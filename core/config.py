@@ -7,14 +7,17 @@ service that ``hotline up`` starts on loopback (PostgreSQL from ``pgserver``, NA
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -94,7 +97,16 @@ class Settings(BaseSettings):
     # Orders from the same phone (or place and category) within this many days count as repeats
     # and are suggested as duplicates (判重).
     duplicate_window_days: int = 30
+    # The citizen's lookup (进度查询, core/orders/public.py): lookups per client address a minute; wrong phones
+    # one address may give for one query code before its lookups of that code wait (30 s, doubling, at most an
+    # hour); none once the code has had this many wrong phones in the hour from anyone.
     public_lookups_per_minute: int = 20
+    public_wrong_phones_free: int = 3
+    public_wrong_phones_per_code_hour: int = 10
+    # Reverse proxies (CIDRs: the ingress) whose X-Forwarded-For is believed: the client is the right-most address
+    # of it that is not one of these. Empty: the client is the socket's peer, whatever the header says.
+    # JSON (["10.0.0.0/8"]) or comma-separated.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # The province's policy for overdue orders: urged automatically once this late (0: at once).
     auto_urge_after_hours: float = 0.0
     # How often a worker's timer scans deadlines and hot spots; 0 leaves the timer out of this worker.
@@ -112,6 +124,13 @@ class Settings(BaseSettings):
     @classmethod
     def _postgres_only(cls, url: str | None) -> str | None:
         return None if url is None else _strip_driver(url)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _cidrs(cls, value: Any) -> list[str]:
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip().startswith("[") else value.split(",")
+        return [str(ipaddress.ip_network(str(v).strip(), strict=False)) for v in value if str(v).strip()]
 
     @classmethod
     def settings_customise_sources(

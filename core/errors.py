@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -35,17 +37,30 @@ def error_body(error: str, detail: str, **extra: Any) -> dict[str, Any]:
     return {"error": error, "detail": detail, **extra}
 
 
-def _is_unavailable(exc: BaseException) -> bool:
-    """Is this the database (or the network to it) being down, rather than a bug?"""
-    if isinstance(exc, OperationalError | ConnectionError | TimeoutError):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
+# SQLSTATEs of a database that is not there for now: any connection exception (class 08), the server shutting
+# down or crashed (57P01, 57P02), starting up or shutting down when connected to (57P03), out of connections.
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def _is_unavailable(exc: BaseException | None) -> bool:
+    """Is this the database (or the network to it) being down, rather than a bug? Looks down the chain of causes:
+    SQLAlchemy wraps asyncpg's errors, and a SQLSTATE it has no class for arrives as a plain ``DBAPIError``."""
     import asyncpg
 
-    if isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
-        return True
-    return exc.__cause__ is not None and _is_unavailable(exc.__cause__)
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OperationalError | ConnectionError | TimeoutError | PoolTimeout | socket.gaierror):
+            return True
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return True
+        if isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
+            return True
+        state = getattr(exc, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES):
+            return True
+        exc = exc.__cause__ or getattr(exc, "orig", None)
+        seen += 1
+    return False
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -79,11 +94,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     # Registered per class (not for Exception): Starlette re-raises whatever reaches its
     # catch-all handler, and the database being down is an expected condition, not a crash.
-    for exc_class in (DBAPIError, OSError, TimeoutError, *_driver_errors()):
+    for exc_class in (DBAPIError, OSError, TimeoutError, PoolTimeout, *_driver_errors()):
         app.add_exception_handler(exc_class, _infrastructure)
 
 
 def _driver_errors() -> tuple[type[Exception], ...]:
     import asyncpg
 
-    return (asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+    return (asyncpg.PostgresError, asyncpg.InterfaceError)

@@ -446,8 +446,9 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    # proxy_headers off: the client's address is worked out behind HOTLINE_TRUSTED_PROXIES (core/client_address.py).
     uvicorn.run("core.app:create_app", factory=True, host=host or settings.bind_host,
-                port=port or settings.api_port)
+                port=port or settings.api_port, proxy_headers=False)
 
 
 # ---- migrations -----------------------------------------------------------------------------
@@ -789,6 +790,18 @@ def bench_prune(
     if rows < 2000:
         raise typer.BadParameter("give 2000 rows or more", param_hint="--rows")
     run(get_settings(), rows=rows, json_out=json_out)
+
+
+@bench_app.command("lookup")
+@friendly_errors
+def bench_lookup(
+    json_out: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
+    lookups: Annotated[int, typer.Option(help="Lookups per round and way.")] = 2000,
+) -> None:
+    """What the shared rate limits add to a citizen's lookup, against the same lookup without them."""
+    from bench.lookup import run
+
+    run(get_settings(), lookups=lookups, json_out=json_out)
 
 
 @bench_app.command("assessment")

@@ -33,7 +33,9 @@ class ApiServer(Service):
         s = self.settings
         require_free_port(s.bind_host, s.api_port, "The API", "HOTLINE_API_PORT")
         argv = [sys.executable, "-m", "uvicorn", "core.app:create_app", "--factory",
-                "--host", s.bind_host, "--port", str(s.api_port), "--no-access-log"]
+                "--host", s.bind_host, "--port", str(s.api_port), "--no-access-log",
+                # The client's address is worked out behind HOTLINE_TRUSTED_PROXIES (core/client_address.py).
+                "--no-proxy-headers"]
         spawn_detached(argv, log_file=self.log_file, pid_file=self.pid_file, env={**os.environ, **s.as_env()})
 
 

@@ -32,6 +32,10 @@ env:
   - name: HOTLINE_NATS_URL
     value: "nats://{{ $root.Release.Name }}-nats:4222"
   {{- end }}
+  {{- if eq .role "api" }}
+  - name: HOTLINE_TRUSTED_PROXIES
+    value: {{ $root.Values.api.trustedProxies | toJson | quote }}
+  {{- end }}
   {{- if .role }}
   - name: HOTLINE_NATS_{{ upper .role }}_PASSWORD
     valueFrom:
