@@ -6,15 +6,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from core.assessment.api import router as assessment_router
 from core.categories.api import router as categories_router
 from core.categories.service import CategoryStore
 from core.config import Settings, get_settings
 from core.db import Database
+from core.edge import refuse_unsafe_input
 from core.errors import install_error_handlers
 from core.health import router as health_router
+from core.openapi import install_openapi
 from core.orders.api import router as orders_router
 from core.orders.public import router as public_router
 from core.ratelimit import RateLimiter
@@ -67,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="The provincial 12345 government-service hotline (政务服务便民热线) API.",
         lifespan=lifespan,
+        # The input rule at the edge (core/edge.py): before any route's own dependencies run.
+        dependencies=[Depends(refuse_unsafe_input)],
     )
     install_error_handlers(app)
     app.include_router(health_router)
@@ -80,4 +84,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users_router)
     app.include_router(assessment_router)
     app.include_router(overdue_policy_router)
+    install_openapi(app)
     return app

@@ -1,0 +1,97 @@
+"""The input rule at the edge (输入校验): what PostgreSQL cannot hold is a 422 naming the field, never a 500.
+
+One rule for every route, run before any of them:
+
+- no NUL or other control character in a path or query parameter, nor in any JSON string of a body
+  (keys too); in bodies tab, line feed and carriage return stay allowed (free text has lines);
+- integers are 64-bit and dates lie in 1900..2200: the types below, used by every schema, say so in
+  the OpenAPI document too (``Int64``, ``Id``, ``Moment``, ``Day``);
+- a PATCH may leave a field out, but not set a NOT NULL column to ``null``: such fields are typed
+  ``str = Field(None, …)`` (absent → untouched; ``null`` → 422), and the document says "string", not "null".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import Request
+from pydantic import AfterValidator, Field, WithJsonSchema
+
+from core.errors import ApiError
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2200, 12, 31)
+DATE_RANGE = f"between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
+
+# Query and path parameters are one line; body text may have lines and tabs.
+_PARAMETER_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The same rule as a JSON Schema pattern, so the document states it (ECMA-262 syntax).
+PARAMETER_PATTERN = r"^[^\u0000-\u001f\u007f]*$"
+TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$"
+
+
+def moment_in_range(value: datetime) -> datetime:
+    # The local date: converting year 1 or 9999 to UTC could itself overflow.
+    if not EARLIEST <= value.date() <= LATEST:
+        raise ValueError(f"must be {DATE_RANGE}")
+    return value
+
+
+def _day_in_range(value: date) -> date:
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(f"must be {DATE_RANGE}")
+    return value
+
+
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+Id = Annotated[int, Field(ge=1, le=INT64_MAX, description="a database id")]
+Moment = Annotated[datetime, AfterValidator(moment_in_range),
+                   WithJsonSchema({"type": "string", "format": "date-time", "description": f"{DATE_RANGE}"})]
+Day = Annotated[date, AfterValidator(_day_in_range),
+                WithJsonSchema({"type": "string", "format": "date", "description": f"{DATE_RANGE}"})]
+
+
+def refusal(fields: list[dict[str, str]]) -> ApiError:
+    detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+    return ApiError(422, "validation_error", detail, fields=fields)
+
+
+def _text_faults(value: Any, where: str, out: list[dict[str, str]]) -> None:
+    if isinstance(value, str):
+        if _TEXT_CONTROL.search(value):
+            out.append({"field": where or "body", "message": "control characters are not allowed"})
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{where}.{key}" if where else str(key)
+            if _TEXT_CONTROL.search(str(key)):
+                out.append({"field": where or "body", "message": "control characters are not allowed in keys"})
+            _text_faults(item, child, out)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _text_faults(item, f"{where}.{index}" if where else str(index), out)
+
+
+async def refuse_unsafe_input(request: Request) -> None:
+    """App-wide dependency: the control-character rule over path, query and JSON body."""
+    faults: list[dict[str, str]] = []
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and _PARAMETER_CONTROL.search(value):
+            faults.append({"field": name, "message": "control characters are not allowed"})
+    for name, value in request.query_params.multi_items():
+        if _PARAMETER_CONTROL.search(value) or _PARAMETER_CONTROL.search(name):
+            faults.append({"field": name, "message": "control characters are not allowed"})
+    if request.method in ("POST", "PUT", "PATCH") and "json" in request.headers.get("content-type", ""):
+        raw = await request.body()
+        if raw:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None  # FastAPI answers malformed JSON itself, with a 422
+            _text_faults(body, "", faults)
+    if faults:
+        raise refusal(faults)
