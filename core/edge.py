@@ -4,8 +4,10 @@ One rule for every route, run before any of them:
 
 - no NUL or other control character in a path or query parameter, nor in any JSON string of a body
   (keys too); in bodies tab, line feed and carriage return stay allowed (free text has lines);
-- integers are 64-bit and dates lie in 1900..2200: the types below, used by every schema, say so in
-  the OpenAPI document too (``Int64``, ``Id``, ``Moment``, ``Day``);
+- integers are 64-bit and dates lie in 1900..2200, and a body's JSON types are what the document says
+  (no 0 for false, no "1" or true for a number, no number for a date): the types below, used by the
+  schemas, say so in the OpenAPI document too (``Int64``, ``Id``, ``Whole``, ``Real``, ``Flag``, ``Moment``,
+  ``Day``);
 - a PATCH may leave a field out, but not set a NOT NULL column to ``null``: such fields are typed
   ``str = Field(None, …)`` (absent → untouched; ``null`` → 422), and the document says "string", not "null".
 """
@@ -18,7 +20,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Request
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, WithJsonSchema
 
 from core.errors import ApiError
 
@@ -48,11 +50,39 @@ def _day_in_range(value: date) -> date:
     return value
 
 
-Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
-Id = Annotated[int, Field(ge=1, le=INT64_MAX, description="a database id")]
-Moment = Annotated[datetime, AfterValidator(moment_in_range),
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _iso_text(value: Any) -> Any:
+    """Dates come as ISO 8601 text: pydantic would also take a number (or numeric text) as a Unix time."""
+    if isinstance(value, bool | int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be an ISO 8601 date, not a number")
+    return value
+
+
+# In bodies a JSON number is not a boolean and true is not a number: pydantic's lax mode would take 0 for
+# false, "1" or false for a number. Query and path parameters (always text) use Query/Path bounds instead.
+def _json_number(value: Any) -> Any:
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+Flag = Annotated[bool, Strict()]
+# 3.0 is an integer to JSON Schema (and so to clients): taken, as 3; 3.5 is still refused.
+Whole = Annotated[int, BeforeValidator(_json_number)]
+Real = Annotated[float, Strict()]
+# Bounds go before the validator: after it, pydantic leaves them out of an optional field's JSON Schema.
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX), BeforeValidator(_json_number)]
+Id = Annotated[int, Field(ge=1, le=INT64_MAX, description="a database id"), BeforeValidator(_json_number)]
+
+
+def whole(**bounds: int) -> Any:
+    """``Whole`` with bounds, for optional fields (``whole(ge=1, le=60) | None``)."""
+    return Annotated[int, Field(**bounds), BeforeValidator(_json_number)]
+Moment = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(moment_in_range),
                    WithJsonSchema({"type": "string", "format": "date-time", "description": f"{DATE_RANGE}"})]
-Day = Annotated[date, AfterValidator(_day_in_range),
+Day = Annotated[date, BeforeValidator(_iso_text), AfterValidator(_day_in_range),
                 WithJsonSchema({"type": "string", "format": "date", "description": f"{DATE_RANGE}"})]
 
 

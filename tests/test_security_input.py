@@ -223,3 +223,31 @@ async def test_ids_are_declared_as_64_bit(document: dict) -> None:
     unit_id = next(p for p in document["paths"]["/api/v1/tenants/{code}/units/{unit_id}"]["patch"]["parameters"]
                    if p["name"] == "unit_id")
     assert unit_id["schema"]["maximum"] == 2**63 - 1
+
+
+# --- what the attack suite found (tests/test_attack_api.py) ---------------------------------------------------
+
+async def test_a_405_allows_every_method_of_the_path(client: httpx.AsyncClient) -> None:
+    response = await client.request("OPTIONS", UNITS, headers=ADMIN)
+    assert response.status_code == 405 and response.headers["allow"] == "GET, POST"
+
+
+async def test_a_number_for_a_boolean_in_a_body_is_a_422(client: httpx.AsyncClient, unit: dict) -> None:
+    response = await client.patch(f"{UNITS}/{unit['id']}", headers=ADMIN, json={"active": 0})
+    assert refused(response, "active"), response.text
+
+
+async def test_a_boolean_for_a_number_in_a_body_is_a_422(client: httpx.AsyncClient) -> None:
+    response = await client.put(f"/api/v1/tenants/{CITY}/overdue-policy", headers=ADMIN,
+                                json={"urge_after_hours": False})
+    assert refused(response, "urge_after_hours"), response.text
+
+
+async def test_a_number_for_a_date_filter_is_a_422(client: httpx.AsyncClient) -> None:
+    response = await client.get(ORDERS, params={"deadline_to": "0.5"}, headers=OPERATOR)
+    assert refused(response, "deadline_to"), response.text
+
+
+async def test_bounds_of_optional_numbers_are_stated_in_json_schema_terms(document: dict) -> None:
+    text = json.dumps(document)
+    assert '"ge":' not in text and '"le":' not in text  # pydantic's names, which no client understands

@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from core.auth import CurrentActor, TenantGuard
-from core.edge import Id, Moment
+from core.edge import INT64_MAX, Moment
 from core.errors import ApiError
 from core.orders import queries
 from core.orders.lifecycle import Action
@@ -59,7 +59,7 @@ def order_filter(
     type: Annotated[list[OrderType] | None, Query()] = None,
     category: Annotated[str | None, Query(max_length=40)] = None,
     channel: Annotated[list[Channel] | None, Query()] = None,
-    unit: Annotated[Id | None, Query()] = None,
+    unit: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
     light: Annotated[Light | None, Query(description="green, yellow or red (open orders)")] = None,
     overdue: Annotated[bool | None, Query()] = None,
     created_from: Annotated[Moment | None, Query()] = None,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.auth import TenantGuard
-from core.edge import INT64_MAX, Id
+from core.edge import INT64_MAX, Flag, Id
 from core.errors import ApiError
 from core.units.models import UNIT_KINDS, Unit
 from tenants.binding import CurrentTenant, TenantSession
@@ -35,7 +35,7 @@ class UnitPatch(BaseModel):
     # Absent: unchanged. ``null`` is refused (422) where the column is NOT NULL; the phone may be cleared.
     name: str = Field(None, min_length=1, max_length=200)  # type: ignore[assignment]
     phone: str | None = Field(None, max_length=40)
-    active: bool = None  # type: ignore[assignment]
+    active: Flag = None  # type: ignore[assignment]
 
 
 class UnitOut(BaseModel):
