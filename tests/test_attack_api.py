@@ -23,6 +23,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -58,6 +59,10 @@ _moments = st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2200,
                         timezones=st.sampled_from([UTC, CST]))
 schemathesis.openapi.format("date-time", _moments.map(lambda m: m.isoformat()))
 schemathesis.openapi.format("date", _moments.map(lambda m: m.date().isoformat()))
+
+
+# Answers by (person, method, status class): the last test checks that the attack got past the guards.
+ANSWERS: Counter[tuple[str, str, str]] = Counter()
 
 
 def _free_port() -> int:
@@ -118,7 +123,10 @@ def _pick(generated: str, known: list) -> object:
 
 
 def _aim(case: schemathesis.Case, world: dict) -> None:
-    """Point valid path parameters at things that exist, so the attack reaches past the 404s."""
+    """Point valid path parameters (and some body fields) at things that exist, so the attack reaches past the
+    404s and the "unknown category" refusals. Only values of the declared type are swapped for such values."""
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return  # an invalid request stays exactly as invalid as it was generated
     params = case.path_parameters or {}
     if "code" in params and str(params["code"]).isdigit():
         params["code"] = _pick(params["code"], list(KNOWN_CODES))
@@ -128,6 +136,17 @@ def _aim(case: schemathesis.Case, world: dict) -> None:
         params["query_code"] = _pick(params["query_code"], world["query_codes"])
     if isinstance(params.get("unit_id"), int):
         params["unit_id"] = _pick(params["unit_id"], world["units"])
+    body = case.body if isinstance(case.body, dict) else {}
+    # An intake the registry can take, often enough for writes to get past the category and phone checks.
+    if isinstance(body.get("category"), str) and len(body["category"]) <= 40:
+        body["category"] = _pick(body["category"], ["0101", "0102"])
+    citizen = body.get("citizen")
+    if isinstance(citizen, dict) and isinstance(citizen.get("phone"), str) and len(citizen["phone"]) <= 30:
+        citizen["phone"] = _pick(citizen["phone"], ["13903920001", "0392-3300000"])
+    if isinstance(body.get("division_code"), str) and body["division_code"].isdigit():
+        body["division_code"] = _pick(body["division_code"], [DISTRICT, TOWN])
+    if isinstance(body.get("to"), int):
+        body["to"] = _pick(body["to"], world["units"])
 
 
 def _semantic(response: httpx.Response | object) -> bool:
@@ -147,8 +166,20 @@ def _semantic(response: httpx.Response | object) -> bool:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
 def test_the_api_holds_under_attack(case: schemathesis.Case, world: dict, server: str) -> None:
     _aim(case, world)
-    for headers in world["people"].values():
+    for person, headers in world["people"].items():
         response = case.call(base_url=server, headers=headers)
+        ANSWERS[(person, case.method.upper(), f"{response.status_code // 100}xx")] += 1
         case.validate_response(response, headers=headers,
                                excluded_checks=[positive_data_acceptance] if _semantic(response) else None,
                                transport_kwargs={"base_url": server, "headers": headers})
+
+
+def test_the_attack_reached_past_the_guards_as_every_person() -> None:
+    """Every person had reads and writes accepted: the attack ran with working tokens, not only into 401/403."""
+    if not ANSWERS:
+        pytest.skip("run with the attack above")
+    print("\nanswers (person, method, status):", dict(sorted(ANSWERS.items())))
+    for person in ("province supervisor", "city admin", "district dispatcher", "town handler"):
+        assert ANSWERS[(person, "GET", "2xx")] > 0, person
+    assert sum(n for (_, method, status), n in ANSWERS.items() if method != "GET" and status == "2xx") > 0
+    assert not any(status == "5xx" for _, _, status in ANSWERS)
