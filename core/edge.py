@@ -6,7 +6,7 @@ One rule for every route, run before any of them:
   (keys too); in bodies tab, line feed and carriage return stay allowed (free text has lines);
 - integers are 64-bit and dates lie in 1900..2200, and a body's JSON types are what the document says
   (no 0 for false, no "1" or true for a number, no number for a date): the types below, used by the
-  schemas, say so in the OpenAPI document too (``Int64``, ``Id``, ``Whole``, ``Real``, ``Flag``, ``Moment``,
+  schemas, say so in the OpenAPI document too (``Id``, ``whole``, ``Whole``, ``Real``, ``Flag``, ``Moment``,
   ``Day``);
 - a PATCH may leave a field out, but not set a NOT NULL column to ``null``: such fields are typed
   ``str = Field(None, …)`` (absent → untouched; ``null`` → 422), and the document says "string", not "null".
@@ -24,7 +24,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, Strict, WithJsonSch
 
 from core.errors import ApiError
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT64_MAX = 2**63 - 1
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2200, 12, 31)
 DATE_RANGE = f"between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
@@ -73,7 +73,6 @@ Flag = Annotated[bool, Strict()]
 Whole = Annotated[int, BeforeValidator(_json_number)]
 Real = Annotated[float, Strict()]
 # Bounds go before the validator: after it, pydantic leaves them out of an optional field's JSON Schema.
-Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX), BeforeValidator(_json_number)]
 Id = Annotated[int, Field(ge=1, le=INT64_MAX, description="a database id"), BeforeValidator(_json_number)]
 
 
