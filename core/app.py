@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from core.assessment.api import router as assessment_router
 from core.categories.api import router as categories_router
@@ -14,8 +14,10 @@ from core.categories.service import CategoryStore
 from core.client_address import TrustedProxies
 from core.config import Settings, get_settings
 from core.db import Database
+from core.edge import refuse_unsafe_input
 from core.errors import install_error_handlers
 from core.health import router as health_router
+from core.openapi import install_openapi
 from core.orders.api import router as orders_router
 from core.orders.lookup_limits import LookupLimits
 from core.orders.public import router as public_router
@@ -69,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="The provincial 12345 government-service hotline (政务服务便民热线) API.",
         lifespan=lifespan,
+        # The input rule at the edge (core/edge.py): before any route's own dependencies run.
+        dependencies=[Depends(refuse_unsafe_input)],
     )
     install_error_handlers(app)
     install_security_headers(app, https=settings.effective_console_url.startswith("https://"),
@@ -84,4 +88,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users_router)
     app.include_router(assessment_router)
     app.include_router(overdue_policy_router)
+    install_openapi(app)
     return app

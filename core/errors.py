@@ -70,10 +70,12 @@ def install_error_handlers(app: FastAPI) -> None:
                             headers=exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -96,6 +98,13 @@ def install_error_handlers(app: FastAPI) -> None:
     # catch-all handler, and the database being down is an expected condition, not a crash.
     for exc_class in (DBAPIError, OSError, TimeoutError, PoolTimeout, *_driver_errors()):
         app.add_exception_handler(exc_class, _infrastructure)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the document declares at this path (Starlette names only the first matching route's)."""
+    from core.openapi import allowed_methods
+
+    return ", ".join(allowed_methods(request.app, request.url.path))
 
 
 def _driver_errors() -> tuple[type[Exception], ...]:

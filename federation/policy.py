@@ -12,15 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from core.edge import Real
 from tenants.codes import lineage
 
 
 class OverduePolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    urge_after_hours: float | None = Field(None, ge=0, le=24 * 365,
+    urge_after_hours: Real | None = Field(None, ge=0, le=24 * 365,
                                            description="urge this long after the limit; null: never")
-    escalate_after_hours: float | None = Field(None, ge=0, le=24 * 365,
+    escalate_after_hours: Real | None = Field(None, ge=0, le=24 * 365,
                                                description="escalate this long after the limit; null: never")
 
 

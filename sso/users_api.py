@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.actors import Actor
 from core.auth import TenantGuard
 from core.db import sync_engine
+from core.edge import Id
 from core.errors import ApiError
 from sso.realm import users_client
 from sso.users import GrantRefused, NewUser, UserError, UserView, create_user, disable_user, list_users
@@ -27,7 +28,7 @@ class UserIn(BaseModel):
     username: str = Field(min_length=3, max_length=60, pattern=r"^[a-z0-9][a-z0-9._-]*$")
     password: str = Field(min_length=8, max_length=100)
     roles: list[str] = Field(min_length=1, max_length=9)
-    unit_id: int | None = None
+    unit_id: Id | None = None
     name: str | None = Field(None, max_length=100)
     email: str | None = Field(None, max_length=200)
 

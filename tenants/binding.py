@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database
 from core.errors import ApiError
-from tenants.codes import is_valid_code
+from tenants.codes import CODE_PATTERN, is_valid_code
 from tenants.models import Tenant, TenantStatus
 from tenants.service import tenant_query
 
@@ -53,7 +53,8 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 async def resolve_tenant(
     request: Request,
     db: DatabaseDep,
-    code: Annotated[str, Path(description="The tenant's GB/T 2260 code, e.g. 4101.", max_length=9)],
+    code: Annotated[str, Path(description="The tenant's GB/T 2260 code, e.g. 4101.", max_length=9,
+                              json_schema_extra={"pattern": CODE_PATTERN})],
 ) -> Tenant:
     """The active tenant named by ``{code}``; 400 for a malformed code, 404 for an unknown one."""
     if not is_valid_code(code):

@@ -20,6 +20,8 @@ class Level(StrEnum):
 LEVEL_BY_LENGTH = {2: Level.province, 4: Level.city, 6: Level.district, 9: Level.town}
 PARENT_LENGTH = {4: 2, 6: 4, 9: 6}
 _CODE = re.compile(r"[0-9]{2}(?:[0-9]{2}(?:[0-9]{2}(?:[0-9]{3})?)?)?")
+# What validate_code accepts, as the OpenAPI document states it (a 400 otherwise).
+CODE_PATTERN = r"^[1-9][0-9](?:[0-9]{2}(?:[0-9]{2}(?:[0-9]{3})?)?)?$"
 
 
 class InvalidTenantCode(ValueError):

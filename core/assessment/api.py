@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -14,6 +14,7 @@ from core.assessment import report as documents
 from core.assessment import service
 from core.assessment.settings import AssessmentSettings, effective
 from core.auth import CurrentActor, TenantGuard
+from core.edge import Day
 from core.errors import ApiError
 from core.sla.calendar import CST
 from tenants.binding import CurrentTenant, TenantSession
@@ -21,6 +22,7 @@ from tenants.binding import CurrentTenant, TenantSession
 router = APIRouter(prefix="/api/v1/tenants/{code}", tags=["assessment"])
 Period = Annotated[str, Query(max_length=23, description="a month (2026-10) or days (2026-10-01..2026-10-15)")]
 READ = [Depends(TenantGuard("assessment", "read"))]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def _ranking(session: TenantSession, code: str, period: str, level: str | None = None) -> dict[str, Any]:
@@ -43,11 +45,12 @@ async def ranking(
     return await _ranking(session, tenant.code, period, level)
 
 
-@router.get("/assessment/report.xlsx", dependencies=READ)
+@router.get("/assessment/report.xlsx", dependencies=READ, response_class=Response,
+            responses={200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
 async def report_xlsx(tenant: CurrentTenant, session: TenantSession, period: Period) -> Response:
     """The monthly report (通报) as a workbook: one sheet per group, with a chart, and the definitions."""
     body = documents.xlsx(await _ranking(session, tenant.code, period))
-    return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(body, media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{tenant.code}-assessment-{period}.xlsx"'})
 
 
@@ -57,7 +60,8 @@ async def report_html(tenant: CurrentTenant, session: TenantSession, period: Per
     return HTMLResponse(documents.html_document(await _ranking(session, tenant.code, period), tenant.name))
 
 
-@router.get("/assessment/indicators.csv", dependencies=READ)
+@router.get("/assessment/indicators.csv", dependencies=READ, response_class=Response,
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 async def indicators_csv(tenant: CurrentTenant, session: TenantSession, period: Period) -> Response:
     """The raw indicator table: counters and rates of every assessed unit."""
     body = documents.csv_table(await _ranking(session, tenant.code, period))
@@ -97,8 +101,8 @@ async def statistics(
     request: Request, tenant: CurrentTenant, session: TenantSession,
     by: Annotated[str, Query(pattern="^(" + "|".join(service.STAT_DIMENSIONS) + ")$",
                              description="category, major_category, channel, type, area (drill down) or day")],
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: Annotated[date | None, Query()] = None,
+    from_: Annotated[Day | None, Query(alias="from")] = None,
+    to: Annotated[Day | None, Query()] = None,
     category: Annotated[str | None, Query(max_length=40)] = None,
     channel: Annotated[str | None, Query(max_length=20)] = None,
     type: Annotated[str | None, Query(max_length=20)] = None,

@@ -16,6 +16,7 @@ from openpyxl.styles import Font, PatternFill
 
 from core.assessment.facts import COUNTERS
 from core.assessment.indicators import INDICATORS
+from core.spreadsheet import csv_row, text_only
 
 RED = PatternFill("solid", fgColor="FDE2E1")
 GREEN = PatternFill("solid", fgColor="E3F4E1")
@@ -66,6 +67,7 @@ def xlsx(report: dict[str, Any]) -> bytes:
     for key, indicator in INDICATORS.items():
         notes.append([indicator.name, key, indicator.higher_is_better, report["weights"].get(key, 0)])
     notes.append(["基本满意折算 basic satisfaction factor", report["basic_satisfaction_factor"]])
+    text_only(book)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -78,9 +80,10 @@ def csv_table(report: dict[str, Any]) -> str:
     writer.writerow(["period", "group", "kind", "id", "name", "rank", "score", *COUNTERS, *INDICATORS])
     for group in report["groups"]:
         for row in group["ranking"]:
-            writer.writerow([report["period"], group["group"], row["kind"], row["id"], row["name"], row["rank"],
-                             row["score"], *(row["counts"].get(c, 0) for c in COUNTERS),
-                             *("" if row["indicators"][k] is None else row["indicators"][k] for k in INDICATORS)])
+            writer.writerow(csv_row([
+                report["period"], group["group"], row["kind"], row["id"], row["name"], row["rank"], row["score"],
+                *(row["counts"].get(c, 0) for c in COUNTERS),
+                *("" if row["indicators"][k] is None else row["indicators"][k] for k in INDICATORS)]))
     return out.getvalue()
 
 

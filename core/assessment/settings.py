@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.assessment.indicators import INDICATORS, Definitions
+from core.edge import Real, Whole
 from tenants.codes import lineage
 
 
@@ -24,36 +25,36 @@ class Group(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(max_length=50)
-    max_score: float = Field(gt=0, le=1000)
+    max_score: Real = Field(gt=0, le=1000)
 
 
 class HotspotRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    window_hours: int = Field(24, ge=1, le=168, description="the sliding window watched")
-    baseline_days: int = Field(7, ge=1, le=90, description="the days before the window that make the baseline")
-    min_count: int = Field(10, ge=2, le=100_000, description="fewer requests than this in the window never alert")
-    z: float = Field(3.0, gt=0, le=20, description="how many standard deviations (Poisson) above the baseline")
-    same_issue_citizens: int = Field(5, ge=2, le=10_000,
+    window_hours: Whole = Field(24, ge=1, le=168, description="the sliding window watched")
+    baseline_days: Whole = Field(7, ge=1, le=90, description="the days before the window that make the baseline")
+    min_count: Whole = Field(10, ge=2, le=100_000, description="fewer requests than this in the window never alert")
+    z: Real = Field(3.0, gt=0, le=20, description="how many standard deviations (Poisson) above the baseline")
+    same_issue_citizens: Whole = Field(5, ge=2, le=10_000,
                                      description="an order merging this many citizens' requests alerts")
 
 
 class AssessmentSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    basic_satisfaction_factor: float = Field(0.9, ge=0, le=1, description="基本满意 counts as this much of 满意")
+    basic_satisfaction_factor: Real = Field(0.9, ge=0, le=1, description="基本满意 counts as this much of 满意")
     exclude_from_base: list[Literal["merged", "declined"]] = Field(
         default_factory=lambda: ["merged", "declined"],
         description="requests left out of the base of 超期率 and 督办率: merged duplicates, declined/redirected")
     on_time_basis: Literal["due", "closed"] = Field(
         "due", description="按时办结率 over closed-on-time + overdue (open orders past their limit count "
                            "against it) or over closed orders only")
-    weights: dict[str, float] = Field(
+    weights: dict[str, Real] = Field(
         default_factory=lambda: {"contact_rate": 0.1, "satisfaction_rate": 0.4, "resolution_rate": 0.5})
     groups: dict[str, Group] = Field(default_factory=lambda: {
         "tenants": Group(name="下级行政区 (区县/乡镇)", max_score=100),
         "departments": Group(name="部门 (本级承办单位)", max_score=100)})
-    list_size: int = Field(3, ge=1, le=50, description="how many units the red list and the black list name")
+    list_size: Whole = Field(3, ge=1, le=50, description="how many units the red list and the black list name")
     hotspots: HotspotRules = Field(default_factory=HotspotRules)
 
     def definitions(self) -> Definitions:

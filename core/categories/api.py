@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.auth import TenantGuard
 from core.categories.service import CategoryView, add_category, visible_categories
+from core.edge import whole
 from tenants.binding import CurrentTenant, TenantSession
 
 router = APIRouter(prefix="/api/v1/tenants/{code}/categories", tags=["categories"])
@@ -19,7 +20,7 @@ class CategoryIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     parent_code: str | None = None
     default_unit: str | None = Field(None, max_length=40)
-    handle_limit_days: int | None = Field(None, ge=1, le=60)
+    handle_limit_days: whole(ge=1, le=60) | None = None
 
 
 @router.get("", response_model=list[CategoryView], dependencies=[Depends(TenantGuard("category", "read"))])

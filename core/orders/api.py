@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from core.auth import CurrentActor, TenantGuard
+from core.edge import INT64_MAX, Moment
 from core.errors import ApiError
 from core.orders import queries
 from core.orders.lifecycle import Action
@@ -21,6 +21,7 @@ from core.orders.rules import allowed_actions
 from core.orders.schemas import ActionRequest, Channel, OrderCreate, OrderCreated, OrderDetail, OrderPage, OrderType
 from core.orders.service import Context, act_and_commit, register
 from core.sla.policy import Light
+from core.spreadsheet import csv_row, xlsx_row
 from tenants.binding import CurrentTenant, TenantSession
 
 router = APIRouter(prefix="/api/v1/tenants/{code}/orders", tags=["orders"])
@@ -58,13 +59,13 @@ def order_filter(
     type: Annotated[list[OrderType] | None, Query()] = None,
     category: Annotated[str | None, Query(max_length=40)] = None,
     channel: Annotated[list[Channel] | None, Query()] = None,
-    unit: Annotated[int | None, Query()] = None,
+    unit: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
     light: Annotated[Light | None, Query(description="green, yellow or red (open orders)")] = None,
     overdue: Annotated[bool | None, Query()] = None,
-    created_from: Annotated[datetime | None, Query()] = None,
-    created_to: Annotated[datetime | None, Query()] = None,
-    deadline_from: Annotated[datetime | None, Query()] = None,
-    deadline_to: Annotated[datetime | None, Query()] = None,
+    created_from: Annotated[Moment | None, Query()] = None,
+    created_to: Annotated[Moment | None, Query()] = None,
+    deadline_from: Annotated[Moment | None, Query()] = None,
+    deadline_to: Annotated[Moment | None, Query()] = None,
     phone: Annotated[str | None, Query(max_length=30)] = None,
     q: Annotated[str | None, Query(max_length=100, description="keyword in title, content or address; or an "
                                                                  "order number, as ``number``")] = None,
@@ -128,7 +129,7 @@ def _export(ctx: Context, query, fmt: str) -> StreamingResponse:  # type: ignore
             writer = csv.writer(buffer)
             writer.writerow(queries.EXPORT_COLUMNS)
             async for row in rows():
-                writer.writerow(row)
+                writer.writerow(csv_row(row))
                 if buffer.tell() > 65536:
                     yield buffer.getvalue().encode()
                     buffer.seek(0)
@@ -145,7 +146,7 @@ def _export(ctx: Context, query, fmt: str) -> StreamingResponse:  # type: ignore
         sheet = workbook.create_sheet("orders")
         sheet.append(queries.EXPORT_COLUMNS)
         async for row in rows():
-            sheet.append(row)
+            sheet.append(xlsx_row(sheet, row))
         buffer = io.BytesIO()
         workbook.save(buffer)
         yield buffer.getvalue()

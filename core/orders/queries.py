@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, func, literal, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actors import Actor
+from core.edge import INT64_MAX, moment_in_range
 from core.errors import ApiError
 from core.orders.citizen import mask_phone
 from core.orders.lifecycle import OPEN
@@ -169,10 +170,17 @@ def decode_cursor(cursor: str, sort: str) -> tuple[datetime, int]:
         cursor_sort, value, last_id = json.loads(raw)
         if cursor_sort != sort:
             raise ValueError("sort changed")
-        return (datetime.fromisoformat(value) if value else FAR), int(last_id)
+        moment = datetime.fromisoformat(value) if value else FAR
+        last_id = int(last_id)
+        # Only a forged cursor is out of these ranges; the database would fail on it (a 500).
+        if (value and moment.tzinfo is None) or not 0 < last_id <= INT64_MAX:
+            raise ValueError("out of range")
+        if value:
+            moment_in_range(moment)
+        return moment, last_id
     except (ValueError, TypeError, json.JSONDecodeError):
-        raise ApiError(400, "invalid_cursor", "the cursor is not one this list gave out (or the sort changed)") \
-            from None
+        raise ApiError(400, "invalid_cursor", "the cursor is not one this list gave out (or the sort changed)",
+                       fields=[{"field": "cursor", "message": "not a cursor this list gave out"}]) from None
 
 
 def paged(query: Select[tuple[Order]], sort: str, cursor: str | None, limit: int) -> Select[tuple[Order]]:

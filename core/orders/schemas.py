@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from core.edge import INT64_MAX, Flag, Id, Whole, whole
 from core.orders.citizen import normalize_phone, validate_id_number
 
 
@@ -60,8 +61,8 @@ class CitizenIn(BaseModel):
     name: str | None = Field(None, max_length=100)
     phone: str | None = Field(None, max_length=30)
     id_number: str | None = Field(None, max_length=18)
-    anonymous: bool = False
-    callback: bool = True
+    anonymous: Flag = False
+    callback: Flag = True
 
     @field_validator("phone")
     @classmethod
@@ -79,7 +80,7 @@ class AttachmentIn(BaseModel):
 
     file_name: str = Field(max_length=255)
     content_type: str = Field(max_length=100)
-    size_bytes: int = Field(ge=0)
+    size_bytes: Whole = Field(ge=0, le=INT64_MAX)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     storage_key: str = Field(max_length=500)
 
@@ -112,15 +113,15 @@ class ActionRequest(BaseModel):
     reason: str | None = Field(None, max_length=2000)
     note: str | None = Field(None, max_length=2000)
     content: str | None = Field(None, max_length=20000, description="Answer or reply text.")
-    to: int | str | None = Field(None, description="dispatch: a unit id, or a child tenant's code; "
+    to: Id | str | None = Field(None, description="dispatch: a unit id, or a child tenant's code; "
                                                      "redirect: 110, 119, 120, 122 or legal_channel")
-    co_handlers: list[int] = Field(default_factory=list, max_length=10)
+    co_handlers: list[Id] = Field(default_factory=list, max_length=10)
     co_tenants: list[str] = Field(default_factory=list, max_length=10,
                                   description="dispatch: child tenants that co-handle (协办) beside the lead")
-    days: int | None = Field(None, ge=1, le=60, description="extend: working days asked for")
-    approved: bool | None = Field(None, description="approve-extension: the decision")
+    days: whole(ge=1, le=60) | None = Field(None, description="extend: working days asked for")
+    approved: Flag | None = Field(None, description="approve-extension: the decision")
     satisfaction: Satisfaction | None = None
-    resolved: bool | None = Field(None, description="revisit: did the citizen say the problem was solved (解决)? "
+    resolved: Flag | None = Field(None, description="revisit: did the citizen say the problem was solved (解决)? "
                                                      "Default: unless unsatisfied")
     into: str | None = Field(None, description="merge: the number of the order to merge this one into")
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, text
 
 from core.auth import CurrentActor, Guard, TenantGuard
+from core.edge import Day, Flag, Whole
 from core.errors import ApiError
 from core.orders.schemas import OrderType, Urgency
 from core.sla.models import CalendarDay, SlaPolicy
@@ -25,8 +26,8 @@ router = APIRouter(prefix="/api/v1", tags=["time limits"])
 class CalendarDayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    date: date
-    workday: bool
+    date: Day
+    workday: Flag
     name: str | None = Field(None, max_length=50)
 
 
@@ -46,7 +47,7 @@ class LimitOut(BaseModel):
 class LimitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    value: int = Field(ge=1, le=720)
+    value: Whole = Field(ge=1, le=720)
     unit: str = Field(pattern="^(hours|working_days)$")
 
 
@@ -128,7 +129,7 @@ async def set_policies(request: Request, tenant: CurrentTenant, session: TenantS
 class ReworkLimit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    working_days: int = Field(ge=1, le=60, description="working days to handle an order again (重办时限)")
+    working_days: Whole = Field(ge=1, le=60, description="working days to handle an order again (重办时限)")
 
 
 class ReworkLimitOut(ReworkLimit):

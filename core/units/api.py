@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.auth import TenantGuard
+from core.edge import INT64_MAX, Flag, Id
 from core.errors import ApiError
 from core.units.models import UNIT_KINDS, Unit
 from tenants.binding import CurrentTenant, TenantSession
@@ -24,16 +25,17 @@ class UnitIn(BaseModel):
     code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str = Field(min_length=1, max_length=200)
     kind: str = Field(pattern="^(" + "|".join(UNIT_KINDS) + ")$")
-    parent_id: int | None = None
+    parent_id: Id | None = None
     phone: str | None = Field(None, max_length=40)
 
 
 class UnitPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, min_length=1, max_length=200)
+    # Absent: unchanged. ``null`` is refused (422) where the column is NOT NULL; the phone may be cleared.
+    name: str = Field(None, min_length=1, max_length=200)  # type: ignore[assignment]
     phone: str | None = Field(None, max_length=40)
-    active: bool | None = None
+    active: Flag = None  # type: ignore[assignment]
 
 
 class UnitOut(BaseModel):
@@ -76,7 +78,8 @@ async def create_unit(tenant: CurrentTenant, session: TenantSession, body: UnitI
 
 
 @router.patch("/{unit_id}", response_model=UnitOut, dependencies=[Depends(TenantGuard("unit", "write"))])
-async def update_unit(tenant: CurrentTenant, session: TenantSession, unit_id: int, body: UnitPatch) -> UnitOut:
+async def update_unit(tenant: CurrentTenant, session: TenantSession, unit_id: Annotated[int, Path(ge=1, le=INT64_MAX)],
+                      body: UnitPatch) -> UnitOut:
     """Rename, change the phone, or deactivate (a unit with history is never deleted)."""
     unit = await session.get(Unit, unit_id)
     if unit is None:
