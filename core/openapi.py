@@ -33,6 +33,11 @@ DESCRIPTIONS = {
 }
 
 
+# Every 429 and 503 says when to come back.
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying", "required": True,
+                               "schema": {"type": "integer", "minimum": 1}}}
+
+
 class ErrorField(BaseModel):
     field: str
     message: str
@@ -107,6 +112,9 @@ def build_document(app: FastAPI) -> dict[str, Any]:
                 entry.setdefault("content", {}).setdefault("application/json", {})["schema"] = error_ref
                 if entry.get("description") in (None, "Validation Error"):
                     entry["description"] = DESCRIPTIONS[status]
+            for status in ("429", "503"):
+                if status in responses:
+                    responses[status].setdefault("headers", {}).update(RETRY_AFTER)
     return document
 
 

@@ -66,7 +66,8 @@ async def resolve_tenant(
     if tenant.status == TenantStatus.disabled:
         raise ApiError(410, "tenant_disabled", f"tenant {code} is disabled")
     if tenant.status != TenantStatus.active:
-        raise ApiError(503, "tenant_not_ready", f"tenant {code} is still being provisioned; retry shortly")
+        raise ApiError(503, "tenant_not_ready", f"tenant {code} is still being provisioned; retry shortly",
+                       headers={"Retry-After": "2"})
     return tenant
 
 

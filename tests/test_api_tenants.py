@@ -84,6 +84,7 @@ async def test_a_provisioning_tenant_is_not_served(client: httpx.AsyncClient, tr
         response = await client.get("/api/v1/tenants/410503")
         assert response.status_code == 503
         assert response.json()["error"] == "tenant_not_ready"
+        assert response.headers["Retry-After"] == "2"
     finally:
         async with db.engine.begin() as conn:
             await conn.execute(text("UPDATE tenants SET status = 'active' WHERE code = '410503'"))

@@ -207,6 +207,12 @@ async def test_every_error_an_api_operation_answers_is_declared_with_the_error_b
             assert op["responses"][status]["content"]["application/json"]["schema"] == ref, (method, path, status)
 
 
+async def test_every_declared_429_and_503_says_when_to_retry(document: dict) -> None:
+    declared = [op["responses"][status] for _, _, op in operations(document) for status in ("429", "503")
+                if status in op["responses"]]
+    assert declared and all(entry["headers"]["Retry-After"]["required"] for entry in declared)
+
+
 async def test_the_declared_422_is_the_body_actually_sent(document: dict) -> None:
     assert "HTTPValidationError" not in document["components"]["schemas"]
     assert {"error", "detail", "fields"} <= document["components"]["schemas"]["ErrorBody"]["properties"].keys()
