@@ -108,3 +108,26 @@ async def test_an_extension_granted_above_reaches_the_level_the_asker_handed_the
     federation_is_clean()
     assert _deadline(await detail(client, CITY, city)) == _deadline(granted)
     assert _deadline(await detail(client, DISTRICT, below)) == _deadline(granted)
+
+
+async def test_a_rejection_brings_a_date_granted_above_while_the_level_below_had_replied(
+        client: httpx.AsyncClient, worker: subprocess.Popen[bytes]) -> None:
+    # Found: the city asked for more time (forwarded up) and dispatched on; the district answered; the province
+    # granted the date, which stopped at the city (the district no longer held the order); the city's reviewer
+    # rejected the answer, and the district worked it again on its old deadline, the city timing the new one.
+    root, city = await _at_the_city(client)
+    await act(client, city, "sign", staff("dispatcher", tenant=CITY), tenant=CITY)
+    await act(client, city, "extend", staff("dispatcher", tenant=CITY), tenant=CITY, days=3, reason="需协调")
+    await act(client, city, "dispatch", staff("dispatcher", tenant=CITY), tenant=CITY, to=DISTRICT)
+    below = await record_at(client, DISTRICT, root)
+    await act(client, below, "answer", staff("operator", tenant=DISTRICT), tenant=DISTRICT, content="已答复")
+    await until(client, CITY, city, status="replied")
+    granted = await act(client, root, "approve-extension", staff("reviewer", tenant=PROVINCE), tenant=PROVINCE,
+                        approved=True)
+    new_date = _deadline(granted)
+    await until(client, CITY, city, handle_deadline=lambda d: d is not None and datetime.fromisoformat(d) == new_date)
+    await act(client, city, "reject", staff("reviewer", tenant=CITY), tenant=CITY, reason="答复不完整")
+    reworked = await until(client, DISTRICT, below, status="signed")
+    federation_is_clean()
+    assert _deadline(reworked) == new_date
+    assert reworked["reopen_count"] == 0

@@ -8,7 +8,9 @@ last there — its unit (a new, signed assignment), a child level (likewise, and
 to it), or the level's centre if it answered the order itself. The levels' records reopen all the way down.
 
 - A rejection (``rejected``) keeps the time limit and any extension granted: the handler's reply was not
-  good enough, the clock did not stop for it. It is counted as 审核不通过, not as 重办.
+  good enough, the clock did not stop for it. It is counted as 审核不通过, not as 重办. It carries the date the
+  rejecting level holds, so a level below that had replied when an extension was granted above (the grant
+  stopped at the level it had replied to) times the granted date again.
 - A rework (``reopened``, ``unsatisfied``) at the level that took the request starts its own time limit from
   now: the rework limit in force there (a setting per province or subtree, ``core.sla.rework``; 5 working days
   by default), carried down so every level times the same date. It is counted as 重办 (``reopen_count``) at
@@ -42,7 +44,7 @@ class Rework(FromAbove):
 
     why: Why
     reason: str | None = None
-    handle_deadline: datetime | None = None  # the rework's time limit (none for a rejection: the limit stays)
+    handle_deadline: datetime | None = None  # the sending level's time limit: a rework's own, or the one kept
 
 
 def back_to_handler(session: AsyncSession, order: Order, now: datetime) -> str | None:
@@ -74,19 +76,18 @@ async def rework(ctx: Context, order: Order, why: Why, reason: str | None) -> di
     """The staff's step at this level: back to the handler, and down to the level that handled it. A level below
     the one that took the request reworks its own part (reopening what its reviewer approved) within the deadline
     the level above holds it to: only the originating level starts a rework's own time limit."""
-    deadline = None
     if why != REJECTED:
         order.reopen_count += 1
         if order.origin_tenant is None:
             order.handle_deadline, order.deadline_estimated = rework_deadline(ctx.rules, ctx.lineage, ctx.now)
         order.paused_remaining_s, order.pending_extension = None, None
-        deadline = order.handle_deadline
+    deadline = order.handle_deadline
     child = back_to_handler(ctx.session, order, ctx.now)
     message = Rework(origin_tenant=ctx.tenant.code, origin_number=order.number, by_tenant=ctx.actor.tenant,
                      why=why, reason=reason, handle_deadline=deadline)
     ctx.outgoing += await _onward(ctx.session, ctx.tenant.code, order, child, message)
     payload: dict[str, object] = {"why": why, "reopen_count": order.reopen_count}
-    if deadline is not None:
+    if why != REJECTED and deadline is not None:
         payload["handle_deadline"] = deadline.isoformat()
     return payload
 
@@ -101,8 +102,8 @@ async def apply(session: AsyncSession, tenant: Tenant, message: Rework, message_
     now, before = when(message), order.status
     if message.why != REJECTED:
         order.reopen_count += 1
-        order.handle_deadline = message.handle_deadline or order.handle_deadline
         order.paused_remaining_s, order.pending_extension = None, None
+    order.handle_deadline = message.handle_deadline or order.handle_deadline
     child = back_to_handler(session, order, now)
     order.updated_at = now
     event = await append(session, tenant, order, action, before, message.by_tenant,
