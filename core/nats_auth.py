@@ -17,15 +17,14 @@ role's password (``helm/``).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
 from core.config import Settings
+from core.secret_files import write_once
 
 Role = Literal["api", "worker", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -69,20 +68,7 @@ def read_credentials(path: Path) -> dict[Role, Identity]:
 def ensure_credentials(path: Path) -> dict[Role, Identity]:
     """The identities in ``path``, generated there first if it does not exist yet: once, never overwritten (the
     processes already running hold these passwords). Readable by the owner only."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        data = {role: {"user": role, "password": secrets.token_urlsafe(32)} for role in ROLES}
-        draft = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-        try:
-            # A link fails if the file appeared meanwhile (two starts at once): the first one's stays.
-            with contextlib.suppress(FileExistsError):
-                os.link(draft, path)
-        finally:
-            draft.unlink()
-    path.chmod(0o600)
+    write_once(path, {role: {"user": role, "password": secrets.token_urlsafe(32)} for role in ROLES})
     return read_credentials(path)
 
 

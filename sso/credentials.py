@@ -14,14 +14,13 @@ the same form named by ``HOTLINE_KEYCLOAK_CREDENTIALS_FILE``. There is no defaul
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.config import Settings
+from core.secret_files import write_once
 
 
 class MissingSecret(RuntimeError):
@@ -52,21 +51,8 @@ def credentials_file(settings: Settings) -> Path | None:
 def ensure_credentials(path: Path, admin_user: str = "admin") -> Path:
     """``path``, with freshly generated secrets if it does not exist yet: once, never overwritten (Keycloak and the
     running processes hold them). Readable by the owner only."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        data = {"admin": {"user": admin_user, "password": secrets.token_urlsafe(32)},
-                "api": {"secret": secrets.token_urlsafe(32)}}
-        draft = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-        try:
-            # A link fails if the file appeared meanwhile (two starts at once): the first one's stays.
-            with contextlib.suppress(FileExistsError):
-                os.link(draft, path)
-        finally:
-            draft.unlink()
-    path.chmod(0o600)
+    write_once(path, {"admin": {"user": admin_user, "password": secrets.token_urlsafe(32)},
+                      "api": {"secret": secrets.token_urlsafe(32)}})
     return path
 
 
