@@ -29,10 +29,10 @@ import psycopg
 
 from bench.scratch import scratch_database
 from core.assessment.rebuild import rebuild
-from core.config import Settings
-from core.db import sync_engine
-from core.services.process import free_port, wait_until
+from embedded.process import free_port, wait_until
 from iam.store import sync_policies
+from infra.db import sync_engine
+from infra.settings import Settings
 from sso.realm import admin_client, sync_realm
 from sso.tokens import password_grant
 from sso.users import NewUser, create_user
@@ -134,7 +134,7 @@ def _raw_scan(url: str, codes: list[str]) -> float:
 
 def run(settings: Settings, *, json_out: bool = False, orders: int = 1_000_000, province: str = "41",
         repeats: int = 200, keep: bool = False) -> dict[str, object]:
-    from core.cli.output import console
+    from cli.output import console
 
     divisions = read_province(settings.divisions_dir, province)
     codes = [d.code for d in divisions]
@@ -183,7 +183,7 @@ def _through_api(bench: Settings, engine: object, province: str, city: str, repe
         people[code] = name
     port = free_port()
     env = {**os.environ, **bench.as_env(), "HOTLINE_API_PORT": str(port)}
-    api = subprocess.Popen([sys.executable, "-m", "uvicorn", "core.app:create_app", "--factory", "--host",
+    api = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.factory:create_app", "--factory", "--host",
                             "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"], env=env)
     try:
         base = f"http://127.0.0.1:{port}"

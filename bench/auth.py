@@ -19,11 +19,11 @@ import time
 import uuid
 
 from bench.scratch import scratch_database
-from core.actors import Role
-from core.config import Settings
-from core.db import sync_engine
+from iam.actors import Role
 from iam.authorizer import Authorizer
 from iam.policies import policy_rows
+from infra.db import sync_engine
+from infra.settings import Settings
 from sso.groups import sync_groups
 from sso.realm import API_CLIENT, admin_client, sync_realm
 from sso.tokens import TokenValidator, password_grant
@@ -37,7 +37,7 @@ RESOURCES = [(obj, act) for _, _, obj, act in policy_rows()]
 
 
 def run(settings: Settings, *, json_out: bool = False, requests: int = 200_000) -> dict[str, object]:
-    from core.cli.output import console
+    from cli.output import console
 
     with scratch_database(settings, "bench_auth") as bench:
         engine = sync_engine(bench)

@@ -43,17 +43,17 @@ from sqlalchemy import select
 from bench.dispatch_floor import run_floor
 from bench.load import Chains, cpu_s, machine_busy_s, run_chains, warmup_chains
 from bench.scratch import scratch_database, tenant_tree
-from core.actors import Actor, Role
 from core.categories.service import CategoryStore
-from core.config import Settings
-from core.db import Database
 from core.orders.lifecycle import Action
 from core.orders.schemas import ActionRequest, OrderCreate
 from core.orders.service import Context, act_and_commit, register
-from core.services.nats import answers
-from core.services.process import ServiceError
 from core.sla.service import SlaStore
+from embedded.nats import answers
+from embedded.process import ServiceError
 from federation.transport import connect
+from iam.actors import Actor, Role
+from infra.db import Database
+from infra.settings import Settings
 from tenants.divisions import Division
 from tenants.models import Tenant
 
@@ -225,7 +225,7 @@ async def _measure(bench: Settings, rate: float, seconds: float, worker_pids: li
 
 def run(settings: Settings, *, json_out: bool = False, rate: float = 50.0, seconds: float = 10.0,
         workers: int = 2, records: int = 100_000) -> dict[str, object]:
-    from core.cli.output import console
+    from cli.output import console
 
     if not answers(settings.effective_nats_url):  # else the workers wait for it and no chain ever arrives
         raise ServiceError(f"no NATS answers at {settings.effective_nats_url}: the bench's workers need it. Start the "
@@ -258,7 +258,7 @@ def _run(bench: Settings, rate: float, seconds: float, workers: int, records: in
                                                               below=_literal(below), n=int(records)))
         engine.dispose()
         env = {**os.environ, **bench.as_env()}
-        procs = [subprocess.Popen([sys.executable, "-m", "core.cli.main", "worker"], env=env,
+        procs = [subprocess.Popen([sys.executable, "-m", "cli.main", "worker"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
         time.sleep(2)
         # On uvloop, as the API the staff stand for (uvicorn picks it) and the workers run.

@@ -30,8 +30,8 @@ import asyncpg
 import uvloop
 
 from bench.load import Chains, machine_busy_s, run_chains, warmup_chains
-from core.config import Settings
 from federation.transport import connect
+from infra.settings import Settings
 
 CITY, DISTRICT, TOWN = "4101", "410102", "410102001"
 

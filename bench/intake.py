@@ -29,9 +29,9 @@ import httpx
 import psycopg
 
 from bench.scratch import scratch_database, tenant_tree
-from core.config import Settings
 from core.orders.text import search_document
-from core.services.process import free_port, wait_until
+from embedded.process import free_port, wait_until
+from infra.settings import Settings
 from sso.realm import admin_client, sync_realm
 from sso.tokens import password_grant
 from sso.users import NewUser, create_user
@@ -194,7 +194,7 @@ async def _list_p99(client: httpx.AsyncClient, requests: int) -> float:
 
 def run(settings: Settings, *, json_out: bool = False, seconds: float = 10.0, concurrency: int = 16,
         list_orders: int = 5_000_000, keep: bool = False, api_workers: int = 1) -> dict[str, object]:
-    from core.cli.output import console
+    from cli.output import console
 
     with scratch_database(settings, "bench_intake", name="bench_intake", keep=keep) as bench:
         result = _run(bench, seconds, concurrency, list_orders, api_workers)
@@ -212,7 +212,7 @@ def run(settings: Settings, *, json_out: bool = False, seconds: float = 10.0, co
 
 def _run(bench: Settings, seconds: float, concurrency: int, list_orders: int, api_workers: int
          ) -> dict[str, object]:
-    from core.cli.output import console
+    from cli.output import console
 
     engine = tenant_tree(bench, [Division("41", "河南省"), Division(TENANT, "郑州市"), Division(LIST_TENANT, "中原区")])
     sync_realm(bench)
@@ -228,7 +228,7 @@ def _run(bench: Settings, seconds: float, concurrency: int, list_orders: int, ap
 
     port = free_port()
     env = {**os.environ, **bench.as_env(), "HOTLINE_API_PORT": str(port)}
-    api = subprocess.Popen([sys.executable, "-m", "uvicorn", "core.app:create_app", "--factory", "--host",
+    api = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.factory:create_app", "--factory", "--host",
                             "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
                             "--workers", str(api_workers)], env=env)
     try:

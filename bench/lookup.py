@@ -20,11 +20,11 @@ from collections.abc import Awaitable, Callable
 import httpx
 from sqlalchemy import text
 
+from app.factory import create_app
 from bench.scratch import scratch_database
-from core.app import create_app
-from core.config import Settings
-from core.db import sync_engine
 from core.orders.numbers import new_query_code
+from infra.db import sync_engine
+from infra.settings import Settings
 from tenants.migrate import upgrade_shared
 
 ROUNDS = 5
@@ -81,7 +81,7 @@ async def _measure(bench: Settings, lookups: int) -> dict[str, object]:
 
 
 def run(settings: Settings, *, lookups: int = 2000, json_out: bool = False) -> dict[str, object]:
-    from core.cli.output import console
+    from cli.output import console
 
     with scratch_database(settings, "bench_lookup") as bench:
         engine = sync_engine(bench)

@@ -15,8 +15,8 @@ import time
 import psycopg
 
 from bench.scratch import scratch_database
-from core.config import Settings
-from core.db import sync_engine
+from infra.db import sync_engine
+from infra.settings import Settings
 from tenants.divisions import read_province
 from tenants.migrate import SCHEMA_TOKEN, fresh_schema_sql, migrate_tenants, upgrade_shared
 from tenants.service import import_divisions
@@ -24,7 +24,7 @@ from tenants.service import import_divisions
 
 def run(settings: Settings, *, province: str = "41", json_out: bool = False) -> dict[str, object]:
     """Run the benchmark, print a summary (and JSON), and return the numbers."""
-    from core.cli.output import console, migration_progress
+    from cli.output import console, migration_progress
 
     divisions = read_province(settings.divisions_dir, province)
     codes = [d.code for d in divisions]

@@ -20,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from bench.scratch import scratch_database
-from core.config import Settings
-from core.db import sync_engine
 from federation.retention import INBOX_MARGIN, prune
+from infra.db import sync_engine
+from infra.settings import Settings
 from tenants.migrate import upgrade_shared
 
 KEEP_DAYS = 14.0
@@ -98,7 +98,7 @@ async def _measure(url: str, rows: int) -> dict[str, object]:
 
 
 def run(settings: Settings, *, rows: int = 1_000_000, json_out: bool = False) -> dict[str, object]:
-    from core.cli.output import console
+    from cli.output import console
 
     with scratch_database(settings, "bench_prune") as bench:
         engine = sync_engine(bench)

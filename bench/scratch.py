@@ -15,11 +15,11 @@ from nats.js.errors import NotFoundError
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from core.config import Settings
-from core.db import sync_engine
-from core.nats_auth import identity
-from core.services.postgres import Postgres
+from embedded.postgres import Postgres
 from iam.store import sync_policies
+from infra.db import sync_engine
+from infra.nats_auth import identity
+from infra.settings import Settings
 from tenants.divisions import Division
 from tenants.migrate import migrate_tenants, upgrade_shared
 from tenants.service import register

@@ -23,10 +23,10 @@ import asyncpg
 from sqlalchemy import select, text
 
 from bench.scratch import scratch_database, tenant_tree
-from core.config import Settings
-from core.db import Database
 from core.orders import rows
 from core.orders.models import Order
+from infra.db import Database
+from infra.settings import Settings
 from tenants.divisions import Division
 
 CITY = "4101"
@@ -72,7 +72,7 @@ async def _measure(bench: Settings, n: int, rounds: int) -> dict[str, float]:
 
 
 def run(settings: Settings, *, json_out: bool = False, statements: int = 2000, rounds: int = 5) -> dict[str, object]:
-    from core.cli.output import console
+    from cli.output import console
 
     with scratch_database(settings, "bench_statements") as bench:
         engine = tenant_tree(bench, [Division("41", "河南省"), Division(CITY, "郑州市")])

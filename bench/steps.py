@@ -36,14 +36,14 @@ from bench.dispatch import CITY, DISTRICT, Desk
 from bench.dispatch_floor import SCHEMA, apply_received, staff_step
 from bench.load import machine_busy_s
 from bench.scratch import scratch_database, tenant_tree
-from core.actors import Role
-from core.config import Settings
-from core.db import Database
 from core.orders.crosslevel import DOWN
 from core.orders.lifecycle import Action
 from core.orders.schemas import ActionRequest
 from core.orders.service import act
 from federation.transport import apply_messages
+from iam.actors import Role
+from infra.db import Database
+from infra.settings import Settings
 from tenants.binding import RegistryCache
 from tenants.divisions import Division
 from tenants.models import Tenant
@@ -133,7 +133,7 @@ async def _measure(bench: Settings, steps: int, rounds: int) -> dict[str, tuple[
 
 
 def run(settings: Settings, *, json_out: bool = False, steps: int = 200, rounds: int = 5) -> dict[str, object]:
-    from core.cli.output import console
+    from cli.output import console
 
     with scratch_database(settings, "bench_steps") as bench:
         engine = tenant_tree(bench, [Division("41", "河南省"), Division(CITY, "郑州市"), Division(DISTRICT, "中原区")])

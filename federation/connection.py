@@ -4,7 +4,7 @@ nats-py gives up when the first connect fails (it retries only after a connectio
 existed), so the API would die if NATS were down at its start. ``NatsLink`` keeps trying in
 a background task instead and reports whether it is connected; /readyz uses that.
 
-It connects as the ``api`` identity (``core/nats_auth.py``), which may publish and subscribe nothing: a ping
+It connects as the ``api`` identity (``infra/nats_auth.py``), which may publish and subscribe nothing: a ping
 needs neither. The identity is looked up at each attempt: the embedded NATS writes its credentials when it
 first starts, which may be after the API.
 """
@@ -17,9 +17,9 @@ import contextlib
 import nats
 from nats.aio.client import Client
 
-from core.config import Settings
-from core.nats_auth import connect_options
 from federation.nats_log import NatsLog
+from infra.nats_auth import connect_options
+from infra.settings import Settings
 
 
 class NatsLink:

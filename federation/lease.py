@@ -1,9 +1,9 @@
 """Which worker relays the outbox and applies messages: one at a time, the holder of a session-level
-advisory lock (``federation.worker``: why the consumers too).
+advisory lock (``app.worker``: why the consumers too).
 
 Relays that shared the outbox (through ``SKIP LOCKED``) all woke on every commit's NOTIFY, and all but
 one found nothing: on a 2-core machine that was a second relay's worth of wasted passes; consumers
-side by side split each batch and cost more CPU than one (``federation/worker.py``). With one
+side by side split each batch and cost more CPU than one (``app/worker.py``). With one
 worker active at a time the others stand by, trying the lock each time their relay loop comes round
 (every second when idle); one relay also publishes in outbox order. The lock lives on the relay's
 own connection, which also LISTENs for the outbox's NOTIFY: if the worker dies, PostgreSQL drops
@@ -21,8 +21,8 @@ import logging
 
 import asyncpg
 
-from core.commit import OUTBOX_CHANNEL
 from federation.outage import Outage
+from infra.commit import OUTBOX_CHANNEL
 
 log = logging.getLogger(__name__)
 RELAY_LOCK = 0x12345_0001  # advisory locks are per database: one relay per deployment

@@ -2,7 +2,7 @@
 
 ``enqueue`` only collects the message on the session; just before the session commits, every
 message it collected is written, with the transaction's new events, in one statement that also
-notifies the relays if a federation message is among them (``core.commit``): an action writes its
+notifies the relays if a federation message is among them (``infra.commit``): an action writes its
 federation message and a fact per event, and on the hot path of dispatch every statement counts.
 The outbox does not look inside a message: its kind names the subject, its body is what travels.
 """
@@ -16,8 +16,8 @@ from typing import Any, ClassVar, Protocol
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.commit import stage_message
 from federation.subjects import FACT_KIND, subject
+from infra.commit import stage_message
 
 
 class Sendable(Protocol):
@@ -53,5 +53,6 @@ _PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLAS
 async def enqueue_fact(session: AsyncSession, message_id: uuid.UUID, sender: str, receiver_path: str,
                        fact: dict[str, Any]) -> None:
     """Add an assessment fact to the outbox inside the caller's transaction (written at its commit)."""
+    # A fact does not wake the relay: its next sweep carries it (assessment is not on a step's clock).
     stage_message(session, (message_id, sender, subject(FACT_KIND, receiver_path), FACT_KIND,
-                            orjson.dumps(fact, default=str, option=_PASSTHROUGH).decode()))
+                            orjson.dumps(fact, default=str, option=_PASSTHROUGH).decode()), wake=False)

@@ -1,4 +1,4 @@
-"""Who may do what on the bus: the NATS permissions of the platform's identities (``core/nats_auth.py``).
+"""Who may do what on the bus: the NATS permissions of the platform's identities (``infra/nats_auth.py``).
 
 Least privilege, each list the exact subjects the role's code uses (found by running the workers against a server
 with these lists and reading its log's "Publish Violation" / "Subscription Violation" lines):
@@ -25,8 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.nats_auth import ROLES, Role
 from federation.subjects import DURABLES, Namespace
+from infra.nats_auth import ROLES, Role
 
 API_PERMISSIONS: dict[str, Any] = {"publish": {"deny": [">"]}, "subscribe": {"deny": [">"]}}
 ADMIN_PERMISSIONS: dict[str, Any] = {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}}

@@ -11,7 +11,7 @@ there and changes nothing), apply the effect; then ack. Several messages for one
 that transaction (``Consumer.run_once``).
 
 A message delivered for the first time is applied on the hopeful path: its id goes into the inbox
-with the transaction's closing statement (``core.commit``), and its orders are read unlocked and
+with the transaction's closing statement (``infra.commit``), and its orders are read unlocked and
 written only if unchanged since (``core.orders.rows.unlock``): three round trips fewer (the inbox's,
 BEGIN, COMMIT). If it was applied before after all (a relay published it again after a crash, once
 JetStream's duplicate window had passed), the inbox insert fails on its key; if an order changed
@@ -42,10 +42,6 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.commit import stage_received
-from core.config import Settings
-from core.db import Database, driver_connection
-from core.nats_auth import Role, connect_options
 from core.orders.rows import unlock
 from federation.durables import bind_durable
 from federation.nats_log import NatsLog
@@ -54,6 +50,10 @@ from federation.packs import packs, parse_uuid
 from federation.progress import ACK_WAIT_S, reported_in_progress
 from federation.pull import pull
 from federation.subjects import Namespace, kind_of, receiver
+from infra.commit import stage_received
+from infra.db import Database, driver_connection
+from infra.nats_auth import Role, connect_options
+from infra.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -342,7 +342,7 @@ async def apply_messages(db: Database, appliers: dict[str, Applier], resolve_ten
             raise PermanentError(f"no applier for {subject_}")
         work.append((message_id, applier, data))
     # No ``session.begin()``: the session begins when it first needs to, and one that fails before its commit
-    # is rolled back as it closes; the block costs a greenlet less (core.db.driver_connection: why that counts).
+    # is rolled back as it closes; the block costs a greenlet less (infra.db.driver_connection: why that counts).
     async with db.tenant_session(tenant.schema_name) as session:
         if hopeful:
             unlock(session)  # no BEGIN, no COMMIT, no lock: a changed order fails the commit (WriteConflict)
@@ -381,7 +381,7 @@ def _groups_by_receiver(messages: list[Msg]) -> list[list[list[Msg]]]:
 
 
 async def connect(settings: Settings, name: str, role: Role = "worker", **options: Any) -> Client:
-    """A connection to the settings' NATS as ``role`` (``core/nats_auth.py``) that reconnects forever, logging each
+    """A connection to the settings' NATS as ``role`` (``infra/nats_auth.py``) that reconnects forever, logging each
     change of state once (``federation.nats_log``). A worker's replies come under its namespace's inbox prefix: the
     only subjects it may subscribe to (``federation/permissions.py``). ``options`` go to ``nats.connect`` as they
     are (the tests pass an ``error_cb`` to see the server's refusals)."""

@@ -7,7 +7,7 @@ in ``public.casbin_rule``; every API process reloads them when their version cha
 
 from __future__ import annotations
 
-from core.actors import Role
+from iam.actors import Role
 
 Grant = tuple[str, str]  # (resource, action)
 

@@ -6,7 +6,7 @@
             roles managing people needs (sso/realm.py, SERVICE_ROLES); the API manages users with it.
 
 The embedded Keycloak generates both once into ``$HOTLINE_HOME/keycloak/credentials.json`` (mode 0600) and reuses
-them on every later start, as the embedded NATS does its passwords (core/nats_auth.py). For a Keycloak given by URL
+them on every later start, as the embedded NATS does its passwords (infra/nats_auth.py). For a Keycloak given by URL
 they come from settings (``HOTLINE_KEYCLOAK_ADMIN_PASSWORD``, ``HOTLINE_KEYCLOAK_API_CLIENT_SECRET``) or a file of
 the same form named by ``HOTLINE_KEYCLOAK_CREDENTIALS_FILE``. There is no default password (an older home's
 ``admin``/``admin`` is replaced on first use: sso/realm.py, ``_rotate_legacy_admin``).
@@ -19,8 +19,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.config import Settings
-from core.secret_files import write_once
+from infra.secret_files import write_once
+from infra.settings import Settings
 
 
 class MissingSecret(RuntimeError):

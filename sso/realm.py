@@ -22,8 +22,8 @@ from typing import Any
 from keycloak import KeycloakAdmin
 from keycloak.exceptions import KeycloakAuthenticationError, KeycloakPostError
 
-from core.actors import Role
-from core.config import Settings
+from iam.actors import Role
+from infra.settings import Settings
 from sso.credentials import admin_credentials, api_client_secret
 
 API_CLIENT = "hotline-api"

@@ -14,7 +14,7 @@ from keycloak.exceptions import KeycloakError
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from core.actors import Role
+from iam.actors import Role
 from iam.policies import grantable
 from sso.groups import group_id_for
 from sso.revocations import revoke

@@ -10,11 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.actors import Actor
-from core.auth import TenantGuard
-from core.db import sync_engine
-from core.edge import Id
-from core.errors import ApiError
+from iam.actors import Actor
+from infra.db import sync_engine
+from infra.edge import Id
+from infra.errors import ApiError
+from sso.access import TenantGuard
 from sso.realm import users_client
 from sso.users import GrantRefused, NewUser, UserError, UserView, create_user, disable_user, list_users
 from tenants.binding import CurrentTenant

@@ -7,7 +7,7 @@ POST /auth/logout  → session dropped, then (303) Keycloak's end-session endpoi
 
 The session cookie carries only a random secret; the database keeps its SHA-256 and the tokens sealed
 with a key derived from it (``sso.session_keys``). It is HttpOnly, SameSite=Lax, and Secure when the
-console is served over https. A change signed in by it needs the CSRF token (``core.auth.refuse_cross_site``).
+console is served over https. A change signed in by it needs the CSRF token (``sso.access.refuse_cross_site``).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.auth import SESSION_COOKIE, CurrentActor, refuse_cross_site
-from core.config import Settings
-from core.errors import ApiError
+from infra.errors import ApiError
+from infra.settings import Settings
+from sso.access import SESSION_COOKIE, CurrentActor, refuse_cross_site
 from sso.realm import CONSOLE_CLIENT
 from sso.session_keys import Sealer, csrf_token
 

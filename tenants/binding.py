@@ -13,8 +13,8 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import Database
-from core.errors import ApiError
+from infra.db import Database
+from infra.errors import ApiError
 from tenants.codes import CODE_PATTERN, is_valid_code
 from tenants.models import Tenant, TenantStatus
 from tenants.service import tenant_query

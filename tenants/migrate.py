@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from core.config import Settings
+from infra.settings import Settings
 from migrations import MIGRATIONS_DIR, SHARED_VERSIONS, TENANT_VERSIONS
 from tenants.codes import validate_code
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, SmallInteger, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import SharedBase
+from infra.db import SharedBase
 
 
 class TenantStatus(StrEnum):

@@ -13,7 +13,7 @@ from collections.abc import Collection
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import driver_connection
+from infra.db import driver_connection
 
 ACTIVE_TTL_S = 5.0
 _MAX_KEPT = 10_000  # more codes than a province has tenants: only a flood of bad codes fills it

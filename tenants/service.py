@@ -14,8 +14,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
-from core.config import Settings
-from core.db import schema_name
+from infra.db import schema_name
+from infra.settings import Settings
 from tenants.codes import Level, level_of, lineage, parent_of, path_of, validate_code
 from tenants.divisions import Division
 from tenants.migrate import MigrationReport, TenantResult, migrate_tenants

@@ -19,11 +19,11 @@ import pytest
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
-from core.app import create_app
-from core.cli.main import app as cli
-from core.config import Settings, get_settings
-from core.db import sync_engine
+from app.factory import create_app
+from cli.main import app as cli
 from iam.store import sync_policies
+from infra.db import sync_engine
+from infra.settings import Settings, get_settings
 from sso.realm import sync_realm
 from tenants.migrate import upgrade_shared
 from tests.services import ServiceSet, start_services

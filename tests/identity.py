@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 
-from core.config import get_settings
-from core.db import sync_engine
+from infra.db import sync_engine
+from infra.settings import get_settings
 from sso.realm import admin_client
 from sso.tokens import password_grant
 from sso.users import NewUser, create_user

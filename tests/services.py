@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from core.config import Settings, get_settings
-from core.nats_auth import ensure_credentials
-from core.services.keycloak import Keycloak
-from core.services.nats import Nats
-from core.services.postgres import Postgres
-from core.services.process import free_port
+from embedded.keycloak import Keycloak
+from embedded.nats import Nats
+from embedded.postgres import Postgres
+from embedded.process import free_port
 from federation.permissions import EVERY_NAMESPACE, authorization
+from infra.nats_auth import ensure_credentials
+from infra.settings import Settings, get_settings
 from sso.credentials import admin_credentials
 from sso.credentials import ensure_credentials as ensure_keycloak_credentials
 

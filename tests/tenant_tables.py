@@ -2,7 +2,7 @@
 
 from sqlalchemy import BigInteger, Column, MetaData, String, Table
 
-from core.db import TENANT_SCHEMA
+from infra.db import TENANT_SCHEMA
 
 metadata = MetaData(schema=TENANT_SCHEMA)
 units = Table("units", metadata, Column("id", BigInteger, primary_key=True), Column("code", String),

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from core.config import Settings
-from core.db import Database
-from core.services.process import free_port
+from embedded.process import free_port
+from infra.db import Database
+from infra.settings import Settings
 from tests.orders_helpers import staff
 
 CITY = "4105"  # 安阳市

@@ -22,11 +22,11 @@ import pytest
 from core.assessment.facts import EventView, step
 from core.assessment.hotspots import detect_all
 from core.categories.service import CategoryStore
-from core.config import Settings
-from core.db import Database, sync_engine
+from core.orders.crosslevel.check import check
+from core.orders.overdue import mark_all_overdue
 from core.sla.service import SlaStore
-from federation.check import check
-from federation.timer import mark_all_overdue
+from infra.db import Database, sync_engine
+from infra.settings import Settings
 from tests.orders_helpers import ADMIN, CALLER, CITY, DISPATCHER, OPERATOR, REVIEWER, SUPERVISOR, act, intake, staff
 from tests.workers import HOTLINE, eventually, start_worker, stop_worker
 

@@ -8,7 +8,7 @@ document declares them, invalid data refused, valid data accepted, no request ac
 Bounded: ``MAX_EXAMPLES`` generated cases per operation (plus schemathesis's coverage cases), each sent as the
 four people. Two adjustments, each for a reason the document cannot carry:
 
-- ``date-time`` and ``date`` values are generated in 1900..2200: the API refuses other years (core/edge.py) and
+- ``date-time`` and ``date`` values are generated in 1900..2200: the API refuses other years (infra/edge.py) and
   the document says so in the description, but JSON Schema has no keyword to bound a date;
 - "valid data accepted" is not asked of a 4xx whose reason lies beyond any schema (``SEMANTIC``): an opaque
   cursor not given out by the list, a period that is not a month, a range that ends before it starts,
@@ -35,8 +35,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from core.app import create_app
-from core.config import Settings
+from app.factory import create_app
+from infra.settings import Settings
 from tests.identity import StaffHeaders
 from tests.orders_helpers import intake
 

@@ -12,7 +12,7 @@ import httpx
 import psycopg
 import pytest
 
-from core.config import Settings
+from infra.settings import Settings
 from tests.orders_helpers import act, detail, intake, record_at, staff, until
 from tests.workers import federation_is_clean
 

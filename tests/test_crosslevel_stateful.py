@@ -50,10 +50,10 @@ from hypothesis.stateful import (
 )
 from typer.testing import CliRunner
 
-from core.cli.main import app as cli
-from core.config import Settings
+from cli.main import app as cli
 from core.orders.lifecycle import Action
-from core.services.process import free_port
+from embedded.process import free_port
+from infra.settings import Settings
 from tests.orders_helpers import intake, staff
 
 CITY = "4106"
@@ -77,7 +77,7 @@ SETTLE_S = 60.0
 def api(tree: Settings) -> Iterator[str]:
     """The API in a process of its own, as `hotline up` runs it."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "core.app:create_app", "--factory", "--host",
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.factory:create_app", "--factory", "--host",
                              "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"],
                             env=dict(os.environ), start_new_session=True)
     url = f"http://127.0.0.1:{port}"

@@ -23,13 +23,13 @@ from fastapi import FastAPI
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from sqlalchemy.exc import DBAPIError
 
-from core.config import Settings
-from core.db import sync_engine
-from core.errors import install_error_handlers
 from core.orders.numbers import new_query_code
-from core.services.api_process import ApiServer
-from core.services.postgres import Postgres, pg_bin_dir
-from core.services.process import free_port
+from embedded.api_process import ApiServer
+from embedded.postgres import Postgres, pg_bin_dir
+from embedded.process import free_port
+from infra.db import sync_engine
+from infra.errors import install_error_handlers
+from infra.settings import Settings
 from tenants.migrate import upgrade_shared
 from tests.tempdirs import own_dir
 

@@ -8,8 +8,8 @@ import subprocess
 import httpx
 import psycopg
 
-from core.commit import OUTBOX_CHANNEL
-from core.config import Settings
+from infra.commit import OUTBOX_CHANNEL
+from infra.settings import Settings
 from tests.orders_helpers import CITY, act, register, staff
 from tests.workers import eventually, federation_is_clean
 
@@ -211,8 +211,8 @@ async def test_an_overdue_order_is_urged_automatically_once(app, client: httpx.A
     from datetime import datetime, timedelta
 
     from core.categories.service import CategoryStore
+    from core.orders.overdue import REASON, urge_overdue
     from core.sla.service import SlaStore
-    from federation.timer import REASON, urge_overdue
 
     app.state.clock = lambda: datetime.now().astimezone() - timedelta(days=40)
     try:
@@ -238,8 +238,8 @@ async def test_an_overdue_policy_escalates_a_districts_order_to_the_city_once(
     from datetime import datetime, timedelta
 
     from core.categories.service import CategoryStore
+    from core.orders.overdue import ESCALATE_REASON, escalate_overdue
     from core.sla.service import SlaStore
-    from federation.timer import ESCALATE_REASON, escalate_overdue
 
     province_admin = staff("admin", tenant="41")
     bad = await client.put("/api/v1/tenants/41/overdue-policy", headers=province_admin,

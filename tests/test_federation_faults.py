@@ -27,18 +27,18 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from psycopg.types.json import Jsonb
 from typer.testing import CliRunner, Result
 
-from core.cli.main import app as cli
-from core.config import Settings, get_settings
-from core.db import Database
-from core.nats_auth import embedded_credentials_file
+from app.worker import active_tenants
+from cli.main import app as cli
 from core.orders.crosslevel import DOWN
-from core.services.nats import Nats
-from core.services.postgres import Postgres
-from core.services.process import free_port, read_pid
+from embedded.nats import Nats
+from embedded.postgres import Postgres
+from embedded.process import free_port, read_pid
 from federation.progress import ACK_WAIT_S
 from federation.subjects import Namespace, subject
 from federation.transport import Consumer, Relay, apply_messages, connect, ensure_streams
-from federation.worker import active_tenants
+from infra.db import Database
+from infra.nats_auth import embedded_credentials_file
+from infra.settings import Settings, get_settings
 from tests.orders_helpers import CITY, act, register, staff
 from tests.services import ServiceSet
 from tests.workers import HOTLINE, eventually, federation_is_clean, start_worker, stop_worker

@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from typer.testing import CliRunner
 
-from core.cli.main import app as cli
-from core.config import Settings
-from core.db import sync_engine
+from cli.main import app as cli
+from infra.db import sync_engine
+from infra.settings import Settings
 from sso.groups import sync_groups
 from sso.realm import API_CLIENT, admin_client, sync_realm, token_mappers
 from sso.tokens import InvalidToken, TokenValidator

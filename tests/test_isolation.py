@@ -12,11 +12,11 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from core.actors import Role
-from core.app import create_app
-from core.auth import Guard, TenantGuard
+from app.factory import create_app
+from iam.actors import Role
 from iam.authorizer import Authorizer
 from iam.policies import policy_rows
+from sso.access import Guard, TenantGuard
 from tests.orders_helpers import intake, staff
 
 A, SIBLING, PARENT, DESCENDANT = "4106", "4105", "41", "410611"

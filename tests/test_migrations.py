@@ -6,9 +6,9 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from core.cli.main import app
-from core.config import Settings, get_settings
-from core.db import sync_engine
+from cli.main import app
+from infra.db import sync_engine
+from infra.settings import Settings, get_settings
 from tenants.divisions import Division, read_province
 from tenants.migrate import head, migrate_schema, migrate_tenants
 from tenants.service import add_tenant, register

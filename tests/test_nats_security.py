@@ -1,6 +1,6 @@
 """The bus admits only the platform: a deployment's NATS, as `hotline up` starts it, against real clients.
 
-Its own server (``core.services.nats.Nats``, configured for one deployment's namespace exactly, as in
+Its own server (``embedded.nats.Nats``, configured for one deployment's namespace exactly, as in
 production), not the test session's (which admits every namespace, ``tests/services.py``). A message that
 must not get through is shown not to by a sentinel: the watcher's first message is one published after it.
 """
@@ -22,12 +22,12 @@ from nats.aio.subscription import Subscription
 from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
 
-from core.config import Settings
-from core.nats_auth import Role, embedded_credentials_file, read_credentials
-from core.services.nats import Nats
-from core.services.process import free_port
+from embedded.nats import Nats
+from embedded.process import free_port
 from federation.subjects import Namespace
 from federation.transport import connect, ensure_streams
+from infra.nats_auth import Role, embedded_credentials_file, read_credentials
+from infra.settings import Settings
 
 PREFIX = "henan-41"
 NAMESPACE = Namespace(PREFIX)

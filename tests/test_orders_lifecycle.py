@@ -9,11 +9,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from core.actors import Actor, Role
 from core.orders import rows, service
 from core.orders.lifecycle import Action, Status
 from core.orders.schemas import ActionRequest
 from core.orders.service import Context
+from iam.actors import Actor, Role
 from tests.orders_helpers import (
     ADMIN,
     CALLER,

@@ -13,9 +13,9 @@ from fastapi import FastAPI
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from core.cli.main import app as cli
-from core.config import Settings
+from cli.main import app as cli
 from core.sla.calendar import CST
+from infra.settings import Settings
 from tests.orders_helpers import ADMIN, CITY, DISPATCHER, OPERATOR, act, register
 
 runner = CliRunner()

@@ -1,8 +1,8 @@
 """Bad input is a 4xx, always (issue 25, items 4 and 7): each probe here answered 500, or wrote a live formula.
 
-One rule at the edge (core/edge.py) refuses control characters in parameters and body text; the schemas'
+One rule at the edge (infra/edge.py) refuses control characters in parameters and body text; the schemas'
 types bound integers to 64 bits and dates to 1900..2200; exports write formula-like text as text
-(core/spreadsheet.py); the OpenAPI document states all of it (core/openapi.py).
+(infra/spreadsheet.py); the OpenAPI document states all of it (app/openapi.py).
 """
 
 from __future__ import annotations

@@ -23,13 +23,13 @@ import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from core.app import create_app
-from core.client_address import TrustedProxies, rate_key
-from core.config import Settings
-from core.nats_auth import embedded_credentials_file
+from app.factory import create_app
 from core.orders.lookup_limits import wait_after
-from core.services.api_process import ApiServer
-from core.services.process import free_port
+from embedded.api_process import ApiServer
+from embedded.process import free_port
+from infra.client_address import TrustedProxies, rate_key
+from infra.nats_auth import embedded_credentials_file
+from infra.settings import Settings
 from tests.orders_helpers import CITY, register
 from tests.services import ServiceSet
 from tests.tempdirs import own_dir
@@ -228,7 +228,7 @@ async def test_what_is_not_a_query_code_is_a_404_that_reaches_no_counter(app: Fa
     async with peer(app, address) as http:
         for code in (f"{CITY}-" + "A" * 200, f"{CITY}-abcdefgh", "41x6-ABCDEFGH"):
             assert (await look(http, code)).status_code == 404
-        # A control character is refused at the edge, before any route (core/edge.py).
+        # A control character is refused at the edge, before any route (infra/edge.py).
         assert (await look(http, f"{CITY}-ABC%00EFGH")).status_code == 422
     with psycopg.connect(settings.postgres_url) as conn:
         assert conn.execute("SELECT count(*) FROM public.rate_limits WHERE key = %s OR key LIKE %s",

@@ -18,11 +18,11 @@ from typer.testing import CliRunner
 
 import sso.realm
 import sso.revocations
-from core.actors import Role
-from core.cli.main import app as cli
-from core.config import Settings
-from core.db import sync_engine
+from cli.main import app as cli
+from iam.actors import Role
 from iam.policies import grantable
+from infra.db import sync_engine
+from infra.settings import Settings
 from sso.credentials import MissingSecret, admin_credentials, api_client_secret, ensure_credentials
 from sso.realm import (
     CLI_CLIENT,

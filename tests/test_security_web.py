@@ -14,11 +14,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from core.app import create_app
-from core.config import Settings
-from core.db import sync_engine
+from app.factory import create_app
+from app.security_headers import SecurityHeaders
 from core.orders.lifecycle import Action
-from core.security_headers import SecurityHeaders
+from infra.db import sync_engine
+from infra.settings import Settings
 from sso.session_keys import Sealer
 from tests.identity import PASSWORD, ensure_user, username_for
 from tests.orders_helpers import ADMIN, CITY, DISPATCHER, act, register, staff

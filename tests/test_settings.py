@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import Settings
+from infra.settings import Settings
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_a_database_url_that_is_not_postgresql_is_refused(clean_env: pytest.Monk
 
 
 def test_the_embedded_nats_credentials_come_from_the_home(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from core.nats_auth import embedded_credentials_file, ensure_credentials, identity
+    from infra.nats_auth import embedded_credentials_file, ensure_credentials, identity
 
     settings = Settings(home=tmp_path)
     generated = ensure_credentials(embedded_credentials_file(settings))
@@ -57,7 +57,7 @@ def test_the_embedded_nats_credentials_come_from_the_home(clean_env: pytest.Monk
 
 def test_a_roles_password_given_by_setting_wins_over_the_credentials_file(clean_env: pytest.MonkeyPatch,
                                                                            tmp_path: Path) -> None:
-    from core.nats_auth import Identity, embedded_credentials_file, ensure_credentials, identity
+    from infra.nats_auth import Identity, embedded_credentials_file, ensure_credentials, identity
 
     ensure_credentials(embedded_credentials_file(Settings(home=tmp_path)))
     clean_env.setenv("HOTLINE_HOME", str(tmp_path))
@@ -67,7 +67,7 @@ def test_a_roles_password_given_by_setting_wins_over_the_credentials_file(clean_
 
 
 def test_a_nats_given_by_url_takes_no_credentials_from_the_home(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from core.nats_auth import embedded_credentials_file, ensure_credentials, identity
+    from infra.nats_auth import embedded_credentials_file, ensure_credentials, identity
 
     ensure_credentials(embedded_credentials_file(Settings(home=tmp_path)))
     external = Settings(home=tmp_path, nats_url="nats://nats.internal:4222")

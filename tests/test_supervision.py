@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from core.config import Settings
-from core.services.backoff import Backoff
-from core.services.base import Service
-from core.services.process import read_pid, spawn_detached
-from core.services.watchdog import Watchdog
+from embedded.backoff import Backoff
+from embedded.base import Service
+from embedded.process import read_pid, spawn_detached
+from embedded.watchdog import Watchdog
+from infra.settings import Settings
 from tests.test_up import hotline, isolated_env
 
 HOTLINE = str(Path(sys.executable).parent / "hotline")

@@ -6,8 +6,8 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from core.cli.main import app
-from core.config import Settings
+from cli.main import app
+from infra.settings import Settings
 from tests.divisions_fixture import subtree_codes
 
 runner = CliRunner()

@@ -16,7 +16,7 @@ import httpx
 import psycopg
 import pytest
 
-from core.services.process import free_port
+from embedded.process import free_port
 
 HOTLINE = str(Path(sys.executable).parent / "hotline")
 

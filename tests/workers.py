@@ -14,7 +14,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from core.cli.main import app as cli
+from cli.main import app as cli
 
 HOTLINE = str(Path(sys.executable).parent / "hotline")
 

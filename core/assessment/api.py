@@ -13,10 +13,10 @@ from sqlalchemy import text
 from core.assessment import report as documents
 from core.assessment import service
 from core.assessment.settings import AssessmentSettings, effective
-from core.auth import CurrentActor, TenantGuard
-from core.edge import Day
-from core.errors import ApiError
 from core.sla.calendar import CST
+from infra.edge import Day
+from infra.errors import ApiError
+from sso.access import CurrentActor, TenantGuard
 from tenants.binding import CurrentTenant, TenantSession
 
 router = APIRouter(prefix="/api/v1/tenants/{code}", tags=["assessment"])

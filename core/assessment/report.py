@@ -16,7 +16,7 @@ from openpyxl.styles import Font, PatternFill
 
 from core.assessment.facts import COUNTERS
 from core.assessment.indicators import INDICATORS
-from core.spreadsheet import csv_row, text_only
+from infra.spreadsheet import csv_row, text_only
 
 RED = PatternFill("solid", fgColor="FDE2E1")
 GREEN = PatternFill("solid", fgColor="E3F4E1")

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.assessment.indicators import INDICATORS, Definitions
-from core.edge import Real, Whole
+from infra.edge import Real, Whole
 from tenants.codes import lineage
 
 

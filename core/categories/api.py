@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.auth import TenantGuard
 from core.categories.service import CategoryView, add_category, visible_categories
-from core.edge import whole
+from infra.edge import whole
+from sso.access import TenantGuard
 from tenants.binding import CurrentTenant, TenantSession
 
 router = APIRouter(prefix="/api/v1/tenants/{code}/categories", tags=["categories"])

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.categories.models import Category
-from core.errors import ApiError
+from infra.errors import ApiError
 from tenants.codes import lineage
 
 

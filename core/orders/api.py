@@ -11,9 +11,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from core.auth import CurrentActor, TenantGuard
-from core.edge import INT64_MAX, Moment
-from core.errors import ApiError
 from core.orders import queries
 from core.orders.lifecycle import Action
 from core.orders.models import Order
@@ -21,7 +18,10 @@ from core.orders.rules import allowed_actions
 from core.orders.schemas import ActionRequest, Channel, OrderCreate, OrderCreated, OrderDetail, OrderPage, OrderType
 from core.orders.service import Context, act_and_commit, register
 from core.sla.policy import Light
-from core.spreadsheet import csv_row, xlsx_row
+from infra.edge import INT64_MAX, Moment
+from infra.errors import ApiError
+from infra.spreadsheet import csv_row, xlsx_row
+from sso.access import CurrentActor, TenantGuard
 from tenants.binding import CurrentTenant, TenantSession
 
 router = APIRouter(prefix="/api/v1/tenants/{code}/orders", tags=["orders"])

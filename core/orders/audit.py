@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from core.db import TENANT_SCHEMA
 from core.orders.events import BrokenEvent, verify_chain
 from core.orders.models import Order, OrderEvent
+from infra.db import TENANT_SCHEMA
 
 
 @dataclass

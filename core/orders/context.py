@@ -7,11 +7,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.actors import Actor
 from core.categories.service import CategoryView
-from core.errors import ApiError
 from core.sla.service import SlaRules
 from federation.outbox import Outgoing
+from iam.actors import Actor
+from infra.errors import ApiError
 from tenants.codes import lineage
 from tenants.models import Tenant
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.actors import Actor
-from core.commit import stage_event
 from core.orders.models import Order, OrderEvent, transient
+from iam.actors import Actor
+from infra.commit import stage_event
 
 
 def event_digest(prev_hash: bytes | None, number: str, fields: dict[str, Any]) -> bytes:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 
-from core.client_address import rate_key
-from core.config import Settings
-from core.errors import ApiError
-from core.ratelimit import SharedCounters
+from infra.client_address import rate_key
+from infra.errors import ApiError
+from infra.ratelimit import SharedCounters
+from infra.settings import Settings
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 FIRST_WAIT_S = 30.0

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, configure_mappers, mapped_column
 
-from core.db import TENANT_SCHEMA, TenantBase
+from infra.db import TENANT_SCHEMA, TenantBase
 
 # The identity sequence behind orders.id; schema-translated like the tables.
 ORDER_ID_SEQ = Sequence("orders_id_seq", schema=TENANT_SCHEMA)
@@ -155,7 +155,7 @@ _Model = TypeVar("_Model", bound=TenantBase)
 def transient(model: type[_Model], values: dict[str, Any]) -> _Model:
     """An instance holding these column values, filled in as the ORM's own loader fills one: without an
     attribute event per column, which through the constructor cost ~20× as much (~45 µs an order). For
-    the rows ``core.commit`` writes itself (``core.orders.rows``, events); never added to a session."""
+    the rows ``infra.commit`` writes itself (``core.orders.rows``, events); never added to a session."""
     mapper = model.__mapper__
     if not mapper.configured:  # needed before the first instance made this way (configure_mappers is not free)
         configure_mappers()

@@ -11,11 +11,11 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from core.db import Database
-from core.errors import ApiError
 from core.orders.citizen import mask_name, mask_phone, normalize_phone
 from core.orders.lookup_limits import LookupLimits
 from core.orders.models import Order, OrderEvent
+from infra.db import Database
+from infra.errors import ApiError
 from tenants.codes import is_valid_code
 from tenants.models import Tenant, TenantStatus
 from tenants.service import tenant_query

@@ -13,9 +13,6 @@ from typing import Any
 from sqlalchemy import Select, and_, func, literal, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.actors import Actor
-from core.edge import INT64_MAX, moment_in_range
-from core.errors import ApiError
 from core.orders.citizen import mask_phone
 from core.orders.lifecycle import OPEN
 from core.orders.models import Assignment, Order, OrderEvent, OrderLink
@@ -24,6 +21,9 @@ from core.orders.schemas import AssignmentOut, EventOut, OrderDetail, OrderOut
 from core.orders.text import search_query
 from core.sla.calendar import WorkCalendar
 from core.sla.policy import Light, light
+from iam.actors import Actor
+from infra.edge import INT64_MAX, moment_in_range
+from infra.errors import ApiError
 from tenants.codes import validate_code
 
 # Orders without a deadline sort last: as if due at the end of time.

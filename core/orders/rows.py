@@ -7,7 +7,7 @@ on the driver (``hotline bench statements``), and the unit of work's flush as mu
 cores, most of what a dispatch chain cost above its floor. So this module reads those rows with
 plain asyncpg, on the connection and inside the transaction of the caller's session, into plain
 (transient) ``Order`` and ``Assignment`` objects that the rules change as before; at commit
-``core.commit`` writes whatever is new or changed in the transaction's one closing statement.
+``infra.commit`` writes whatever is new or changed in the transaction's one closing statement.
 
 Locking an order reads its assignments in the same round trip; from then on the transaction's
 ``RowStore`` answers for them. Within a transaction the same row is always the same object, so two
@@ -37,8 +37,8 @@ from sqlalchemy import DateTime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from core.db import TENANT_SCHEMA_KEY, UNLOCKED_KEY, driver_connection
 from core.orders.models import Assignment, Order, OrderEvent, transient
+from infra.db import TENANT_SCHEMA_KEY, UNLOCKED_KEY, driver_connection
 
 ORDER_COLUMNS = tuple(c.key for c in Order.__table__.columns if c.key != "search")  # search: written, never read
 ASSIGNMENT_COLUMNS = tuple(c.key for c in Assignment.__table__.columns)
@@ -118,10 +118,10 @@ def _guarded_update(table: str, columns: tuple[str, ...]) -> str:
 WRITES = {
     "new_orders": _insert("orders", ORDER_COLUMNS, {"search": "to_tsvector('simple', j.v->>'_search')"}),
     "changed_orders": _update("orders", ORDER_COLUMNS),
-    "guarded_orders": _guarded_update("orders", ORDER_COLUMNS),  # core.commit checks that it wrote every row
+    "guarded_orders": _guarded_update("orders", ORDER_COLUMNS),  # infra.commit checks that it wrote every row
     "new_assignments": _insert("order_assignments", ASSIGNMENT_COLUMNS[1:]),  # the id: drawn by the table
     "changed_assignments": _update("order_assignments", ASSIGNMENT_COLUMNS),
-    "events": _insert("order_events", EVENT_COLUMNS),  # the events a transaction appended (core.commit)
+    "events": _insert("order_events", EVENT_COLUMNS),  # the events a transaction appended (infra.commit)
 }
 
 
@@ -139,12 +139,12 @@ def unlock(session: AsyncSession) -> None:
 
 
 async def store(session: AsyncSession) -> RowStore:
-    """The transaction's row store (made on first use, dropped when the transaction ends: ``core.commit``)."""
+    """The transaction's row store (made on first use, dropped when the transaction ends: ``infra.commit``)."""
     found: RowStore | None = session.sync_session.info.get(_STORE)
     if found is None:
         schema = session.sync_session.info.get(TENANT_SCHEMA_KEY)
         if schema is None:
-            raise RuntimeError("order rows need a tenant session (core.db.Database.tenant_session)")
+            raise RuntimeError("order rows need a tenant session (infra.db.Database.tenant_session)")
         found = RowStore(schema, await driver_connection(session),
                          unlocked=bool(session.sync_session.info.get(UNLOCKED_KEY)))
         session.sync_session.info[_STORE] = found

@@ -22,10 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.actors import Actor, Role
-from core.errors import ApiError
 from core.orders.lifecycle import OPEN, WITHDRAWN, Action, Status
 from core.orders.models import Assignment, Order
+from iam.actors import Actor, Role
+from infra.errors import ApiError
 from tenants.codes import is_descendant
 
 # What a level's centre may do with a record it holds, registered here or received from above.

@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from core.edge import INT64_MAX, Flag, Id, Whole, whole
 from core.orders.citizen import normalize_phone, validate_id_number
+from infra.edge import INT64_MAX, Flag, Id, Whole, whole
 
 
 class Channel(StrEnum):

@@ -18,9 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from core.actors import Role
 from core.assessment.facts import emit as emit_fact
-from core.errors import ApiError
 from core.orders import queries, rows
 from core.orders.context import Context, field_error
 from core.orders.crosslevel import dispatch, extension, giveback, rating, reply, rework, sign, urge, withdraw
@@ -36,6 +34,8 @@ from core.orders.text import search_document
 from core.sla.policy import Policy, resolve_policy
 from core.units.models import Unit
 from federation.outbox import enqueue
+from iam.actors import Role
+from infra.errors import ApiError
 from tenants.codes import is_descendant
 from tenants.paths import tenant_paths
 

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, text
 
-from core.auth import CurrentActor, Guard, TenantGuard
-from core.edge import Day, Flag, Whole
-from core.errors import ApiError
 from core.orders.schemas import OrderType, Urgency
 from core.sla.models import CalendarDay, SlaPolicy
 from core.sla.policy import resolve_policy
 from core.sla.rework import rework_days
 from core.sla.service import enter_year
+from infra.edge import Day, Flag, Whole
+from infra.errors import ApiError
+from sso.access import CurrentActor, Guard, TenantGuard
 from tenants.binding import CurrentTenant, DatabaseDep, TenantSession
 from tenants.codes import lineage
 

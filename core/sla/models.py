@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Identity, Integer, SmallInteger, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import SharedBase
+from infra.db import SharedBase
 
 
 class SlaPolicy(SharedBase):

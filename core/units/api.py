@@ -10,10 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core.auth import TenantGuard
-from core.edge import INT64_MAX, Flag, Id
-from core.errors import ApiError
 from core.units.models import UNIT_KINDS, Unit
+from infra.edge import INT64_MAX, Flag, Id
+from infra.errors import ApiError
+from sso.access import TenantGuard
 from tenants.binding import CurrentTenant, TenantSession
 
 router = APIRouter(prefix="/api/v1/tenants/{code}/units", tags=["units"])

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Identity, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import TenantBase
+from infra.db import TenantBase
 
 UNIT_KINDS = ("centre", "department", "office", "enterprise", "other")
 

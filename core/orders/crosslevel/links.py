@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.actors import Actor
 from core.assessment.facts import emit as emit_fact
 from core.orders import rows
 from core.orders.crosslevel.messages import FromAbove, FromBelow, Message
@@ -24,6 +23,7 @@ from core.orders.events import append_event
 from core.orders.models import Assignment, Order, OrderEvent
 from federation.outbox import Outgoing, enqueue
 from federation.transport import NotYet, PermanentError
+from iam.actors import Actor
 from tenants.codes import is_descendant, lineage
 from tenants.models import Tenant
 from tenants.paths import tenant_paths

@@ -16,7 +16,7 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 
 {{/*
 A container's environment: (dict "root" . "role" "api"|"worker"|""). Each pod gets the NATS password of its own
-role only (core/nats_auth.py; the user is the role's name); the migrations use no NATS. The API pods get the
+role only (infra/nats_auth.py; the user is the role's name); the migrations use no NATS. The API pods get the
 secret of Keycloak's service-account client; only the sso-sync Job ("keycloakAdmin" true) gets Keycloak's admin.
 */}}
 {{- define "hotline.env" -}}

@@ -6,7 +6,7 @@ Create Date: 2026-12-02
 
 ``rate_limits`` is UNLOGGED: counters are written on every public lookup and are worth nothing after a crash
 (PostgreSQL empties an unlogged table then, and a replica does not have it): the limits start afresh, which is
-what a restart of in-process counters did. Rows past ``expires_at`` are deleted by the API (core/ratelimit.py).
+what a restart of in-process counters did. Rows past ``expires_at`` are deleted by the API (infra/ratelimit.py).
 """
 
 from alembic import op

@@ -1,0 +1,128 @@
+"""The OpenAPI document made true, in one place rather than on every route decorator.
+
+FastAPI describes only the success and a 422 body it never sends. Here, once per app:
+
+- every error status an operation can answer is declared with the body every error has,
+  ``{"error", "detail", "fields"}`` (``infra/errors.py``); the 422 declared is that body;
+- the edge's input rule (``infra/edge.py``) is stated: string parameters and body strings carry a pattern
+  that excludes control characters, unless they already have a stricter pattern, a format or an enum.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ConfigDict, Field
+
+from infra.edge import PARAMETER_PATTERN, TEXT_PATTERN
+
+WRITES = {"post", "put", "patch", "delete"}
+DESCRIPTIONS = {
+    400: "Malformed request (e.g. a tenant code that is not GB/T 2260, a forged cursor)",
+    401: "No valid access token",
+    403: "The person's roles do not allow this here",
+    404: "Not found (or not visible to this person)",
+    409: "Conflicts with the current state (an order's state, an existing code)",
+    410: "The tenant is disabled",
+    422: "Invalid input; ``fields`` names each field and why",
+    429: "Too many requests; retry later",
+    503: "A dependency (the database) is unavailable or the tenant is being provisioned; retry shortly",
+}
+
+
+# Every 429 and 503 says when to come back.
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying", "required": True,
+                               "schema": {"type": "integer", "minimum": 1}}}
+
+
+class ErrorField(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer. Some carry more, e.g. a 409 on an order lists the actions allowed now."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+
+    error: str = Field(description="a stable machine-readable code, e.g. order_not_found")
+    detail: str = Field(description="what went wrong, for people")
+    fields: list[ErrorField] | None = Field(None, description="validation errors: one per field")
+
+
+def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    if not path.startswith("/api/"):
+        wanted = {401, 403} if operation.get("security") else set()
+        return wanted | ({400, 422} if operation.get("parameters") else set())
+    wanted = {400, 404, 422, 503}
+    if operation.get("security"):
+        wanted |= {401, 403}
+    if "{code}" in path:
+        wanted |= {410}
+    if method in WRITES:
+        wanted |= {409}
+    if path.startswith("/api/v1/public/"):
+        wanted |= {429}
+    return wanted
+
+
+def _constrain_strings(schema: Any, pattern: str) -> None:
+    """Add the control-character pattern to every free string schema below ``schema``."""
+    if isinstance(schema, list):
+        for item in schema:
+            _constrain_strings(item, pattern)
+        return
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not {"pattern", "format", "enum", "const"} & schema.keys():
+        schema["pattern"] = pattern
+    for key in ("properties", "$defs"):
+        for child in (schema.get(key) or {}).values():
+            _constrain_strings(child, pattern)
+    for key in ("items", "anyOf", "oneOf", "allOf", "additionalProperties", "prefixItems"):
+        if key in schema:
+            _constrain_strings(schema[key], pattern)
+
+
+def build_document(app: FastAPI) -> dict[str, Any]:
+    document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    schemas["ErrorField"] = ErrorField.model_json_schema()
+    error = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    error.pop("$defs", None)
+    schemas["ErrorBody"] = error
+    error_ref = {"$ref": "#/components/schemas/ErrorBody"}
+    for name, schema in schemas.items():
+        if name not in ("ErrorBody", "ErrorField"):
+            _constrain_strings(schema, TEXT_PATTERN)
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            for parameter in operation.get("parameters", []):
+                _constrain_strings(parameter.get("schema"), PARAMETER_PATTERN)
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                _constrain_strings(media.get("schema"), TEXT_PATTERN)
+            responses = operation.setdefault("responses", {})
+            for status in sorted(_statuses(path, method, operation)):
+                entry = responses.setdefault(str(status), {"description": DESCRIPTIONS[status]})
+                entry.setdefault("content", {}).setdefault("application/json", {})["schema"] = error_ref
+                if entry.get("description") in (None, "Validation Error"):
+                    entry["description"] = DESCRIPTIONS[status]
+            for status in ("429", "503"):
+                if status in responses:
+                    responses[status].setdefault("headers", {}).update(RETRY_AFTER)
+    return document
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Serve the corrected document at /openapi.json (built once, on first request)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_document(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

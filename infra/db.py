@@ -1,0 +1,174 @@
+"""Database engines, the declarative bases, and sessions bound to one tenant's schema.
+
+Shared tables live in ``public``. Tenant tables are declared in the placeholder schema
+``tenant``; a session for tenant 4101 maps ``tenant`` → ``t_4101`` with SQLAlchemy's
+``schema_translate_map`` on the bind (never by changing ``search_path`` on pooled
+connections). Every engine uses the same map key, so compiled statements are shared by
+all tenants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import lru_cache
+from typing import Any
+
+import asyncpg
+from sqlalchemy import MetaData, create_engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.util import await_, greenlet_spawn
+
+from infra.settings import Settings
+
+TENANT_SCHEMA = "tenant"
+SHARED_SCHEMA = "public"
+# Where a tenant session's ``info`` names the schema its tenant tables resolve to.
+TENANT_SCHEMA_KEY = "tenant_schema"
+# In a session's info: its step reads orders without locking them (``core.orders.rows.unlock``), so the
+# driver-level statements do not begin a transaction: each runs on its own until the ORM itself begins one.
+UNLOCKED_KEY = "unlocked"
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class SharedBase(DeclarativeBase):
+    """Tables of the shared (public) schema: the tenant registry, IAM, outbox, inbox."""
+
+    metadata = MetaData(schema=SHARED_SCHEMA, naming_convention=NAMING)
+
+
+class TenantBase(DeclarativeBase):
+    """Tables that every tenant schema ``t_<code>`` holds."""
+
+    metadata = MetaData(schema=TENANT_SCHEMA, naming_convention=NAMING)
+
+
+def schema_name(code: str) -> str:
+    """The schema of a tenant. Call only with a code the registry has validated."""
+    return f"t_{code}"
+
+
+def sync_engine(settings: Settings, **kwargs: object) -> Engine:
+    """A psycopg engine for the CLI, migrations and benchmarks."""
+    return create_engine(
+        settings.sync_database_url,
+        pool_size=kwargs.pop("pool_size", 5),  # type: ignore[arg-type]
+        pool_recycle=settings.db_pool_recycle_s,
+        pool_pre_ping=True,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def async_engine(settings: Settings) -> AsyncEngine:
+    """The asyncpg engine the API and the workers use. Small pool, recycled: tenant-wide backends grow large.
+
+    No overflow: a connection opened in a burst is kept for the next one. An overflow connection is closed
+    when it is returned and the pool is full, and under load that happened several times a second; each
+    new one costs a backend process, asyncpg's type introspection and every statement prepared again.
+    Past ``db_pool_size`` transactions at once, a checkout waits for a connection instead.
+
+    No pre-ping: with asyncpg it costs three round trips per checkout (a third of a dispatch's).
+    A connection found dead instead fails its statement; SQLAlchemy then invalidates the whole pool,
+    the API answers that one request 503, and the next checkout connects afresh.
+    """
+    return create_async_engine(
+        settings.async_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=0,
+        pool_recycle=settings.db_pool_recycle_s,
+    )
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under ``session``, inside the session's transaction (begun if it was not; not
+    begun by this in an unlocked session, ``UNLOCKED_KEY``)."""
+    # One trip into SQLAlchemy's sync world, not two (``connection()``, then ``get_raw_connection()``): each
+    # is a new greenlet, and a new greenlet costs Python 3.11 a frame stack of its own (mmap, page faults).
+    adapter = await greenlet_spawn(_dbapi_connection, session.sync_session)
+    if session.sync_session.info.get(UNLOCKED_KEY) and adapter._transaction is None:
+        return adapter.driver_connection
+    if adapter._transaction is None:
+        await adapter._start_transaction()
+    return _in_transaction(adapter.driver_connection)
+
+
+def _dbapi_connection(session: Session) -> Any:
+    return session.connection().connection.dbapi_connection
+
+
+def driver_connection_sync(connection: Connection, *, begin: bool = True) -> asyncpg.Connection:
+    """``driver_connection`` for code that runs inside a session's sync methods (its events)."""
+    adapter = connection.connection.dbapi_connection
+    if not begin and adapter._transaction is None:
+        return adapter.driver_connection
+    if adapter._transaction is None:
+        await_(adapter._start_transaction())
+    return _in_transaction(adapter.driver_connection)
+
+
+# SQLAlchemy's asyncpg adapter sends BEGIN lazily, before its own first statement, and would fail on a
+# transaction begun by anyone else; so the two functions above ask the adapter itself to begin. That is
+# a private method (hence SQLAlchemy's minor version pinned in pyproject.toml); if it changes, this check
+# fails loudly instead of letting statements run outside the transaction.
+def _in_transaction(connection: asyncpg.Connection) -> asyncpg.Connection:
+    if not connection.is_in_transaction():
+        raise RuntimeError("the session's asyncpg connection is not in a transaction: has SQLAlchemy's asyncpg "
+                           "adapter changed? (infra.db.driver_connection)")
+    return connection
+
+
+class Database:
+    """The API's database handle: one engine, per-tenant binds derived from it and cached."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.engine = async_engine(settings)
+        self._shared = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def shared_session(self) -> AsyncIterator[AsyncSession]:
+        async with _closing(self._shared()) as session:
+            yield session
+
+    @asynccontextmanager
+    async def tenant_session(self, schema: str) -> AsyncIterator[AsyncSession]:
+        """A session whose ``tenant`` tables resolve to ``schema`` (a registry-validated name)."""
+        async with _closing(_tenant_sessionmaker(self.engine, schema)()) as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+@asynccontextmanager
+async def _closing(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """The session, closed when done. One that holds a connection (its transaction is still open: the block
+    failed, or did not commit) is closed as ``async with session`` closes it: rolled back and its connection
+    returned to the pool, to the end even if the task is cancelled meanwhile. One that holds none (it
+    committed, or never used the database) has nothing to return: it is closed at once, without the task
+    and the greenlet SQLAlchemy's close costs. With ``driver_connection``'s one greenlet, a dispatch step
+    costs ~0.1 ms less CPU and an applied message ~0.15 (BENCHMARKS.md, dispatch, twelfth round)."""
+    try:
+        yield session
+    finally:
+        if session.in_transaction():
+            async with session:  # its exit closes it
+                pass
+        else:
+            session.sync_session.close()
+
+
+@lru_cache(maxsize=4096)
+def _tenant_sessionmaker(engine: AsyncEngine, schema: str) -> async_sessionmaker[AsyncSession]:
+    # The map sits on the bind, not on a connection: connection-level options are lost at commit.
+    bind = engine.execution_options(schema_translate_map={TENANT_SCHEMA: schema})
+    # The schema's name goes on each session too: the events it appends are written by name (``infra.commit``).
+    return async_sessionmaker(bind, expire_on_commit=False, info={TENANT_SCHEMA_KEY: schema})

@@ -1,0 +1,122 @@
+"""API errors: every error is JSON ``{"error": code, "detail": text}`` with a 4xx (or 503) status."""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 410: "gone", 415: "unsupported_media_type",
+               422: "validation_error", 429: "too_many_requests", 503: "service_unavailable"}
+
+
+class ApiError(Exception):
+    """An error the client can act on. ``extra`` fields are added to the JSON body."""
+
+    def __init__(self, status: int, error: str, detail: str, *, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.error = error
+        self.detail = detail
+        self.headers = headers
+        self.extra = extra
+
+
+def error_body(error: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"error": error, "detail": detail, **extra}
+
+
+# SQLSTATEs of a database that is not there for now: any connection exception (class 08), the server shutting
+# down or crashed (57P01, 57P02), starting up or shutting down when connected to (57P03), out of connections.
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def _is_unavailable(exc: BaseException | None) -> bool:
+    """Is this the database (or the network to it) being down, rather than a bug? Looks down the chain of causes:
+    SQLAlchemy wraps asyncpg's errors, and a SQLSTATE it has no class for arrives as a plain ``DBAPIError``."""
+    import asyncpg
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OperationalError | ConnectionError | TimeoutError | PoolTimeout | socket.gaierror):
+            return True
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return True
+        if isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
+            return True
+        state = getattr(exc, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES):
+            return True
+        exc = exc.__cause__ or getattr(exc, "orig", None)
+        seen += 1
+    return False
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.error, exc.detail, **exc.extra), status_code=exc.status,
+                            headers=exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [
+            {"field": ".".join(str(p) for p in err["loc"] if p not in ("body", "query", "path")),
+             "message": err["msg"]}
+            for err in exc.errors()
+        ]
+        detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        return JSONResponse(error_body("validation_error", detail, fields=fields), status_code=422)
+
+    async def _infrastructure(_: Request, exc: Exception) -> JSONResponse:
+        if _is_unavailable(exc):
+            return JSONResponse(error_body("service_unavailable", "the database is not reachable; retry shortly"),
+                                status_code=503, headers={"Retry-After": "2"})
+        log.error("unexpected database error", exc_info=exc)
+        return JSONResponse(error_body("internal_error", "an unexpected error occurred"), status_code=500)
+
+    # Registered per class (not for Exception): Starlette re-raises whatever reaches its
+    # catch-all handler, and the database being down is an expected condition, not a crash.
+    for exc_class in (DBAPIError, OSError, TimeoutError, PoolTimeout, *_driver_errors()):
+        app.add_exception_handler(exc_class, _infrastructure)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the document declares at this path (Starlette names only the first matching route's)."""
+    return ", ".join(allowed_methods(request.app, request.url.path))
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the document declares for the path a request named (for a 405's ``Allow``)."""
+    methods: set[str] = set()
+    for template, item in app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\{[^}/]+\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods |= {m.upper() for m in item}
+    return sorted(methods)
+
+
+def _driver_errors() -> tuple[type[Exception], ...]:
+    import asyncpg
+
+    return (asyncpg.PostgresError, asyncpg.InterfaceError)
