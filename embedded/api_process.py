@@ -7,7 +7,7 @@ import sys
 
 import httpx
 
-from embedded.base import Service
+from embedded.base import CommandProcess, Service
 from embedded.process import require_free_port, spawn_detached
 
 
@@ -39,24 +39,16 @@ class ApiServer(Service):
         spawn_detached(argv, log_file=self.log_file, pid_file=self.pid_file, env={**os.environ, **s.as_env()})
 
 
-class WorkerProcess(Service):
+class WorkerProcess(CommandProcess):
     """The federation worker (`hotline worker`) as a process of its own."""
 
     name = "worker"
+    command = "worker"
     start_timeout = 30.0
-
-    @property
-    def embedded(self) -> bool:
-        return True
 
     @property
     def url(self) -> str:
         return self.settings.effective_nats_url
 
-    def healthy(self) -> bool:
-        return self.pid() is not None
-
     def _launch(self) -> None:
-        argv = [sys.executable, "-m", "cli.main", "worker"]
-        env = {**os.environ, **self.settings.as_env()}
-        spawn_detached(argv, log_file=self.log_file, pid_file=self.pid_file, env=env)
+        self._spawn(self.pid_file)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import fcntl
+import os
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
-from embedded.process import ServiceError, read_pid, stop_pid, wait_until
+from embedded.process import ServiceError, read_pid, spawn_detached, stop_pid, wait_until
 from infra.settings import Settings
 
 
@@ -105,3 +107,21 @@ class Service(ABC):
             return ""
         tail = self.log_file.read_text(errors="replace").splitlines()[-lines:]
         return f"\nLast lines of {self.log_file}:\n" + "\n".join(tail)
+
+
+class CommandProcess(Service):
+    """A long-running ``hotline`` command of this home as a process of its own (the worker, the supervisor):
+    always ours, alive while its process is."""
+
+    command: str
+
+    @property
+    def embedded(self) -> bool:
+        return True
+
+    def healthy(self) -> bool:
+        return self.pid() is not None
+
+    def _spawn(self, pid_file: Path | None) -> None:
+        argv = [sys.executable, "-m", "cli.main", self.command]
+        spawn_detached(argv, log_file=self.log_file, pid_file=pid_file, env={**os.environ, **self.settings.as_env()})

@@ -12,22 +12,17 @@ from __future__ import annotations
 
 import fcntl
 import os
-import sys
 from pathlib import Path
 from typing import IO
 
-from embedded.base import Service
-from embedded.process import spawn_detached
+from embedded.base import CommandProcess
 from embedded.restart_record import RestartRecord
 
 
-class SupervisorProcess(Service):
+class SupervisorProcess(CommandProcess):
     name = "supervisor"
+    command = "supervise"
     start_timeout = 30.0
-
-    @property
-    def embedded(self) -> bool:
-        return True
 
     @property
     def url(self) -> str:
@@ -37,9 +32,6 @@ class SupervisorProcess(Service):
     def record_file(self) -> Path:
         return self.dir / "state.json"
 
-    def healthy(self) -> bool:
-        return self.pid() is not None
-
     def record(self) -> RestartRecord | None:
         """What the running (or last) supervisor has restarted."""
         return RestartRecord.load(self.record_file)
@@ -47,9 +39,7 @@ class SupervisorProcess(Service):
     def _launch(self) -> None:
         # No pid file from here: the process writes its own once it holds the lock (it may find another
         # supervisor there first, and must not overwrite that one's pid).
-        argv = [sys.executable, "-m", "cli.main", "supervise"]
-        spawn_detached(argv, log_file=self.log_file, pid_file=None,
-                       env={**os.environ, **self.settings.as_env()})
+        self._spawn(pid_file=None)
 
     def claim(self) -> IO[str] | None:
         """Become this home's supervisor: the held lock file (keep it open while supervising), with this
