@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.orders.citizen import normalize_phone, validate_id_number
+from core.vocabulary import OrderType, Urgency
 from infra.edge import INT64_MAX, Flag, Id, Whole, whole
 
 
@@ -24,21 +25,6 @@ class Channel(StrEnum):
     mayor_mailbox = "mayor_mailbox"  # 市长信箱
     mini_program = "mini_program"  # 小程序
     police_110 = "police_110"  # 110 联动转来
-
-
-class OrderType(StrEnum):
-    consultation = "consultation"  # 咨询
-    help = "help"  # 求助
-    complaint = "complaint"  # 投诉
-    report = "report"  # 举报
-    suggestion = "suggestion"  # 建议
-    praise = "praise"  # 表扬
-
-
-class Urgency(StrEnum):
-    normal = "normal"  # 一般
-    urgent = "urgent"  # 紧急
-    very_urgent = "very_urgent"  # 特急
 
 
 class Satisfaction(StrEnum):

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, text
 
-from core.orders.schemas import OrderType, Urgency
 from core.sla.models import CalendarDay, SlaPolicy
 from core.sla.policy import resolve_policy
 from core.sla.rework import rework_days
 from core.sla.service import enter_year
+from core.vocabulary import OrderType, Urgency
 from infra.edge import Day, Flag, Whole
 from infra.errors import ApiError
 from sso.access import CurrentActor, Guard, TenantGuard
