@@ -24,6 +24,7 @@ from core.orders.context import Context, field_error
 from core.orders.crosslevel import dispatch, extension, giveback, rating, reply, rework, sign, urge, withdraw
 from core.orders.crosslevel.messages import message_id
 from core.orders.duplicates import find_duplicates
+from core.orders.errors import MergeIntoClosed, NotYourTenant, RoleNeeded
 from core.orders.events import append_event
 from core.orders.lifecycle import OPEN, Action, Status
 from core.orders.models import ORDER_ID_SEQ, Assignment, Attachment, Order, OrderEvent, OrderLink
@@ -35,7 +36,6 @@ from core.sla.policy import Policy, resolve_policy
 from core.units.models import Unit
 from federation.outbox import enqueue
 from iam.actors import Role
-from infra.errors import ApiError
 from tenants.codes import is_descendant
 from tenants.paths import tenant_paths
 
@@ -64,9 +64,9 @@ class Registered:
 async def register(ctx: Context, data: OrderCreate) -> Registered:
     """受理: validate, number, time-limit and record a new order; suggest likely duplicates."""
     if not ctx.actor.has(Role.operator, Role.dispatcher):
-        raise ApiError(403, "forbidden", "registering an order needs the role dispatcher or operator")
+        raise RoleNeeded(("dispatcher", "operator"), "register")
     if ctx.actor.tenant != ctx.tenant.code:
-        raise ApiError(403, "forbidden", f"you act for tenant {ctx.actor.tenant}, not for tenant {ctx.tenant.code}")
+        raise NotYourTenant(ctx.actor.tenant, ctx.tenant.code)
     category = ctx.categories.get(data.category)
     if category is None:
         raise field_error("category", f"unknown category {data.category}")
@@ -475,7 +475,7 @@ async def _merge(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dic
     if target is None:
         raise field_error("into", f"no order {req.into}")
     if target.status not in OPEN:
-        raise ApiError(409, "invalid_transition", f"order {req.into} is {target.status}: merge into an open order")
+        raise MergeIntoClosed(req.into, target.status)
     await _end_assignments(ctx, order, "merged")
     order.status, order.outcome, order.merged_into_id, order.closed_at = (
         Status.merged, "merged", target.id, ctx.now)
