@@ -158,7 +158,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         fields = [
             {"field": ".".join(str(p) for p in err["loc"] if p not in ("body", "query", "path")),
-             "message": err["msg"]}
+             "message": _plain(err["msg"])}
             for err in exc.errors()
         ]
         detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
@@ -175,6 +175,14 @@ def install_error_handlers(app: FastAPI) -> None:
     # catch-all handler, and the database being down is an expected condition, not a crash.
     for exc_class in (DBAPIError, OSError, TimeoutError, PoolTimeout, *_driver_errors()):
         app.add_exception_handler(exc_class, _infrastructure)
+
+
+def _plain(message: str) -> str:
+    """A validator's own words, without pydantic's prefix ("Value error, not a mainland mobile …")."""
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message
 
 
 def _allowed_methods(request: Request) -> str:
