@@ -27,7 +27,8 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
 
 
 class ApiError(Exception):
-    """An error the client can act on. ``extra`` fields are added to the JSON body."""
+    """An HTTP-level refusal (no token, a cross-site request, a rate limit), with its status and headers; a rule's
+    refusal is a ``DomainError``. ``extra`` fields are added to the JSON body."""
 
     def __init__(self, status: int, error: str, detail: str, *, headers: dict[str, str] | None = None,
                  **extra: Any) -> None:

@@ -77,7 +77,8 @@ def keycloak_refusal(exc: KeycloakError, user: NewUser) -> UserError:
     body = _keycloak_body(exc)
     message = str(body.get("errorMessage") or body.get("error_description") or "")
     if exc.response_code == 409:
-        if "email" in message.lower():
+        # Without an email of its own a user gets one made of the username: that one clashing is the username.
+        if "email" in message.lower() and "username" not in message.lower() and user.email:
             return UserExists(f"a user with the email address {user.email} already exists")
         return UserExists(f"a user with the username {user.username} already exists")
     problems = body.get("errors") if isinstance(body.get("errors"), list) else [body]
