@@ -1,8 +1,8 @@
 """API errors: every error is JSON ``{"error": code, "detail": text}`` with a 4xx (or 503) status.
 
-The rules raise named domain errors (``DomainError`` and its kinds below, e.g. ``core.orders.errors.NotYourUnit``),
-never an HTTP error: what status a kind of refusal answers with is known here only, and one handler renders them.
-``ApiError`` is left to what is HTTP itself (a missing token, a cross-site request, a rate limit).
+The rules raise named domain errors (``infra.refusals.DomainError`` and its kinds, e.g.
+``core.orders.errors.NotYourUnit``), never an HTTP error; one handler here answers them. ``ApiError`` is left to
+what is HTTP itself (a missing token, a cross-site request, a rate limit).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
-from typing import Any, ClassVar
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from infra.refusals import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -38,72 +40,6 @@ class ApiError(Exception):
         self.detail = detail
         self.headers = headers
         self.extra = extra
-
-
-class DomainError(Exception):
-    """A rule's refusal, named for what it refuses; ``detail`` says it in plain words to the person asking.
-    ``extra`` fields are added to the JSON body (e.g. the actions allowed instead)."""
-
-    status: ClassVar[int] = 400
-    code: ClassVar[str] = "bad_request"
-
-    def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extra = extra
-
-    @property
-    def headers(self) -> dict[str, str] | None:
-        return None
-
-
-class Invalid(DomainError):
-    """What was asked is not well formed or names what is not there (422)."""
-
-    status, code = 422, "validation_error"
-
-
-class InvalidField(Invalid):
-    """One field of the request is refused; ``fields`` names it, for a form to show beside the field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}", fields=[{"field": field, "message": message}])
-        self.field = field
-
-
-class Forbidden(DomainError):
-    """This person may not do this (403)."""
-
-    status, code = 403, "forbidden"
-
-
-class NotFound(DomainError):
-    """What the request names is not there, or not for this person to see (404)."""
-
-    status, code = 404, "not_found"
-
-
-class Conflict(DomainError):
-    """The state of things does not allow it now (409)."""
-
-    status, code = 409, "conflict"
-
-
-class Gone(DomainError):
-    """It was there and is no longer in use (410)."""
-
-    status, code = 410, "gone"
-
-
-class Unavailable(DomainError):
-    """Not yet: the client retries after ``retry_after`` seconds (503)."""
-
-    status, code = 503, "service_unavailable"
-    retry_after: ClassVar[int] = 2
-
-    @property
-    def headers(self) -> dict[str, str] | None:
-        return {"Retry-After": str(self.retry_after)}
 
 
 def error_body(error: str, detail: str, **extra: Any) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from iam.actors import Role
 from iam.policies import grantable
-from infra.errors import Conflict, Forbidden, Invalid, NotFound
+from infra.refusals import Conflict, Forbidden, Invalid, NotFound
 from sso.groups import group_id_for
 from sso.revocations import revoke
 from tenants.codes import validate_code

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.errors import DomainError, Gone, NotFound, Unavailable
+from infra.refusals import DomainError, Gone, NotFound, Unavailable
 
 
 class NotATenantCode(DomainError):

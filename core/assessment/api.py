@@ -15,7 +15,7 @@ from core.assessment import service
 from core.assessment.settings import AssessmentSettings, effective
 from core.sla.calendar import CST
 from infra.edge import Day
-from infra.errors import InvalidField
+from infra.refusals import InvalidField
 from infra.times import TimedJson
 from sso.access import CurrentActor, TenantGuard
 from tenants.binding import CurrentTenant, TenantSession

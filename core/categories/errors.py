@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.errors import Conflict, InvalidField
+from infra.refusals import Conflict, InvalidField
 
 
 class CategoryExists(Conflict):

@@ -11,7 +11,7 @@ from core.categories.service import CategoryView
 from core.sla.service import SlaRules
 from federation.outbox import Outgoing
 from iam.actors import Actor
-from infra.errors import InvalidField
+from infra.refusals import InvalidField
 from tenants.codes import lineage
 from tenants.models import Tenant
 

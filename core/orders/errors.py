@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from infra.errors import Conflict, DomainError, Forbidden, NotFound
+from infra.refusals import Conflict, DomainError, Forbidden, NotFound
 
 
 class OrderNotFound(NotFound):

@@ -26,7 +26,7 @@ from core.orders import errors
 from core.orders.lifecycle import OPEN, WITHDRAWN, Action, Status
 from core.orders.models import Assignment, Order
 from iam.actors import Actor, Role
-from infra.errors import Forbidden
+from infra.refusals import Forbidden
 from tenants.codes import is_descendant
 
 # What a level's centre may do with a record it holds, registered here or received from above.

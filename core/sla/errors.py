@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from infra.errors import Conflict, Forbidden, InvalidField
+from infra.refusals import Conflict, Forbidden, InvalidField
 
 
 class NoTimeLimit(Conflict, LookupError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.errors import Conflict, InvalidField, NotFound
+from infra.refusals import Conflict, InvalidField, NotFound
 
 
 class UnitExists(Conflict):

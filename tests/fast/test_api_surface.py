@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from keycloak.exceptions import KeycloakPostError
 
 from core.orders.errors import OrderNotFound
-from infra.errors import DomainError, InvalidField
+from infra.refusals import DomainError, InvalidField
 from infra.times import province_time, province_times
 from sso.access import doing
 from sso.users import FieldRefused, NewUser, UserExists, keycloak_refusal

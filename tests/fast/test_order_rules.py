@@ -10,7 +10,7 @@ from core.orders import errors
 from core.orders.lifecycle import WITHDRAWN, Action, Status
 from core.orders.rules import allowed_actions, permit
 from iam.actors import Role
-from infra.errors import Forbidden
+from infra.refusals import Forbidden
 from tests.fast.records import CITY, DISTRICT, NOW, PROVINCE, ROADS, SIBLING, WATER, co, lead, order, person
 
 
