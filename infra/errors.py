@@ -1,4 +1,9 @@
-"""API errors: every error is JSON ``{"error": code, "detail": text}`` with a 4xx (or 503) status."""
+"""API errors: every error is JSON ``{"error": code, "detail": text}`` with a 4xx (or 503) status.
+
+The rules raise named domain errors (``infra.refusals.DomainError`` and its kinds, e.g.
+``core.orders.errors.NotYourUnit``), never an HTTP error; one handler here answers them. ``ApiError`` is left to
+what is HTTP itself (a missing token, a cross-site request, a rate limit).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from infra.refusals import DomainError
+
 log = logging.getLogger(__name__)
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -22,7 +29,8 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
 
 
 class ApiError(Exception):
-    """An error the client can act on. ``extra`` fields are added to the JSON body."""
+    """An HTTP-level refusal (no token, a cross-site request, a rate limit), with its status and headers; a rule's
+    refusal is a ``DomainError``. ``extra`` fields are added to the JSON body."""
 
     def __init__(self, status: int, error: str, detail: str, *, headers: dict[str, str] | None = None,
                  **extra: Any) -> None:
@@ -70,6 +78,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(exc.error, exc.detail, **exc.extra), status_code=exc.status,
                             headers=exc.headers)
 
+    @app.exception_handler(DomainError)
+    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.detail, **exc.extra), status_code=exc.status,
+                            headers=exc.headers)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
@@ -82,7 +95,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         fields = [
             {"field": ".".join(str(p) for p in err["loc"] if p not in ("body", "query", "path")),
-             "message": err["msg"]}
+             "message": _plain(err["msg"])}
             for err in exc.errors()
         ]
         detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
@@ -99,6 +112,14 @@ def install_error_handlers(app: FastAPI) -> None:
     # catch-all handler, and the database being down is an expected condition, not a crash.
     for exc_class in (DBAPIError, OSError, TimeoutError, PoolTimeout, *_driver_errors()):
         app.add_exception_handler(exc_class, _infrastructure)
+
+
+def _plain(message: str) -> str:
+    """A validator's own words, without pydantic's prefix ("Value error, not a mainland mobile …")."""
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message
 
 
 def _allowed_methods(request: Request) -> str:

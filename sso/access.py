@@ -24,6 +24,7 @@ from sso.session_keys import csrf_matches
 from sso.tokens import Claims, InvalidToken
 from tenants.binding import CurrentTenant
 from tenants.codes import is_valid_code
+from tenants.models import Tenant
 
 bearer = HTTPBearer(auto_error=False, description="A Keycloak access token of the province's realm")
 SESSION_COOKIE = "hotline_session"
@@ -39,7 +40,7 @@ def actor_from_claims(claims: Claims) -> Actor:
     path = claims.tenant_path or ""
     tenant = path.rsplit("/", 1)[-1]
     if not path or not is_valid_code(tenant):
-        raise ApiError(403, "forbidden", "your account is not assigned to a tenant")
+        raise ApiError(403, "forbidden", "your account is not assigned to a tenant: ask an admin to assign it")
     roles = frozenset(Role(r) for r in claims.roles if r in Role.__members__)
     return Actor(user=claims.username, tenant=tenant, roles=roles, unit_id=claims.unit, home=path,
                  subject=claims.subject)
@@ -90,6 +91,27 @@ def refuse_cross_site(request: Request, secret: str, sent: str | None = None) ->
                        "header: the csrf_token of GET /auth/me (or the hotline_csrf cookie)")
 
 
+# What a (resource, action) of the policies (iam/) is in words, for a refusal a person reads; ``{of}`` is where
+# the tenant goes ("of tenant 4101 (郑州市)"), empty at the actor's own tenant.
+_DOING = {
+    ("order", "act"): "act on the orders{of}", ("order", "create"): "register orders{of}",
+    ("order", "read"): "read the orders{of}", ("order", "export"): "export the orders{of}",
+    ("unit", "read"): "see the units{of}", ("unit", "write"): "change the units{of}",
+    ("category", "read"): "see the categories{of}", ("category", "write"): "change the categories{of}",
+    ("time_limit", "read"): "see the time limits{of}", ("time_limit", "write"): "change the time limits{of}",
+    ("assessment", "read"): "see the assessment{of}", ("assessment", "write"): "change the assessment settings{of}",
+    ("user", "read"): "see the people{of}", ("user", "write"): "manage the people{of}",
+    ("tenant", "read"): "see the details{of}",
+    ("calendar", "read"): "see the working-day calendar", ("calendar", "write"): "enter the working-day calendar",
+}
+
+
+def doing(resource: str, action: str, tenant: Tenant | None = None) -> str:
+    """``action`` on ``resource`` in words: "act on the orders of tenant 4101 (郑州市)"."""
+    of = f" of tenant {tenant.code} ({tenant.name})" if tenant is not None else ""
+    return _DOING.get((resource, action), f"{action} the {resource.replace('_', ' ')}s{{of}}").format(of=of)
+
+
 class TenantGuard:
     """Permission to ``action`` the ``resource`` of the tenant named in the path."""
 
@@ -99,7 +121,7 @@ class TenantGuard:
     async def __call__(self, request: Request, actor: CurrentActor, tenant: CurrentTenant) -> Actor:
         authorizer = await request.app.state.authorizer.get()
         if not authorizer.decide(actor.roles, actor.home, tenant.path, self.resource, self.action):
-            raise ApiError(403, "forbidden", f"you may not {self.action} {self.resource} of tenant {tenant.code}")
+            raise ApiError(403, "forbidden", f"you may not {doing(self.resource, self.action, tenant)}")
         return actor
 
 
@@ -112,5 +134,5 @@ class Guard:
     async def __call__(self, request: Request, actor: CurrentActor) -> Actor:
         authorizer = await request.app.state.authorizer.get()
         if not authorizer.decide(actor.roles, actor.home, actor.home, self.resource, self.action):
-            raise ApiError(403, "forbidden", f"you may not {self.action} {self.resource}")
+            raise ApiError(403, "forbidden", f"you may not {doing(self.resource, self.action)}")
         return actor

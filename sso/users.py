@@ -7,7 +7,9 @@ is a member of the tenant's (or unit's) group, so the realm's own console shows 
 from __future__ import annotations
 
 import contextlib
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from keycloak import KeycloakAdmin
 from keycloak.exceptions import KeycloakError
@@ -16,17 +18,93 @@ from sqlalchemy.engine import Engine
 
 from iam.actors import Role
 from iam.policies import grantable
+from infra.refusals import Conflict, Forbidden, Invalid, NotFound
 from sso.groups import group_id_for
 from sso.revocations import revoke
 from tenants.codes import validate_code
 
 
-class UserError(ValueError):
+class UserError(Invalid, ValueError):
     """A user cannot be created or changed as asked; the message says why."""
+
+    code = "invalid_user"
 
 
 class GrantRefused(UserError):
     """The person asking may not give these roles (iam/policies.py, ``grantable``)."""
+
+    status, code = Forbidden.status, Forbidden.code
+
+
+class UserExists(UserError):
+    """Keycloak holds a user of this username (or email) already: usernames are one namespace for the province."""
+
+    status, code = Conflict.status, "user_exists"
+
+
+class UserNotFound(UserError):
+    """No such user, or not one of the asking admin's subtree: the same answer, so neither tells of the other."""
+
+    status, code = NotFound.status, "user_not_found"
+
+
+class FieldRefused(UserError):
+    """Keycloak's user profile refuses a value (its validators), said in plain words with the API's field name."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}", fields=[{"field": field_name, "message": message}])
+
+
+# What Keycloak's person-name validator (person-name-prohibited-characters, on firstName and lastName) refuses by
+# default, besides control characters: named back to the admin, who otherwise sees only that the name was refused.
+NAME_REFUSED = frozenset('<>&"$%!#?§;*~/\\|^=[]{}()')
+# Keycloak's attributes as the API's fields: the person's name is firstName (lastName holds the tenant's code).
+_FIELDS = {"firstName": "name", "lastName": "name", "email": "email", "username": "username"}
+
+
+def _keycloak_body(exc: KeycloakError) -> dict[str, Any]:
+    try:
+        body = json.loads(exc.response_body or b"")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def keycloak_refusal(exc: KeycloakError, user: NewUser) -> UserError:
+    """Keycloak's refusal to create ``user`` in plain words, with the API's status: a user that exists is a 409,
+    a value its user profile refuses a 422 naming the field (and, for a name, the characters). Never Keycloak's raw
+    body: its bytes and JSON are not words for a person."""
+    body = _keycloak_body(exc)
+    message = str(body.get("errorMessage") or body.get("error_description") or "")
+    if exc.response_code == 409:
+        # Without an email of its own a user gets one made of the username: that one clashing is the username.
+        if "email" in message.lower() and "username" not in message.lower() and user.email:
+            return UserExists(f"a user with the email address {user.email} already exists")
+        return UserExists(f"a user with the username {user.username} already exists")
+    problems = body.get("errors") if isinstance(body.get("errors"), list) else [body]
+    for problem in problems:
+        if isinstance(problem, dict) and problem.get("field") in _FIELDS:
+            return _field_refused(_FIELDS[problem["field"]], str(problem.get("errorMessage") or ""), user)
+    if "password" in message.lower():
+        return FieldRefused("password", "the password does not meet the realm's password policy")
+    return UserError(f"Keycloak did not create user {user.username} (status {exc.response_code}); "
+                     "check the fields and try again")
+
+
+def _field_refused(field_name: str, key: str, user: NewUser) -> FieldRefused:
+    if "person-name" in key and field_name == "name":
+        value = user.name or user.username
+        refused = " ".join(sorted({c for c in value if c in NAME_REFUSED}))
+        if refused:
+            return FieldRefused("name", f"a person's name may not contain these characters: {refused}")
+        return FieldRefused("name", "a person's name may not contain control characters or symbols")
+    if "email" in key:
+        return FieldRefused(field_name, "this is not a valid email address")
+    if "length" in key:
+        return FieldRefused(field_name, "this is too long")
+    if "exists" in key:
+        return UserExists(f"a user with this {field_name} already exists")
+    return FieldRefused(field_name, "Keycloak does not accept this value")
 
 
 @dataclass
@@ -54,7 +132,7 @@ def tenant_path(engine: Engine, code: str) -> str:
     with engine.connect() as conn:
         row = conn.execute(text("SELECT path, status FROM public.tenants WHERE code = :c"), {"c": code}).first()
     if row is None or row.status != "active":
-        raise UserError(f"no active tenant {code}")
+        raise UserError(f"there is no active tenant {code}")
     return row.path
 
 
@@ -64,7 +142,8 @@ def create_user(kc: KeycloakAdmin, engine: Engine, user: NewUser, *, granter: fr
     (the CLI, the demo), unrestricted."""
     unknown = [r for r in user.roles if r not in Role.__members__]
     if unknown or not user.roles:
-        raise UserError(f"roles must be among {', '.join(Role)}; got {', '.join(unknown) or 'none'}")
+        raise FieldRefused("roles", f"each role must be one of {', '.join(Role)}; these are not: "
+                                    f"{', '.join(unknown) or 'none given'}")
     if granter is not None:
         refused = sorted(set(user.roles) - {r.value for r in grantable(granter)})
         if refused:
@@ -75,7 +154,7 @@ def create_user(kc: KeycloakAdmin, engine: Engine, user: NewUser, *, granter: fr
             found = conn.execute(text(f'SELECT 1 FROM "t_{user.tenant}".units WHERE id = :u AND active'),
                                  {"u": user.unit_id}).first()
         if not found:
-            raise UserError(f"no active unit {user.unit_id} in tenant {user.tenant}")
+            raise FieldRefused("unit_id", f"tenant {user.tenant} has no active unit {user.unit_id}")
     attributes = {"tenant_path": [path]}
     if user.unit_id is not None:
         attributes["unit"] = [str(user.unit_id)]
@@ -88,7 +167,7 @@ def create_user(kc: KeycloakAdmin, engine: Engine, user: NewUser, *, granter: fr
             "credentials": [{"type": "password", "value": user.password, "temporary": False}],
         }, exist_ok=False)
     except KeycloakError as exc:
-        raise UserError(f"Keycloak refused user {user.username}: {exc.error_message!r}") from None
+        raise keycloak_refusal(exc, user) from None
     # The roles available to the user, not the realm's list: reading that needs view-realm, which the API's
     # service account does not hold.
     wanted = set(user.roles)
@@ -102,7 +181,7 @@ def create_user(kc: KeycloakAdmin, engine: Engine, user: NewUser, *, granter: fr
 def find_user(kc: KeycloakAdmin, username: str) -> dict:
     matches = [u for u in kc.get_users({"username": username, "exact": "true"}) if u["username"] == username]
     if not matches:
-        raise UserError(f"no user {username}")
+        raise UserNotFound(f"there is no user {username}")
     return matches[0]
 
 
@@ -110,7 +189,7 @@ def _user_within(kc: KeycloakAdmin, username: str, within: str | None) -> dict:
     user = find_user(kc, username)
     path = (user.get("attributes") or {}).get("tenant_path", [None])[0]
     if within is not None and (path is None or not (path == within or path.startswith(within + "/"))):
-        raise UserError(f"user {username} is not in your subtree")
+        raise UserNotFound(f"there is no user {username} in tenant {within.rsplit('/', 1)[-1]} or below it")
     return user
 
 

@@ -13,10 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from iam.actors import Actor
 from infra.db import sync_engine
 from infra.edge import Id
-from infra.errors import ApiError
 from sso.access import TenantGuard
 from sso.realm import users_client
-from sso.users import GrantRefused, NewUser, UserError, UserView, create_user, disable_user, list_users
+from sso.users import NewUser, UserView, create_user, disable_user, list_users
 from tenants.binding import CurrentTenant
 
 router = APIRouter(prefix="/api/v1/tenants/{code}/users", tags=["users"])
@@ -69,12 +68,7 @@ async def add_user(request: Request, tenant: CurrentTenant, body: UserIn, admin:
         finally:
             engine.dispose()
 
-    try:
-        await asyncio.to_thread(create)
-    except GrantRefused as exc:
-        raise ApiError(403, "forbidden", str(exc)) from None
-    except UserError as exc:
-        raise ApiError(422, "invalid_user", str(exc)) from None
+    await asyncio.to_thread(create)  # a refusal is a named UserError: 403, 409 or 422, answered by infra.errors
     return UserOut(username=body.username, enabled=True, tenant_path=tenant.path, unit_id=body.unit_id,
                    roles=sorted(body.roles))
 
@@ -91,7 +85,4 @@ async def disable(request: Request, tenant: CurrentTenant, username: str, admin:
         finally:
             engine.dispose()
 
-    try:
-        await asyncio.to_thread(run)
-    except UserError as exc:
-        raise ApiError(404, "user_not_found", str(exc)) from None
+    await asyncio.to_thread(run)  # UserNotFound (404) for a user not of this subtree

@@ -14,8 +14,8 @@ from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.db import Database
-from infra.errors import ApiError
 from tenants.codes import CODE_PATTERN, is_valid_code
+from tenants.errors import NotATenantCode, TenantDisabled, TenantNotFound, TenantNotReady
 from tenants.models import Tenant, TenantStatus
 from tenants.service import tenant_query
 
@@ -58,16 +58,14 @@ async def resolve_tenant(
 ) -> Tenant:
     """The active tenant named by ``{code}``; 400 for a malformed code, 404 for an unknown one."""
     if not is_valid_code(code):
-        raise ApiError(400, "invalid_tenant_code",
-                       f"{code!r} is not a GB/T 2260 code (2, 4, 6 or 9 digits)")
+        raise NotATenantCode(code)
     tenant = await request.app.state.registry.get(db, code)
     if tenant is None:
-        raise ApiError(404, "tenant_not_found", f"no tenant {code}")
+        raise TenantNotFound(code)
     if tenant.status == TenantStatus.disabled:
-        raise ApiError(410, "tenant_disabled", f"tenant {code} is disabled")
+        raise TenantDisabled(code, tenant.name)
     if tenant.status != TenantStatus.active:
-        raise ApiError(503, "tenant_not_ready", f"tenant {code} is still being provisioned; retry shortly",
-                       headers={"Retry-After": "2"})
+        raise TenantNotReady(code, tenant.name)
     return tenant
 
 

@@ -19,7 +19,6 @@ import pytest
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
-from app.factory import create_app
 from cli.main import app as cli
 from iam.store import sync_policies
 from infra.db import sync_engine
@@ -107,6 +106,8 @@ def worker(tree: Settings) -> Iterator[subprocess.Popen[bytes]]:
 @pytest.fixture(scope="module")
 async def app(tree: Settings) -> AsyncIterator[FastAPI]:
     """The API on the module's database, with its lifespan run."""
+    from app.factory import create_app  # here, not above: the fast tier (tests/fast) never builds the app
+
     application = create_app(tree)
     async with application.router.lifespan_context(application):
         yield application
@@ -133,6 +134,8 @@ async def make_client() -> AsyncIterator:
     generators: list[AsyncIterator[httpx.AsyncClient]] = []
 
     async def make(settings: Settings) -> httpx.AsyncClient:
+        from app.factory import create_app
+
         gen = api_client(create_app(settings))
         generators.append(gen)
         return await gen.__anext__()

@@ -222,6 +222,33 @@ async def test_a_tenant_admin_creates_and_disables_users_in_its_subtree(client: 
         token(name, "Clerk-12345!")
 
 
+def _user_admin() -> dict[str, str]:
+    """A city admin who is an operator too (it gives only roles it holds itself)."""
+    name = f"admin-operator-{CITY}-{username_for('admin', CITY, None).rsplit('-', 1)[-1]}"
+    ensure_user(name, "admin", CITY, None, also=("operator",))
+    return {"Authorization": f"Bearer {token(name)}"}
+
+
+async def test_a_username_that_exists_is_a_409_in_plain_words(client: httpx.AsyncClient) -> None:
+    admin, name = _user_admin(), f"twice-{int(time.time() * 1000)}"
+    person = {"username": name, "password": "Twice-12345!", "roles": ["operator"]}
+    assert (await client.post(f"/api/v1/tenants/{DISTRICT}/users", headers=admin, json=person)).status_code == 201
+    again = await client.post(f"/api/v1/tenants/{DISTRICT}/users", headers=admin, json=person)
+    assert again.status_code == 409, again.text
+    assert again.json() == {"error": "user_exists", "detail": f"a user with the username {name} already exists"}
+
+
+async def test_a_name_keycloak_refuses_is_a_422_naming_the_field_and_characters(client: httpx.AsyncClient) -> None:
+    name = f"paren-{int(time.time() * 1000)}"
+    response = await client.post(f"/api/v1/tenants/{DISTRICT}/users", headers=_user_admin(), json={
+        "username": name, "password": "Paren-12345!", "roles": ["operator"], "name": "张三 (窗口)"})
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["error"] == "invalid_user" and body["fields"][0]["field"] == "name"
+    assert body["detail"] == "name: a person's name may not contain these characters: ( )"
+    assert "b'" not in response.text and "errorMessage" not in response.text
+
+
 async def test_a_tenant_admin_cannot_manage_users_outside_its_subtree(client: httpx.AsyncClient) -> None:
     admin = staff("admin", tenant=CITY)
     for code in (SIBLING, "41"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
 
 import httpx
@@ -444,3 +445,45 @@ async def test_staff_read_their_own_tenant_and_below_but_never_a_sibling(client:
         assert response.status_code == 403, headers
         listing = await client.get(f"/api/v1/tenants/{CITY}/orders", headers=headers)
         assert listing.status_code == 403
+
+
+# ---- the API's surface: one form of time, details in words -----------------------------------
+
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+
+
+def _times(value: object) -> list[str]:
+    """Every time in an answer, however deep (payloads, pending extensions, timelines)."""
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _times(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _times(v)]
+    return [value] if isinstance(value, str) and _MOMENT.fullmatch(value) else []
+
+
+async def test_every_time_in_intake_actions_detail_and_list_is_in_the_provinces_offset(
+        client: httpx.AsyncClient, units: dict[str, int]) -> None:
+    order = await register(client)
+    number = order["number"]
+    dispatched = await act(client, number, "dispatch", DISPATCHER, to=units["housing"])
+    await act(client, number, "sign", handler(units))
+    extended = await act(client, number, "extend", handler(units), days=2, reason="需现场勘查")
+    read = (await client.get(f"/api/v1/tenants/{CITY}/orders/{number}", headers=DISPATCHER)).json()
+    listed = (await client.get(f"/api/v1/tenants/{CITY}/orders", headers=DISPATCHER)).json()
+    for name, body in (("intake", order), ("dispatch", dispatched), ("extend", extended), ("detail", read),
+                       ("list", listed)):
+        times = _times(body)
+        assert times and all(t.endswith("+08:00") for t in times), (name, [t for t in times if "+08:00" not in t])
+    assert extended["pending_extension"]["until"].endswith("+08:00")
+
+
+async def test_a_refusal_of_the_guard_names_what_and_whose_in_words(client: httpx.AsyncClient) -> None:
+    order = await register(client)
+    body = await act(client, order["number"], "dispatch", staff("dispatcher", tenant=OTHER_CITY), expect=403, to=1)
+    assert body["detail"] == f"you may not act on the orders of tenant {CITY} (鹤壁市)"
+
+
+async def test_a_refused_step_says_why_in_a_sentence(client: httpx.AsyncClient, units: dict[str, int]) -> None:
+    order = await signed_order(client, units)
+    body = await act(client, order["number"], "sign", handler(units), expect=409)
+    assert body["detail"] == f"'sign' cannot be done to order {order['number']} now: it is signed"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -159,3 +159,19 @@ async def test_a_city_admin_shortens_a_limit_for_its_subtree_only(app: FastAPI, 
     assert {(p["type"], p["urgency"]): p for p in province}[("complaint", "normal")]["handle"]["value"] == 15
     order = await register(client, type="complaint")
     assert datetime.fromisoformat(order["handle_deadline"]) == cal.add_working_days(cst(2026, 11, 2, 9), 5)[0]
+
+
+async def test_deadlines_and_the_overviews_time_are_in_the_provinces_offset(app: FastAPI,
+                                                                            client: httpx.AsyncClient) -> None:
+    app.state.clock = lambda: datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # the clock runs in UTC
+    order = await register(client, type="complaint")
+    assert order["handle_deadline"].endswith("+08:00") and order["created_at"] == "2026-11-02T09:00:00+08:00"
+    overview = (await client.get(f"/api/v1/tenants/{CITY}/overview", headers=DISPATCHER)).json()
+    assert overview["at"] == "2026-11-02T09:00:00+08:00"
+
+
+async def test_a_calendar_day_outside_the_year_is_refused_naming_it(client: httpx.AsyncClient) -> None:
+    response = await client.put("/api/v1/calendar/2029", headers=staff("admin", tenant="41"),
+                                json={"days": [{"date": "2030-01-01", "workday": False}]})
+    assert response.status_code == 422
+    assert response.json()["detail"] == "days: every day must be in 2029; these are not: 2030-01-01"

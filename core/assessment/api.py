@@ -15,7 +15,8 @@ from core.assessment import service
 from core.assessment.settings import AssessmentSettings, effective
 from core.sla.calendar import CST
 from infra.edge import Day
-from infra.errors import ApiError
+from infra.refusals import InvalidField
+from infra.times import TimedJson
 from sso.access import CurrentActor, TenantGuard
 from tenants.binding import CurrentTenant, TenantSession
 
@@ -29,8 +30,7 @@ async def _ranking(session: TenantSession, code: str, period: str, level: str | 
     try:
         return await service.ranking(session, code, period, level)
     except ValueError as exc:
-        raise ApiError(422, "validation_error", f"period: {exc}",
-                       fields=[{"field": "period", "message": str(exc)}]) from None
+        raise InvalidField("period", str(exc)) from None
 
 
 @router.get("/assessment", dependencies=READ)
@@ -39,7 +39,7 @@ async def ranking(
     level: Annotated[str | None, Query(pattern="^(city|district|town)$",
                                        description="rank every tenant of this level below (default: children)")]
     = None,
-) -> dict[str, Any]:
+) -> TimedJson:
     """The units this tenant assesses — its child tenants and its own departments — ranked by score for the
     period, with every indicator, the counts behind them, and the red list (红榜) and black list (黑榜)."""
     return await _ranking(session, tenant.code, period, level)
@@ -70,7 +70,7 @@ async def indicators_csv(tenant: CurrentTenant, session: TenantSession, period: 
 
 
 @router.get("/assessment/settings", dependencies=READ)
-async def get_settings(tenant: CurrentTenant, session: TenantSession) -> dict[str, Any]:
+async def get_settings(tenant: CurrentTenant, session: TenantSession) -> TimedJson:
     """The assessment settings in force here, and where they come from."""
     settings, source = await effective(session, tenant.code)
     return {"from": source or "defaults", "settings": settings.model_dump()}
@@ -78,7 +78,7 @@ async def get_settings(tenant: CurrentTenant, session: TenantSession) -> dict[st
 
 @router.put("/assessment/settings", dependencies=[Depends(TenantGuard("assessment", "write"))])
 async def put_settings(tenant: CurrentTenant, session: TenantSession, actor: CurrentActor,
-                       settings: AssessmentSettings) -> dict[str, Any]:
+                       settings: AssessmentSettings) -> TimedJson:
     """Set this tenant's assessment settings (for it and its subtree); missing fields take the defaults."""
     await session.execute(text(
         "INSERT INTO public.assessment_settings (tenant_code, settings, updated_by) VALUES (:t, CAST(:s AS jsonb), :u) "
@@ -89,7 +89,7 @@ async def put_settings(tenant: CurrentTenant, session: TenantSession, actor: Cur
 
 
 @router.get("/overview", dependencies=READ)
-async def overview(request: Request, tenant: CurrentTenant, session: TenantSession) -> dict[str, Any]:
+async def overview(request: Request, tenant: CurrentTenant, session: TenantSession) -> TimedJson:
     """实时总览 for supervisors: today's intake and the open, yellow, red (overdue now) and urged orders of
     each child tenant's subtree, this month's overdue count, and open hot-spot alerts."""
     rules = await request.app.state.sla.rules(session)
@@ -106,22 +106,20 @@ async def statistics(
     category: Annotated[str | None, Query(max_length=40)] = None,
     channel: Annotated[str | None, Query(max_length=20)] = None,
     type: Annotated[str | None, Query(max_length=20)] = None,
-) -> dict[str, Any]:
+) -> TimedJson:
     """Requests taken in this tenant's area by one dimension (default: this month so far)."""
     today = request.app.state.clock().astimezone(CST).date()
     start, end = from_ or today.replace(day=1), to or today
     if end < start:
-        raise ApiError(422, "validation_error", "to: the range ends before it starts",
-                       fields=[{"field": "to", "message": "must not be before from"}])
+        raise InvalidField("to", "the range ends before it starts: 'to' must not be before 'from'")
     if (end - start).days > 366:
-        raise ApiError(422, "validation_error", "to: at most a year at a time",
-                       fields=[{"field": "to", "message": "at most 366 days after from"}])
+        raise InvalidField("to", "at most a year at a time: 'to' is at most 366 days after 'from'")
     return await service.statistics(session, tenant.code, start, end + timedelta(days=1), by,
                                     {"category": category, "channel": channel, "type": type})
 
 
 @router.get("/alerts", dependencies=READ)
 async def alerts(tenant: CurrentTenant, session: TenantSession,
-                 open_only: Annotated[bool, Query(alias="open")] = True) -> list[dict[str, Any]]:
+                 open_only: Annotated[bool, Query(alias="open")] = True) -> list[TimedJson]:
     """Hot-spot alerts (热点预警) raised to this tenant or below it."""
     return await service.alerts(session, tenant.code, open_only)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.categories.errors import CategoryExists, UnknownParentCategory
 from core.categories.models import Category
-from infra.errors import ApiError
 from tenants.codes import lineage
 
 
@@ -62,10 +62,9 @@ async def add_category(session: AsyncSession, tenant_code: str, code: str, name:
     """A tenant's extension of the taxonomy; its code must be new in the tenant's lineage."""
     visible = await visible_categories(session, tenant_code)
     if code in visible:
-        raise ApiError(409, "category_exists", f"category {code} already exists for {tenant_code}")
+        raise CategoryExists(code, tenant_code)
     if parent_code is not None and parent_code not in visible:
-        raise ApiError(422, "validation_error", f"unknown parent category {parent_code}",
-                       fields=[{"field": "parent_code", "message": "unknown category"}])
+        raise UnknownParentCategory(parent_code)
     session.add(Category(code=code, name=name, parent_code=parent_code, owner_tenant=tenant_code, active=True,
                          default_unit=default_unit, handle_limit_days=handle_limit_days))
     await session.commit()

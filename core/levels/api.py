@@ -11,15 +11,16 @@ from infra.errors import error_body
 from sso.access import TenantGuard
 from tenants.binding import CurrentTenant, DatabaseDep
 from tenants.codes import Level
+from tenants.errors import NotATenantCode, TenantNotFound
 from tenants.service import ancestors_query, children_query, descendant_counts_query, descendants_query
 
 router = APIRouter(prefix="/api/v1/tenants", tags=["tenants"])
 
 ERRORS = {
     400: {"description": "Malformed tenant code", "content": {"application/json": {"example": error_body(
-        "invalid_tenant_code", "'41x' is not a GB/T 2260 code")}}},
+        NotATenantCode.code, NotATenantCode("41x").detail)}}},
     404: {"description": "Unknown tenant", "content": {"application/json": {"example": error_body(
-        "tenant_not_found", "no tenant 4199")}}},
+        TenantNotFound.code, TenantNotFound("4199").detail)}}},
 }
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from core.orders import queries
+from core.orders.errors import ExportRefused, RegisterByPost, UnknownAction
 from core.orders.lifecycle import Action
 from core.orders.models import Order
 from core.orders.rules import allowed_actions
@@ -19,7 +20,6 @@ from core.orders.schemas import ActionRequest, Channel, OrderCreate, OrderCreate
 from core.orders.service import Context, act_and_commit, register
 from core.sla.policy import Light
 from infra.edge import INT64_MAX, Moment
-from infra.errors import ApiError
 from infra.spreadsheet import csv_row, xlsx_row
 from sso.access import CurrentActor, TenantGuard
 from tenants.binding import CurrentTenant, TenantSession
@@ -98,7 +98,7 @@ async def list_orders(
     query = queries.filtered(filters, ctx.rules.calendar, ctx.now, ctx.unit_scope)
     if format:
         if not await _may(request, ctx, "order", "export"):
-            raise ApiError(403, "forbidden", f"you may not export orders of tenant {ctx.tenant.code}")
+            raise ExportRefused(ctx.tenant.code, ctx.tenant.name)
         return _export(ctx, queries.paged(query, sort, None, EXPORT_LIMIT - 1), format)
     rows = list((await ctx.session.scalars(queries.paged(query, sort, cursor, limit))).all())
     more = len(rows) > limit
@@ -173,8 +173,8 @@ async def perform_action(ctx: OrderContext, number: str, action: str, body: Acti
     try:
         chosen = Action(action)
     except ValueError:
-        raise ApiError(404, "unknown_action", f"no action {action!r}") from None
+        raise UnknownAction(action) from None
     if chosen == Action.register:
-        raise ApiError(404, "unknown_action", "register by POST to the orders collection")
+        raise RegisterByPost()
     order = await act_and_commit(ctx, number, chosen, body or ActionRequest())
     return await queries.detail(ctx.session, order, ctx.rules.calendar, ctx.now, ctx.actor, ctx.tenant.code)

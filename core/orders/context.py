@@ -11,7 +11,7 @@ from core.categories.service import CategoryView
 from core.sla.service import SlaRules
 from federation.outbox import Outgoing
 from iam.actors import Actor
-from infra.errors import ApiError
+from infra.refusals import InvalidField
 from tenants.codes import lineage
 from tenants.models import Tenant
 
@@ -36,6 +36,6 @@ class Context:
         self.lineage = lineage(self.tenant.code)
 
 
-def field_error(field_name: str, message: str) -> ApiError:
-    return ApiError(422, "validation_error", f"{field_name}: {message}",
-                    fields=[{"field": field_name, "message": message}])
+def field_error(field_name: str, message: str) -> InvalidField:
+    """The refusal of one field of the request (422, naming the field)."""
+    return InvalidField(field_name, message)

@@ -49,7 +49,8 @@ class LookupLimits:
             waits.append(wait_after(my_wrong.hits, free) - my_wrong.last_hit_s_ago)
         wait = max(waits, default=0.0)
         if wait > 0:
-            raise ApiError(429, "too_many_requests", f"too many lookups; try again in {math.ceil(wait)} s",
+            raise ApiError(429, "too_many_requests",
+                           f"too many lookups from this address; try again in {math.ceil(wait)} seconds",
                            headers={"Retry-After": str(max(math.ceil(wait), 1))})
 
     async def wrong_phone(self, client: str, code: str) -> None:

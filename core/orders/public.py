@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -12,10 +11,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from core.orders.citizen import mask_name, mask_phone, normalize_phone
+from core.orders.errors import NoSuchProgress
 from core.orders.lookup_limits import LookupLimits
 from core.orders.models import Order, OrderEvent
 from infra.db import Database
-from infra.errors import ApiError
+from infra.times import Time
 from tenants.codes import is_valid_code
 from tenants.models import Tenant, TenantStatus
 from tenants.service import tenant_query
@@ -31,12 +31,11 @@ PUBLIC_STEPS = {"register": "受理", "dispatch": "派单", "sign": "签收", "r
                 "reopen": "重新办理", "reject": "重新办理", "merge": "合并办理"}
 # The random part of a query code (core/orders/numbers.py).
 _LETTERS = re.compile(r"[2-9A-HJ-NP-Z]{8}")
-NOT_FOUND = ApiError(404, "not_found", "no order matches this query code and phone number")
 
 
 class PublicStep(BaseModel):
     step: str
-    at: datetime
+    at: Time
 
 
 class PublicProgress(BaseModel):
@@ -45,9 +44,9 @@ class PublicProgress(BaseModel):
     status: str
     citizen_name: str | None
     citizen_phone: str | None
-    created_at: datetime
-    handle_deadline: datetime | None
-    closed_at: datetime | None
+    created_at: Time
+    handle_deadline: Time | None
+    closed_at: Time | None
     answer: str | None
     steps: list[PublicStep]
 
@@ -61,14 +60,14 @@ async def progress(request: Request, query_code: str,
     """No data without the phone number the request was made with; names and numbers are masked."""
     tenant_code, _, letters = query_code.partition("-")
     if not is_valid_code(tenant_code) or not _LETTERS.fullmatch(letters):  # not a code: nothing to count or look up
-        raise NOT_FOUND
+        raise NoSuchProgress()
     client = request.app.state.trusted_proxies.of(request)
     limits: LookupLimits = request.app.state.lookup_limits
     await limits.admit(client, query_code)
     order, events = await _find(request.app.state.db, tenant_code, query_code, phone)
     if order is None:
         await limits.wrong_phone(client, query_code)
-        raise NOT_FOUND
+        raise NoSuchProgress()
     answer = next((e.payload.get("content") for e in reversed(events) if e.action in ("answer", "reply")), None)
     return PublicProgress(
         number=order.number, title=order.title, status=STATUS_LABELS.get(order.status, order.status),

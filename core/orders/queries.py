@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, func, literal, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.orders.citizen import mask_phone
+from core.orders.errors import InvalidCursor, OrderNotFound
 from core.orders.lifecycle import OPEN
 from core.orders.models import Assignment, Order, OrderEvent, OrderLink
 from core.orders.rules import allowed_actions
@@ -23,7 +24,7 @@ from core.sla.calendar import WorkCalendar
 from core.sla.policy import Light, light
 from iam.actors import Actor
 from infra.edge import INT64_MAX, moment_in_range
-from infra.errors import ApiError
+from infra.times import province_time
 from tenants.codes import validate_code
 
 # Orders without a deadline sort last: as if due at the end of time.
@@ -102,10 +103,10 @@ def may_see(order: Order, assignments: Sequence[Assignment], unit_scope: int | N
                                                                          for a in assignments)
 
 
-def order_not_found(number: str, tenant_code: str) -> ApiError:
+def order_not_found(number: str, tenant_code: str) -> OrderNotFound:
     """The answer for an order that is not there, or that the person may not see: the same, so that
     neither a read nor an action tells one from the other."""
-    return ApiError(404, "order_not_found", f"no order {number} in tenant {tenant_code}")
+    return OrderNotFound(number, tenant_code)
 
 
 def filtered(f: OrderFilter, calendar: WorkCalendar, now: datetime, unit_scope: int | None = None,
@@ -179,8 +180,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[datetime, int]:
             moment_in_range(moment)
         return moment, last_id
     except (ValueError, TypeError, json.JSONDecodeError):
-        raise ApiError(400, "invalid_cursor", "the cursor is not one this list gave out (or the sort changed)",
-                       fields=[{"field": "cursor", "message": "not a cursor this list gave out"}]) from None
+        raise InvalidCursor() from None
 
 
 def paged(query: Select[tuple[Order]], sort: str, cursor: str | None, limit: int) -> Select[tuple[Order]]:
@@ -292,4 +292,4 @@ def export_row(order: Order, calendar: WorkCalendar, now: datetime) -> list[Any]
     """One exported line; the phone is masked (exports leave the system)."""
     values = summary(order, calendar, now).model_dump()
     values["citizen_phone"] = mask_phone(order.citizen_phone)
-    return [values[c].isoformat() if isinstance(values[c], datetime) else values[c] for c in EXPORT_COLUMNS]
+    return [province_time(values[c]) if isinstance(values[c], datetime) else values[c] for c in EXPORT_COLUMNS]

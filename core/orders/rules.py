@@ -12,8 +12,8 @@ record is in the hands of exactly one of:
 
 ``need`` says, for one action on one record, who may take it now (the roles, the unit, whether a reason
 is needed), or None if the action does not apply to the record as it is. ``permit`` turns that into the
-errors of the API for one person; ``allowed_actions`` lists exactly what one person may do now: the
-same rules, so the list and what the API accepts cannot disagree.
+named refusals of ``core.orders.errors`` for one person; ``allowed_actions`` lists exactly what one person
+may do now: the same rules, so the list and what the API accepts cannot disagree.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.orders import errors
 from core.orders.lifecycle import OPEN, WITHDRAWN, Action, Status
 from core.orders.models import Assignment, Order
 from iam.actors import Actor, Role
-from infra.errors import ApiError
+from infra.refusals import Forbidden
 from tenants.codes import is_descendant
 
 # What a level's centre may do with a record it holds, registered here or received from above.
@@ -158,18 +159,17 @@ def need(order: Order, assignments: Sequence[Assignment], action: Action, actor_
     return None
 
 
-def qualifies(actor: Actor, tenant_code: str, needed: Need) -> ApiError | None:
+def qualifies(actor: Actor, tenant_code: str, needed: Need, action: Action | None = None) -> Forbidden | None:
     """Why this person may not take a step that needs ``needed`` at tenant ``tenant_code``; None if they may."""
     if needed.reach_down:
         if actor.tenant != tenant_code and not is_descendant(tenant_code, actor.tenant):
-            return ApiError(403, "forbidden", f"tenant {tenant_code} is outside your reach")
+            return errors.OutsideYourReach(actor.tenant, tenant_code)
     elif actor.tenant != tenant_code:
-        return ApiError(403, "forbidden", f"you act for tenant {actor.tenant}, not for tenant {tenant_code}")
+        return errors.NotYourTenant(actor.tenant, tenant_code)
     if not actor.has(*needed.roles):
-        wanted = " or ".join(sorted(r.value for r in needed.roles))
-        return ApiError(403, "forbidden", f"this step needs the role {wanted}")
+        return errors.RoleNeeded((r.value for r in needed.roles), action.value if action else None)
     if needed.unit is not None and actor.unit_id != needed.unit:
-        return ApiError(403, "not_your_unit", "the order is not with your unit")
+        return errors.NotYourUnit()
     return None
 
 
@@ -188,29 +188,29 @@ def allowed_actions(actor: Actor, tenant_code: str, order: Order, assignments: S
 
 def permit(actor: Actor, tenant_code: str, order: Order, assignments: Sequence[Assignment], action: Action,
            now: datetime) -> Need:
-    """What ``action`` needs, if this person may take it now; otherwise the API's error (409 when the record's
-    state does not allow it, with what this person may do instead; 403 when the person may not)."""
+    """What ``action`` needs, if this person may take it now; otherwise its refusal: an ``InvalidTransition`` when
+    the record's state does not allow it (with what this person may do instead), a ``Forbidden`` when the person
+    may not."""
     if order.outcome == WITHDRAWN:
-        raise ApiError(409, "withdrawn", f"order {order.number} was taken back by {order.origin_tenant} (撤回): "
-                       "nothing is left to do with it here", order_status=order.status, allowed_actions=[])
+        raise errors.OrderWithdrawn(order.number, order.origin_tenant, order.status)
     needed = need(order, assignments, action, actor.unit_id, now)
     if needed is None:
-        raise ApiError(409, "invalid_transition", _why_not(order, action, now), order_status=order.status,
-                       allowed_actions=allowed_actions(actor, tenant_code, order, assignments, now))
-    refusal = qualifies(actor, tenant_code, needed)
+        raise why_not(order, action, now, allowed_actions(actor, tenant_code, order, assignments, now))
+    refusal = qualifies(actor, tenant_code, needed, action)
     if refusal is not None:
         raise refusal
     return needed
 
 
-def _why_not(order: Order, action: Action, now: datetime) -> str:
+def why_not(order: Order, action: Action, now: datetime, allowed: list[str]) -> errors.InvalidTransition:
+    """The refusal of an action the order's state does not allow, named for the reason."""
+    status = order.status
     if action == Action.extend and order.pending_extension is not None:
-        return "an extension request is already waiting for a decision"
+        return errors.ExtensionPending(status, allowed)
     if action == Action.extend and order.handle_deadline is not None and now > order.handle_deadline:
-        return "the time limit has already passed: an extension is asked before it"
+        return errors.PastTimeLimit(status, allowed)
     if action == Action.approve_extension:
-        return "there is no extension request waiting for this level's decision"
+        return errors.NoExtensionWaiting(status, allowed)
     if action in (Action.merge, Action.revisit, Action.redirect, Action.decline) and order.origin_tenant is not None:
-        return (f"order {order.number} came from {order.origin_tenant}, which took the request: it does that there "
-                "(this level answers, hands on or sends back its part)")
-    return f"cannot {action} the order as it is now ({order.status})"
+        return errors.TakenAtOrigin(order.number, order.origin_tenant, action.value, status, allowed)
+    return errors.NotInThisState(order.number, action.value, status, allowed)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.orders.citizen import normalize_phone, validate_id_number
 from core.vocabulary import OrderType, Urgency
 from infra.edge import INT64_MAX, Flag, Id, Whole, whole
+from infra.times import Time, TimedJson
 
 
 class Channel(StrEnum):
@@ -123,8 +122,8 @@ class EventOut(BaseModel):
     actor_unit_id: int | None
     actor_tenant: str
     reason: str | None
-    payload: dict[str, Any]
-    occurred_at: datetime
+    payload: TimedJson
+    occurred_at: Time
 
 
 class AssignmentOut(BaseModel):
@@ -135,12 +134,12 @@ class AssignmentOut(BaseModel):
     role: str
     status: str
     note: str | None
-    assigned_at: datetime
-    sign_deadline: datetime | None
-    signed_at: datetime | None
-    replied_at: datetime | None
+    assigned_at: Time
+    sign_deadline: Time | None
+    signed_at: Time | None
+    replied_at: Time | None
     reply: str | None
-    ended_at: datetime | None = Field(None, description="when the assignment ended (done, given back, withdrawn, "
+    ended_at: Time | None = Field(None, description="when the assignment ended (done, given back, withdrawn, "
                                                         "reworked); live while none")
 
 
@@ -148,7 +147,7 @@ class DuplicateCandidate(BaseModel):
     number: str
     title: str
     status: str
-    created_at: datetime
+    created_at: Time
     score: float
     reasons: list[str]
 
@@ -172,17 +171,17 @@ class OrderOut(BaseModel):
     citizen_phone: str | None
     lead_unit_id: int | None
     assigned_tenant: str | None
-    sign_deadline: datetime | None
-    handle_deadline: datetime | None
+    sign_deadline: Time | None
+    handle_deadline: Time | None
     deadline_estimated: bool
     light: str
     reopen_count: int
     urge_count: int
     repeat_count: int
     satisfaction: str | None
-    created_at: datetime
-    closed_at: datetime | None
-    accepted_at: datetime | None = Field(None, description="when this level's centre signed (签收) an order "
+    created_at: Time
+    closed_at: Time | None
+    accepted_at: Time | None = Field(None, description="when this level's centre signed (签收) an order "
                                                             "dispatched here from above")
 
 
@@ -194,15 +193,15 @@ class OrderDetail(OrderOut):
     longitude: Decimal | None
     latitude: Decimal | None
     redirect_to: str | None
-    pending_extension: dict[str, Any] | None
+    pending_extension: TimedJson | None
     merged_into: str | None
-    extra: dict[str, Any]
+    extra: TimedJson
     allowed_actions: list[str]
     assignments: list[AssignmentOut]
     links: list[dict[str, str]]
     timeline: list[EventOut]
     # With a child level involved: this record's events and those of every level below, by time.
-    cross_level_timeline: list[dict[str, Any]] = Field(default_factory=list)
+    cross_level_timeline: list[TimedJson] = Field(default_factory=list)
 
 
 class OrderCreated(OrderDetail):

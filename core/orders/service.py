@@ -24,6 +24,7 @@ from core.orders.context import Context, field_error
 from core.orders.crosslevel import dispatch, extension, giveback, rating, reply, rework, sign, urge, withdraw
 from core.orders.crosslevel.messages import message_id
 from core.orders.duplicates import find_duplicates
+from core.orders.errors import MergeIntoClosed, NotYourTenant, RoleNeeded
 from core.orders.events import append_event
 from core.orders.lifecycle import OPEN, Action, Status
 from core.orders.models import ORDER_ID_SEQ, Assignment, Attachment, Order, OrderEvent, OrderLink
@@ -35,7 +36,6 @@ from core.sla.policy import Policy, resolve_policy
 from core.units.models import Unit
 from federation.outbox import enqueue
 from iam.actors import Role
-from infra.errors import ApiError
 from tenants.codes import is_descendant
 from tenants.paths import tenant_paths
 
@@ -64,19 +64,19 @@ class Registered:
 async def register(ctx: Context, data: OrderCreate) -> Registered:
     """受理: validate, number, time-limit and record a new order; suggest likely duplicates."""
     if not ctx.actor.has(Role.operator, Role.dispatcher):
-        raise ApiError(403, "forbidden", "registering an order needs the role dispatcher or operator")
+        raise RoleNeeded(("dispatcher", "operator"), "register")
     if ctx.actor.tenant != ctx.tenant.code:
-        raise ApiError(403, "forbidden", f"you act for tenant {ctx.actor.tenant}, not for tenant {ctx.tenant.code}")
+        raise NotYourTenant(ctx.actor.tenant, ctx.tenant.code)
     category = ctx.categories.get(data.category)
     if category is None:
-        raise field_error("category", f"unknown category {data.category}")
+        raise field_error("category", f"there is no category {data.category}")
     if not category.active:
         raise field_error("category", f"category {data.category} is no longer in use")
     if not category.leaf:
         raise field_error("category", f"{data.category} is a major category: choose one of its minor categories")
     if data.division_code and not (data.division_code == ctx.tenant.code
                                    or is_descendant(data.division_code, ctx.tenant.code)):
-        raise field_error("division_code", f"{data.division_code} is outside tenant {ctx.tenant.code}")
+        raise field_error("division_code", f"{data.division_code} is not in the area of tenant {ctx.tenant.code}")
     citizen = data.citizen
     if citizen.callback and not citizen.phone:
         raise field_error("citizen.phone", "a phone number is needed when the citizen wants a call back")
@@ -135,7 +135,7 @@ async def act(ctx: Context, number: str, action: Action, req: ActionRequest) -> 
     needed = permit(ctx.actor, ctx.tenant.code, order, rows.assignments(ctx.session, order, live=False), action,
                     ctx.now)
     if needed.reason and not (req.reason and req.reason.strip()):
-        raise field_error("reason", f"{action} needs a reason")
+        raise field_error("reason", f"'{action}' needs a reason")
     before = order.status
     payload = await HANDLERS[action](ctx, order, req, needed)
     order.updated_at = ctx.now
@@ -226,7 +226,7 @@ async def _orders_by_number(ctx: Context, numbers: list[str]) -> list[Order]:
     found = (await ctx.session.scalars(select(Order).where(Order.number.in_(numbers)))).all()
     missing = sorted(set(numbers) - {o.number for o in found})
     if missing:
-        raise field_error("related", f"unknown order(s) {', '.join(missing)}")
+        raise field_error("related", f"there is no order {', '.join(missing)}")
     return list(found)
 
 
@@ -282,7 +282,7 @@ async def _redirect(ctx: Context, order: Order, req: ActionRequest, _: Need) -> 
     try:
         target = RedirectTarget(str(req.to))
     except ValueError:
-        raise field_error("to", "redirect to 110, 119, 120, 122 or legal_channel") from None
+        raise field_error("to", "an order is redirected to 110, 119, 120, 122 or legal_channel") from None
     order.status, order.outcome, order.redirect_to, order.closed_at = (
         Status.closed, "redirected", target.value, ctx.now)
     return {"to": target.value}
@@ -347,14 +347,14 @@ async def _child_path(ctx: Context, code: str, field_name: str) -> str:
         raise field_error(field_name, f"{code} is not a tenant below {ctx.tenant.code}: dispatch goes down only")
     path = (await tenant_paths(ctx.session, [code], active=True)).get(code)
     if not path:
-        raise field_error(field_name, f"no active tenant {code}")
+        raise field_error(field_name, f"there is no active tenant {code}")
     return path
 
 
 async def _active_unit(ctx: Context, unit_id: int, field_name: str) -> Unit:
     unit = await ctx.session.get(Unit, unit_id)
     if unit is None or not unit.active:
-        raise field_error(field_name, f"no active unit {unit_id} in tenant {ctx.tenant.code}")
+        raise field_error(field_name, f"tenant {ctx.tenant.code} has no active unit {unit_id}")
     return unit
 
 
@@ -473,9 +473,9 @@ async def _merge(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dic
         raise field_error("into", "an order cannot be merged into itself")
     target = await rows.lock_order(ctx.session, number=req.into)
     if target is None:
-        raise field_error("into", f"no order {req.into}")
+        raise field_error("into", f"there is no order {req.into}")
     if target.status not in OPEN:
-        raise ApiError(409, "invalid_transition", f"order {req.into} is {target.status}: merge into an open order")
+        raise MergeIntoClosed(req.into, target.status)
     await _end_assignments(ctx, order, "merged")
     order.status, order.outcome, order.merged_into_id, order.closed_at = (
         Status.merged, "merged", target.id, ctx.now)

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, text
 
+from core.sla.errors import CalendarForProvince, DaysOutsideYear
 from core.sla.models import CalendarDay, SlaPolicy
 from core.sla.policy import resolve_policy
 from core.sla.rework import rework_days
 from core.sla.service import enter_year
 from core.vocabulary import OrderType, Urgency
 from infra.edge import Day, Flag, Whole
-from infra.errors import ApiError
 from sso.access import CurrentActor, Guard, TenantGuard
 from tenants.binding import CurrentTenant, DatabaseDep, TenantSession
 from tenants.codes import lineage
@@ -72,11 +72,10 @@ async def put_calendar_year(request: Request, db: DatabaseDep, actor: CurrentAct
                             year: Annotated[int, Path(ge=2000, le=2100)], body: CalendarYearIn) -> None:
     """A province admin enters the State Council's holiday schedule for a year (replaces that year's)."""
     if len(actor.tenant) != 2:
-        raise ApiError(403, "forbidden", "the calendar is entered by the province's admin")
+        raise CalendarForProvince()
     wrong = [d.date.isoformat() for d in body.days if d.date.year != year]
     if wrong:
-        raise ApiError(422, "validation_error", f"days outside {year}: {', '.join(wrong[:5])}",
-                       fields=[{"field": "days", "message": f"every day must be in {year}"}])
+        raise DaysOutsideYear(year, wrong)
     async with db.shared_session() as session:
         await enter_year(session, year, [(d.date, d.workday, d.name) for d in body.days])
     request.app.state.sla.invalidate()

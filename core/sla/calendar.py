@@ -17,11 +17,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-CST = ZoneInfo("Asia/Shanghai")
+from infra.times import PROVINCE_ZONE
+
+CST = PROVINCE_ZONE  # working days are China time
 DAY = 86400
 
 

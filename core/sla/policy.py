@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.sla.calendar import DAY, WorkCalendar
+from core.sla.errors import NoTimeLimit
 
 
 class Light(StrEnum):
@@ -62,7 +63,7 @@ def resolve_policy(rows: Iterable[PolicyRow], lineage: list[str], type_: str, ur
         if best is None or _rank(row, rank) > _rank(best, rank):
             best = row
     if best is None:
-        raise LookupError(f"no time-limit policy for {type_}/{urgency}")
+        raise NoTimeLimit(type_, urgency)
     handle = best.handle
     if category_days is not None and urgency == "normal" and handle.unit == "working_days":
         handle = Limit(min(handle.value, category_days), "working_days")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -10,9 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from core.units.errors import UnitExists, UnitNotFound, UnknownParentUnit
 from core.units.models import UNIT_KINDS, Unit
 from infra.edge import INT64_MAX, Flag, Id
-from infra.errors import ApiError
+from infra.times import Time
 from sso.access import TenantGuard
 from tenants.binding import CurrentTenant, TenantSession
 
@@ -48,7 +48,7 @@ class UnitOut(BaseModel):
     parent_id: int | None
     phone: str | None
     active: bool
-    created_at: datetime
+    created_at: Time
 
 
 @router.get("", response_model=list[UnitOut], dependencies=[Depends(TenantGuard("unit", "read"))])
@@ -64,15 +64,14 @@ async def list_units(tenant: CurrentTenant, session: TenantSession,
 @router.post("", response_model=UnitOut, status_code=201, dependencies=[Depends(TenantGuard("unit", "write"))])
 async def create_unit(tenant: CurrentTenant, session: TenantSession, body: UnitIn) -> UnitOut:
     if body.parent_id is not None and await session.get(Unit, body.parent_id) is None:
-        raise ApiError(422, "validation_error", f"parent_id: no unit {body.parent_id}",
-                       fields=[{"field": "parent_id", "message": "unknown unit"}])
+        raise UnknownParentUnit(body.parent_id)
     unit = Unit(**body.model_dump(), active=True)
     session.add(unit)
     try:
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        raise ApiError(409, "unit_exists", f"a unit with code {body.code} already exists") from None
+        raise UnitExists(body.code) from None
     await session.refresh(unit)
     return UnitOut.model_validate(unit)
 
@@ -83,7 +82,7 @@ async def update_unit(tenant: CurrentTenant, session: TenantSession, unit_id: An
     """Rename, change the phone, or deactivate (a unit with history is never deleted)."""
     unit = await session.get(Unit, unit_id)
     if unit is None:
-        raise ApiError(404, "unit_not_found", f"no unit {unit_id} in tenant {tenant.code}")
+        raise UnitNotFound(unit_id, tenant.code)
     for key, value in body.model_dump(exclude_unset=True).items():
         setattr(unit, key, value)
     await session.commit()

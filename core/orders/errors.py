@@ -1,0 +1,151 @@
+"""The refusals of the order rules, by name. The rules raise these; ``infra.errors`` answers them over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from infra.refusals import Conflict, DomainError, Forbidden, NotFound
+
+
+class OrderNotFound(NotFound):
+    """The order is not there, or the person may not see it: the same answer, so that neither a read nor an
+    action tells one from the other."""
+
+    code = "order_not_found"
+
+    def __init__(self, number: str, tenant_code: str) -> None:
+        super().__init__(f"tenant {tenant_code} has no order {number} that you can see")
+
+
+class NoSuchProgress(NotFound):
+    """A citizen's query code and phone match no order (an unknown code and a wrong phone look the same)."""
+
+    code = "not_found"
+
+    def __init__(self) -> None:
+        super().__init__("no order matches this query code and phone number")
+
+
+class UnknownAction(NotFound):
+    code = "unknown_action"
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"there is no action {action!r} on orders")
+
+
+class RegisterByPost(NotFound):
+    code = "unknown_action"
+
+    def __init__(self) -> None:
+        super().__init__("an order is registered by a POST to the orders collection, not as an action")
+
+
+class InvalidCursor(DomainError):
+    code = "invalid_cursor"
+
+    def __init__(self) -> None:
+        super().__init__("the cursor is not one this list gave out, or the sort changed since",
+                         fields=[{"field": "cursor", "message": "not a cursor this list gave out"}])
+
+
+# ---- who may not (403) ----------------------------------------------------------------------
+
+
+class NotYourTenant(Forbidden):
+    """The step is taken only by the people of the tenant that holds the record."""
+
+    def __init__(self, yours: str, theirs: str) -> None:
+        super().__init__(f"you work for tenant {yours}, so you may not take this step on an order of tenant {theirs}")
+
+
+class OutsideYourReach(Forbidden):
+    """督办 reaches down the tree, never up nor sideways."""
+
+    def __init__(self, yours: str, theirs: str) -> None:
+        super().__init__(f"tenant {theirs} is neither your tenant {yours} nor below it, so you may not act on "
+                         "its orders")
+
+
+class RoleNeeded(Forbidden):
+    def __init__(self, roles: Iterable[str], action: str | None = None) -> None:
+        wanted = " or ".join(sorted(roles))
+        step = f"'{action}'" if action else "this step"
+        super().__init__(f"{step} needs the role {wanted}, and you do not have it")
+
+
+class NotYourUnit(Forbidden):
+    """A unit's step on a record another unit holds."""
+
+    code = "not_your_unit"
+
+    def __init__(self, number: str | None = None) -> None:
+        order = f"order {number}" if number else "the order"
+        super().__init__(f"{order} is with another unit, not with yours")
+
+
+class ExportRefused(Forbidden):
+    def __init__(self, tenant_code: str, tenant_name: str) -> None:
+        super().__init__(f"you may not export the orders of tenant {tenant_code} ({tenant_name})")
+
+
+# ---- not in the order's state (409) ---------------------------------------------------------
+
+
+class OrderWithdrawn(Conflict):
+    """The level above took the record back (撤回): nothing is left to do with it here."""
+
+    code = "withdrawn"
+
+    def __init__(self, number: str, by: str | None, status: str) -> None:
+        super().__init__(f"order {number} was taken back (撤回) by tenant {by}: nothing is left to do with it here",
+                         order_status=status, allowed_actions=[])
+
+
+class InvalidTransition(Conflict):
+    """The action does not apply to the order as it is now; the body lists what this person may do instead."""
+
+    code = "invalid_transition"
+
+    def __init__(self, detail: str, status: str | None = None, allowed: list[str] | None = None) -> None:
+        extra = {} if status is None else {"order_status": status, "allowed_actions": allowed or []}
+        super().__init__(detail, **extra)
+
+
+class NotInThisState(InvalidTransition):
+    """The lifecycle (core/orders/lifecycle.py) has no such step from the order's status for anyone now."""
+
+    def __init__(self, number: str, action: str, status: str, allowed: list[str]) -> None:
+        super().__init__(f"'{action}' cannot be done to order {number} now: it is {status}", status, allowed)
+
+
+class ExtensionPending(InvalidTransition):
+    """延期: one request at a time."""
+
+    def __init__(self, status: str, allowed: list[str]) -> None:
+        super().__init__("an extension request is already waiting for a decision", status, allowed)
+
+
+class PastTimeLimit(InvalidTransition):
+    """延期 is asked before the time limit, not after."""
+
+    def __init__(self, status: str, allowed: list[str]) -> None:
+        super().__init__("the time limit has already passed, and an extension must be asked for before it", status,
+                         allowed)
+
+
+class NoExtensionWaiting(InvalidTransition):
+    def __init__(self, status: str, allowed: list[str]) -> None:
+        super().__init__("no extension request is waiting for this level's decision", status, allowed)
+
+
+class TakenAtOrigin(InvalidTransition):
+    """Intake's steps (merge, revisit, redirect, decline) belong to the level that took the request."""
+
+    def __init__(self, number: str, origin: str, action: str, status: str, allowed: list[str]) -> None:
+        super().__init__(f"order {number} came from tenant {origin}, which took the request and does '{action}' "
+                         "there; this level answers, hands on or sends back its part", status, allowed)
+
+
+class MergeIntoClosed(InvalidTransition):
+    def __init__(self, number: str, status: str) -> None:
+        super().__init__(f"order {number} is {status}: an order is merged only into an open one")

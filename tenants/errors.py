@@ -1,0 +1,35 @@
+"""The refusals of a request's tenant, by name (answered over HTTP by ``infra.errors``)."""
+
+from __future__ import annotations
+
+from infra.refusals import DomainError, Gone, NotFound, Unavailable
+
+
+class NotATenantCode(DomainError):
+    code = "invalid_tenant_code"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"{code!r} is not a division code: a GB/T 2260 code has 2, 4, 6 or 9 digits")
+
+
+class TenantNotFound(NotFound):
+    code = "tenant_not_found"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"there is no tenant {code}")
+
+
+class TenantDisabled(Gone):
+    code = "tenant_disabled"
+
+    def __init__(self, code: str, name: str) -> None:
+        super().__init__(f"tenant {code} ({name}) is disabled")
+
+
+class TenantNotReady(Unavailable):
+    """Registered, its schema not migrated yet: a matter of seconds."""
+
+    code = "tenant_not_ready"
+
+    def __init__(self, code: str, name: str) -> None:
+        super().__init__(f"tenant {code} ({name}) is still being set up; retry in a few seconds")
