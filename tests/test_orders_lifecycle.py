@@ -340,6 +340,13 @@ async def test_the_order_response_holds_no_internal_state(client: httpx.AsyncCli
     assert "holding_unit" not in str(detail)  # the assessment's state of it (its unit was dispatched it)
 
 
+async def test_the_documented_order_holds_no_internal_state(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    detail = spec["components"]["schemas"]["OrderDetail"]["properties"]
+    assert "extra" not in detail and "assessment_state" not in detail
+    assert detail["merged_citizens"]["items"] == {"$ref": "#/components/schemas/MergedCitizen"}
+
+
 # ---- refusals -------------------------------------------------------------------------------
 
 
