@@ -85,9 +85,9 @@ CREATE TRIGGER bench_at_town AFTER INSERT ON t_{TOWN}.orders FOR EACH ROW EXECUT
 # once dispatched to the level below ({below}): set-based, a few seconds for 100,000 rows.
 _PAST_RECORDS = """
 INSERT INTO {schema}.orders (number, query_code, channel, type, title, content, status, outcome, origin_tenant,
-                             origin_number, extra, created_at, updated_at, closed_at)
+                             origin_number, created_at, updated_at, closed_at)
 SELECT '{code}-2025' || lpad(g::text, 8, '0'), 'P{code}' || g, 'phone', 'help', '路灯不亮', '市民反映路灯不亮',
-       'closed', 'resolved', {origin}, {origin} || '-2025' || lpad(g::text, 8, '0'), '{{}}'::jsonb,
+       'closed', 'resolved', {origin}, {origin} || '-2025' || lpad(g::text, 8, '0'),
        now() - interval '300 days', now() - interval '300 days', now() - interval '299 days'
 FROM generate_series(1, {n}) g;
 INSERT INTO {schema}.order_assignments (order_id, tenant_code, role, status, assigned_at, signed_at, replied_at,

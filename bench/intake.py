@@ -129,9 +129,9 @@ async def _raw(url: str, seconds: float, concurrency: int) -> float:
                     await conn.execute(
                         f"INSERT INTO {schema}.orders (id, number, query_code, channel, type, category, title, "
                         "content, address, division_code, citizen_name, citizen_phone, anonymous, callback, urgency, "
-                        "status, handle_deadline, deadline_estimated, repeat_count, urge_count, reopen_count, extra, "
+                        "status, handle_deadline, deadline_estimated, repeat_count, urge_count, reopen_count, "
                         "created_at, updated_at, search) VALUES ($1,$2,$3,'phone','complaint','0101',$4,$5,$6,$7,"
-                        "'张三',$8,false,true,'normal','registered',$9,false,0,0,0,'{}',$10,$10,"
+                        "'张三',$8,false,true,'normal','registered',$9,false,0,0,0,$10,$10,"
                         "to_tsvector('simple',$11))",
                         oid, f"raw-{oid}", f"raw-{uuid.uuid4().hex[:12]}", b["title"], b["content"], b["address"],
                         TENANT, b["citizen"]["phone"], now + timedelta(days=21), now,  # type: ignore[index]

@@ -32,8 +32,8 @@ from tenants.divisions import Division
 CITY = "4101"
 NUMBER = f"{CITY}-20261124-000001"
 _ORDER = f"""
-INSERT INTO t_{CITY}.orders (number, query_code, channel, type, title, content, status, extra, created_at, updated_at)
-VALUES ('{NUMBER}', '{CITY}-BENCH0001', 'phone', 'help', '路灯不亮', '市民反映路灯不亮', 'registered', '{{}}',
+INSERT INTO t_{CITY}.orders (number, query_code, channel, type, title, content, status, created_at, updated_at)
+VALUES ('{NUMBER}', '{CITY}-BENCH0001', 'phone', 'help', '路灯不亮', '市民反映路灯不亮', 'registered',
         now(), now())
 """
 

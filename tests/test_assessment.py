@@ -19,7 +19,7 @@ import httpx
 import psycopg
 import pytest
 
-from core.assessment.facts import EventView, step
+from core.assessment.facts import EventView, RecordState, step
 from core.assessment.hotspots import detect_all
 from core.categories.service import CategoryStore
 from core.orders.crosslevel.check import check
@@ -460,3 +460,13 @@ def test_a_receipt_taken_back_before_anyone_signed_it_is_not_due() -> None:
     assert _sign_due_after(received, ("withdraw", {"by_tenant": "4106"})) == 0
     assert _sign_due_after(received, ("sign", {}), ("withdraw", {"by_tenant": "4106"})) == 1
     assert _sign_due_after(received, ("withdraw", {"by_tenant": "4106", "superseded": True})) == 1
+
+
+def test_the_record_state_names_what_was_counted_of_it() -> None:
+    state: RecordState = {}
+    now = datetime.now(UTC)
+    for seq, (action, payload) in enumerate((("dispatch", {"to": 7}), ("sign", {}), ("overdue", {}),
+                                             ("close", {})), 1):
+        step(state, EventView(seq, action, 7, now, payload))
+    assert state == {"dispatched": True, "holding_unit": 7, "signed": True, "contact_due": True, "overdue": True,
+                     "closed": True}

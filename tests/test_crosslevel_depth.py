@@ -73,6 +73,9 @@ async def test_one_request_has_one_identity_at_every_level(
     codes = {record["query_code"] for record in details.values()}
     assert codes == {details[PROVINCE]["query_code"]}  # one code per request, whichever level works on it
     assert {record["root_number"] for record in details.values()} == {records[PROVINCE]}
+    # Each level below knows the level that gave it the request, and what it was given there as (主办: lead).
+    assert [(details[level]["origin_tenant"], details[level]["origin_role"]) for level in CHAIN] == [
+        (None, None), (PROVINCE, "lead"), (CITY, "lead"), (DISTRICT, "lead")]
     # Any level's number finds this level's record; the city's supervisor finds the town's record by the
     # district's number.
     for level in CHAIN:

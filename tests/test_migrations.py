@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 import psycopg
 import pytest
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
 from typer.testing import CliRunner
 
 from cli.main import app
 from infra.db import sync_engine
 from infra.settings import Settings, get_settings
 from tenants.divisions import Division, read_province
-from tenants.migrate import head, migrate_schema, migrate_tenants
+from tenants.migrate import head, migrate_schema, migrate_tenants, script_directory
 from tenants.service import add_tenant, register
 
 runner = CliRunner()
@@ -139,3 +144,74 @@ def test_a_fresh_schema_from_the_rendered_script_equals_one_stepped_by_alembic(r
     engine.dispose()
     assert result.ok, result.error
     assert _catalog(registered, "t_410602901") == _catalog(registered, "t_410602902")
+
+
+def _step(settings: Settings, schema: str, destination: str, *, down: bool = False) -> None:
+    """Step a schema by Alembic's own revisions to ``destination`` (down to it with ``down``)."""
+    script = script_directory()
+
+    def fn(rev: object, context: object) -> list:
+        return script._downgrade_revs(destination, rev) if down else script._upgrade_revs(destination, rev)
+
+    engine = sync_engine(settings)
+    with engine.connect() as conn, conn.begin():
+        conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        conn.exec_driver_sql(f'SET LOCAL search_path TO "{schema}"')
+        with EnvironmentContext(Config(), script, fn=fn, destination_rev=destination) as env:
+            env.configure(connection=conn, version_table_schema=schema, transactional_ddl=True)
+            with env.begin_transaction():
+                env.run_migrations()
+    engine.dispose()
+
+
+# An order's ``extra`` as revision t0004 left it: every kind of state three packages kept there.
+KEPT_EXTRA = {
+    "auto_urged": True, "auto_escalated": True, "origin_path": "41.4106", "role": "co", "seq_from": {"4106": 3},
+    "citizens": [{"number": "410602-20261130-000002", "name": "赵六", "phone": "13903920099", "callback": True}],
+    "assess": {"u": 7, "sg": 1, "fin": 1, "od": 1, "otu": 7, "rating": [7, "satisfied", True], "ratu": 7},
+}
+
+
+@pytest.fixture(scope="module")
+def before_t0005(module_db: Settings) -> str:
+    """A schema at t0004 holding a kept order with all of ``KEPT_EXTRA``, an order merged into it, and the
+    events of its automatic urge (督办) and escalation (上报)."""
+    schema = "t_order_state"
+    _step(module_db, schema, "t0004")
+    _sql(module_db, f"""
+        SET search_path TO {schema};
+        INSERT INTO orders (id, number, query_code, channel, type, title, content, status, extra) OVERRIDING SYSTEM
+        VALUE VALUES (1, '410602-20261130-000001', 'Q1', 'phone', 'help', '路灯', '路灯不亮', 'signed',
+                      '{json.dumps(KEPT_EXTRA, ensure_ascii=False)}');
+        INSERT INTO orders (id, number, query_code, channel, type, title, content, status, citizen_name,
+                            citizen_phone, merged_into_id) OVERRIDING SYSTEM VALUE
+        VALUES (2, '410602-20261130-000002', 'Q2', 'phone', 'help', '路灯', '路灯不亮', 'merged', '赵六',
+                '13903920099', 1);
+        INSERT INTO order_events (event_id, order_id, seq, action, to_status, actor, actor_tenant, payload,
+                                  occurred_at, hash)
+        VALUES (gen_random_uuid(), 1, 1, 'urge', 'signed', 'system:timer', '410602', '{{}}',
+                '2026-12-01T09:00:00+08:00', '\\x00'),
+               (gen_random_uuid(), 1, 2, 'escalate', 'escalated', 'system:timer', '410602',
+                '{{"automatic": true}}', '2026-12-02T09:00:00+08:00', '\\x00')""")
+    return schema
+
+
+def test_t0005_moves_each_kind_of_state_out_of_extra_into_its_own_column(
+        module_db: Settings, before_t0005: str) -> None:
+    _step(module_db, before_t0005, "t0005")
+    kept, merged = _sql(module_db, f"""
+        SELECT auto_urged_at, auto_escalated_at, origin_path, origin_role, received_seq, merged_count,
+               assessment_state FROM {before_t0005}.orders ORDER BY id""")
+    assert kept == (datetime.fromisoformat("2026-12-01T09:00:00+08:00"),
+                    datetime.fromisoformat("2026-12-02T09:00:00+08:00"), "41.4106", "co", {"4106": 3}, 1,
+                    {"holding_unit": 7, "signed": True, "closed": True, "overdue": True, "closed_on_time_unit": 7,
+                     "rating": [7, "satisfied", True], "rated_unit": 7})
+    assert merged == (None, None, None, None, None, 0, None)
+    assert _sql(module_db, f"SELECT 1 FROM information_schema.columns WHERE table_schema = '{before_t0005}' "
+                           "AND table_name = 'orders' AND column_name = 'extra'") == []
+
+
+def test_t0005_downgraded_puts_the_same_state_back_into_extra(module_db: Settings, before_t0005: str) -> None:
+    _step(module_db, before_t0005, "t0005")
+    _step(module_db, before_t0005, "t0004", down=True)
+    assert _sql(module_db, f"SELECT extra FROM {before_t0005}.orders ORDER BY id") == [(KEPT_EXTRA,), ({},)]

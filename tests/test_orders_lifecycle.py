@@ -311,9 +311,41 @@ async def test_merging_a_duplicate_keeps_both_citizens(client: httpx.AsyncClient
     merged = await act(client, second["number"], "merge", OPERATOR, into=first["number"])
     assert (merged["status"], merged["merged_into"]) == ("merged", first["number"])
     kept = (await client.get(f"/api/v1/tenants/{CITY}/orders/{first['number']}", headers=OPERATOR)).json()
-    assert kept["extra"]["citizens"][0]["phone"] == "13903920099"
+    assert kept["merged_citizens"] == [{"number": second["number"], "name": "赵六", "phone": "13903920099",
+                                        "callback": True}]
     assert {"kind": "merged", "number": second["number"]} in kept["links"]
     assert kept["timeline"][-1]["action"] == "merged-in"
+
+
+async def test_an_order_merged_into_twice_lists_both_citizens_oldest_first(client: httpx.AsyncClient) -> None:
+    kept = await register(client)
+    numbers = []
+    for phone in ("13903920101", "13903920102"):
+        other = await register(client, citizen={"name": "钱七", "phone": phone})
+        await act(client, other["number"], "merge", OPERATOR, into=kept["number"])
+        numbers.append(other["number"])
+    detail = (await client.get(f"/api/v1/tenants/{CITY}/orders/{kept['number']}", headers=OPERATOR)).json()
+    assert [(c["number"], c["phone"]) for c in detail["merged_citizens"]] == [
+        (numbers[0], "13903920101"), (numbers[1], "13903920102")]
+
+
+async def test_the_order_response_holds_no_internal_state(client: httpx.AsyncClient,
+                                                          units: dict[str, int]) -> None:
+    """What the service keeps for itself (the assessment's counting, the timer's marks, the sequence of the
+    messages from other levels) is not in the order the API returns."""
+    order = await signed_order(client, units)
+    detail = (await client.get(f"/api/v1/tenants/{CITY}/orders/{order['number']}", headers=SUPERVISOR)).json()
+    internal = {"extra", "assessment_state", "received_seq", "auto_urged_at", "auto_escalated_at", "origin_path",
+                "merged_count", "event_seq", "event_hash", "search", "paused_remaining_s"}
+    assert internal.isdisjoint(detail)
+    assert "holding_unit" not in str(detail)  # the assessment's state of it (its unit was dispatched it)
+
+
+async def test_the_documented_order_holds_no_internal_state(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    detail = spec["components"]["schemas"]["OrderDetail"]["properties"]
+    assert "extra" not in detail and "assessment_state" not in detail
+    assert detail["merged_citizens"]["items"] == {"$ref": "#/components/schemas/MergedCitizen"}
 
 
 # ---- refusals -------------------------------------------------------------------------------

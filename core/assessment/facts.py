@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +34,39 @@ PAYLOAD_KEYS = ("late", "to", "satisfaction", "resolved", "repeat", "by_tenant",
 FACT_NAMESPACE = uuid.UUID("5b0c7c52-6a43-4f0e-9d1f-0a7e55e12345")
 
 Change = tuple[int | None, str, int]  # (unit or None for the centre, counter, delta)
+
+
+class RecordState(TypedDict, total=False):
+    """What the rules have counted of one record so far (its fold state), kept on the order
+    (``orders.assessment_state``) between events. A flag named for a counter says that counter, counted once
+    per record, has been counted; a flag never set is absent."""
+
+    holding_unit: int | None  # the unit holding the record now (None: this tenant's centre): what it counts against
+    received: bool
+    dispatched: bool
+    signed: bool  # someone here signed it (签收)
+    contact_due: bool
+    contacted: bool
+    closed: bool
+    closed_on_time: bool  # false again once the record ran late after all (reopened)
+    closed_on_time_unit: int | None  # the unit closed_on_time was counted against
+    overdue: bool  # 超期: the deadline timer reads it (``NOT_COUNTED_OVERDUE``)
+    reopened: bool
+    urged: bool
+    rating: list[Any]  # the latest rating (回访): [unit, satisfaction, resolved]
+    rated_unit: int | None  # the unit the first rating went to: it keeps the later ones
+
+
+Once = Literal["received", "dispatched", "contact_due", "contacted", "reopened", "urged"]
+
+# Orders whose overdue (超期) this assessment has not counted yet: the deadline timer's condition (SQL over the
+# tenant's ``orders``), so that the name of the state it reads is here only.
+NOT_COUNTED_OVERDUE = "NOT coalesce((assessment_state->>'overdue')::boolean, false)"
+
+
+def counted_overdue(order: Order) -> bool:
+    """Whether the record's overdue (超期) has been counted (its ``overdue`` event, or a late finish)."""
+    return bool((order.assessment_state or {}).get("overdue"))
 
 
 @dataclass(frozen=True)
@@ -61,15 +94,15 @@ def origin_len(origin_tenant: str | None) -> int:
     return len(origin_tenant) if origin_tenant else 0
 
 
-def step(state: dict[str, Any], ev: EventView) -> list[Change]:
+def step(state: RecordState, ev: EventView) -> list[Change]:
     """The counter changes of one event, given the record's fold state; updates the state."""
     p, action = ev.payload, ev.action
-    unit: int | None = state.get("u")
+    unit = state.get("holding_unit")
     changes: list[Change] = []
 
-    def once(flag: str, counter: str, who: int | None) -> None:
-        if not state.get(flag):
-            state[flag] = 1
+    def once(counter: Once, who: int | None) -> None:
+        if not state.get(counter):
+            state[counter] = True
             changes.append((who, counter, 1))
 
     if p.get("role") == "co" and action in ("sign", "return", "escalate"):
@@ -79,31 +112,31 @@ def step(state: dict[str, Any], ev: EventView) -> list[Change]:
         if p.get("repeat"):
             changes.append((None, "repeated", 1))
     elif action == "dispatch-received":  # a parent level gave it here: this tenant must sign it
-        once("rcv", "received", None)
+        once("received", None)
         changes.append((None, "sign_due", 1))
-        state["u"] = None
+        state["holding_unit"] = None
     elif action == "dispatch":
-        once("dsp", "dispatched", None)
+        once("dispatched", None)
         to = p.get("to")
         if isinstance(to, int) and not isinstance(to, bool):
-            state["u"] = to
+            state["holding_unit"] = to
             changes += [(to, "assigned", 1), (to, "sign_due", 1)]
         else:  # to a child tenant: its sign comes back as a message
-            state["u"] = None
+            state["holding_unit"] = None
             changes.append((None, "sign_due", 1))
     elif action == "sign":
-        state["sg"] = 1
+        state["signed"] = True
         who = None if p.get("by_tenant") else (ev.actor_unit_id or unit)
         if not p.get("late"):
             changes.append((who, "signed_in_time", 1))
         if not p.get("by_tenant"):  # the level that signed it calls the citizen
-            once("sgn", "contact_due", who)
+            once("contact_due", who)
     elif action == "contact":
-        once("ct", "contacted", ev.actor_unit_id or unit)
+        once("contacted", ev.actor_unit_id or unit)
     elif action in ("return", "escalate"):
         who = None if p.get("by_tenant") else (ev.actor_unit_id or unit)
         changes.append((who, "returned" if action == "return" else "escalated", 1))
-        state["u"] = None
+        state["holding_unit"] = None
     elif action in ("answer", "close"):
         if action == "answer":
             changes.append((None, "answered", 1))
@@ -111,49 +144,49 @@ def step(state: dict[str, Any], ev: EventView) -> list[Change]:
     elif action == "overdue":
         changes += _overdue(state, unit)
     elif action == "reopen":
-        once("ro", "reopened", unit)
+        once("reopened", unit)
     elif action == "reject" and not p.get("superseded"):  # 审核不通过: each rejected reply, against its handler
         changes.append((unit, "rejected", 1))
     elif action == "urge":
-        once("ug", "urged", unit)
+        once("urged", unit)
     elif action == "revisit":
         changes += _rating(state, unit, p)
     elif action in ("decline", "redirect"):
         changes.append((None, "declined", 1))
     elif action == "merge":
         changes.append((None, "merged", 1))
-    elif action == "withdraw" and not p.get("superseded") and not state.get("sg"):
+    elif action == "withdraw" and not p.get("superseded") and not state.get("signed"):
         changes.append((None, "sign_due", -1))  # 撤回 before anyone here signed it: it was never this level's to sign
     return changes
 
 
-def _finish(state: dict[str, Any], unit: int | None, late: bool) -> list[Change]:
+def _finish(state: RecordState, unit: int | None, late: bool) -> list[Change]:
     """办结: counted once per record; on time unless it ever went past its time limit."""
     changes: list[Change] = []
-    if not state.get("fin"):
-        state["fin"] = 1
+    if not state.get("closed"):
+        state["closed"] = True
         changes.append((unit, "closed", 1))
-        if not late and not state.get("od"):
-            state["ot"], state["otu"] = 1, unit
+        if not late and not state.get("overdue"):
+            state["closed_on_time"], state["closed_on_time_unit"] = True, unit
             changes.append((unit, "closed_on_time", 1))
     if late:
         changes += _overdue(state, unit)
     return changes
 
 
-def _overdue(state: dict[str, Any], unit: int | None) -> list[Change]:
+def _overdue(state: RecordState, unit: int | None) -> list[Change]:
     """超期: once per record; a record counted on time before loses it (it was reopened and ran late)."""
-    if state.get("od"):
+    if state.get("overdue"):
         return []
-    state["od"] = 1
+    state["overdue"] = True
     changes: list[Change] = [(unit, "overdue", 1)]
-    if state.get("ot"):
-        state["ot"] = 0
-        changes.append((state.get("otu"), "closed_on_time", -1))
+    if state.get("closed_on_time"):
+        state["closed_on_time"] = False
+        changes.append((state.get("closed_on_time_unit"), "closed_on_time", -1))
     return changes
 
 
-def _rating(state: dict[str, Any], unit: int | None, p: dict[str, Any]) -> list[Change]:
+def _rating(state: RecordState, unit: int | None, p: dict[str, Any]) -> list[Change]:
     """回访: the record's latest rating counts; a new one replaces the earlier one."""
     changes: list[Change] = []
     previous = state.get("rating")
@@ -164,17 +197,17 @@ def _rating(state: dict[str, Any], unit: int | None, p: dict[str, Any]) -> list[
             changes.append((old_unit, "resolved", -1))
     else:
         changes.append((unit, "rated", 1))
-        state["ratu"] = unit
+        state["rated_unit"] = unit
     satisfaction = p.get("satisfaction") or "satisfied"
     resolved = p.get("resolved")
     resolved = bool(resolved) if resolved is not None else satisfaction != "unsatisfied"
-    rated_unit = state["ratu"]  # the unit the first rating went to keeps the later ones
+    rated_unit = state["rated_unit"]  # the unit the first rating went to keeps the later ones
     changes.append((rated_unit, satisfaction, 1))
     if resolved:
         changes.append((rated_unit, "resolved", 1))
     state["rating"] = [rated_unit, satisfaction, resolved]
-    if p.get("reopened") and not state.get("ro"):  # unsatisfied: 重办
-        state["ro"] = 1
+    if p.get("reopened") and not state.get("reopened"):  # unsatisfied: 重办
+        state["reopened"] = True
         changes.append((unit, "reopened", 1))
     return changes
 
@@ -209,9 +242,9 @@ def stats_of(division: str | None, category: str | None, channel: str, type_: st
 async def emit(session: AsyncSession, tenant_code: str, tenant_path: str, order: Order, event: OrderEvent,
                extra: dict[str, Any] | None = None) -> None:
     """Fold the event into the record's state and write its fact to the outbox (same transaction)."""
-    state = dict((order.extra or {}).get("assess") or {})
+    state = RecordState(**(order.assessment_state or {}))  # a copy: a JSON column changes by a new value
     view = view_of(event)
     changes = step(state, view)
-    order.extra = {**(order.extra or {}), "assess": state}
+    order.assessment_state = dict(state)
     fact = make_fact(tenant_code, order, view, changes, extra)
     await enqueue_fact(session, uuid.uuid5(FACT_NAMESPACE, str(event.event_id)), tenant_code, tenant_path, fact)

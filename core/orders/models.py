@@ -75,8 +75,23 @@ class Order(TenantBase):
     sign_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     handle_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    # How many orders were merged (合并) into this one: as many citizens besides its own wait for its answer.
+    merged_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Merged (合并) into that order: this record's citizen is one of the kept order's citizens.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
-    extra: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # When the deadline timer urged (超期自动督办) / escalated (超期自动上报) it by policy: each happens once.
+    auto_urged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    auto_escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A record dispatched here from above: the tenant path of that level (where this level's steps go up) and
+    # what it was given here as there, "lead" (主办) or "co" (协办). Kept by ``core.orders.crosslevel``.
+    origin_path: Mapped[str | None] = mapped_column(String(40))
+    origin_role: Mapped[str | None] = mapped_column(String(10))
+    # The seq of the last message applied from each other level (tenant code → seq): an older one arriving late
+    # is told from a newer one by it (``core.orders.crosslevel.links.in_order``).
+    received_seq: Mapped[dict[str, int] | None] = mapped_column(JSONB)
+    # What the assessment has counted of this record so far (``core.assessment.facts.RecordState``); written
+    # and read only there.
+    assessment_state: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # The tip of the event chain (seq and hash of the last event): read under the row lock to append the next.
     event_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     event_hash: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
+from core.assessment.facts import NOT_COUNTED_OVERDUE
 from core.categories.service import CategoryStore
 from core.orders.lifecycle import OPEN, Action
 from core.orders.models import Order
@@ -34,14 +35,14 @@ BATCH = 500
 REASON = "超期自动督办 (overdue: urged automatically)"
 ESCALATE_REASON = "超期自动上报 (overdue: escalated automatically)"
 
-NOT_MARKED = "coalesce(extra->'assess'->>'od', '0') <> '1'"
+NOT_MARKED = NOT_COUNTED_OVERDUE  # the assessment's own state: an order closed late was counted already
 # Urged where it is held: a record with a child level is urged there, by that level's own timer and policy (an
 # urge from above would be passed down to it anyway, and the holder would be urged twice).
-NOT_URGED = ("NOT coalesce((extra->>'auto_urged')::boolean, false) "
+NOT_URGED = ("auto_urged_at IS NULL "
              "AND NOT (status IN ('dispatched', 'signed') AND assigned_tenant IS NOT NULL)")
 # Held here (by a unit, or by this centre for a parent level), not with a child level.
 ESCALATABLE = ("status IN ('dispatched', 'signed') AND assigned_tenant IS NULL "
-               "AND NOT coalesce((extra->>'auto_escalated')::boolean, false)")
+               "AND auto_escalated_at IS NULL")
 
 
 async def overdue(db: Database, after_hours: float, limit: int = 1000,
@@ -120,7 +121,7 @@ async def urge_overdue(db: Database, settings: Settings, sla: SlaStore, categori
     """Urge every order overdue by its policy; returns how many were urged."""
     async def urge(ctx: Context, number: str) -> bool:
         order: Order = await act(ctx, number, Action.urge, ActionRequest(reason=REASON))
-        order.extra = {**(order.extra or {}), "auto_urged": True}
+        order.auto_urged_at = ctx.now
         return True
 
     found = await _due(db, settings, NOT_URGED, lambda p: p.urge_after_hours)

@@ -18,7 +18,7 @@ from core.orders.errors import InvalidCursor, OrderNotFound
 from core.orders.lifecycle import OPEN
 from core.orders.models import Assignment, Order, OrderEvent, OrderLink
 from core.orders.rules import allowed_actions
-from core.orders.schemas import AssignmentOut, EventOut, OrderDetail, OrderOut
+from core.orders.schemas import AssignmentOut, EventOut, MergedCitizen, OrderDetail, OrderOut
 from core.orders.text import search_query
 from core.sla.calendar import WorkCalendar
 from core.sla.policy import Light, light
@@ -197,7 +197,8 @@ def paged(query: Select[tuple[Order]], sort: str, cursor: str | None, limit: int
 def summary(order: Order, calendar: WorkCalendar, now: datetime) -> OrderOut:
     return OrderOut(
         number=order.number, root_number=order.root_number or order.number, origin_tenant=order.origin_tenant,
-        origin_number=order.origin_number, query_code=order.query_code, status=order.status, outcome=order.outcome,
+        origin_number=order.origin_number, origin_role=order.origin_role, query_code=order.query_code,
+        status=order.status, outcome=order.outcome,
         channel=order.channel, type=order.type, category=order.category, title=order.title, urgency=order.urgency,
         address=order.address, division_code=order.division_code, citizen_name=order.citizen_name,
         citizen_phone=order.citizen_phone, lead_unit_id=order.lead_unit_id, assigned_tenant=order.assigned_tenant,
@@ -222,8 +223,15 @@ async def detail(session: AsyncSession, order: Order, calendar: WorkCalendar, no
     merged_into = None
     if order.merged_into_id is not None:
         merged_into = await session.scalar(select(Order.number).where(Order.id == order.merged_into_id))
+    merged: list[MergedCitizen] = []
+    if order.merged_count:
+        merged = [MergedCitizen(number=n, name=name, phone=phone, callback=callback)
+                  for n, name, phone, callback in (await session.execute(
+                      select(Order.number, Order.citizen_name, Order.citizen_phone, Order.callback)
+                      .where(Order.merged_into_id == order.id).order_by(Order.id))).all()]
     allowed = allowed_actions(actor, tenant_code, order, assignments, now)
-    result = assemble(order, calendar, now, list(events), list(assignments), list(linked), merged_into, allowed)
+    result = assemble(order, calendar, now, list(events), list(assignments), list(linked), merged_into, allowed,
+                      merged)
     children = sorted({a.tenant_code for a in assignments if a.tenant_code})
     if children:
         below = await records_below(session, order.number.split("-", 1)[0], order.number, children)
@@ -269,14 +277,14 @@ async def records_below(session: AsyncSession, tenant: str, number: str, childre
 
 def assemble(order: Order, calendar: WorkCalendar, now: datetime, events: list[OrderEvent],
              assignments: list[Assignment], linked: list[tuple[str, str]], merged_into: str | None,
-             allowed: list[str]) -> OrderDetail:
+             allowed: list[str], merged_citizens: Sequence[MergedCitizen] = ()) -> OrderDetail:
     """The detail from parts already at hand (intake knows them without asking the database)."""
     base = summary(order, calendar, now).model_dump()
     return OrderDetail(
         **base, content=order.content, citizen_id_number=order.citizen_id_number, anonymous=order.anonymous,
         callback=order.callback, longitude=order.longitude, latitude=order.latitude,
         redirect_to=order.redirect_to, pending_extension=order.pending_extension, merged_into=merged_into,
-        extra=order.extra, allowed_actions=allowed,
+        merged_citizens=list(merged_citizens), allowed_actions=allowed,
         assignments=[AssignmentOut.model_validate(a) for a in assignments],
         links=[{"kind": kind, "number": number} for kind, number in linked],
         timeline=[EventOut.model_validate(e) for e in events],

@@ -152,11 +152,21 @@ class DuplicateCandidate(BaseModel):
     reasons: list[str]
 
 
+class MergedCitizen(BaseModel):
+    """The citizen of an order merged (合并) into this one: shown as the order's own citizen is, to be answered too."""
+
+    number: str = Field(description="the merged order's number")
+    name: str | None
+    phone: str | None
+    callback: bool
+
+
 class OrderOut(BaseModel):
     number: str  # this level's number of the request
     root_number: str = Field(description="the originating level's number of the request (its own, at the root)")
     origin_tenant: str | None = Field(None, description="the level that dispatched the order here, if one did")
     origin_number: str | None = Field(None, description="that level's number of the request")
+    origin_role: str | None = Field(None, description="what that level gave it here as: lead (主办) or co (协办)")
     query_code: str
     status: str
     outcome: str | None
@@ -195,7 +205,8 @@ class OrderDetail(OrderOut):
     redirect_to: str | None
     pending_extension: TimedJson | None
     merged_into: str | None
-    extra: TimedJson
+    merged_citizens: list[MergedCitizen] = Field(
+        default_factory=list, description="the citizens of the orders merged into this one, oldest first")
     allowed_actions: list[str]
     assignments: list[AssignmentOut]
     links: list[dict[str, str]]

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from core.assessment.facts import counted_overdue
 from core.assessment.facts import emit as emit_fact
 from core.orders import queries, rows
 from core.orders.context import Context, field_error
@@ -97,7 +98,7 @@ async def register(ctx: Context, data: OrderCreate) -> Registered:
         citizen_name=citizen.name, citizen_phone=citizen.phone, citizen_id_number=citizen.id_number,
         anonymous=citizen.anonymous, callback=citizen.callback, urgency=data.urgency,
         status=Status.registered, handle_deadline=handle_deadline, deadline_estimated=estimated,
-        repeat_count=repeats, urge_count=0, reopen_count=0, extra={},
+        repeat_count=repeats, urge_count=0, reopen_count=0, merged_count=0,
         created_at=ctx.now, updated_at=ctx.now,
         search=func.to_tsvector("simple", search_document(data.title, data.content, data.address)),
     )
@@ -182,10 +183,10 @@ async def auto_escalate(ctx: Context, number: str, reason: str) -> bool:
     hold = holding(order, rows.assignments(ctx.session, order, live=False))
     held_here = hold.unit is not None or (hold.centre and not hold.root)
     if order.status not in (Status.dispatched, Status.signed) or not held_here \
-            or (order.extra or {}).get("auto_escalated"):
+            or order.auto_escalated_at is not None:
         return False
     before = order.status
-    order.extra = {**(order.extra or {}), "auto_escalated": True}
+    order.auto_escalated_at = ctx.now
     payload = await _give_back(ctx, order, ActionRequest(reason=reason), Status.escalated)
     order.updated_at = ctx.now
     event = await _append(ctx, order, Action.escalate, before, reason, {**payload, "automatic": True})
@@ -196,9 +197,8 @@ async def auto_escalate(ctx: Context, number: str, reason: str) -> bool:
 async def mark_overdue(ctx: Context, number: str) -> bool:
     """超期: an open order past its handling time limit gets an ``overdue`` event, once."""
     order = await _load_for_update(ctx, number)
-    state = (order.extra or {}).get("assess") or {}
     if order.status not in OPEN or order.handle_deadline is None or order.handle_deadline >= ctx.now \
-            or state.get("od"):
+            or counted_overdue(order):
         return False
     await _append(ctx, order, "overdue", order.status, None, {"handle_deadline": order.handle_deadline.isoformat()})
     return True
@@ -479,16 +479,13 @@ async def _merge(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dic
     await _end_assignments(ctx, order, "merged")
     order.status, order.outcome, order.merged_into_id, order.closed_at = (
         Status.merged, "merged", target.id, ctx.now)
-    citizens = list(target.extra.get("citizens", []))
-    citizens.append({"number": order.number, "name": order.citizen_name, "phone": order.citizen_phone,
-                     "callback": order.callback})
-    target.extra = {**target.extra, "citizens": citizens}
+    target.merged_count += 1  # the merged order keeps its citizen (queries.detail lists them on the target)
     target.repeat_count += 1
     target.updated_at = ctx.now
     ctx.session.add(OrderLink(order_id=order.id, linked_order_id=target.id, kind="merged"))
     ctx.session.add(OrderLink(order_id=target.id, linked_order_id=order.id, kind="merged"))
     await _append(ctx, target, "merged-in", target.status, req.reason, {"from": order.number},
-                  fact_extra={"citizens": 1 + len(citizens), "number": target.number,
+                  fact_extra={"citizens": 1 + target.merged_count, "number": target.number,
                               "category": target.category, "division": target.division_code})
     return {"into": target.number}
 

@@ -91,8 +91,8 @@ async def apply(session: AsyncSession, tenant: Tenant, message: Dispatch, messag
         root_number=message.root_number or message.origin_number, status=Status.dispatched,
         origin_tenant=message.origin_tenant, origin_number=message.origin_number,
         handle_deadline=message.handle_deadline, sign_deadline=message.sign_deadline,
-        deadline_estimated=message.deadline_estimated, repeat_count=0, urge_count=0, reopen_count=0,
-        extra={"origin_path": message.origin_path, "role": message.role},
+        deadline_estimated=message.deadline_estimated, repeat_count=0, urge_count=0, reopen_count=0, merged_count=0,
+        origin_path=message.origin_path, origin_role=message.role,
         created_at=now, updated_at=now, **{field: getattr(message, field) for field in CARRIED},
     ))  # written by the closing statement (rows.add_order), never by the session
     in_order(order, message.origin_tenant, message.seq)  # the first message from above: remembered
@@ -111,6 +111,7 @@ async def _dispatched_again(session: AsyncSession, tenant: Tenant, order: Order,
     before = order.status
     order.status, order.closed_at, order.outcome, order.accepted_at = Status.dispatched, None, None, None
     order.lead_unit_id, order.assigned_tenant = None, None
+    order.origin_role = message.role  # dispatched anew: as lead or co-handler, whichever it was given as now
     order.handle_deadline, order.sign_deadline = message.handle_deadline, message.sign_deadline
     order.pending_extension, order.paused_remaining_s = None, None  # the level above set the time limit anew
     order.updated_at = now

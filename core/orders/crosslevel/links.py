@@ -44,7 +44,7 @@ async def child_path(session: AsyncSession, code: str) -> str:
 
 def parent_path(order: Order) -> str:
     """The path of the level that dispatched this record here (kept on the record when it arrived)."""
-    return (order.extra or {}).get("origin_path") or order.origin_tenant or ""
+    return order.origin_path or order.origin_tenant or ""
 
 
 def handlers_below(assignments: Sequence[Assignment], closed_at: datetime | None) -> list[str]:
@@ -123,13 +123,12 @@ async def send_on(session: AsyncSession, tenant: Tenant, event: OrderEvent, mess
 def in_order(order: Order, sender: str, seq: int | None) -> bool:
     """Whether a message from ``sender`` (the level above, or a child) is not older than the last one from it
     applied to the record; if so, it becomes the last. Messages without ``seq`` count as in order."""
-    extra = order.extra or {}
-    seen = extra.get("seq_from") or {}
+    seen = order.received_seq or {}
     if seq is None:
         return True
     if seq < seen.get(sender, 0):
         return False
-    order.extra = {**extra, "seq_from": {**seen, sender: seq}}
+    order.received_seq = {**seen, sender: seq}
     return True
 
 
