@@ -19,10 +19,10 @@ import httpx
 import psycopg
 import pytest
 
-from core.assessment.facts import EventView, RecordState, step
 from core.assessment.hotspots import detect_all
 from core.categories.service import CategoryStore
 from core.orders.crosslevel.check import check
+from core.orders.facts import EventView, RecordState, step
 from core.orders.overdue import mark_all_overdue
 from core.sla.service import SlaStore
 from infra.db import Database, sync_engine

@@ -22,9 +22,9 @@ from typing import Any
 
 import asyncpg
 
-from core.assessment.facts import PAYLOAD_KEYS, EventView, cohort_day, origin_len, stats_of, step
 from core.assessment.store import RECORD_COLUMNS, add_counters, lock_exclusive, refresh_open_nodes
 from core.assessment.tally import Tally
+from core.orders.facts import PAYLOAD_KEYS, EventView, cohort_day, origin_len, stats_of, step
 from core.orders.lifecycle import OPEN
 from core.sla.calendar import CST
 from tenants.codes import validate_code

@@ -14,8 +14,8 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font, PatternFill
 
-from core.assessment.facts import COUNTERS
 from core.assessment.indicators import INDICATORS
+from core.orders.facts import COUNTERS
 from infra.spreadsheet import csv_row, text_only
 
 RED = PatternFill("solid", fgColor="FDE2E1")

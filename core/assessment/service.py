@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.assessment.facts import COUNTERS
 from core.assessment.indicators import INDICATORS, rates, score
 from core.assessment.settings import AssessmentSettings, effective
 from core.assessment.tally import hour_of, month_bounds, nodes_for
+from core.orders.facts import COUNTERS
 from core.sla.calendar import CST, WorkCalendar
 from tenants.codes import validate_code
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import asyncpg
 
-from core.assessment.facts import COUNTERS
 from core.assessment.hotspots import same_issue
 from core.assessment.tally import Tally
+from core.orders.facts import COUNTERS
 
 # Consumers apply under the shared lock; a rebuild holds it exclusively while it replaces counters.
 LOCK_KEY = 12345_0006

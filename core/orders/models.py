@@ -89,7 +89,7 @@ class Order(TenantBase):
     # The seq of the last message applied from each other level (tenant code → seq): an older one arriving late
     # is told from a newer one by it (``core.orders.crosslevel.links.in_order``).
     received_seq: Mapped[dict[str, int] | None] = mapped_column(JSONB)
-    # What the assessment has counted of this record so far (``core.assessment.facts.RecordState``); written
+    # What the assessment has counted of this record so far (``core.orders.facts.RecordState``); written
     # and read only there.
     assessment_state: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # The tip of the event chain (seq and hash of the last event): read under the row lock to append the next.

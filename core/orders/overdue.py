@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from core.assessment.facts import NOT_COUNTED_OVERDUE
 from core.categories.service import CategoryStore
+from core.orders.facts import NOT_COUNTED_OVERDUE
 from core.orders.lifecycle import OPEN, Action
 from core.orders.models import Order
 from core.orders.overdue_policy import OverduePolicy, load

@@ -18,8 +18,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from core.assessment.facts import counted_overdue
-from core.assessment.facts import emit as emit_fact
 from core.orders import queries, rows
 from core.orders.context import Context, field_error
 from core.orders.crosslevel import dispatch, extension, giveback, rating, reply, rework, sign, urge, withdraw
@@ -27,6 +25,8 @@ from core.orders.crosslevel.messages import message_id
 from core.orders.duplicates import find_duplicates
 from core.orders.errors import MergeIntoClosed, NotYourTenant, RoleNeeded
 from core.orders.events import append_event
+from core.orders.facts import counted_overdue
+from core.orders.facts import emit as emit_fact
 from core.orders.lifecycle import OPEN, Action, Status
 from core.orders.models import ORDER_ID_SEQ, Assignment, Attachment, Order, OrderEvent, OrderLink
 from core.orders.numbers import new_query_code, record_number

@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.assessment.facts import emit as emit_fact
 from core.orders import rows
 from core.orders.crosslevel.messages import FromAbove, FromBelow, Message
 from core.orders.events import append_event
+from core.orders.facts import emit as emit_fact
 from core.orders.models import Assignment, Order, OrderEvent
 from federation.outbox import Outgoing, enqueue
 from federation.transport import NotYet, PermanentError

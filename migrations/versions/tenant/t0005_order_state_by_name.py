@@ -12,7 +12,7 @@ SQL read. Each now has its own column, moved out of ``extra`` here:
 - ``origin_path`` / ``origin_role`` (``core.orders.crosslevel``): the path of the level that dispatched the
   record here and what it was given here as there (lead 主办 / co 协办).
 - ``received_seq`` (``core.orders.crosslevel``): the seq of the last message applied from each other level.
-- ``assessment_state`` (``core.assessment.facts``): what the assessment has counted of the record, under the
+- ``assessment_state`` (``core.orders.facts``): what the assessment has counted of the record, under the
   counters' own names (``overdue``, ``closed_on_time``, ...) instead of ``od``, ``otu``, ...
 - The merged citizens (``citizens``) are not copied any more: each was the citizen of an order merged (合并)
   into this one, which still holds it (``merged_into_id``, now indexed to list them). ``merged_count`` says

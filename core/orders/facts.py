@@ -1,4 +1,5 @@
-"""Assessment facts (考核事实): what one event of an order record changes in the counters.
+"""Assessment facts (考核事实) of order records: what one event of a record changes in the counters (the
+assessment consumes them: core/assessment; the records emit them here, with the step that writes the event).
 
 An order *record* is an order as one tenant holds it (the city's record, the district's record
 of the same request, ...). ``step`` folds the record's events in order: given the record's
