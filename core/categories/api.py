@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
 
+from core.categories.schemas import CategoryIn
 from core.categories.service import CategoryView, add_category, visible_categories
-from infra.edge import whole
 from sso.access import TenantGuard
 from tenants.binding import CurrentTenant, TenantSession
 
 router = APIRouter(prefix="/api/v1/tenants/{code}/categories", tags=["categories"])
-
-
-class CategoryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    code: str = Field(min_length=2, max_length=12, pattern=r"^[0-9A-Za-z-]+$")
-    name: str = Field(min_length=1, max_length=100)
-    parent_code: str | None = None
-    default_unit: str | None = Field(None, max_length=40)
-    handle_limit_days: whole(ge=1, le=60) | None = None
 
 
 @router.get("", response_model=list[CategoryView], dependencies=[Depends(TenantGuard("category", "read"))])

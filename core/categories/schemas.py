@@ -1,0 +1,17 @@
+"""API shapes of the category taxonomy (诉求分类)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from infra.edge import whole
+
+
+class CategoryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=2, max_length=12, pattern=r"^[0-9A-Za-z-]+$")
+    name: str = Field(min_length=1, max_length=100)
+    parent_code: str | None = None
+    default_unit: str | None = Field(None, max_length=40)
+    handle_limit_days: whole(ge=1, le=60) | None = None
