@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from core.orders import queries
+from core.orders import queries, visibility
 from core.orders.errors import ExportRefused, RegisterByPost, UnknownAction
 from core.orders.lifecycle import Action
 from core.orders.models import Order
@@ -35,8 +35,7 @@ async def order_context(request: Request, tenant: CurrentTenant, session: Tenant
         session=session, tenant=tenant, actor=actor, rules=await state.sla.rules(session),
         categories=await state.categories.visible(session, tenant.code), now=state.clock(),
         duplicate_window_days=state.settings.duplicate_window_days,
-        # A unit's staff see only what was dispatched to their unit (主办 or 协办).
-        unit_scope=(actor.unit_id or 0) if actor.unit_only else None,
+        unit_scope=visibility.scope(actor),
     )
 
 
@@ -159,7 +158,7 @@ def _export(ctx: Context, query, fmt: str) -> StreamingResponse:  # type: ignore
 @router.get("/{number}", response_model=OrderDetail, dependencies=[Depends(TenantGuard("order", "read"))])
 async def get_order(ctx: OrderContext, number: str) -> OrderDetail:
     """The order with its whole timeline, assignments and links."""
-    order = await ctx.session.scalar(queries.visible(select(Order), ctx.unit_scope).where(Order.number == number))
+    order = await ctx.session.scalar(visibility.visible(select(Order), ctx.unit_scope).where(Order.number == number))
     if order is None:
         raise queries.order_not_found(number, ctx.tenant.code)
     return await queries.detail(ctx.session, order, ctx.rules.calendar, ctx.now, ctx.actor, ctx.tenant.code)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, literal, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.orders import visibility
 from core.orders.citizen import mask_phone
 from core.orders.errors import InvalidCursor, OrderNotFound
 from core.orders.lifecycle import OPEN
@@ -89,20 +90,6 @@ def order_light(calendar: WorkCalendar, now: datetime, order: Order) -> str:
     return Light.red.value if late else Light.green.value
 
 
-def visible(query: Select[tuple[Order]], unit_scope: int | None) -> Select[tuple[Order]]:
-    """Limit a query to what a unit's staff may see: orders their unit leads or co-handles (or did)."""
-    if unit_scope is None:
-        return query
-    co = select(Assignment.id).where(Assignment.order_id == Order.id, Assignment.unit_id == unit_scope).exists()
-    return query.where(or_(Order.lead_unit_id == unit_scope, co))
-
-
-def may_see(order: Order, assignments: Sequence[Assignment], unit_scope: int | None) -> bool:
-    """``visible`` for one order already read with all its assignments (ended ones too)."""
-    return unit_scope is None or order.lead_unit_id == unit_scope or any(a.unit_id == unit_scope
-                                                                         for a in assignments)
-
-
 def order_not_found(number: str, tenant_code: str) -> OrderNotFound:
     """The answer for an order that is not there, or that the person may not see: the same, so that
     neither a read nor an action tells one from the other."""
@@ -112,7 +99,7 @@ def order_not_found(number: str, tenant_code: str) -> OrderNotFound:
 def filtered(f: OrderFilter, calendar: WorkCalendar, now: datetime, unit_scope: int | None = None,
              ) -> Select[tuple[Order]]:
     """The list query for these filters (no order, no page)."""
-    query = visible(select(Order), unit_scope)
+    query = visibility.visible(select(Order), unit_scope)
     if f.status:
         query = query.where(Order.status.in_(f.status))
     if f.type:

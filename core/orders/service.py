@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from core.orders import queries, rows
+from core.orders import queries, rows, visibility
 from core.orders.context import Context, field_error
 from core.orders.crosslevel import dispatch, extension, giveback, rating, reply, rework, sign, urge, withdraw
 from core.orders.crosslevel.messages import message_id
@@ -217,7 +217,7 @@ async def _load_for_update(ctx: Context, number: str) -> Order:
     """The order, locked; 404 as for a read if it is not there or the person may not read it (a unit's
     staff acting on another unit's order learn nothing of it: not that it exists, nor its state)."""
     order = await rows.lock_order(ctx.session, number=number)
-    if order is None or not queries.may_see(order, rows.assignments(ctx.session, order, live=False), ctx.unit_scope):
+    if order is None or not visibility.may_see(order, rows.assignments(ctx.session, order, live=False), ctx.unit_scope):
         raise queries.order_not_found(number, ctx.tenant.code)
     return order
 
