@@ -6,7 +6,8 @@ group `hotline.commands`: the product never imports it, and it is not shipped in
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
+from collections.abc import Iterable
+from importlib.metadata import EntryPoint, entry_points
 
 import typer
 
@@ -21,11 +22,18 @@ app = typer.Typer(help="The provincial 12345 hotline platform.", no_args_is_help
 for group in (services, tenants, migrate, demo, audit, sso, assessment, federation, users):
     group.register(app)
 
-for extension in entry_points(group=EXTENSIONS):
-    try:
-        extension.load()(app)
-    except Exception as exc:  # a broken extension must not take the platform's own commands with it
-        err_console.print(f"[yellow]warning:[/] commands of {extension.value} not loaded: {exc}")
+
+
+def add_extensions(app: typer.Typer, extensions: Iterable[EntryPoint]) -> None:
+    """Each extension's `register(app)`; one that fails is named on stderr and left out."""
+    for extension in extensions:
+        try:
+            extension.load()(app)
+        except Exception as exc:  # a broken extension must not take the platform's own commands with it
+            err_console.print(f"[yellow]warning:[/] commands of {extension.value} not loaded: {exc}")
+
+
+add_extensions(app, entry_points(group=EXTENSIONS))
 
 
 if __name__ == "__main__":
