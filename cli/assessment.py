@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import typer
 
 from cli.output import console, fail, friendly_errors
+from core.assessment.tally import month_bounds
 from infra.settings import get_settings
 
 assessment_app = typer.Typer(help="Assessment (考核): the read model of indicators and rankings.",
@@ -23,10 +25,7 @@ def assessment_rebuild(
     month: Annotated[str | None, typer.Option(help="Only the records of this month (2026-10); default: all.")] = None,
 ) -> None:
     """Recompute the assessment read model from every tenant's event log (the consumer waits meanwhile)."""
-    import asyncio
-
-    from core.assessment.rebuild import rebuild
-    from core.assessment.tally import month_bounds
+    from core.assessment.rebuild import rebuild  # the order domain: imported by the commands that use it
 
     try:
         bounds = month_bounds(month) if month else None

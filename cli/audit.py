@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from cli.database import shared_engine
 from cli.output import console, fail, friendly_errors
+from core.orders.audit import verify_tenant
 from tenants.codes import validate_code
 from tenants.service import tenant_query
 
@@ -23,8 +24,6 @@ def register(app: typer.Typer) -> None:
 @friendly_errors
 def audit_verify(tenant: Annotated[str, typer.Option(help="The tenant whose event chains to check.")]) -> None:
     """Check the hash chain of every order's events; name the first broken event (exit 1)."""
-    from core.orders.audit import verify_tenant
-
     with shared_engine() as engine:
         with Session(engine) as session:
             row = session.scalar(tenant_query(validate_code(tenant)))

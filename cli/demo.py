@@ -8,6 +8,7 @@ from rich.table import Table
 from cli.database import shared_engine
 from cli.output import console, friendly_errors, migration_progress, print_migration_report
 from infra.settings import Settings, get_settings
+from sso.demo import DEMO_PASSWORD, DEMO_USERS
 from tenants.demo import seed_units
 from tenants.divisions import read_province
 from tenants.migrate import upgrade_shared
@@ -52,8 +53,6 @@ def demo_load() -> None:
 @friendly_errors
 def demo_users() -> None:
     """The demo province's people and their password."""
-    from sso.demo import DEMO_PASSWORD, DEMO_USERS
-
     table = Table("username", "password", "tenant", "roles", "unit", "who")
     for user in DEMO_USERS:
         table.add_row(user.username, DEMO_PASSWORD, user.tenant, " ".join(user.roles), user.unit_code or "", user.note)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
+import asyncpg
 import typer
 
 from cli.database import database, shared_engine
 from cli.output import console, err_console, friendly_errors
+from federation.retention import prune
 from infra.settings import get_settings
 
 federation_app = typer.Typer(help="Cross-level messaging over NATS JetStream.", no_args_is_help=True)
@@ -25,7 +30,7 @@ def federation_check(
                      ] = 60,
 ) -> None:
     """Every message moved on; every level agrees with the level that dispatched to it; no order is stuck."""
-    from core.orders.crosslevel.check import check
+    from core.orders.crosslevel.check import check  # the order domain: imported by the commands that use it
 
     with shared_engine() as engine:
         report = check(engine, stale)
@@ -44,9 +49,7 @@ def federation_check(
 @friendly_errors
 def federation_dead_letters() -> None:
     """The messages that could not apply (死信), oldest first, with why."""
-    import asyncio
-
-    from app.replay import dead_letters
+    from app.replay import dead_letters  # the order domain: imported by the commands that use it
 
     async def run() -> None:
         async with database() as db:
@@ -72,10 +75,7 @@ def federation_replay(
     all_: Annotated[bool, typer.Option("--all", help="Every dead letter, oldest first.")] = False,
 ) -> None:
     """Apply dead letters again once their cause is fixed: exactly once, as a worker would."""
-    import asyncio
-    import uuid
-
-    from app.replay import dead_letters, replay
+    from app.replay import dead_letters, replay  # the order domain: imported by the commands that use it
 
     if bool(message_ids) == all_:
         err_console.print("name the dead letters to replay (ids from `hotline federation dead-letters`) or give --all")
@@ -114,13 +114,6 @@ def federation_prune(
     )] = None,
 ) -> None:
     """Delete published outbox rows and inbox ids past retention (the worker also does it hourly)."""
-    import asyncio
-    from datetime import UTC, datetime
-
-    import asyncpg
-
-    from federation.retention import prune
-
     settings = get_settings()
     days = settings.federation_keep_days if keep_days is None else keep_days
     if days <= 0:

@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
 
 def migrate_all(settings: Settings) -> bool:
     """The shared branch, the policies, then the tenant branch in every tenant; False if a tenant failed."""
-    from iam.store import sync_policies
+    from iam.store import sync_policies  # Casbin: imported by the commands that use it
 
     with shared_engine(settings) as engine:
         upgrade_shared(engine)

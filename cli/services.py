@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import signal
 import sys
 import threading
 from datetime import datetime
 from typing import Annotated
 
+import asyncpg
 import typer
+import uvicorn
+import uvloop
+from nats.errors import Error as NatsError
 from rich.table import Table
 
 from cli.database import shared_engine
@@ -120,14 +126,7 @@ def status() -> None:
 
 def worker() -> None:
     """Run the federation worker: the outbox relay and the message consumers (Ctrl-C stops it)."""
-    import asyncio
-    import logging
-
-    import asyncpg
-    import uvloop
-    from nats.errors import Error as NatsError
-
-    from app.worker import run_worker
+    from app.worker import run_worker  # the order domain: imported by the commands that use it
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
@@ -152,8 +151,6 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
 ) -> None:
     """Run the API in the foreground (services must already be up)."""
-    import uvicorn
-
     settings = get_settings()
     # proxy_headers off: the client's address is worked out behind HOTLINE_TRUSTED_PROXIES (infra/client_address.py).
     uvicorn.run("app.factory:create_app", factory=True, host=host or settings.bind_host,

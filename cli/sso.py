@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 import typer
+from rich.progress import Progress
 
 from cli.database import shared_engine
 from cli.output import console, friendly_errors
 from cli.up_stamps import Stamps, identity_fingerprint
 from infra.settings import Settings, get_settings
+from sso.demo import ensure_demo_users
+from sso.groups import sync_groups
+from sso.realm import admin_client, sync_realm
 
 sso_app = typer.Typer(help="Keycloak: the realm and the groups that mirror the tenant tree.", no_args_is_help=True)
 iam_app = typer.Typer(help="Permission policies (Casbin).", no_args_is_help=True)
@@ -20,10 +26,7 @@ def register(app: typer.Typer) -> None:
 
 def sync_identity(settings: Settings, demo: bool) -> None:
     """Policies, the Keycloak realm and groups, and (for the demo) the demo users; skipped when `up` left them so."""
-    from iam.store import sync_policies
-    from sso.demo import ensure_demo_users
-    from sso.groups import sync_groups
-    from sso.realm import admin_client, sync_realm
+    from iam.store import sync_policies  # Casbin: imported by the commands that use it
 
     stamps = Stamps(settings.home)
     with shared_engine(settings) as engine:
@@ -48,13 +51,6 @@ def sync_identity(settings: Settings, demo: bool) -> None:
 @friendly_errors
 def sso_sync() -> None:
     """Make the Keycloak realm match the platform: roles, clients, mappers, and one group per tenant and unit."""
-    import time
-
-    from rich.progress import Progress
-
-    from sso.groups import sync_groups
-    from sso.realm import admin_client, sync_realm
-
     settings = get_settings()
     started = time.perf_counter()
     realm = sync_realm(settings, console.print)
@@ -73,7 +69,7 @@ def sso_sync() -> None:
 @friendly_errors
 def iam_sync() -> None:
     """Store the permission policies derived from the roles; every process reloads them."""
-    from iam.store import sync_policies
+    from iam.store import sync_policies  # Casbin: imported by the commands that use it
 
     with shared_engine() as engine:
         changed = sync_policies(engine)

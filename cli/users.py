@@ -10,6 +10,8 @@ from rich.table import Table
 from cli.database import shared_engine
 from cli.output import console, friendly_errors
 from infra.settings import get_settings
+from sso.realm import admin_client
+from sso.users import NewUser, create_user, disable_user, list_users, tenant_path
 
 users_app = typer.Typer(help="People: create, disable, list (in Keycloak).", no_args_is_help=True)
 
@@ -29,9 +31,6 @@ def users_add(
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
 ) -> None:
     """Create a person in a tenant (and unit) with roles."""
-    from sso.realm import admin_client
-    from sso.users import NewUser, create_user
-
     settings = get_settings()
     with shared_engine(settings) as engine:
         create_user(admin_client(settings), engine, NewUser(username, password, tenant, role, unit, name))
@@ -43,9 +42,6 @@ def users_add(
 def users_disable(username: Annotated[str, typer.Argument()]) -> None:
     """Disable a person (they can no longer sign in; their sessions end and their tokens stop working within about
     a second; history keeps their name)."""
-    from sso.realm import admin_client
-    from sso.users import disable_user
-
     settings = get_settings()
     with shared_engine(settings) as engine:
         disable_user(admin_client(settings), engine, username, by="cli")
@@ -56,9 +52,6 @@ def users_disable(username: Annotated[str, typer.Argument()]) -> None:
 @friendly_errors
 def users_list(tenant: Annotated[str, typer.Option(help="The tenant's code.")]) -> None:
     """The people of one tenant."""
-    from sso.realm import admin_client
-    from sso.users import list_users, tenant_path
-
     settings = get_settings()
     kc = admin_client(settings)
     with shared_engine(settings) as engine:
