@@ -19,10 +19,6 @@ EXTENSIONS = "hotline.commands"
 app = typer.Typer(help="The provincial 12345 hotline platform.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 
-for group in (services, tenants, migrate, demo, audit, sso, assessment, federation, users):
-    group.register(app)
-
-
 
 def add_extensions(app: typer.Typer, extensions: Iterable[EntryPoint]) -> None:
     """Each extension's `register(app)`; one that fails is named on stderr and left out."""
@@ -33,6 +29,8 @@ def add_extensions(app: typer.Typer, extensions: Iterable[EntryPoint]) -> None:
             err_console.print(f"[yellow]warning:[/] commands of {extension.value} not loaded: {exc}")
 
 
+for group in (services, tenants, migrate, demo, audit, sso, assessment, federation, users):
+    group.register(app)
 add_extensions(app, entry_points(group=EXTENSIONS))
 
 
