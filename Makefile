@@ -7,10 +7,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install up down status test lint bench
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml bench/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet -e '.[dev]' -e ./bench  # the benchmarks: not in the wheel
 	touch $(STAMP)
 
 install: $(STAMP)

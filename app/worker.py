@@ -4,7 +4,7 @@ timer (deadlines, hot spots).
 Several workers may run at once: one of them, the holder of the lease (``federation/lease.py``), relays
 and applies messages; the others stand by to take over. On a 2-core machine two workers applying side by
 side cost 0.6–2.5 ms more CPU per dispatch chain than one and split each fetch's batch between them: at
-100 chains/s their p99 was 1.6–2.8× one worker's (BENCHMARKS.md, dispatch, eleventh round). Nothing depends on
+100 chains/s their p99 was 1.6–2.8× one worker's (docs/benchmarks/dispatch.md). Nothing depends on
 the lease for correctness: a moment with two active workers (the old holder not yet noticing its loss)
 applies each message once all the same (inbox), as several consumers always could.
 """

@@ -1,7 +1,7 @@
 """`hotline bench statements`: what one statement on the hot path costs the client, four ways.
 
 The dispatch bench spends most of its CPU in the processes that issue statements, not in PostgreSQL
-(BENCHMARKS.md). This measures the client's CPU for the statement every step starts with: an order
+(docs/benchmarks/dispatch.md). This measures the client's CPU for the statement every step starts with: an order
 loaded by its number under a row lock. Through the ORM (as ``core.orders.service`` did), as a
 SQLAlchemy text statement on the same session, through ``core.orders.rows`` (as the service layer and
 the appliers do now: asyncpg on the session's own connection, into an ``Order``), and with plain

@@ -30,6 +30,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from infra.settings import Settings
+from sso.demo import DEMO_USERS
+from sso.realm import BUILT_IN_CLIENTS, REALM_SETTINGS, ROLE_DESCRIPTIONS, SERVICE_ROLES, client_specs
 from tenants.migrate import head
 
 _REGISTRY = ("SELECT count(*), md5(coalesce(string_agg(code || ':' || status || ':' || name || ':' || path, ',' "
@@ -100,9 +102,6 @@ def prepare_fingerprint(settings: Settings, engine: Engine, demo: bool) -> str |
 
 def identity_fingerprint(settings: Settings, engine: Engine, demo: bool) -> str | None:
     """The state the Keycloak sync leaves; None if the realm does not exist (or Keycloak does not say)."""
-    from sso.demo import DEMO_USERS
-    from sso.realm import BUILT_IN_CLIENTS, REALM_SETTINGS, ROLE_DESCRIPTIONS, SERVICE_ROLES, client_specs
-
     try:
         realm = httpx.get(settings.issuer, timeout=5)  # public: no admin login (the slow part on a cold Keycloak)
     except httpx.HTTPError:

@@ -2,7 +2,7 @@
 
 Six of a dispatch chain's nine messages are facts, and every NATS message costs the same whatever it
 carries: the relay's publish and the wait for its ack, the server's fsync'd write and delivery, the
-consumer's ack (BENCHMARKS.md). Facts need no per-message identity on the wire: the read model
+consumer's ack (docs/benchmarks/dispatch.md). Facts need no per-message identity on the wire: the read model
 applies each one once by its record's applied events (``assess_records.applied``), and their order
 does not matter. So the relay sends the facts one pass read as packs of up to ``MAX_FACTS``.
 

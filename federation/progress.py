@@ -30,7 +30,7 @@ def reported_in_progress(messages: Sequence[Msg], every_s: float = PROGRESS_EVER
     """While the block runs: every ``every_s``, each of ``messages`` still unanswered is reported in progress.
 
     A timer, not a task: a batch done before the first report (nearly all of them) costs a timer set and
-    cancelled, a few microseconds, where a task would cost tens (BENCHMARKS.md counts the worker's CPU per message).
+    cancelled, a few microseconds, where a task would cost tens (docs/benchmarks/dispatch.md: CPU per message).
     """
     reporter = _Reporter(messages, every_s)
     try:

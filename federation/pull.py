@@ -4,7 +4,7 @@ Why not nats-py's ``fetch(batch)``: with a batch above one, it keeps collecting 
 full, its timeout passes, or the server sends a status that ends the request. In the workers under load
 (``hotline bench dispatch`` at 60 chains/s, instrumented) such a fetch sometimes returned only at its
 timeout: 0.5 s, with the 16 to 30 messages it had held all along. In those runs it set the p99
-(BENCHMARKS.md, ninth round). We could not make it happen outside a loaded worker.
+(docs/benchmarks/dispatch.md). We could not make it happen outside a loaded worker.
 
 So a pull here cannot hold a message that has come. It is a long poll for ONE message, a request used
 up by it, then, if the consumer held more, a no-wait request for what else is waiting at that moment.

@@ -193,7 +193,7 @@ class Relay:
         for each, None if it was stored, or what went wrong. Once one cannot be sent, none after it is.
 
         ``publish_async``: a future per message, where ``publish`` costs a task, a request and a timer each;
-        per message published, 25–30 µs of the worker's CPU instead of 35–82 (BENCHMARKS.md, eleventh round).
+        per message published, 25–30 µs of the worker's CPU instead of 35–82 (docs/benchmarks/dispatch.md).
         """
         acks: list[asyncio.Future[Any]] = []
         failed: BaseException | None = None

@@ -8,7 +8,7 @@ statement on the session's own asyncpg connection writes the new and changed ord
 rows, inserts every collected event into the tenant's event log, every message into the outbox and every
 received message's id into the inbox, and notifies the relays if a federation message is among them
 (assessment facts alone do not): one statement, not one per table (each statement costs a round trip,
-and through SQLAlchemy a few hundred µs of the client's CPU too; BENCHMARKS.md).
+and through SQLAlchemy a few hundred µs of the client's CPU too; docs/benchmarks/dispatch.md).
 
 Nothing reads a transaction's own new events before it commits (the timeline is read afterwards), so
 holding them back until then changes no answer; order rows are read back from the row store, which

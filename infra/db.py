@@ -155,7 +155,7 @@ async def _closing(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     returned to the pool, to the end even if the task is cancelled meanwhile. One that holds none (it
     committed, or never used the database) has nothing to return: it is closed at once, without the task
     and the greenlet SQLAlchemy's close costs. With ``driver_connection``'s one greenlet, a dispatch step
-    costs ~0.1 ms less CPU and an applied message ~0.15 (BENCHMARKS.md, dispatch, twelfth round)."""
+    costs ~0.1 ms less CPU and an applied message ~0.15 (docs/benchmarks/dispatch.md)."""
     try:
         yield session
     finally:

@@ -1,0 +1,152 @@
+"""`hotline bench …`: registered into the `hotline` command through the entry point `hotline.commands`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.output import friendly_errors
+from infra.settings import get_settings
+
+bench_app = typer.Typer(help="Benchmarks (results go in BENCHMARKS.md).", no_args_is_help=True)
+
+JsonOut = Annotated[bool, typer.Option("--json", help="End with one JSON line.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("provision")
+@friendly_errors
+def bench_provision(
+    json_out: JsonOut = False,
+    province: Annotated[str, typer.Option(help="Province to provision.")] = "41",
+) -> None:
+    """Provision and migrate a whole province into a fresh database; compare with raw DDL."""
+    from bench.provision import run
+
+    run(get_settings(), province=province, json_out=json_out)
+
+
+@bench_app.command("auth")
+@friendly_errors
+def bench_auth(
+    json_out: JsonOut = False,
+    requests: Annotated[int, typer.Option(help="Decisions to time.")] = 200_000,
+) -> None:
+    """Token validation + permission decision per request over all of Henan, against plain Casbin."""
+    from bench.auth import run
+
+    run(get_settings(), json_out=json_out, requests=requests)
+
+
+@bench_app.command("dispatch")
+@friendly_errors
+def bench_dispatch(
+    json_out: JsonOut = False,
+    rate: Annotated[float, typer.Option(help="City dispatches per second offered.")] = 50.0,
+    seconds: Annotated[float, typer.Option(help="How long the load runs.")] = 10.0,
+    workers: Annotated[int, typer.Option(help="`hotline worker` processes.")] = 2,
+    records: Annotated[int, typer.Option(help="Past orders the city, the district and the town each hold.")]
+    = 100_000,
+) -> None:
+    """City → district → town dispatch chains through real workers; latency and throughput against raw
+    JetStream and against the same chains in hand-written SQL."""
+    from bench.dispatch import run
+
+    if records < 0:
+        raise typer.BadParameter("give 0 or more records", param_hint="--records")
+    run(get_settings(), json_out=json_out, rate=rate, seconds=seconds, workers=workers, records=records)
+
+
+@bench_app.command("steps")
+@friendly_errors
+def bench_steps(
+    json_out: JsonOut = False,
+    steps: Annotated[int, typer.Option(help="Steps timed per round and way.")] = 200,
+    rounds: Annotated[int, typer.Option(help="Rounds, alternating the ways.")] = 5,
+) -> None:
+    """CPU of one dispatch and of one applied dispatch message, unlocked and locked, against the same steps in
+    hand-written SQL."""
+    from bench.steps import run
+
+    if steps < 1 or rounds < 1:
+        raise typer.BadParameter("give at least one step and one round")
+    run(get_settings(), json_out=json_out, steps=steps, rounds=rounds)
+
+
+@bench_app.command("statements")
+@friendly_errors
+def bench_statements(
+    json_out: JsonOut = False,
+    statements: Annotated[int, typer.Option(help="Statements timed per round and way.")] = 2000,
+    rounds: Annotated[int, typer.Option(help="Rounds, alternating the four ways.")] = 5,
+) -> None:
+    """Client CPU of one hot-path statement through the ORM, as SQLAlchemy text, through the row store
+    (core.orders.rows) and with plain asyncpg."""
+    from bench.statements import run
+
+    if statements < 1 or rounds < 1:
+        raise typer.BadParameter("give at least one statement and one round")
+    run(get_settings(), json_out=json_out, statements=statements, rounds=rounds)
+
+
+@bench_app.command("prune")
+@friendly_errors
+def bench_prune(
+    json_out: JsonOut = False,
+    rows: Annotated[int, typer.Option(help="Outbox rows (and as many inbox ids) over 28 days.")] = 1_000_000,
+) -> None:
+    """Federation retention over a large outbox and inbox, against one plain DELETE per table."""
+    from bench.prune import run
+
+    if rows < 2000:
+        raise typer.BadParameter("give 2000 rows or more", param_hint="--rows")
+    run(get_settings(), rows=rows, json_out=json_out)
+
+
+@bench_app.command("lookup")
+@friendly_errors
+def bench_lookup(
+    json_out: JsonOut = False,
+    lookups: Annotated[int, typer.Option(help="Lookups per round and way.")] = 2000,
+) -> None:
+    """What the shared rate limits add to a citizen's lookup, against the same lookup without them."""
+    from bench.lookup import run
+
+    run(get_settings(), lookups=lookups, json_out=json_out)
+
+
+@bench_app.command("assessment")
+@friendly_errors
+def bench_assessment(
+    json_out: JsonOut = False,
+    orders: Annotated[int, typer.Option(help="Orders in the month, spread over every tenant of the province.")]
+    = 1_000_000,
+    province: Annotated[str, typer.Option(help="The province whose divisions are loaded.")] = "41",
+    repeats: Annotated[int, typer.Option(help="Timed requests per query.")] = 200,
+    keep: Annotated[bool, typer.Option(help="Keep the bench database (the month is reused next run).")] = False,
+) -> None:
+    """A month of orders over all of a province: rebuild time, then rankings and the overview through the API."""
+    from bench.assessment import run
+
+    run(get_settings(), json_out=json_out, orders=orders, province=province, repeats=repeats, keep=keep)
+
+
+@bench_app.command("intake")
+@friendly_errors
+def bench_intake(
+    json_out: JsonOut = False,
+    seconds: Annotated[float, typer.Option(help="Length of each measured phase.")] = 10.0,
+    concurrency: Annotated[int, typer.Option(help="Concurrent operators (and raw connections).")] = 16,
+    list_orders: Annotated[int, typer.Option(help="Orders in the tenant the list page is timed on.")] = 5_000_000,
+    keep: Annotated[bool, typer.Option(help="Keep the bench database (the big tenant is reused next run).")] = False,
+    api_workers: Annotated[int, typer.Option(help="uvicorn worker processes of the API.")] = 1,
+) -> None:
+    """Register orders over HTTP with concurrent clients; compare with raw asyncpg inserts."""
+    from bench.intake import run
+
+    run(get_settings(), json_out=json_out, seconds=seconds, concurrency=concurrency, list_orders=list_orders,
+        keep=keep, api_workers=api_workers)
