@@ -1,6 +1,7 @@
-"""Where the platform leans on libraries' private internals: SQLAlchemy's asyncpg adapter and nats-py's pull
-subscription. Nowhere else may touch them; ``tests/test_compat.py`` fails if a release changes what is used here
-(hence SQLAlchemy's minor version and nats-py's version pinned in pyproject.toml).
+"""Where the platform leans on libraries' private internals: SQLAlchemy's asyncpg adapter, nats-py's pull
+subscription and Alembic's script directory. Nowhere else may touch them; ``tests/test_compat.py`` fails if
+a release changes what is used here (hence SQLAlchemy's minor version and nats-py's version pinned in
+pyproject.toml).
 
 SQLAlchemy: a unit of work (``infra.unit_of_work``) writes on the session's own asyncpg connection, inside the
 session's transaction. SQLAlchemy's asyncpg adapter sends BEGIN lazily, before its own first statement, and
@@ -9,15 +10,21 @@ and asked whether it has (a private attribute). One trip into SQLAlchemy's sync 
 not two (``connection()``, then ``get_raw_connection()``): each is a new greenlet, and a new greenlet costs
 Python 3.11 a frame stack of its own (mmap, page faults).
 
+Alembic: ``tenants.migrate`` runs a revision range on a connection it holds (under its own lock, in its own
+transaction) through ``EnvironmentContext`` with the steps its ``command.upgrade`` would compute, by the same
+private method.
+
 nats-py: ``federation.pull`` asks a pull consumer for the messages waiting now with a no-wait request on the
 subscription's own inbox (nats-py's ``fetch`` cannot ask that), and reads the answers from the same inbox.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+from alembic.script import ScriptDirectory
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,6 +56,15 @@ async def adapter_begin(adapter: Any) -> None:
 def adapter_driver(adapter: Any) -> asyncpg.Connection:
     """The asyncpg connection under the adapter."""
     return adapter.driver_connection
+
+
+# ---- Alembic's script directory --------------------------------------------------------------
+
+
+def upgrade_steps(script: ScriptDirectory, destination: str, current: Sequence[str] | str | None) -> list[Any]:
+    """The migration steps from ``current`` (None: an empty database) up to ``destination``, as Alembic's
+    ``command.upgrade`` hands them to its environment."""
+    return script._upgrade_revs(destination, current)
 
 
 # ---- nats-py's pull subscription ------------------------------------------------------------

@@ -19,8 +19,10 @@ from infra.compat import (
     next_answer,
     request_waiting,
     session_adapter,
+    upgrade_steps,
 )
 from infra.db import Database
+from tenants.migrate import script_directory
 from tests.conftest import create_database
 from tests.services import ServiceSet
 
@@ -105,3 +107,14 @@ def test_only_the_control_status_is_a_heartbeat() -> None:
     assert is_heartbeat(StatusCode.CONTROL_MESSAGE)
     assert not is_heartbeat("404")
     assert not is_heartbeat(None)
+
+
+# ---- Alembic's script directory -----------------------------------------------------------------------------
+
+
+def test_the_upgrade_steps_of_an_empty_database_run_every_revision_up_to_the_head_in_order() -> None:
+    script = script_directory()
+    steps = upgrade_steps(script, "shared@head", None)
+    assert all(step.is_upgrade for step in steps)
+    assert steps[0].revision.revision == "s0001"
+    assert steps[-1].revision.revision == script.revision_map.get_current_head("shared")

@@ -41,9 +41,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.orders.models import Assignment, Order, OrderEvent, transient
 from infra.db import TENANT_SCHEMA_KEY
-from infra.unit_of_work import Part, UnitOfWork, WriteConflict, current
+from infra.unit_of_work import Part, UnitOfWork, current
 
-__all__ = ["WriteConflict", "add_assignment", "add_event", "add_order", "assignments", "read_for_change",
+__all__ = ["RowStore", "add_assignment", "add_event", "add_order", "assignments", "read_for_change",
            "read_received_for_change"]
 
 ORDER_COLUMNS = tuple(c.key for c in Order.__table__.columns if c.key != "search")  # search: written, never read
