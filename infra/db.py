@@ -13,13 +13,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
 
-import asyncpg
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
-from infra.compat import adapter_begin, adapter_driver, adapter_in_transaction, session_adapter
 from infra.settings import Settings
 
 TENANT_SCHEMA = "tenant"
@@ -84,23 +82,6 @@ def async_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-async def driver_connection(session: AsyncSession, *, begin: bool = True) -> asyncpg.Connection:
-    """The asyncpg connection under ``session``, inside the session's transaction (begun if it was not). With
-    ``begin=False`` a transaction not begun yet is left so: the statement runs on its own (an optimistic unit
-    of work: ``infra.unit_of_work``)."""
-    adapter = await session_adapter(session)
-    if not adapter_in_transaction(adapter):
-        if not begin:
-            return adapter_driver(adapter)
-        await adapter_begin(adapter)
-    connection = adapter_driver(adapter)
-    # Had the adapter changed under ``infra.compat``, statements would run outside the transaction: fail loudly.
-    if not connection.is_in_transaction():
-        raise RuntimeError("the session's asyncpg connection is not in a transaction: has SQLAlchemy's asyncpg "
-                           "adapter changed? (infra.compat)")
-    return connection
-
-
 class Database:
     """The API's database handle: one engine, per-tenant binds derived from it and cached."""
 
@@ -129,7 +110,7 @@ async def _closing(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     failed, or did not commit) is closed as ``async with session`` closes it: rolled back and its connection
     returned to the pool, to the end even if the task is cancelled meanwhile. One that holds none (it
     committed, or never used the database) has nothing to return: it is closed at once, without the task
-    and the greenlet SQLAlchemy's close costs. With ``driver_connection``'s one greenlet, a dispatch step
+    and the greenlet SQLAlchemy's close costs. With ``infra.compat.session_adapter``'s one greenlet, a dispatch step
     costs ~0.1 ms less CPU and an applied message ~0.15 (BENCHMARKS.md, dispatch, twelfth round)."""
     try:
         yield session

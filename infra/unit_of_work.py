@@ -47,7 +47,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from infra.compat import adapter_begin, adapter_driver, adapter_in_transaction, session_adapter
-from infra.db import driver_connection
 
 # The channel the outbox relays LISTEN on. pg_notify is delivered at commit (and only then); identical
 # notifications of one transaction are folded into one by PostgreSQL.
@@ -128,8 +127,8 @@ class UnitOfWork:
         self._check_open()
         if self._adapter is None:
             self._adapter = await session_adapter(self.session)
-        if not adapter_in_transaction(self._adapter) and not self.optimistic:
-            await adapter_begin(self._adapter)
+        if not self.optimistic:
+            await _begin(self._adapter)
         return adapter_driver(self._adapter)
 
     def _check_open(self) -> None:
@@ -140,7 +139,7 @@ class UnitOfWork:
             raise RuntimeError("the unit of work is closing: nothing more can be staged in it")
 
     async def _close(self) -> None:
-        """Write what was staged in one statement, then commit (the ORM's changes flushed first)."""
+        """Write what was staged in one statement, then commit (the ORM flushes its own changes after it)."""
         self._check_open()
         parts = [part for writer in self._writers.values() for part in writer.parts()]
         self._closing = True
@@ -152,8 +151,8 @@ class UnitOfWork:
         if self._adapter is None:
             self._adapter = await session_adapter(self.session)
         # An optimistic unit with nothing for the ORM to write needs no transaction: its one statement is one.
-        if not adapter_in_transaction(self._adapter) and (not self.optimistic or _orm_pending(self.session)):
-            await adapter_begin(self._adapter)
+        if not self.optimistic or _orm_pending(self.session):
+            await _begin(self._adapter)
         # Rows of a table as one JSON parameter, not one array per column: asyncpg checks every element of an
         # array it sends, in Python.
         args: list[Any] = [part.param for part in parts]
@@ -171,6 +170,16 @@ class UnitOfWork:
             raise
 
 
+async def _begin(adapter: Any) -> None:
+    """The adapter's transaction, begun if it was not."""
+    if not adapter_in_transaction(adapter):
+        await adapter_begin(adapter)
+    # Had the adapter changed under ``infra.compat``, statements would run outside the transaction: fail loudly.
+    if not adapter_driver(adapter).is_in_transaction():
+        raise RuntimeError("the session's asyncpg connection is not in a transaction: has SQLAlchemy's asyncpg "
+                           "adapter changed? (infra.compat)")
+
+
 def _orm_pending(session: AsyncSession) -> bool:
     """Whether the ORM has changes to flush (they go in the unit's transaction, with its statement)."""
     sync = session.sync_session
@@ -186,8 +195,8 @@ def current(session: AsyncSession) -> UnitOfWork:
     """The unit of work open on the session; RuntimeError if there is none (nothing is staged outside one)."""
     work: UnitOfWork | None = session.sync_session.info.get(_KEY)
     if work is None:
-        raise RuntimeError("no unit of work is open on this session: stage rows, messages and events only inside "
-                           "one (infra.unit_of_work.unit_of_work, or core.orders.step.order_step)")
+        raise RuntimeError("no unit of work is open on this session: read rows to change them, and stage rows, "
+                           "messages and events, only inside one (a step: infra.unit_of_work.unit_of_work)")
     return work
 
 
@@ -195,7 +204,11 @@ async def connection(session: AsyncSession) -> asyncpg.Connection:
     """The session's asyncpg connection for a statement: as the open unit of work runs its own
     (``UnitOfWork.connection``), or inside the session's transaction if none is open."""
     work = open_unit(session)
-    return await work.connection() if work is not None else await driver_connection(session)
+    if work is not None:
+        return await work.connection()
+    adapter = await session_adapter(session)
+    await _begin(adapter)
+    return adapter_driver(adapter)
 
 
 @asynccontextmanager
