@@ -195,10 +195,11 @@ async def test_intake_writes_its_order_with_its_attachments_and_related_orders(
     earlier = (await register(client))["number"]
     attachment = {"file_name": "漏水.jpg", "content_type": "image/jpeg", "size_bytes": 1024, "sha256": "a" * 64,
                   "storage_key": "photos/1.jpg"}
-    created = await register(client, attachments=[attachment], related=[earlier])
+    created = await register(client, attachments=[attachment], related=[earlier], longitude="114.297591",
+                             latitude="35.747626")
     assert created["links"] == [{"kind": "related", "number": earlier}]
     with psycopg.connect(tree.postgres_url) as conn:
-        found = conn.execute(f"SELECT a.file_name, o.search IS NOT NULL FROM t_{CITY}.attachments a "
-                             f"JOIN t_{CITY}.orders o ON o.id = a.order_id WHERE o.number = %s",
-                             (created["number"],)).fetchall()
-    assert found == [("漏水.jpg", True)]
+        found = conn.execute(f"SELECT a.file_name, o.search IS NOT NULL, o.longitude::text, o.channel, o.event_seq "
+                             f"FROM t_{CITY}.attachments a JOIN t_{CITY}.orders o ON o.id = a.order_id "
+                             "WHERE o.number = %s", (created["number"],)).fetchall()
+    assert found == [("漏水.jpg", True, "114.297591", "phone", 1)]
