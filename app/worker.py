@@ -93,7 +93,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event, name: str = "hotli
                 relay.outage.failed(exc)
             # Rows to mark (a full batch among them) mean the next pass at once. Otherwise every message
             # committed since this pass read the outbox has notified already (the event was cleared before the
-            # pass): waiting misses none. Facts do not notify (infra/commit.py): those this pass left must not
+            # pass): waiting misses none. Facts do not notify (infra/unit_of_work.py): those this pass left must not
             # wait longer than they are due, those committed since wait for a message's pass or IDLE_S.
             if not again:
                 facts_due = relay.facts_due_in()

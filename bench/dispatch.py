@@ -47,6 +47,7 @@ from core.categories.service import CategoryStore
 from core.orders.lifecycle import Action
 from core.orders.schemas import ActionRequest, OrderCreate
 from core.orders.service import Context, act_and_commit, register
+from core.orders.step import order_step
 from core.sla.service import SlaStore
 from embedded.nats import answers
 from embedded.process import ServiceError
@@ -124,8 +125,9 @@ class Desk:
 
     async def register(self, i: int) -> str:
         async with self.db.tenant_session(self.tenant.schema_name) as session:
-            done = await register(await self.context(session), _order_body(i))
-            await session.commit()
+            ctx = await self.context(session)
+            async with order_step(session):
+                done = await register(ctx, _order_body(i))
             return done.order.number
 
     async def act(self, number: str, action: Action, **fields: object) -> None:

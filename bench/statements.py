@@ -25,6 +25,7 @@ from sqlalchemy import select, text
 from bench.scratch import scratch_database, tenant_tree
 from core.orders import rows
 from core.orders.models import Order
+from core.orders.step import order_step
 from infra.db import Database
 from infra.settings import Settings
 from tenants.divisions import Division
@@ -62,8 +63,8 @@ async def _measure(bench: Settings, n: int, rounds: int) -> dict[str, float]:
             async with session.begin():
                 runs["sqlalchemy_text"].append(await _cpu_us_per_call(
                     lambda: session.execute(as_text, {"n": NUMBER}), n))
-            async with session.begin():
-                runs["rows"].append(await _cpu_us_per_call(lambda: rows.lock_order(session, number=NUMBER), n))
+            async with order_step(session):
+                runs["rows"].append(await _cpu_us_per_call(lambda: rows.read_for_change(session, number=NUMBER), n))
             async with raw.transaction():
                 runs["raw_asyncpg"].append(await _cpu_us_per_call(lambda: raw.fetchrow(sql, NUMBER), n))
     await raw.close()

@@ -40,6 +40,7 @@ from core.orders.crosslevel import DOWN
 from core.orders.lifecycle import Action
 from core.orders.schemas import ActionRequest
 from core.orders.service import act
+from core.orders.step import order_step
 from federation.transport import apply_messages
 from iam.actors import Role
 from infra.db import Database
@@ -91,8 +92,9 @@ async def _measure(bench: Settings, steps: int, rounds: int) -> dict[str, tuple[
 
     async def locked(number: str) -> None:
         async with db.tenant_session(city.tenant.schema_name) as session:
-            await act(await city.context(session), number, Action.dispatch, ActionRequest(to=DISTRICT))
-            await session.commit()
+            ctx = await city.context(session)
+            async with order_step(session):
+                await act(ctx, number, Action.dispatch, ActionRequest(to=DISTRICT))
 
     async def floor_step(number: str) -> None:
         await staff_step(raw, number, "dispatched", "dispatch", (DISTRICT, {

@@ -22,7 +22,7 @@ import logging
 import asyncpg
 
 from federation.outage import Outage
-from infra.commit import OUTBOX_CHANNEL
+from infra.unit_of_work import OUTBOX_CHANNEL
 
 log = logging.getLogger(__name__)
 RELAY_LOCK = 0x12345_0001  # advisory locks are per database: one relay per deployment

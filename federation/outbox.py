@@ -1,8 +1,8 @@
 """The transactional outbox: a message is a row written in the same transaction as the state change.
 
-``enqueue`` only collects the message on the session; just before the session commits, every
-message it collected is written, with the transaction's new events, in one statement that also
-notifies the relays if a federation message is among them (``infra.commit``): an action writes its
+``enqueue`` only stages the message in the session's unit of work; when the unit closes, every
+message it staged is written, with the step's rows and events, in one statement that also
+notifies the relays if a federation message is among them (``infra.unit_of_work``): an action writes its
 federation message and a fact per event, and on the hot path of dispatch every statement counts.
 The outbox does not look inside a message: its kind names the subject, its body is what travels.
 """
@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.subjects import FACT_KIND, subject
-from infra.commit import stage_message
+from infra.unit_of_work import current
 
 
 class Sendable(Protocol):
@@ -39,9 +39,9 @@ class Outgoing:
 
 
 async def enqueue(session: AsyncSession, message_id: uuid.UUID, sender: str, outgoing: Outgoing) -> None:
-    """Add the message to the sender's outbox inside the caller's transaction (written at its commit)."""
-    stage_message(session, (message_id, sender, subject(outgoing.kind, outgoing.receiver_path), outgoing.kind,
-                            outgoing.message.body()))
+    """Add the message to the sender's outbox in the session's unit of work (written when it closes)."""
+    current(session).stage_message((message_id, sender, subject(outgoing.kind, outgoing.receiver_path),
+                                    outgoing.kind, outgoing.message.body()))
 
 
 # What is not JSON goes as its ``str()`` (a datetime too, as the standard library's encoder would with
@@ -52,7 +52,7 @@ _PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLAS
 
 async def enqueue_fact(session: AsyncSession, message_id: uuid.UUID, sender: str, receiver_path: str,
                        fact: dict[str, Any]) -> None:
-    """Add an assessment fact to the outbox inside the caller's transaction (written at its commit)."""
+    """Add an assessment fact to the outbox in the session's unit of work (written when it closes)."""
     # A fact does not wake the relay: its next sweep carries it (assessment is not on a step's clock).
-    stage_message(session, (message_id, sender, subject(FACT_KIND, receiver_path), FACT_KIND,
-                            orjson.dumps(fact, default=str, option=_PASSTHROUGH).decode()), wake=False)
+    current(session).stage_message((message_id, sender, subject(FACT_KIND, receiver_path), FACT_KIND,
+                                    orjson.dumps(fact, default=str, option=_PASSTHROUGH).decode()), wake=False)

@@ -9,17 +9,17 @@ timeout: 0.5 s, with the 16 to 30 messages it had held all along. In those runs 
 So a pull here cannot hold a message that has come. It is a long poll for ONE message, a request used
 up by it, then, if the consumer held more, a no-wait request for what else is waiting at that moment.
 That request has no expiry, so the server answers it at once. It goes through nats-py's private
-attributes of the pull subscription, so nats-py's version is pinned (pyproject.toml);
-``tests/test_pull.py`` holds the behaviour.
+attributes of the pull subscription (``infra.compat``, pinned and tested there); ``tests/test_pull.py``
+holds the behaviour.
 """
 
 from __future__ import annotations
 
-import json
-
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
+
+from infra.compat import is_heartbeat, next_answer, request_waiting
 
 # How long the server may take to answer a no-wait request: it answers at once, unless NATS is away.
 _ANSWER_S = 5.0
@@ -40,16 +40,16 @@ async def pull(sub: JetStreamContext.PullSubscription, batch: int, wait_s: float
 async def _waiting(sub: JetStreamContext.PullSubscription, most: int) -> list[Msg]:
     """Up to ``most`` messages the consumer has for this subscription now. The no-wait request has no
     expiry: the server sends what it has, then a 404 status if that was fewer than asked for."""
-    await sub._nc.publish(sub._nms, json.dumps({"batch": most, "no_wait": True}).encode(), sub._deliver)
+    await request_waiting(sub, most)
     found: list[Msg] = []
     while len(found) < most:
         try:
-            msg = await sub._sub.next_msg(timeout=_ANSWER_S)
+            msg = await next_answer(sub, _ANSWER_S)
         except NatsTimeoutError:  # NATS went away: what came is handled, the rest comes with a later pull
             break
         status = JetStreamContext.is_status_msg(msg)
         if status is None:
             found.append(msg)
-        elif not JetStreamContext._is_heartbeat(status):
+        elif not is_heartbeat(status):
             break  # the request is done (404: no more messages; or an older request's end, left over)
     return found

@@ -10,10 +10,10 @@ message, in ONE transaction: record its id in the receiver's inbox (a second del
 there and changes nothing), apply the effect; then ack. Several messages for one tenant may share
 that transaction (``Consumer.run_once``).
 
-A message delivered for the first time is applied on the hopeful path: its id goes into the inbox
-with the transaction's closing statement (``infra.commit``), and its orders are read unlocked and
-written only if unchanged since (``core.orders.rows.unlock``): three round trips fewer (the inbox's,
-BEGIN, COMMIT). If it was applied before after all (a relay published it again after a crash, once
+A message delivered for the first time is applied on the hopeful path, in an optimistic unit of work
+(``infra.unit_of_work``): its id goes into the inbox with the unit's closing statement, and what the
+appliers read is read with its version and written only if unchanged since: three round trips fewer (the
+inbox's, BEGIN, COMMIT). If it was applied before after all (a relay published it again after a crash, once
 JetStream's duplicate window had passed), the inbox insert fails on its key; if an order changed
 meanwhile, the version check fails; either way nothing is written, and it is handled again on the
 careful path, inbox first, rows locked.
@@ -42,7 +42,6 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.orders.rows import unlock
 from federation.durables import bind_durable
 from federation.nats_log import NatsLog
 from federation.outage import Outage
@@ -50,10 +49,10 @@ from federation.packs import packs, parse_uuid
 from federation.progress import ACK_WAIT_S, reported_in_progress
 from federation.pull import pull
 from federation.subjects import Namespace, kind_of, receiver
-from infra.commit import stage_received
-from infra.db import Database, driver_connection
+from infra.db import Database
 from infra.nats_auth import Role, connect_options
 from infra.settings import Settings
+from infra.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -328,9 +327,9 @@ async def apply_messages(db: Database, appliers: dict[str, Applier], resolve_ten
     """In one transaction of tenant ``code``: the messages' ids into its inbox, then the effect of each
     (id, subject, body) whose id was not there yet. PermanentError if they can never apply.
 
-    ``hopeful``: every message is taken as new, applied to orders read unlocked (``core.orders.rows.unlock``),
-    and its id written into the inbox by the closing statement; the commit fails, writing nothing, if one
-    of them was there already or an order changed meanwhile. Only a caller that then applies them
+    ``hopeful``: every message is taken as new, applied in an optimistic unit of work (``infra.unit_of_work``),
+    and its id written into the inbox by the closing statement; the close fails, writing nothing, if one
+    of them was there already or a row the appliers read changed meanwhile. Only a caller that then applies them
     carefully may ask for it: an applier's error on the hopeful path may come of a message applied before."""
     tenant = await resolve_tenant(code)
     if tenant is None:
@@ -341,26 +340,23 @@ async def apply_messages(db: Database, appliers: dict[str, Applier], resolve_ten
         if applier is None:
             raise PermanentError(f"no applier for {subject_}")
         work.append((message_id, applier, data))
-    # No ``session.begin()``: the session begins when it first needs to, and one that fails before its commit
-    # is rolled back as it closes; the block costs a greenlet less (infra.db.driver_connection: why that counts).
-    async with db.tenant_session(tenant.schema_name) as session:
-        if hopeful:
-            unlock(session)  # no BEGIN, no COMMIT, no lock: a changed order fails the commit (WriteConflict)
+    # No ``session.begin()``: the session begins when it first needs to (infra.compat: why a greenlet counts).
+    async with db.tenant_session(tenant.schema_name) as session, unit_of_work(session, optimistic=hopeful) as unit:
+        if hopeful:  # no BEGIN, no COMMIT, no lock: a changed row fails the close (WriteConflict)
             seen = set()
             for (message_id, applier, payload), (_, subject_, _) in zip(work, messages, strict=True):
                 if message_id not in seen:  # the same id twice in one fetch: applied once
                     seen.add(message_id)
-                    stage_received(session, (message_id, code, subject_))
+                    unit.stage_received((message_id, code, subject_))
                     await applier(session, tenant, payload, str(message_id))
         else:
-            # On the session's own connection (same transaction), as the appliers read their rows (core.orders.rows).
-            fresh = {row[0] for row in await (await driver_connection(session)).fetch(
+            # On the session's own connection (same transaction), as the appliers read their rows.
+            fresh = {row[0] for row in await (await unit.connection()).fetch(
                 _INBOX, [message_id for message_id, _, _ in work], code, [subject_ for _, subject_, _ in messages])}
             for message_id, applier, payload in work:
                 if message_id in fresh:
                     fresh.discard(message_id)  # the same id twice in one fetch: applied once
                     await applier(session, tenant, payload, str(message_id))
-        await session.commit()
 
 
 def message_id_of(msg: Msg) -> uuid.UUID:

@@ -12,14 +12,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from typing import Any
 
-import asyncpg
 from sqlalchemy import MetaData, create_engine
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Session
-from sqlalchemy.util import await_, greenlet_spawn
+from sqlalchemy.orm import DeclarativeBase
 
 from infra.settings import Settings
 
@@ -27,9 +24,6 @@ TENANT_SCHEMA = "tenant"
 SHARED_SCHEMA = "public"
 # Where a tenant session's ``info`` names the schema its tenant tables resolve to.
 TENANT_SCHEMA_KEY = "tenant_schema"
-# In a session's info: its step reads orders without locking them (``core.orders.rows.unlock``), so the
-# driver-level statements do not begin a transaction: each runs on its own until the ORM itself begins one.
-UNLOCKED_KEY = "unlocked"
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -88,44 +82,6 @@ def async_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under ``session``, inside the session's transaction (begun if it was not; not
-    begun by this in an unlocked session, ``UNLOCKED_KEY``)."""
-    # One trip into SQLAlchemy's sync world, not two (``connection()``, then ``get_raw_connection()``): each
-    # is a new greenlet, and a new greenlet costs Python 3.11 a frame stack of its own (mmap, page faults).
-    adapter = await greenlet_spawn(_dbapi_connection, session.sync_session)
-    if session.sync_session.info.get(UNLOCKED_KEY) and adapter._transaction is None:
-        return adapter.driver_connection
-    if adapter._transaction is None:
-        await adapter._start_transaction()
-    return _in_transaction(adapter.driver_connection)
-
-
-def _dbapi_connection(session: Session) -> Any:
-    return session.connection().connection.dbapi_connection
-
-
-def driver_connection_sync(connection: Connection, *, begin: bool = True) -> asyncpg.Connection:
-    """``driver_connection`` for code that runs inside a session's sync methods (its events)."""
-    adapter = connection.connection.dbapi_connection
-    if not begin and adapter._transaction is None:
-        return adapter.driver_connection
-    if adapter._transaction is None:
-        await_(adapter._start_transaction())
-    return _in_transaction(adapter.driver_connection)
-
-
-# SQLAlchemy's asyncpg adapter sends BEGIN lazily, before its own first statement, and would fail on a
-# transaction begun by anyone else; so the two functions above ask the adapter itself to begin. That is
-# a private method (hence SQLAlchemy's minor version pinned in pyproject.toml); if it changes, this check
-# fails loudly instead of letting statements run outside the transaction.
-def _in_transaction(connection: asyncpg.Connection) -> asyncpg.Connection:
-    if not connection.is_in_transaction():
-        raise RuntimeError("the session's asyncpg connection is not in a transaction: has SQLAlchemy's asyncpg "
-                           "adapter changed? (infra.db.driver_connection)")
-    return connection
-
-
 class Database:
     """The API's database handle: one engine, per-tenant binds derived from it and cached."""
 
@@ -154,8 +110,8 @@ async def _closing(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     failed, or did not commit) is closed as ``async with session`` closes it: rolled back and its connection
     returned to the pool, to the end even if the task is cancelled meanwhile. One that holds none (it
     committed, or never used the database) has nothing to return: it is closed at once, without the task
-    and the greenlet SQLAlchemy's close costs. With ``driver_connection``'s one greenlet, a dispatch step
-    costs ~0.1 ms less CPU and an applied message ~0.15 (docs/benchmarks/dispatch.md)."""
+    and the greenlet SQLAlchemy's close costs. With ``infra.compat.session_adapter``'s one greenlet, a dispatch
+    step costs ~0.1 ms less CPU and an applied message ~0.15 (docs/benchmarks/dispatch.md)."""
     try:
         yield session
     finally:
@@ -170,5 +126,5 @@ async def _closing(session: AsyncSession) -> AsyncIterator[AsyncSession]:
 def _tenant_sessionmaker(engine: AsyncEngine, schema: str) -> async_sessionmaker[AsyncSession]:
     # The map sits on the bind, not on a connection: connection-level options are lost at commit.
     bind = engine.execution_options(schema_translate_map={TENANT_SCHEMA: schema})
-    # The schema's name goes on each session too: the events it appends are written by name (``infra.commit``).
+    # The schema's name goes on each session too: a unit of work's rows are written by name (``core.orders.rows``).
     return async_sessionmaker(bind, expire_on_commit=False, info={TENANT_SCHEMA_KEY: schema})

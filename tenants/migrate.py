@@ -28,6 +28,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
+from infra.compat import upgrade_steps
 from infra.settings import Settings
 from migrations import MIGRATIONS_DIR, SHARED_VERSIONS, TENANT_VERSIONS
 from tenants.codes import validate_code
@@ -80,7 +81,7 @@ def _upgrade(connection: Connection, destination: str, version_table_schema: str
     script = script_directory()
 
     def fn(rev: Sequence[str], context: object) -> list:
-        return script._upgrade_revs(destination, rev)
+        return upgrade_steps(script, destination, rev)
 
     with EnvironmentContext(Config(), script, fn=fn, destination_rev=destination) as env:
         env.configure(connection=connection, version_table_schema=version_table_schema,
@@ -108,7 +109,7 @@ def fresh_schema_sql() -> str:
     buffer = io.StringIO()
 
     def fn(rev: object, context: object) -> list:
-        return script._upgrade_revs("tenant@head", None)
+        return upgrade_steps(script, "tenant@head", None)
 
     with EnvironmentContext(Config(output_buffer=buffer), script, fn=fn, as_sql=True,
                             destination_rev="tenant@head") as env:

@@ -13,7 +13,7 @@ from collections.abc import Collection
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from infra.db import driver_connection
+from infra.unit_of_work import connection
 
 ACTIVE_TTL_S = 5.0
 _MAX_KEPT = 10_000  # more codes than a province has tenants: only a flood of bad codes fills it
@@ -23,7 +23,7 @@ _active_since: dict[str, float] = {}  # code → when it was last read as active
 
 async def tenant_paths(session: AsyncSession, codes: Collection[str], *, active: bool = False) -> dict[str, str]:
     """The paths of the tenants with these codes (only the active ones if ``active``). What is not kept is
-    read inside the session's transaction, on its own connection."""
+    read on the session's own connection, as its unit of work reads (``infra.unit_of_work.connection``)."""
     now = time.monotonic()
 
     def kept(code: str) -> bool:
@@ -34,7 +34,7 @@ async def tenant_paths(session: AsyncSession, codes: Collection[str], *, active:
     missing = [code for code in codes if not kept(code)]
     if missing:
         condition = " AND status = 'active'" if active else ""
-        found = await (await driver_connection(session)).fetch(
+        found = await (await connection(session)).fetch(
             f"SELECT code, path FROM public.tenants WHERE code = ANY($1::text[]){condition}", missing)
         if len(_paths) + len(found) > _MAX_KEPT:
             _paths.clear()

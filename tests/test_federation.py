@@ -8,8 +8,8 @@ import subprocess
 import httpx
 import psycopg
 
-from infra.commit import OUTBOX_CHANNEL
 from infra.settings import Settings
+from infra.unit_of_work import OUTBOX_CHANNEL
 from tests.orders_helpers import CITY, act, register, staff
 from tests.workers import eventually, federation_is_clean
 

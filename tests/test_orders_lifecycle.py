@@ -10,10 +10,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from core.orders import rows, service
+from core.orders import service
 from core.orders.lifecycle import Action, Status
 from core.orders.schemas import ActionRequest
 from core.orders.service import Context
+from core.orders.step import WriteConflict, order_step
 from iam.actors import Actor, Role
 from tests.orders_helpers import (
     ADMIN,
@@ -286,20 +287,19 @@ async def test_urges_sent_at_the_same_moment_all_count(client: httpx.AsyncClient
     assert [e["action"] for e in detail["timeline"]].count("urge") == 6
 
 
-async def test_a_step_whose_order_changed_after_its_unlocked_read_writes_nothing(
+async def test_an_optimistic_step_whose_order_changed_after_its_read_writes_nothing(
         app: FastAPI, client: httpx.AsyncClient, units: dict[str, int]) -> None:
     number = (await signed_order(client, units))["number"]
     db, state = app.state.db, app.state
     tenant = await state.registry.get(db, CITY)
     async with db.tenant_session(tenant.schema_name) as session:
-        rows.unlock(session)
         supervisor = Actor(user="supervisor-a", tenant=CITY, roles=frozenset({Role.supervisor}), home=tenant.path)
         ctx = Context(session=session, tenant=tenant, actor=supervisor, rules=await state.sla.rules(session),
                       categories=await state.categories.visible(session, CITY), now=state.clock())
-        await service.act(ctx, number, Action.urge, ActionRequest(reason="先读，后写"))
-        await act(client, number, "urge", SUPERVISOR, reason="同时督办")  # the order changes meanwhile
-        with pytest.raises(rows.WriteConflict):
-            await session.commit()
+        with pytest.raises(WriteConflict):
+            async with order_step(session, optimistic=True):
+                await service.act(ctx, number, Action.urge, ActionRequest(reason="先读，后写"))
+                await act(client, number, "urge", SUPERVISOR, reason="同时督办")  # the order changes meanwhile
     detail = (await client.get(f"/api/v1/tenants/{CITY}/orders/{number}", headers=SUPERVISOR)).json()
     assert detail["urge_count"] == 1
     assert [e["reason"] for e in detail["timeline"] if e["action"] == "urge"] == ["同时督办"]

@@ -18,6 +18,7 @@ from core.orders.models import Order
 from core.orders.rules import allowed_actions
 from core.orders.schemas import ActionRequest, Channel, OrderCreate, OrderCreated, OrderDetail, OrderPage, OrderType
 from core.orders.service import Context, act_and_commit, register
+from core.orders.step import order_step
 from core.sla.policy import Light
 from infra.edge import INT64_MAX, Moment
 from infra.spreadsheet import csv_row, xlsx_row
@@ -45,8 +46,8 @@ OrderContext = Annotated[Context, Depends(order_context)]
 @router.post("", status_code=201, response_model=OrderCreated, dependencies=[Depends(TenantGuard("order", "create"))])
 async def create_order(ctx: OrderContext, body: OrderCreate) -> OrderCreated:
     """受理: register a citizen's request. Returns its number, query code, deadlines and likely duplicates."""
-    done = await register(ctx, body)
-    await ctx.session.commit()
+    async with order_step(ctx.session):
+        done = await register(ctx, body)
     allowed = allowed_actions(ctx.actor, ctx.tenant.code, done.order, [], ctx.now)
     detail = queries.assemble(done.order, ctx.rules.calendar, ctx.now, [done.event], [],
                               [("related", other.number) for other in done.related], None, allowed)

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.orders import rows
 from core.orders.models import Order, OrderEvent, transient
 from iam.actors import Actor
-from infra.commit import stage_event
 
 
 def event_digest(prev_hash: bytes | None, number: str, fields: dict[str, Any]) -> bytes:
@@ -42,8 +42,8 @@ def new_event(order: Order, *, action: str, from_status: str | None, actor: Acto
               reason: str | None = None, payload: dict[str, Any] | None = None) -> OrderEvent:
     """The next event of an order, hashed onto the chain, which it becomes the tip of.
 
-    ``order.id`` must be known, and the order row locked (or new, or read unlocked: its write then checks
-    that the row, and so the tip, did not change): the tip is read from it.
+    ``order.id`` must be known, and the order read to change it in the step (locked, or with its version:
+    its write then checks that the row, and so the tip, did not change), or added in it: the tip is read from it.
     """
     event = transient(OrderEvent, dict(
         event_id=uuid.uuid4(), order_id=order.id, seq=(order.event_seq or 0) + 1, action=action,
@@ -57,10 +57,10 @@ def new_event(order: Order, *, action: str, from_status: str | None, actor: Acto
 
 def append_event(session: AsyncSession, order: Order, *, action: str, from_status: str | None, actor: Actor,
                  now: datetime, reason: str | None = None, payload: dict[str, Any] | None = None) -> OrderEvent:
-    """The order's next event (``new_event``), written to its log when the caller's transaction commits."""
+    """The order's next event (``new_event``), written to its log when the caller's step ends."""
     event = new_event(order, action=action, from_status=from_status, actor=actor, now=now, reason=reason,
                       payload=payload)
-    stage_event(session, event)
+    rows.add_event(session, event)
     return event
 
 

@@ -170,7 +170,7 @@ _Model = TypeVar("_Model", bound=TenantBase)
 def transient(model: type[_Model], values: dict[str, Any]) -> _Model:
     """An instance holding these column values, filled in as the ORM's own loader fills one: without an
     attribute event per column, which through the constructor cost ~20× as much (~45 µs an order). For
-    the rows ``infra.commit`` writes itself (``core.orders.rows``, events); never added to a session."""
+    the rows ``core.orders.rows`` writes itself (orders, assignments, events); never added to a session."""
     mapper = model.__mapper__
     if not mapper.configured:  # needed before the first instance made this way (configure_mappers is not free)
         configure_mappers()

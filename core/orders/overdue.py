@@ -23,6 +23,7 @@ from core.orders.models import Order
 from core.orders.overdue_policy import OverduePolicy, load
 from core.orders.schemas import ActionRequest
 from core.orders.service import Context, act, auto_escalate, mark_overdue
+from core.orders.step import order_step
 from core.sla.service import SlaStore
 from iam.actors import Actor, Role
 from infra.db import Database
@@ -77,7 +78,7 @@ async def _system_actor(db: Database, code: str) -> tuple[Tenant, Actor] | None:
 
 async def _each(db: Database, sla: SlaStore, categories: CategoryStore, found: list[tuple[str, str, datetime]],
                 step: Callable[[Context, str], Awaitable[bool]]) -> int:
-    """Run ``step`` on each order in its own transaction as the timer; returns how many it changed."""
+    """Run ``step`` on each order in its own locking step as the timer; returns how many it changed."""
     done = 0
     actors: dict[str, tuple[Tenant, Actor] | None] = {}  # one registry read per tenant, not per order
     for code, number, _ in found:
@@ -90,8 +91,8 @@ async def _each(db: Database, sla: SlaStore, categories: CategoryStore, found: l
         async with db.tenant_session(tenant.schema_name) as session:
             ctx = Context(session=session, tenant=tenant, actor=timer, rules=await sla.rules(session),
                           categories=await categories.visible(session, code), now=datetime.now(UTC))
-            done += bool(await step(ctx, number))
-            await session.commit()
+            async with order_step(session):
+                done += bool(await step(ctx, number))
     return done
 
 

@@ -1,10 +1,10 @@
 """The steps of work orders at one level: intake (受理) and every lifecycle action.
 
-Each action loads the order under a row lock, checks the state, the actor and the time (``core.orders.rules``:
-the same rules that list the actions a person may take), changes the order, and appends a hash-chained
-event — all in the caller's one transaction. What a step sends to other levels, and what that does there,
-is in ``core.orders.crosslevel``. ``act_and_commit`` first tries an action with the order read unlocked
-(``core.orders.rows.unlock``).
+Each action reads the order to change it (``core.orders.rows``), checks the state, the actor and the time
+(``core.orders.rules``: the same rules that list the actions a person may take), changes the order, and
+appends a hash-chained event — all in the caller's step (``core.orders.step.order_step``). What a step sends
+to other levels, and what that does there, is in ``core.orders.crosslevel``. ``act_and_commit`` first tries
+an action in an optimistic step, then, if the order changed meanwhile, in a locking one.
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ from core.orders.events import append_event
 from core.orders.facts import counted_overdue
 from core.orders.facts import emit as emit_fact
 from core.orders.lifecycle import OPEN, Action, Status
-from core.orders.models import ORDER_ID_SEQ, Assignment, Attachment, Order, OrderEvent, OrderLink
+from core.orders.models import ORDER_ID_SEQ, Assignment, Attachment, Order, OrderEvent, OrderLink, transient
 from core.orders.numbers import new_query_code, record_number
 from core.orders.rules import Need, holding, permit
 from core.orders.schemas import ActionRequest, DuplicateCandidate, OrderCreate, RedirectTarget, Satisfaction
+from core.orders.step import WriteConflict, order_step
 from core.orders.text import search_document
 from core.sla.policy import Policy, resolve_policy
 from core.units.models import Unit
@@ -63,7 +64,8 @@ class Registered:
 
 
 async def register(ctx: Context, data: OrderCreate) -> Registered:
-    """受理: validate, number, time-limit and record a new order; suggest likely duplicates."""
+    """受理: validate, number, time-limit and record a new order; suggest likely duplicates. In the caller's
+    step (``order_step``): the order is written, as every order is, through ``core.orders.rows``."""
     if not ctx.actor.has(Role.operator, Role.dispatcher):
         raise RoleNeeded(("dispatcher", "operator"), "register")
     if ctx.actor.tenant != ctx.tenant.code:
@@ -90,7 +92,7 @@ async def register(ctx: Context, data: OrderCreate) -> Registered:
     order_id = await ctx.session.scalar(select(ORDER_ID_SEQ.next_value()))
     repeats = await _repeat_count(ctx, citizen.phone)
     number = record_number(ctx.tenant.code, ctx.now, order_id)
-    order = Order(
+    order = transient(Order, dict(
         id=order_id, number=number, root_number=number, query_code=new_query_code(ctx.tenant.code),
         channel=data.channel, type=data.type, category=data.category, title=data.title, content=data.content,
         address=data.address, division_code=data.division_code or ctx.tenant.code,
@@ -100,19 +102,18 @@ async def register(ctx: Context, data: OrderCreate) -> Registered:
         status=Status.registered, handle_deadline=handle_deadline, deadline_estimated=estimated,
         repeat_count=repeats, urge_count=0, reopen_count=0, merged_count=0,
         created_at=ctx.now, updated_at=ctx.now,
-        search=func.to_tsvector("simple", search_document(data.title, data.content, data.address)),
-    )
-    ctx.session.add(order)
+    ))
+    rows.add_order(ctx.session, order, search_document(data.title, data.content, data.address))
     event = append_event(ctx.session, order, action=Action.register, from_status=None, actor=ctx.actor,
                          now=ctx.now, payload={"channel": data.channel.value, "category": data.category,
                                                "repeat": repeats > 0})
+    await emit_fact(ctx.session, ctx.tenant.code, ctx.tenant.path, order, event)
+    duplicates = await find_duplicates(ctx.session, order, ctx.duplicate_window_days)
+    # After the last read: the ORM flushes these after the step's statement has inserted the order they point at.
     for item in data.attachments:
         ctx.session.add(Attachment(order_id=order_id, **item.model_dump()))
     for other in related:
         ctx.session.add(OrderLink(order_id=order_id, linked_order_id=other.id, kind="related"))
-    await emit_fact(ctx.session, ctx.tenant.code, ctx.tenant.path, order, event)
-    await ctx.session.flush()
-    duplicates = await find_duplicates(ctx.session, order, ctx.duplicate_window_days)
     return Registered(order, event, related, duplicates)
 
 
@@ -132,7 +133,7 @@ async def _repeat_count(ctx: Context, phone: str | None) -> int:
 async def act(ctx: Context, number: str, action: Action, req: ActionRequest) -> Order:
     """Perform one lifecycle action on an order (409 with the actions this person may take instead if the
     order's state does not allow it; 403 if the person may not)."""
-    order = await _load_for_update(ctx, number)
+    order = await _order_to_change(ctx, number)
     needed = permit(ctx.actor, ctx.tenant.code, order, rows.assignments(ctx.session, order, live=False), action,
                     ctx.now)
     if needed.reason and not (req.reason and req.reason.strip()):
@@ -146,20 +147,18 @@ async def act(ctx: Context, number: str, action: Action, req: ActionRequest) -> 
 
 
 async def act_and_commit(ctx: Context, number: str, action: Action, req: ActionRequest) -> Order:
-    """``act``, then commit. First with the order read unlocked (``rows.unlock``: no BEGIN, no COMMIT, no
-    lock held while the rules decide); if it changed before the commit, nothing was written, and the
-    action is done again with the order's row locked, which cannot conflict."""
-    rows.unlock(ctx.session)
+    """``act`` in a step of its own, committed. First an optimistic step (no BEGIN, no COMMIT, no lock held
+    while the rules decide); if the order changed before its end, nothing was written, and the action is done
+    again in a locking step, which cannot conflict."""
     try:
-        order = await act(ctx, number, action, req)
-        await ctx.session.commit()
+        async with order_step(ctx.session, optimistic=True):
+            order = await act(ctx, number, action, req)
         return order
-    except rows.WriteConflict:
+    except WriteConflict:
         log.info("%s of %s at %s: the order changed meanwhile; done again, locked", action, number, ctx.tenant.code)
-        await ctx.session.rollback()
         ctx.outgoing.clear()  # the messages of the attempt that wrote nothing
-    order = await act(ctx, number, action, req)
-    await ctx.session.commit()
+    async with order_step(ctx.session):
+        order = await act(ctx, number, action, req)
     return order
 
 
@@ -179,7 +178,7 @@ async def _send(ctx: Context, event: OrderEvent) -> None:
 async def auto_escalate(ctx: Context, number: str, reason: str) -> bool:
     """上报 by policy: an overdue order a unit holds goes back to this tenant's centre; one this tenant's
     centre holds for a parent level goes up to that level. Once per order; False if there is nothing to do."""
-    order = await _load_for_update(ctx, number)
+    order = await _order_to_change(ctx, number)
     hold = holding(order, rows.assignments(ctx.session, order, live=False))
     held_here = hold.unit is not None or (hold.centre and not hold.root)
     if order.status not in (Status.dispatched, Status.signed) or not held_here \
@@ -196,7 +195,7 @@ async def auto_escalate(ctx: Context, number: str, reason: str) -> bool:
 
 async def mark_overdue(ctx: Context, number: str) -> bool:
     """超期: an open order past its handling time limit gets an ``overdue`` event, once."""
-    order = await _load_for_update(ctx, number)
+    order = await _order_to_change(ctx, number)
     if order.status not in OPEN or order.handle_deadline is None or order.handle_deadline >= ctx.now \
             or counted_overdue(order):
         return False
@@ -213,10 +212,11 @@ async def _append(ctx: Context, order: Order, action: str, before: str | None, r
     return event
 
 
-async def _load_for_update(ctx: Context, number: str) -> Order:
-    """The order, locked; 404 as for a read if it is not there or the person may not read it (a unit's
-    staff acting on another unit's order learn nothing of it: not that it exists, nor its state)."""
-    order = await rows.lock_order(ctx.session, number=number)
+async def _order_to_change(ctx: Context, number: str) -> Order:
+    """The order, read to change it (``rows.read_for_change``); 404 as for a read if it is not there or the
+    person may not read it (a unit's staff acting on another unit's order learn nothing of it: not that it
+    exists, nor its state)."""
+    order = await rows.read_for_change(ctx.session, number=number)
     if order is None or not visibility.may_see(order, rows.assignments(ctx.session, order, live=False), ctx.unit_scope):
         raise queries.order_not_found(number, ctx.tenant.code)
     return order
@@ -471,7 +471,7 @@ async def _merge(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dic
         raise field_error("into", "merge needs the number of the order to keep")
     if req.into == order.number:
         raise field_error("into", "an order cannot be merged into itself")
-    target = await rows.lock_order(ctx.session, number=req.into)
+    target = await rows.read_for_change(ctx.session, number=req.into)
     if target is None:
         raise field_error("into", f"there is no order {req.into}")
     if target.status not in OPEN:

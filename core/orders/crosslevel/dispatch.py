@@ -76,7 +76,7 @@ async def apply(session: AsyncSession, tenant: Tenant, message: Dispatch, messag
     """This tenant's own record of the order, awaiting its sign."""
     refuse_from_above(tenant, message)
     now = when(message)
-    existing = await rows.lock_received(session, (message.origin_tenant, message.origin_number))
+    existing = await rows.read_received_for_change(session, (message.origin_tenant, message.origin_number))
     if isinstance(existing, Order):
         if not in_order(existing, message.origin_tenant, message.seq):
             await superseded(session, tenant, existing, "dispatch-received", message, message.origin_tenant,

@@ -148,7 +148,7 @@ async def record_from_above(session: AsyncSession, tenant: Tenant, message: From
     """This level's record of the order a message from above is about. Not there: its dispatch has not been
     applied yet (it may be on another worker, or be redelivered later), so NotYet, not dead."""
     refuse_from_above(tenant, message)
-    order = await rows.lock_order(session, origin=(message.origin_tenant, message.origin_number))
+    order = await rows.read_for_change(session, origin=(message.origin_tenant, message.origin_number))
     if order is None:
         raise NotYet(f"no record here of {message.origin_number} yet")
     return order
@@ -160,7 +160,7 @@ async def record_below(session: AsyncSession, tenant: Tenant, message: FromBelow
     message was superseded by a newer one from that child, or came after the order was taken back from it
     (then it is only recorded)."""
     refuse_from_below(tenant, message)
-    order = await rows.lock_order(session, number=message.origin_number)
+    order = await rows.read_for_change(session, number=message.origin_number)
     if order is None:
         raise PermanentError(f"no order {message.origin_number} here")
     child = message.by_tenant
