@@ -44,9 +44,10 @@ from bench.dispatch_floor import run_floor
 from bench.load import Chains, cpu_s, machine_busy_s, run_chains, warmup_chains
 from bench.scratch import scratch_database, tenant_tree
 from core.categories.service import CategoryStore
+from core.orders.intake import register
 from core.orders.lifecycle import Action
 from core.orders.schemas import ActionRequest, OrderCreate
-from core.orders.service import Context, act_and_commit, register
+from core.orders.service import Context, act_and_commit
 from core.orders.step import order_step
 from core.sla.service import SlaStore
 from embedded.nats import answers

@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from core.orders import queries, visibility
 from core.orders.errors import ExportRefused, RegisterByPost, UnknownAction
+from core.orders.intake import register
 from core.orders.lifecycle import Action
 from core.orders.models import Order
 from core.orders.rules import allowed_actions
 from core.orders.schemas import ActionRequest, Channel, OrderCreate, OrderCreated, OrderDetail, OrderPage, OrderType
-from core.orders.service import Context, act_and_commit, register
+from core.orders.service import Context, act_and_commit
 from core.orders.step import order_step
 from core.sla.policy import Light
 from infra.edge import INT64_MAX, Moment

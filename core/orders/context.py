@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.categories.service import CategoryView
+from core.sla.policy import Policy, resolve_policy
 from core.sla.service import SlaRules
 from federation.outbox import Outgoing
 from iam.actors import Actor
@@ -39,3 +40,9 @@ class Context:
 def field_error(field_name: str, message: str) -> InvalidField:
     """The refusal of one field of the request (422, naming the field)."""
     return InvalidField(field_name, message)
+
+
+def policy_for(ctx: Context, order_type: str, urgency: str, category: str | None) -> Policy:
+    """The time limit of an order of this type, urgency and category here (a category may shorten it)."""
+    days = ctx.categories[category].handle_limit_days if category in ctx.categories else None
+    return resolve_policy(ctx.rules.policies, ctx.lineage, order_type, urgency, days)
