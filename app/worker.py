@@ -28,9 +28,10 @@ from core.orders.overdue import escalate_overdue, mark_all_overdue, urge_overdue
 from core.sla.service import SlaStore
 from federation.lease import WorkerLease
 from federation.outage import Outage
+from federation.relay import Relay
 from federation.retention import prune
 from federation.subjects import DURABLES, Namespace
-from federation.transport import Consumer, Relay, connect, ensure_streams
+from federation.transport import Consumer, connect, ensure_streams
 from infra.db import Database
 from infra.settings import Settings
 from tenants.binding import RegistryCache

@@ -34,8 +34,9 @@ from embedded.nats import Nats
 from embedded.postgres import Postgres
 from embedded.process import free_port, read_pid
 from federation.progress import ACK_WAIT_S
+from federation.relay import Relay
 from federation.subjects import Namespace, subject
-from federation.transport import Consumer, Relay, apply_messages, connect, ensure_streams
+from federation.transport import Consumer, apply_messages, connect, ensure_streams
 from infra.db import Database
 from infra.nats_auth import embedded_credentials_file
 from infra.settings import Settings, get_settings
