@@ -6,8 +6,8 @@ Create Date: 2026-11-24
 
 A step that read its order without locking it (an optimistic step, ``order_step(session, optimistic=True)``)
 writes the order only if its row is still the version it read. When one is not, the closing statement
-(``infra.unit_of_work``) calls this function, which fails the whole statement with SQLSTATE 40001 (serialization_failure): nothing
-of it is written, and the caller does the step again with the row locked.
+(``infra.unit_of_work``) calls this function, which fails the whole statement with SQLSTATE 40001
+(serialization_failure): nothing of it is written, and the caller does the step again with the row locked.
 """
 
 from alembic import op
