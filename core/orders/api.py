@@ -47,7 +47,9 @@ OrderContext = Annotated[Context, Depends(order_context)]
 @router.post("", status_code=201, response_model=OrderCreated, dependencies=[Depends(TenantGuard("order", "create"))])
 async def create_order(ctx: OrderContext, body: OrderCreate) -> OrderCreated:
     """受理: register a citizen's request. Returns its number, query code, deadlines and likely duplicates."""
-    async with order_step(ctx.session):
+    # Optimistic: intake reads no order to change it, so its close has nothing to check and cannot conflict;
+    # and its reads and its closing statement then need no BEGIN and no COMMIT (two round trips fewer).
+    async with order_step(ctx.session, optimistic=True):
         done = await register(ctx, body)
     allowed = allowed_actions(ctx.actor, ctx.tenant.code, done.order, [], ctx.now)
     detail = queries.assemble(done.order, ctx.rules.calendar, ctx.now, [done.event], [],

@@ -6,20 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.orders import rows
 from core.orders.context import Context, field_error, policy_for
-from core.orders.duplicates import find_duplicates
+from core.orders.duplicates import intake_reads, scored
 from core.orders.errors import NotYourTenant, RoleNeeded
 from core.orders.events import append_event
 from core.orders.facts import emit as emit_fact
 from core.orders.lifecycle import Action, Status
-from core.orders.models import ORDER_ID_SEQ, Attachment, Order, OrderEvent, OrderLink, transient
+from core.orders.models import Attachment, Order, OrderEvent, OrderLink, transient
 from core.orders.numbers import new_query_code, record_number
 from core.orders.schemas import DuplicateCandidate, OrderCreate
 from core.orders.text import search_document
 from iam.actors import Role
+from infra.db import TENANT_SCHEMA_KEY
+from infra.unit_of_work import current
 from tenants.codes import is_descendant
 
 
@@ -57,13 +59,17 @@ async def register(ctx: Context, data: OrderCreate) -> Registered:
 
     policy = policy_for(ctx, data.type, data.urgency, data.category)
     handle_deadline, estimated = policy.handle.deadline(ctx.rules.calendar, ctx.now)
-    order_id = await ctx.session.scalar(select(ORDER_ID_SEQ.next_value()))
-    repeats = await _repeat_count(ctx, citizen.phone)
+    division = data.division_code or ctx.tenant.code
+    reads = await intake_reads(
+        await current(ctx.session).connection(), ctx.session.sync_session.info[TENANT_SCHEMA_KEY],
+        since=ctx.now - timedelta(days=ctx.duplicate_window_days), phone=citizen.phone, division=division,
+        category=data.category, title=data.title)
+    order_id, repeats = reads.order_id, reads.repeats
     number = record_number(ctx.tenant.code, ctx.now, order_id)
     order = transient(Order, dict(
         id=order_id, number=number, root_number=number, query_code=new_query_code(ctx.tenant.code),
         channel=data.channel, type=data.type, category=data.category, title=data.title, content=data.content,
-        address=data.address, division_code=data.division_code or ctx.tenant.code,
+        address=data.address, division_code=division,
         longitude=data.longitude, latitude=data.latitude,
         citizen_name=citizen.name, citizen_phone=citizen.phone, citizen_id_number=citizen.id_number,
         anonymous=citizen.anonymous, callback=citizen.callback, urgency=data.urgency,
@@ -76,23 +82,13 @@ async def register(ctx: Context, data: OrderCreate) -> Registered:
                          now=ctx.now, payload={"channel": data.channel.value, "category": data.category,
                                                "repeat": repeats > 0})
     await emit_fact(ctx.session, ctx.tenant.code, ctx.tenant.path, order, event)
-    duplicates = await find_duplicates(ctx.session, order, ctx.duplicate_window_days)
+    duplicates = scored(order, reads.candidates)
     # After the last read: the ORM flushes these after the step's statement has inserted the order they point at.
     for item in data.attachments:
         ctx.session.add(Attachment(order_id=order_id, **item.model_dump()))
     for other in related:
         ctx.session.add(OrderLink(order_id=order_id, linked_order_id=other.id, kind="related"))
     return Registered(order, event, related, duplicates)
-
-
-async def _repeat_count(ctx: Context, phone: str | None) -> int:
-    """重复诉求: earlier orders from the same phone within the duplicate window."""
-    if not phone:
-        return 0
-    since = ctx.now - timedelta(days=ctx.duplicate_window_days)
-    return int(await ctx.session.scalar(
-        select(func.count()).select_from(Order).where(Order.citizen_phone == phone, Order.created_at >= since)
-    ) or 0)
 
 
 async def orders_by_number(ctx: Context, numbers: list[str]) -> list[Order]:
