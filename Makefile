@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: install up down status test lint bench
+.PHONY: install up down status test lint bench console chromium
 
 $(STAMP): pyproject.toml bench/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,17 @@ $(STAMP): pyproject.toml bench/pyproject.toml
 
 install: $(STAMP)
 
-up: $(STAMP)
+# The web console (console/, Node 20 + npm): npm ci when the lockfile changed, the client from the OpenAPI
+# document, vite build into console/dist; the API serves it at /console/.
+console: $(STAMP)
+	$(VENV)/bin/hotline console build
+
+# The browser tests drive Debian's Chromium (never a downloaded browser build).
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] || { echo "install Chromium: sudo apt-get install chromium"; exit 1; }; \
+	  apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }; }
+
+up: $(STAMP) console
 	$(VENV)/bin/hotline up
 
 down: $(STAMP)
@@ -24,9 +34,10 @@ down: $(STAMP)
 status: $(STAMP)
 	$(VENV)/bin/hotline status
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/hotline console build --check
 	$(VENV)/bin/pytest
 
 lint: $(STAMP)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from fastapi import Depends, FastAPI
 
+from app.console import router as console_router
 from app.health import router as health_router
 from app.openapi import install_openapi
 from app.security_headers import install_security_headers
@@ -88,5 +89,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users_router)
     app.include_router(assessment_router)
     app.include_router(overdue_policy_router)
+    app.include_router(console_router)
     install_openapi(app)
     return app

@@ -37,7 +37,7 @@ def console_csp(issuer: str) -> str:
     which sends the browser on to Keycloak."""
     parts = urlsplit(issuer)
     keycloak = f"{parts.scheme}://{parts.netloc}"
-    return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
             f"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self' {keycloak}; "
             "frame-ancestors 'none'")
 

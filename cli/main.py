@@ -11,7 +11,7 @@ from importlib.metadata import EntryPoint, entry_points
 
 import typer
 
-from cli import assessment, audit, demo, federation, migrate, services, sso, tenants, users
+from cli import assessment, audit, demo, federation, migrate, services, sso, tenants, users, web_console
 from cli.output import err_console
 
 EXTENSIONS = "hotline.commands"
@@ -29,7 +29,7 @@ def add_extensions(app: typer.Typer, extensions: Iterable[EntryPoint]) -> None:
             err_console.print(f"[yellow]warning:[/] commands of {extension.value} not loaded: {exc}")
 
 
-for group in (services, tenants, migrate, demo, audit, sso, assessment, federation, users):
+for group in (services, tenants, migrate, demo, audit, sso, assessment, federation, users, web_console):
     group.register(app)
 add_extensions(app, entry_points(group=EXTENSIONS))
 

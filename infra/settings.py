@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     # Where people open the web console (the API serves its sign-in); default: the API itself.
     console_url: str | None = None
     api_port: int = 8000
+    # The built web console (`hotline console build`), served at /console/.
+    console_dist: Path = Field(default_factory=lambda: REPO_ROOT / "console" / "dist")
 
     # Embedded PostgreSQL durability: keep fsync on for real use; the test suite turns it off.
     pg_fsync: bool = True

@@ -145,7 +145,7 @@ async def callback(request: Request, code: Annotated[str, Query(max_length=4096)
         raise ApiError(400, "sign_in_failed", "Keycloak refused the code: sign in again")
     claims = request.app.state.tokens.validate(tokens["access_token"])
     secret = await request.app.state.sessions.create(tokens, claims.subject, claims.username)
-    response = RedirectResponse(f"{settings.effective_console_url}/", status_code=302)
+    response = RedirectResponse(f"{settings.effective_console_url}/console/", status_code=302)
     response.set_cookie(SESSION_COOKIE, secret, max_age=SESSION_DAYS * 86400, httponly=True, samesite="lax",
                         secure=_secure(settings), path="/")
     response.set_cookie(CSRF_COOKIE, csrf_token(secret), max_age=SESSION_DAYS * 86400, httponly=False,
