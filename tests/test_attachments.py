@@ -204,3 +204,12 @@ async def test_an_upload_declaring_a_length_past_the_limit_is_refused_before_any
         **handler(units), "Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(64 * 65536)})
     assert response.status_code == 413, response.text
     assert sent == 0
+
+
+async def test_an_order_with_the_most_files_it_may_have_takes_no_more(
+        client: httpx.AsyncClient, units: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("core.orders.attachments.MAX_PER_ORDER", 1)
+    number = (await signed_order(client, units))["number"]
+    assert (await upload(client, number, handler(units))).status_code == 201
+    refused = await upload(client, number, handler(units))
+    assert refused.status_code == 409 and refused.json()["error"] == "too_many_attachments"
