@@ -53,7 +53,9 @@ SEMANTIC_FIELDS = {"citizen", "period", "to", "days", "parent_id", "parent_code"
                    # one body serves every lifecycle action; which of these an action needs, the path decides
                    "reason", "content", "approved", "satisfaction",
                    # assessment settings: the two groups both present, at least one weight above zero
-                   "groups", "weights"}
+                   "groups", "weights",
+                   # the seat's desk: a phone's number plan (beyond its length); 补录's window, the province's
+                   "phone", "received_at"}
 
 _moments = st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2200, 12, 30),
                         timezones=st.sampled_from([UTC, CST]))
