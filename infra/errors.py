@@ -128,9 +128,9 @@ def _allowed_methods(request: Request) -> str:
 
 
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
-    """The methods the document declares for the path a request named (for a 405's ``Allow``). Where templates
-    of several paths match (``/routing-rules/suggest`` and ``/routing-rules/{rule_id}``), the one with the fewest
-    parameters names the resource: the literal segment is its own path."""
+    """The methods the document declares for the path a request named (for a 405's ``Allow``). As OpenAPI
+    matches paths, a more concrete template wins over a templated one (``/orders/duplicates`` over
+    ``/orders/{number}``): the templates with the fewest parameters that match."""
     found: dict[int, set[str]] = {}
     for template, item in app.openapi().get("paths", {}).items():
         pattern = re.sub(r"\\{[^}/]+\\}", "[^/]+", re.escape(template))

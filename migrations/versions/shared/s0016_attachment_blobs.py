@@ -17,7 +17,7 @@ already, and PostgreSQL's attempt would only cost CPU.
 from alembic import op
 
 revision = "s0016"
-down_revision = "s0014"
+down_revision = "s0015"
 branch_labels = None
 depends_on = None
 
