@@ -53,7 +53,7 @@ export function useDispatch() {
       params: { path: { code }, query: { status: WAITING, sort: 'handle_deadline', cursor: after ?? undefined, limit: 100 } },
     })
     if (!r.data) error.value = reason(r.error)
-    return r.data ?? null
+    return (r.data as { items: OrderOut[]; next_cursor: string | null } | undefined) ?? null
   }
 
   async function load(more = false): Promise<void> {
