@@ -13,7 +13,7 @@ from core.orders import attachments, queries, visibility
 from core.orders.api import OrderContext
 from core.orders.context import field_error
 from core.orders.errors import AttachmentNotFound, NoStepToAttachTo
-from core.orders.filetypes import ACCEPTED_NAMES
+from core.orders.filetypes import ACCEPTED, ACCEPTED_NAMES
 from core.orders.models import Assignment, Attachment, Order
 from core.orders.rules import allowed_actions
 from core.orders.schemas import AttachmentOut
@@ -29,6 +29,8 @@ UPLOAD_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"mu
     "properties": {"file": {"type": "string", "format": "binary",
                             "description": f"the file: {ACCEPTED_NAMES} (by its content)"}}}}}}}
 
+BYTES = {kind.content_type: {"schema": {"type": "string", "format": "binary"}} for kind in ACCEPTED}
+
 
 async def _visible_order(ctx: Context, number: str) -> Order:
     order = await ctx.session.scalar(visibility.visible(select(Order), ctx.unit_scope).where(Order.number == number))
@@ -38,10 +40,7 @@ async def _visible_order(ctx: Context, number: str) -> Order:
 
 
 @router.post("", status_code=201, response_model=AttachmentOut, openapi_extra=UPLOAD_BODY,
-             dependencies=[Depends(TenantGuard("order", "act"))], responses={
-                 403: {"description": "You may take no step on the order now"},
-                 413: {"description": "The file is bigger than the limit (HOTLINE_ATTACHMENT_MAX_BYTES)"},
-                 415: {"description": "The file's content is not one of the accepted types"}})
+             dependencies=[Depends(TenantGuard("order", "act"))])
 async def upload(request: Request, ctx: OrderContext, number: str) -> AttachmentOut:
     """A file for the order (a photo or document of the work done), by whoever may take a step on it now; a
     reply or answer then names it in ``attachment_ids``. The type is told by the content, not the name."""
@@ -67,7 +66,7 @@ async def upload(request: Request, ctx: OrderContext, number: str) -> Attachment
 
 
 @router.get("/{attachment_id}", dependencies=[Depends(TenantGuard("order", "read"))], response_class=Response,
-            responses={200: {"content": {"application/octet-stream": {}}, "description": "the file's bytes"},
+            responses={200: {"content": BYTES, "description": "the file's bytes"},
                        404: {"description": "No such order or file, or not for you to see (the same answer)"}})
 async def download(ctx: OrderContext, number: str,
                    attachment_id: Annotated[int, Path(ge=1, le=INT64_MAX)]) -> Response:

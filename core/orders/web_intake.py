@@ -88,9 +88,7 @@ def web_actor(tenant_code: str, path: str) -> Actor:
     return Actor(user=WEB_ACTOR, tenant=tenant_code, roles=frozenset({Role.operator}), home=path)
 
 
-@router.post("/requests", status_code=201, response_model=RequestCreated, openapi_extra=FORM_BODY, responses={
-    413: {"description": "The photo is bigger than the limit"}, 415: {"description": "The photo is not an image"},
-    429: {"description": "Too many requests from this address; see Retry-After"}})
+@router.post("/requests", status_code=201, response_model=RequestCreated, openapi_extra=FORM_BODY)
 async def submit(request: Request, tenant: CurrentTenant, session: TenantSession) -> RequestCreated:
     """A citizen's request from the web (multipart form, optional ``photo``): its number and query code."""
     state = request.app.state
