@@ -7,6 +7,7 @@ system actor ``citizen-web`` (an operator of that tenant, never a person): the e
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -32,9 +33,14 @@ router = APIRouter(prefix="/api/v1/public/tenants/{code}", tags=["public"])
 WEB_ACTOR = "citizen-web"
 IMAGE_NAMES = "jpeg, png, webp"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_FIELDS = {"type": {"type": "string", "enum": [t.value for t in OrderType]}, "category": {"type": "string"},
-           "title": {"type": "string"}, "content": {"type": "string"}, "address": {"type": "string"},
-           "division_code": {"type": "string"}, "name": {"type": "string"}, "phone": {"type": "string"},
+_FIELDS = {"type": {"type": "string", "enum": [t.value for t in OrderType]},
+           "category": {"type": "string", "minLength": 1, "maxLength": 40},
+           "title": {"type": "string", "minLength": 1, "maxLength": 200},
+           "content": {"type": "string", "minLength": 1, "maxLength": 5000},
+           "address": {"type": "string", "maxLength": 300},
+           "division_code": {"type": "string", "pattern": r"^(\d{2,12})?$"},
+           "name": {"type": "string", "maxLength": 100, "description": "none: anonymous (保密)"},
+           "phone": {"type": "string", "minLength": 5, "maxLength": 30},
            "photo": {"type": "string", "format": "binary", "description": f"a photo: {IMAGE_NAMES}"}}
 FORM_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["type", "category", "title", "content", "phone"], "properties": _FIELDS}}}}}
@@ -96,16 +102,15 @@ async def submit(request: Request, tenant: CurrentTenant, session: TenantSession
     await limits.admit_request(state.trusted_proxies.of(request))
     form = await read_form(request, files=frozenset({"photo"}), file_limit=state.settings.attachment_max_bytes)
     try:
-        fields = PublicRequest.model_validate({k: v for k, v in form.fields.items() if v.strip() != ""})
+        fields = PublicRequest.model_validate({k: v for k, v in form.fields.items() if v != ""})
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
     files: list[AttachmentIn] = []
     photo = form.files.get("photo")
-    if photo is not None and photo.data:
-        data = bytes(photo.data)
+    data = bytes(photo.data) if photo is not None else b""
+    if photo is not None and data:
         kind = attachments.kept_type(data, IMAGES, IMAGE_NAMES)
-        digest = await attachments.keep_blob(session, data, kind)
-        await session.commit()  # the bytes first: a failed intake leaves a blob no row names, never the reverse
+        digest = hashlib.sha256(data).hexdigest()
         files.append(AttachmentIn(file_name=safe_file_name(photo.file_name, f"photo.{kind.extension}"),
                                   content_type=kind.content_type, size_bytes=len(data), sha256=digest,
                                   storage_key=attachments.BLOB + digest))
@@ -117,6 +122,8 @@ async def submit(request: Request, tenant: CurrentTenant, session: TenantSession
                   rules=await state.sla.rules(session), categories=await state.categories.visible(session, tenant.code),
                   now=state.clock(), duplicate_window_days=state.settings.duplicate_window_days)
     async with order_step(session, optimistic=True):
+        if files:  # in the step's transaction: a request the intake refuses leaves no bytes behind
+            await attachments.keep_blob(session, data, kind)
         done = await register(ctx, body)
     return RequestCreated(number=done.order.number, query_code=done.order.query_code)
 
