@@ -1,0 +1,86 @@
+"""What the browser tests do with a page: sign in through Keycloak's own form, check accessibility with axe-core,
+take the screenshots the docs keep, and make a small photo to upload."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.stack import CONSOLE, PASSWORD, REPO
+
+AXE = CONSOLE / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = REPO / "docs" / "console"
+VIEWPORT = {"width": 1280, "height": 800}
+MOBILE = {"width": 390, "height": 844}
+# axe's impacts that fail a screen (minor and moderate ones are reported by axe, not failed here).
+FAILING = ("serious", "critical")
+
+
+def sign_in(browser: Browser, base: str, username: str, path: str = "/console/") -> Page:
+    """A new browser (context) in which ``username`` signed in through Keycloak's login page; at ``path``."""
+    # The console's real CSP stays on: axe is evaluated through the DevTools protocol, which CSP does not govern.
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"{base}{path}")
+    page.wait_for_selector("#username")  # Keycloak's own form
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#kc-login")
+    page.wait_for_url(f"{base}/console/**")
+    if path != "/console/":
+        page.goto(f"{base}{path}")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def axe_check(page: Page, what: str = "") -> None:
+    """No violation of impact serious or critical on the page as it is now (axe-core from console/node_modules)."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("""async () => {
+        const r = await window.axe.run(document, {resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ': ' + (n.failureSummary || '')
+                .replace(/\\s+/g, ' ').slice(0, 200))}));
+    }""")
+    bad = [v for v in result if v["impact"] in FAILING]
+    assert not bad, f"axe on {what or page.url}:\n" + "\n".join(
+        f"- [{v['impact']}] {v['id']}: {v['help']}\n    " + "\n    ".join(v["nodes"]) for v in bad)
+
+
+def shot(page: Page, name: str) -> Path:
+    """docs/console/<name>.png: the screen as it is now (the viewport only, kept small: they are committed)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    target = SHOTS / f"{name}.png"
+    page.screenshot(path=str(target), animations="disabled", caret="initial")
+    return target
+
+
+def check_screen(page: Page, name: str) -> None:
+    """The screen's screenshot for the docs, then its accessibility."""
+    page.wait_for_load_state("networkidle")
+    shot(page, name)
+    axe_check(page, name)
+
+
+def png(width: int = 64, height: int = 48) -> bytes:
+    """A small, real PNG (a gradient): what a handler's phone would upload, minus the size."""
+    rows = b"".join(b"\x00" + b"".join(bytes((x * 4 % 256, y * 5 % 256, 160)) for x in range(width))
+                    for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def expect_text(page: Page, hook: str, timeout: float = 5_000) -> str:
+    """The text of the element with data-test=``hook`` once it is visible."""
+    locator = page.get_by_test_id(hook)
+    expect(locator).to_be_visible(timeout=timeout)
+    return locator.inner_text().strip()
