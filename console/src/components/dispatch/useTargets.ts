@@ -1,0 +1,43 @@
+// Where an order can go from this tenant: its handling units (GET …/units) and its child levels (GET /tenants/{code}
+// children), loaded once per page; names for ids and codes. A person who may not read one of them gets the other.
+import { computed, ref } from 'vue'
+import { api, type Schemas } from '../../api/client'
+import { useSession } from '../../stores/session'
+
+export type Unit = Schemas['UnitOut']
+export type TenantRef = Schemas['TenantRef']
+
+const units = ref<Unit[]>([])
+const children = ref<TenantRef[]>([])
+let loadedFor = ''
+let loading: Promise<void> | null = null
+
+export function useTargets() {
+  const session = useSession()
+
+  function load(): Promise<void> {
+    if (loadedFor === session.tenant && loading) return loading
+    loadedFor = session.tenant
+    const code = session.tenant
+    loading = Promise.all([
+      api.GET('/api/v1/tenants/{code}/units', { params: { path: { code } } }),
+      api.GET('/api/v1/tenants/{code}', { params: { path: { code } } }),
+    ]).then(([u, t]) => {
+      units.value = (u.data ?? []).filter((x) => x.active)
+      children.value = t.data?.children ?? []
+    })
+    return loading
+  }
+
+  const unitName = computed(() => new Map(units.value.map((u) => [u.id, u.name])))
+  const childName = computed(() => new Map(children.value.map((c) => [c.code, c.name])))
+
+  /** A dispatch target's name: a unit id or a child tenant's code. */
+  function targetName(to: number | string | null | undefined): string {
+    if (to === null || to === undefined || to === '') return '—'
+    if (typeof to === 'number') return unitName.value.get(to) ?? `单位 #${to}`
+    return childName.value.get(to) ?? to
+  }
+
+  return { units, children, load, unitName, childName, targetName }
+}
