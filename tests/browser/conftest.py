@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from sso.realm import sync_realm
-from tests.browser.pages import sign_in
+from tests.browser.pages import MOBILE, sign_in
 from tests.browser.stack import Stack, build_console, create_database, create_people, create_tree, start_stack
 from tests.services import ServiceSet
 
@@ -63,3 +63,13 @@ def person(browser: Browser, stack: Stack) -> Iterator[Callable[..., Page]]:
     yield open_as
     for page in pages:
         page.context.close()
+
+
+@pytest.fixture
+def mobile(browser: Browser, stack: Stack) -> Iterator[Page]:
+    """A citizen's phone (390×844, touch), not signed in."""
+    context = browser.new_context(viewport=MOBILE, locale="zh-CN", timezone_id="Asia/Shanghai", is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
