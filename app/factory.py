@@ -17,6 +17,10 @@ from core.categories.api import router as categories_router
 from core.categories.service import CategoryStore
 from core.levels.api import router as tenants_router
 from core.orders.api import router as orders_router
+from core.orders.desk_api import router as desk_router
+from core.orders.intake_policy import router as intake_policy_router
+from core.orders.live import LiveHub
+from core.orders.live_api import router as live_router
 from core.orders.lookup_limits import LookupLimits
 from core.orders.overdue_api import router as overdue_policy_router
 from core.orders.public import router as public_router
@@ -61,9 +65,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.categories = CategoryStore()
         app.state.trusted_proxies = TrustedProxies(settings.trusted_proxies)
         app.state.lookup_limits = LookupLimits(SharedCounters(app.state.db.engine), settings)
+        app.state.live = LiveHub(settings.postgres_url)  # one LISTEN connection, from the first subscriber on
         try:
             yield
         finally:
+            await app.state.live.close()
             await app.state.nats.close()
             await app.state.db.dispose()
 
@@ -90,5 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assessment_router)
     app.include_router(overdue_policy_router)
     app.include_router(console_router)
+    app.include_router(live_router)
+    app.include_router(desk_router)
+    app.include_router(intake_policy_router)
     install_openapi(app)
     return app

@@ -83,6 +83,13 @@ class Writer(Protocol):
     def parts(self) -> Iterable[Part]: ...
 
 
+class Announcing(Protocol):
+    """A writer that also announces what it wrote: (channel, payload) pairs the closing statement notifies,
+    delivered by PostgreSQL at commit and only then (the console's live stream: ``core.orders.live``)."""
+
+    def notices(self) -> Iterable[tuple[str, str]]: ...
+
+
 _Writer = TypeVar("_Writer", bound=Writer)
 
 
@@ -142,12 +149,14 @@ class UnitOfWork:
         """Write what was staged in one statement, then commit (the ORM flushes its own changes after it)."""
         self._check_open()
         parts = [part for writer in self._writers.values() for part in writer.parts()]
+        notices = [n for writer in self._writers.values() if hasattr(writer, "notices")
+                   for n in writer.notices()]
         self._closing = True
         if parts or self._messages or self._received:
-            await self._write(parts)
+            await self._write(parts, notices)
         await self.session.commit()
 
-    async def _write(self, parts: list[Part]) -> None:
+    async def _write(self, parts: list[Part], notices: list[tuple[str, str]]) -> None:
         if self._adapter is None:
             self._adapter = await session_adapter(self.session)
         # An optimistic unit with nothing for the ORM to write needs no transaction: its one statement is one.
@@ -158,8 +167,9 @@ class UnitOfWork:
         args: list[Any] = [part.param for part in parts]
         args += [list(column) for column in zip(*self._messages, strict=True)] if self._messages else []
         args += [list(column) for column in zip(*self._received, strict=True)] if self._received else []
+        args += [list(column) for column in zip(*notices, strict=True)] if notices else []
         statement = _statement(tuple((part.sql, part.checked and self.optimistic) for part in parts),
-                               bool(self._messages), self._wake, bool(self._received))
+                               bool(self._messages), self._wake, bool(self._received), bool(notices))
         try:
             await adapter_driver(self._adapter).fetchval(statement, *args)
         except asyncpg.SerializationError as exc:  # public.write_conflict(): the statement wrote nothing
@@ -236,9 +246,11 @@ async def unit_of_work(session: AsyncSession, *, optimistic: bool = False) -> As
 
 
 @lru_cache(maxsize=8192)
-def _statement(parts: tuple[tuple[str, bool], ...], messages: bool, wake: bool, received: bool) -> str:
+def _statement(parts: tuple[tuple[str, bool], ...], messages: bool, wake: bool, received: bool,
+               notices: bool = False) -> str:
     """The closing statement for these parts (SQL, checked) and kinds of staged rows; built once, not per unit.
-    Its parameters, in order: one per part, then the messages' columns, then the received messages'."""
+    Its parameters, in order: one per part, then the messages' columns, then the received messages', then the
+    notices' channels and payloads."""
     ctes = [f"w{n} AS ({sql.format(p=f'${n}')})" for n, (sql, _) in enumerate(parts, 1)]
     params = iter(range(len(parts) + 1, 100))
     if messages:
@@ -254,6 +266,10 @@ def _statement(parts: tuple[tuple[str, bool], ...], messages: bool, wake: bool, 
     # message, and each NOTIFY cost the relay a pass that had nothing to send yet. Facts go with the next
     # message's pass, or with the relay's idle poll, a second at most.
     selected = [f"pg_notify('{OUTBOX_CHANNEL}', '')" if wake else "1"]
+    if notices:  # a scalar subquery in the select list: it runs (a CTE that modifies nothing would not)
+        channels, payloads = next(params), next(params)
+        selected.append(f"(SELECT count(pg_notify(c, p)) FROM unnest(CAST(${channels} AS text[]), "
+                        f"CAST(${payloads} AS text[])) AS n(c, p))")
     selected += [f"CASE WHEN (SELECT count(*) FROM w{n}) < jsonb_array_length(CAST(${n} AS jsonb)) "
                  "THEN public.write_conflict('a row changed since the unit of work read it') END"
                  for n, (_, checked) in enumerate(parts, 1) if checked]

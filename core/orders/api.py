@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from core.orders import queries, visibility
+from core.orders import masking, queries, visibility
 from core.orders.errors import ExportRefused, RegisterByPost, UnknownAction
 from core.orders.intake import register
 from core.orders.lifecycle import Action
@@ -53,7 +53,8 @@ async def create_order(ctx: OrderContext, body: OrderCreate) -> OrderCreated:
         done = await register(ctx, body)
     allowed = allowed_actions(ctx.actor, ctx.tenant.code, done.order, [], ctx.now)
     detail = queries.assemble(done.order, ctx.rules.calendar, ctx.now, [done.event], [],
-                              [("related", other.number) for other in done.related], None, allowed)
+                              [("related", other.number) for other in done.related], None, allowed,
+                              reveal=masking.reveals(ctx.actor, ctx.tenant.code, done.order))
     return OrderCreated(**detail.model_dump(), duplicates=done.duplicates)
 
 
@@ -107,7 +108,8 @@ async def list_orders(
     more = len(rows) > limit
     rows = rows[:limit]
     return OrderPage(
-        items=[queries.summary(o, ctx.rules.calendar, ctx.now) for o in rows],
+        items=[queries.summary(o, ctx.rules.calendar, ctx.now, masking.reveals(ctx.actor, ctx.tenant.code, o))
+               for o in rows],
         next_cursor=queries.encode_cursor(sort, rows[-1]) if more else None,
     )
 

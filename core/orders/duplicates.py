@@ -41,15 +41,8 @@ async def intake_reads(conn: asyncpg.Connection, schema: str, *, since: datetime
                        division: str | None, category: str | None, title: str) -> IntakeReads:
     """The new order's id drawn, the earlier orders of the same phone since ``since`` counted, and the
     candidates (recent, not merged, matching as the module's docstring says) read: one round trip, not three."""
-    major = (category or "")[:2]
     title_query = search_query(title)
-    args: list[Any] = [since]
-    if phone:
-        args.append(phone)
-    if division:
-        args += [division, major]
-    if title_query:
-        args.append(title_query)
+    args = _args(since, phone, division, category, title_query)
     records = await conn.fetch(_reads_sql(schema, bool(phone), bool(division), bool(title_query)), *args)
     first = records[0]
     candidates = [] if first["number"] is None else list(records)
@@ -59,25 +52,49 @@ async def intake_reads(conn: asyncpg.Connection, schema: str, *, since: datetime
 @lru_cache(maxsize=8192)  # one string per schema and kind of order: asyncpg prepares it once per connection
 def _reads_sql(schema: str, phone: bool, division: bool, text: bool) -> str:
     orders = f'"{schema}".orders'
+    repeats = (f"(SELECT count(*) FROM {orders} WHERE citizen_phone = $2 AND created_at >= $1)"
+               if phone else "0")
+    # No ``id <> the new id``: the new order is written by the step's closing statement, after this read.
+    # MATERIALIZED: nextval runs once, whatever the number of candidate rows.
+    return (f"WITH drawn AS MATERIALIZED (SELECT nextval('{orders}_id_seq') AS order_id) "
+            f"SELECT drawn.order_id, {repeats} AS repeats, c.* FROM drawn LEFT JOIN LATERAL "
+            f"({_candidates_sql(schema, phone, division, text)}) AS c ON true")
+
+
+@lru_cache(maxsize=8192)
+def _candidates_sql(schema: str, phone: bool, division: bool, text: bool) -> str:
+    """The candidates (``$1`` the window's start, then the phone, division and major, title query given)."""
     params = iter(range(2, 10))
     matches = []
-    phone_param = f"${next(params)}" if phone else None
-    if phone_param:
-        matches.append(f"citizen_phone = {phone_param}")
+    if phone:
+        matches.append(f"citizen_phone = ${next(params)}")
     if division:
         matches.append(f"(division_code = ${next(params)} AND category LIKE ${next(params)} || '%')")
     if text:
         matches.append(f"search @@ to_tsquery('simple', ${next(params)})")
-    repeats = (f"(SELECT count(*) FROM {orders} WHERE citizen_phone = {phone_param} AND created_at >= $1)"
-               if phone_param else "0")
-    # No ``id <> the new id``: the new order is written by the step's closing statement, after this read.
-    candidates = (f"SELECT {', '.join(_CANDIDATE_COLUMNS)} FROM {orders} WHERE created_at >= $1 "
-                  f"AND status <> 'merged' AND ({' OR '.join(matches) or 'false'}) "
-                  f"ORDER BY created_at DESC LIMIT {MAX_CANDIDATES}")
-    # MATERIALIZED: nextval runs once, whatever the number of candidate rows.
-    return (f"WITH drawn AS MATERIALIZED (SELECT nextval('{orders}_id_seq') AS order_id) "
-            f"SELECT drawn.order_id, {repeats} AS repeats, c.* FROM drawn LEFT JOIN LATERAL ({candidates}) AS c "
-            "ON true")
+    return (f"SELECT {', '.join(_CANDIDATE_COLUMNS)} FROM \"{schema}\".orders WHERE created_at >= $1 "
+            f"AND status <> 'merged' AND ({' OR '.join(matches) or 'false'}) "
+            f"ORDER BY created_at DESC LIMIT {MAX_CANDIDATES}")
+
+
+async def candidates(conn: asyncpg.Connection, schema: str, *, since: datetime, phone: str | None,
+                     division: str | None, category: str | None, title: str) -> list[asyncpg.Record]:
+    """The candidates alone, as intake reads them (判重 before registering: nothing drawn, nothing written)."""
+    title_query = search_query(title)
+    args = _args(since, phone, division, category, title_query)
+    return list(await conn.fetch(_candidates_sql(schema, bool(phone), bool(division), bool(title_query)), *args))
+
+
+def _args(since: datetime, phone: str | None, division: str | None, category: str | None,
+          title_query: str | None) -> list[Any]:
+    args: list[Any] = [since]
+    if phone:
+        args.append(phone)
+    if division:
+        args += [division, (category or "")[:2]]
+    if title_query:
+        args.append(title_query)
+    return args
 
 
 def scored(order: Order, candidates: Sequence[Any]) -> list[DuplicateCandidate]:

@@ -40,6 +40,13 @@ class RegisterByPost(NotFound):
         super().__init__("an order is registered by a POST to the orders collection, not as an action")
 
 
+class UnknownTab(NotFound):
+    code = "unknown_tab"
+
+    def __init__(self, tab: str, tabs: Iterable[str]) -> None:
+        super().__init__(f"there is no inbox tab {tab!r}: the tabs are {', '.join(tabs)}")
+
+
 class InvalidCursor(DomainError):
     code = "invalid_cursor"
 
@@ -49,6 +56,20 @@ class InvalidCursor(DomainError):
 
 
 # ---- who may not (403) ----------------------------------------------------------------------
+
+
+class UnitStaffOnly(Forbidden):
+    """What only a level's centre reads: a unit's staff read their unit's orders alone."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} is the centre's to read: a unit's staff read their unit's orders only")
+
+
+class ProvinceOnly(Forbidden):
+    """A setting the province makes for all its levels."""
+
+    def __init__(self, what: str, tenant_code: str) -> None:
+        super().__init__(f"{what} is set by the province for all its levels, not by tenant {tenant_code}")
 
 
 class NotYourTenant(Forbidden):

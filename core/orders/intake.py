@@ -14,6 +14,7 @@ from core.orders.duplicates import intake_reads, scored
 from core.orders.errors import NotYourTenant, RoleNeeded
 from core.orders.events import append_event
 from core.orders.facts import emit as emit_fact
+from core.orders.intake_policy import check_backfill
 from core.orders.lifecycle import Action, Status
 from core.orders.models import Attachment, Order, OrderEvent, OrderLink, transient
 from core.orders.numbers import new_query_code, record_number
@@ -56,9 +57,12 @@ async def register(ctx: Context, data: OrderCreate) -> Registered:
     if not citizen.anonymous and not citizen.name:
         raise field_error("citizen.name", "a name is needed unless the citizen is anonymous")
     related = await orders_by_number(ctx, data.related) if data.related else []
+    if data.received_at is not None:  # 补录
+        await check_backfill(ctx, data.received_at)
+    received = data.received_at or ctx.now
 
     policy = policy_for(ctx, data.type, data.urgency, data.category)
-    handle_deadline, estimated = policy.handle.deadline(ctx.rules.calendar, ctx.now)
+    handle_deadline, estimated = policy.handle.deadline(ctx.rules.calendar, received)
     division = data.division_code or ctx.tenant.code
     reads = await intake_reads(
         await current(ctx.session).connection(), ctx.session.sync_session.info[TENANT_SCHEMA_KEY],
@@ -80,7 +84,9 @@ async def register(ctx: Context, data: OrderCreate) -> Registered:
     rows.add_order(ctx.session, order, search_document(data.title, data.content, data.address))
     event = append_event(ctx.session, order, action=Action.register, from_status=None, actor=ctx.actor,
                          now=ctx.now, payload={"channel": data.channel.value, "category": data.category,
-                                               "repeat": repeats > 0})
+                                               "repeat": repeats > 0,
+                                               **({"received_at": data.received_at.isoformat()}
+                                                  if data.received_at is not None else {})})
     await emit_fact(ctx.session, ctx.tenant.code, ctx.tenant.path, order, event)
     duplicates = scored(order, reads.candidates)
     # After the last read: the ORM flushes these after the step's statement has inserted the order they point at.

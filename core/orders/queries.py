@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import Select, and_, func, literal, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.orders import visibility
-from core.orders.citizen import mask_phone
+from core.orders import masking, visibility
+from core.orders.citizen import mask_id_number, mask_name, mask_phone
 from core.orders.errors import InvalidCursor, OrderNotFound
 from core.orders.lifecycle import OPEN
 from core.orders.models import Assignment, Order, OrderEvent, OrderLink
@@ -181,14 +181,17 @@ def paged(query: Select[tuple[Order]], sort: str, cursor: str | None, limit: int
     return query.order_by(*ordering).limit(limit + 1)
 
 
-def summary(order: Order, calendar: WorkCalendar, now: datetime) -> OrderOut:
+def summary(order: Order, calendar: WorkCalendar, now: datetime, reveal: bool = True) -> OrderOut:
+    """The order as a list shows it; its citizen masked unless ``reveal`` (``core.orders.masking``)."""
     return OrderOut(
         number=order.number, root_number=order.root_number or order.number, origin_tenant=order.origin_tenant,
         origin_number=order.origin_number, origin_role=order.origin_role, query_code=order.query_code,
         status=order.status, outcome=order.outcome,
         channel=order.channel, type=order.type, category=order.category, title=order.title, urgency=order.urgency,
-        address=order.address, division_code=order.division_code, citizen_name=order.citizen_name,
-        citizen_phone=order.citizen_phone, lead_unit_id=order.lead_unit_id, assigned_tenant=order.assigned_tenant,
+        address=order.address, division_code=order.division_code,
+        citizen_name=order.citizen_name if reveal else mask_name(order.citizen_name),
+        citizen_phone=order.citizen_phone if reveal else mask_phone(order.citizen_phone),
+        lead_unit_id=order.lead_unit_id, assigned_tenant=order.assigned_tenant,
         sign_deadline=order.sign_deadline, handle_deadline=order.handle_deadline,
         deadline_estimated=order.deadline_estimated, light=order_light(calendar, now, order),
         reopen_count=order.reopen_count, urge_count=order.urge_count, repeat_count=order.repeat_count,
@@ -218,7 +221,7 @@ async def detail(session: AsyncSession, order: Order, calendar: WorkCalendar, no
                       .where(Order.merged_into_id == order.id).order_by(Order.id))).all()]
     allowed = allowed_actions(actor, tenant_code, order, assignments, now)
     result = assemble(order, calendar, now, list(events), list(assignments), list(linked), merged_into, allowed,
-                      merged)
+                      merged, reveal=masking.reveals(actor, tenant_code, order))
     children = sorted({a.tenant_code for a in assignments if a.tenant_code})
     if children:
         below = await records_below(session, order.number.split("-", 1)[0], order.number, children)
@@ -264,11 +267,16 @@ async def records_below(session: AsyncSession, tenant: str, number: str, childre
 
 def assemble(order: Order, calendar: WorkCalendar, now: datetime, events: list[OrderEvent],
              assignments: list[Assignment], linked: list[tuple[str, str]], merged_into: str | None,
-             allowed: list[str], merged_citizens: Sequence[MergedCitizen] = ()) -> OrderDetail:
-    """The detail from parts already at hand (intake knows them without asking the database)."""
-    base = summary(order, calendar, now).model_dump()
+             allowed: list[str], merged_citizens: Sequence[MergedCitizen] = (), *, reveal: bool) -> OrderDetail:
+    """The detail from parts already at hand (intake knows them without asking the database); its citizens
+    masked unless ``reveal``."""
+    base = summary(order, calendar, now, reveal).model_dump()
+    if not reveal:
+        merged_citizens = [c.model_copy(update={"name": mask_name(c.name), "phone": mask_phone(c.phone)})
+                           for c in merged_citizens]
     return OrderDetail(
-        **base, content=order.content, citizen_id_number=order.citizen_id_number, anonymous=order.anonymous,
+        **base, content=order.content, anonymous=order.anonymous,
+        citizen_id_number=order.citizen_id_number if reveal else mask_id_number(order.citizen_id_number),
         callback=order.callback, longitude=order.longitude, latitude=order.latitude,
         redirect_to=order.redirect_to, pending_extension=order.pending_extension, merged_into=merged_into,
         merged_citizens=list(merged_citizens), allowed_actions=allowed,

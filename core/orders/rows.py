@@ -39,6 +39,7 @@ import orjson
 from sqlalchemy import DateTime
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.orders.announce import order_notice
 from core.orders.models import Assignment, Order, OrderEvent, transient
 from infra.db import TENANT_SCHEMA_KEY
 from infra.unit_of_work import Part, UnitOfWork, current
@@ -97,6 +98,22 @@ class RowStore:
         if self.events:
             yield Part(_sql("events", self.schema), _json([_row(e, EVENT_COLUMNS) for e in self.events]),
                        conflict_on="uq_order_events_order_seq")
+
+    def notices(self) -> Iterator[tuple[str, str]]:
+        """One live notice (``core.orders.announce``) per order the step added, changed or appended an event to;
+        the closing statement issues them, so PostgreSQL delivers them with the commit, and only then."""
+        last: dict[int, OrderEvent] = {e.order_id: e for e in self.events}
+        touched: dict[int, Order] = {o.id: o for o, _ in self.new_orders}
+        touched.update((o.id, o) for o, seen in self.orders.values()
+                       if o.id in last or _values(o, ORDER_COLUMNS) != seen)
+        tenant = self.schema.removeprefix("t_")
+        for order_id, order in touched.items():
+            event = last.get(order_id)
+            units = [a.unit_id for a in self.assignments_of.get(order_id, ()) if a.unit_id is not None]
+            if order.lead_unit_id is not None:
+                units.append(order.lead_unit_id)
+            yield order_notice(tenant, order.number, event.action if event else "changed", order.status, units,
+                               event.occurred_at if event else order.updated_at)
 
     def _part(self, kind: str, rows: list[dict[str, Any]]) -> Part:
         return Part(_sql(kind, self.schema), _json(rows))

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.orders.citizen import normalize_phone, validate_id_number
 from core.vocabulary import OrderType, Urgency
-from infra.edge import INT64_MAX, Flag, Id, Whole, whole
+from infra.edge import INT64_MAX, Flag, Id, Moment, Whole, whole
 from infra.times import Time, TimedJson
 
 
@@ -88,6 +88,9 @@ class OrderCreate(BaseModel):
     urgency: Urgency = Urgency.normal
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
     related: list[str] = Field(default_factory=list, max_length=20, description="Numbers of related orders.")
+    received_at: Moment | None = Field(None, description="补录: when the request really came in (on another "
+                                                          "channel); the deadlines run from it. Only for the roles "
+                                                          "and within the hours of the province's intake policy")
 
 
 class ActionRequest(BaseModel):

@@ -1,0 +1,47 @@
+// 派单目录: the tenant's routing rules (GET/POST …/routing-rules, PUT/DELETE …/{id}).
+import { ref } from 'vue'
+import { api, reason } from '../../api/client'
+import { useSession } from '../../stores/session'
+import type { Rule } from './useDispatch'
+
+export type RuleIn = Omit<Rule, 'id' | 'to_label'>
+
+export function useRules() {
+  const session = useSession()
+  const rules = ref<Rule[]>([])
+  const loading = ref(false)
+  const error = ref('')
+
+  async function load(): Promise<void> {
+    loading.value = true
+    const { data, error: e } = await api.GET('/api/v1/tenants/{code}/routing-rules', {
+      params: { path: { code: session.tenant } },
+    })
+    loading.value = false
+    const got = data as Rule[] | { items: Rule[] } | undefined
+    rules.value = Array.isArray(got) ? got : got?.items ?? []
+    error.value = data ? '' : reason(e)
+  }
+
+  /** Save a new rule (no id) or an edited one; the error's sentence, or ''. */
+  async function save(rule: RuleIn, id?: number): Promise<string> {
+    const code = session.tenant
+    const { error: e } = id
+      ? await api.PUT('/api/v1/tenants/{code}/routing-rules/{id}', { params: { path: { code, id } }, body: rule as never })
+      : await api.POST('/api/v1/tenants/{code}/routing-rules', { params: { path: { code } }, body: rule as never })
+    if (e) return reason(e)
+    await load()
+    return ''
+  }
+
+  async function remove(id: number): Promise<string> {
+    const { error: e } = await api.DELETE('/api/v1/tenants/{code}/routing-rules/{id}', {
+      params: { path: { code: session.tenant, id } },
+    })
+    if (e) return reason(e)
+    await load()
+    return ''
+  }
+
+  return { rules, loading, error, load, save, remove }
+}
