@@ -56,7 +56,7 @@ def person(browser: Browser, stack: Stack) -> Iterator[Callable[..., Page]]:
     pages: list[Page] = []
 
     def open_as(who: str, path: str = "/console/") -> Page:
-        page = sign_in(browser, stack.url, stack.username(who), path)
+        page = sign_in(browser, stack.url, stack.username(who), path, stack.password)
         pages.append(page)
         return page
 

@@ -19,7 +19,7 @@ MOBILE = {"width": 390, "height": 844}
 FAILING = ("serious", "critical")
 
 
-def sign_in(browser: Browser, base: str, username: str, path: str = "/console/") -> Page:
+def sign_in(browser: Browser, base: str, username: str, path: str = "/console/", password: str = PASSWORD) -> Page:
     """A new browser (context) in which ``username`` signed in through Keycloak's login page; at ``path``."""
     # The console's real CSP stays on: axe is evaluated through the DevTools protocol, which CSP does not govern.
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
@@ -28,7 +28,7 @@ def sign_in(browser: Browser, base: str, username: str, path: str = "/console/")
     page.goto(f"{base}{path}")
     page.wait_for_selector("#username")  # Keycloak's own form
     page.fill("#username", username)
-    page.fill("#password", PASSWORD)
+    page.fill("#password", password)
     page.click("#kc-login")
     page.wait_for_url(f"{base}/console/**")
     if path != "/console/":
@@ -37,8 +37,9 @@ def sign_in(browser: Browser, base: str, username: str, path: str = "/console/")
     return page
 
 
-def axe_check(page: Page, what: str = "") -> None:
-    """No violation of impact serious or critical on the page as it is now (axe-core from console/node_modules)."""
+def axe_violations(page: Page) -> list[str]:
+    """The violations of impact serious or critical on the page as it is now (axe-core from console/node_modules),
+    each readable: impact, rule, help, and up to five elements with what to fix."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate("""async () => {
@@ -47,9 +48,14 @@ def axe_check(page: Page, what: str = "") -> None:
             nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ': ' + (n.failureSummary || '')
                 .replace(/\\s+/g, ' ').slice(0, 200))}));
     }""")
-    bad = [v for v in result if v["impact"] in FAILING]
-    assert not bad, f"axe on {what or page.url}:\n" + "\n".join(
-        f"- [{v['impact']}] {v['id']}: {v['help']}\n    " + "\n    ".join(v["nodes"]) for v in bad)
+    return [f"[{v['impact']}] {v['id']}: {v['help']}\n      " + "\n      ".join(v["nodes"])
+            for v in result if v["impact"] in FAILING]
+
+
+def axe_check(page: Page, what: str = "") -> None:
+    """No violation of impact serious or critical on the page as it is now."""
+    bad = axe_violations(page)
+    assert not bad, f"axe on {what or page.url}:\n- " + "\n- ".join(bad)
 
 
 def shot(page: Page, name: str) -> Path:
@@ -60,11 +66,23 @@ def shot(page: Page, name: str) -> Path:
     return target
 
 
-def check_screen(page: Page, name: str) -> None:
-    """The screen's screenshot for the docs, then its accessibility."""
-    page.wait_for_load_state("networkidle")
-    shot(page, name)
-    axe_check(page, name)
+class Screens:
+    """The screens a test went through: each photographed, its axe violations kept; ``assert_accessible`` at the
+    end fails with all of them, so one screen's violations do not hide the next screen's steps."""
+
+    def __init__(self) -> None:
+        self.violations: dict[str, list[str]] = {}
+
+    def check(self, page: Page, name: str) -> None:
+        page.wait_for_load_state("networkidle")
+        shot(page, name)
+        found = axe_violations(page)
+        if found:
+            self.violations[name] = found
+
+    def assert_accessible(self) -> None:
+        assert not self.violations, "axe (serious or critical):\n" + "\n".join(
+            f"{name}:\n  - " + "\n  - ".join(found) for name, found in self.violations.items())
 
 
 def png(width: int = 64, height: int = 48) -> bytes:

@@ -74,13 +74,14 @@ class Stack:
     usernames: dict[str, str]
     units: dict[str, dict[str, int]]
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    password: str = PASSWORD
 
     def username(self, who: str) -> str:
         return self.usernames[who]
 
     def api(self, who: str) -> httpx.Client:
         """An API client with ``who``'s token (the password grant): for the test's own bookkeeping, never a step."""
-        token = password_grant(self.settings.issuer, self.usernames[who], PASSWORD)["access_token"]
+        token = password_grant(self.settings.issuer, self.usernames[who], self.password)["access_token"]
         return httpx.Client(base_url=f"{self.url}/api/v1", timeout=30,
                             headers={"Authorization": f"Bearer {token}"})
 

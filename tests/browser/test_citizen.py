@@ -8,7 +8,7 @@ from pathlib import Path
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.flow import STEP_MS, choose
-from tests.browser.pages import check_screen, png
+from tests.browser.pages import Screens, png
 from tests.browser.stack import Stack
 
 PHONE = "13903710099"
@@ -21,11 +21,12 @@ def field(page: Page, hook: str) -> Locator:
 
 def test_a_citizen_submits_with_a_photo_and_looks_up_the_progress(mobile: Page, stack: Stack,
                                                                      tmp_path: Path) -> None:
+    screens = Screens()
     photo = tmp_path / "现场.png"
     photo.write_bytes(png())
     mobile.goto(f"{stack.url}/console/citizen")
     expect(mobile.get_by_test_id("submit")).to_be_visible(timeout=STEP_MS)
-    check_screen(mobile, "citizen-submit")
+    screens.check(mobile, "citizen-submit")
     mobile.get_by_test_id("type-complaint").click()
     choose(mobile, mobile.get_by_test_id("category"), "供水")
     field(mobile, "title").fill("小区停水三天")
@@ -39,11 +40,12 @@ def test_a_citizen_submits_with_a_photo_and_looks_up_the_progress(mobile: Page, 
     code = mobile.get_by_test_id("query-code")
     expect(code).not_to_be_empty(timeout=STEP_MS)
     query_code = code.inner_text().strip()
-    check_screen(mobile, "citizen-submitted")
+    screens.check(mobile, "citizen-submitted")
 
     mobile.goto(f"{stack.url}/console/citizen/progress")
     field(mobile, "query-code").fill(query_code)
     field(mobile, "phone").fill(PHONE)
     mobile.get_by_test_id("lookup").click()
     expect(mobile.get_by_test_id("progress-status")).to_be_visible(timeout=STEP_MS)
-    check_screen(mobile, "citizen-progress")
+    screens.check(mobile, "citizen-progress")
+    screens.assert_accessible()
