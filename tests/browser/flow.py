@@ -8,6 +8,7 @@ result-<number>, tab-<tab>, count-<tab>, drawer.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,10 +33,10 @@ def open_row(page: Page, number: str) -> None:
 
 
 def choose(page: Page, select: Locator, label: str) -> None:
-    """Pick the option called ``label`` of an Element Plus select (typed to filter, then chosen)."""
+    """Pick the option of an Element Plus select whose text begins with ``label`` (typed to filter, then chosen)."""
     select.click()
     page.keyboard.type(label)
-    page.get_by_role("option", name=label, exact=True).last.click()
+    page.locator(".el-select-dropdown__item:visible").filter(has_text=re.compile(f"^{re.escape(label)}")).first.click()
 
 
 def act(page: Page, action: str, fill: Callable[[Locator], None] | None = None) -> None:

@@ -96,8 +96,8 @@ def journey(person: Callable[..., Page], stack: Stack, photo: Path, screens: Scr
 
     town = str(record_of(stack.api("lj-dispatcher"), TOWN, root)["number"])
     handler = person("lj-urban", "/console/inbox/to_sign")  # open before the dispatch: the row comes live
-    lj = person("lj-dispatcher", f"/console/orders/{town}")
-    screens.check(lj, "order")
+    lj = person("lj-dispatcher", "/console/inbox/to_sign")
+    open_row(lj, town)
     act(lj, "dispatch", dispatch_fill(lj, "林山寨街道城市管理办公室"))
     row(handler, town, timeout=LIVE_MS)
     expect(handler.get_by_test_id("count-to_sign")).to_contain_text("1", timeout=LIVE_MS)
@@ -128,7 +128,7 @@ def journey(person: Callable[..., Page], stack: Stack, photo: Path, screens: Scr
 
     caller.goto(f"{stack.url}/console/orders/{root}")
     expect(caller.get_by_test_id("timeline")).to_be_visible(timeout=STEP_MS)
-    screens.check(caller, "order-closed")
+    screens.check(caller, "order")
     caller.goto(f"{stack.url}/console/orders")
     screens.check(caller, "orders")
 
