@@ -17,6 +17,7 @@ from core.categories.api import router as categories_router
 from core.categories.service import CategoryStore
 from core.levels.api import router as tenants_router
 from core.orders.api import router as orders_router
+from core.orders.attachments_api import router as attachments_router
 from core.orders.desk_api import router as desk_router
 from core.orders.intake_policy import router as intake_policy_router
 from core.orders.live import LiveHub
@@ -24,6 +25,8 @@ from core.orders.live_api import router as live_router
 from core.orders.lookup_limits import LookupLimits
 from core.orders.overdue_api import router as overdue_policy_router
 from core.orders.public import router as public_router
+from core.orders.web_intake import router as web_intake_router
+from core.routing.api import router as routing_router
 from core.sla.api import router as sla_router
 from core.sla.service import SlaStore
 from core.units.api import router as units_router
@@ -89,8 +92,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(units_router)
     app.include_router(categories_router)
     app.include_router(sla_router)
+    app.include_router(attachments_router)  # before orders': its POST /{number}/{action} would take /attachments
     app.include_router(orders_router)
     app.include_router(public_router)
+    app.include_router(web_intake_router)
+    app.include_router(routing_router)
     app.include_router(sign_in_router)
     app.include_router(users_router)
     app.include_router(assessment_router)

@@ -26,6 +26,8 @@ DESCRIPTIONS = {
     404: "Not found (or not visible to this person)",
     409: "Conflicts with the current state (an order's state, an existing code)",
     410: "The tenant is disabled",
+    413: "The upload is bigger than the limit (``limit_bytes``); refused while it was being read",
+    415: "The body or the file is not of a type accepted here (a file's type is told by its content)",
     422: "Invalid input; ``fields`` names each field and why",
     429: "Too many requests; retry later",
     503: "A dependency (the database) is unavailable or the tenant is being provisioned; retry shortly",
@@ -65,6 +67,8 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
         wanted |= {409}
     if path.startswith("/api/v1/public/"):
         wanted |= {429}
+    if "multipart/form-data" in operation.get("requestBody", {}).get("content", {}):
+        wanted |= {413, 415}
     return wanted
 
 

@@ -59,6 +59,18 @@ class Conflict(DomainError):
     status, code = 409, "conflict"
 
 
+class TooLarge(DomainError):
+    """What was sent is bigger than allowed (413)."""
+
+    status, code = 413, "too_large"
+
+
+class UnsupportedType(DomainError):
+    """What was sent is of a kind not accepted here (415)."""
+
+    status, code = 415, "unsupported_media_type"
+
+
 class Gone(DomainError):
     """It was there and is no longer in use (410)."""
 

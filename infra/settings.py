@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     public_lookups_per_minute: int = 20
     public_wrong_phones_free: int = 3
     public_wrong_phones_per_code_hour: int = 10
+    # Public web intake (网站受理, core/orders/web_intake.py): requests one client address may submit an hour.
+    public_requests_per_hour: int = 10
+    # An attachment's (附件) largest size in bytes: a bigger upload is refused (413) while it is being read.
+    attachment_max_bytes: int = 10 * 1024 * 1024
     # Reverse proxies (CIDRs: the ingress) whose X-Forwarded-For is believed: the client is the right-most address
     # of it that is not one of these. Empty: the client is the socket's peer, whatever the header says.
     # JSON (["10.0.0.0/8"]) or comma-separated.

@@ -12,7 +12,7 @@ from tests.divisions_fixture import subtree_codes
 
 runner = CliRunner()
 CITY = "4101"  # 郑州市: 1 city, its districts and 200+ towns and streets
-TENANT_TABLES = {"units", "orders", "order_events", "order_assignments", "order_links", "attachments",
+TENANT_TABLES = {"units", "orders", "order_events", "order_assignments", "order_links", "attachments", "routing_rules",
                  "alembic_version"}
 
 

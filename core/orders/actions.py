@@ -8,7 +8,7 @@ import math
 from collections.abc import Collection
 from typing import Any
 
-from core.orders import rows
+from core.orders import attachments, rows
 from core.orders.context import Context, field_error, policy_for
 from core.orders.crosslevel import dispatch, extension, giveback, rating, reply, rework, sign, urge, withdraw
 from core.orders.errors import MergeIntoClosed
@@ -58,13 +58,19 @@ async def _answer(ctx: Context, order: Order, req: ActionRequest, _: Need) -> di
     """直办: the centre answers the citizen itself. A child level's answer goes up as its reply."""
     if not (req.content and req.content.strip()):
         raise field_error("content", "answer needs the answer given to the citizen")
+    files = await attachments.named(ctx.session, order, req.attachment_ids)
     late = _past_deadline(ctx, order)
     _accept_first(ctx, order)
     await _end_assignments(ctx, order, "done")
     order.status, order.outcome, order.closed_at, order.pending_extension = Status.closed, "answered", ctx.now, None
     if order.origin_tenant is not None:
-        reply.send(ctx, order, req.content, answered=True, late=late)
-    return {"content": req.content, "late": late}
+        reply.send(ctx, order, req.content, answered=True, late=late, attachments=attachments.refs(files))
+    return {"content": req.content, "late": late, **_files(files)}
+
+
+def _files(files: list[Any]) -> dict[str, Any]:
+    """What an event records of the files that go with a reply or an answer (none: nothing)."""
+    return {"attachment_ids": [f.id for f in files]} if files else {}
 
 
 async def _redirect(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
@@ -198,13 +204,14 @@ async def _approve_extension(ctx: Context, order: Order, req: ActionRequest, _: 
 async def _reply(ctx: Context, order: Order, req: ActionRequest, needed: Need) -> dict[str, Any]:
     if not (req.content and req.content.strip()):
         raise field_error("content", "a reply needs its content")
+    files = await attachments.named(ctx.session, order, req.attachment_ids)
     assignment = needed.co or _lead(ctx, order)
     assert assignment is not None  # the rules found it
     assignment.reply, assignment.replied_at, assignment.status = req.content, ctx.now, "replied"
     if needed.co is None:
         order.status = Status.replied
     late = order.handle_deadline is not None and ctx.now > order.handle_deadline
-    return {"content": req.content, "role": assignment.role, "late": late}
+    return {"content": req.content, "role": assignment.role, "late": late, **_files(files)}
 
 
 async def _approve(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
@@ -225,7 +232,8 @@ async def _close(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dic
     late = _past_deadline(ctx, order)
     order.status, order.outcome, order.closed_at, order.pending_extension = Status.closed, "resolved", ctx.now, None
     if order.origin_tenant is not None:  # this level's part is done: its reply goes up (上报办理结果)
-        reply.send(ctx, order, req.content or answer, answered=False, late=late)
+        reply.send(ctx, order, req.content or answer, answered=False, late=late,
+                   attachments=await attachments.of_last_reply(ctx.session, order))
     return {"late": late}
 
 

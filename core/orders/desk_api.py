@@ -98,7 +98,7 @@ async def inbox_counts(ctx: OrderContext) -> InboxCounts:
     """How many orders wait in each tab for the person asking (one statement)."""
     row = (await ctx.session.execute(inbox.counts_query(
         ctx.unit_scope, inbox.since(ctx.now, ctx.duplicate_window_days)))).one()
-    return InboxCounts(counts={tab: int(n) for tab, n in zip(inbox.TABS, row, strict=True)})
+    return InboxCounts(counts={tab: int(row._mapping[tab]) for tab in inbox.TABS})
 
 
 @router.get("/inbox/{tab}", response_model=OrderPage, dependencies=[Depends(TenantGuard("order", "read"))])

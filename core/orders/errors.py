@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from infra.refusals import Conflict, DomainError, Forbidden, NotFound
+from infra.refusals import Conflict, DomainError, Forbidden, NotFound, UnsupportedType
 
 
 class OrderNotFound(NotFound):
@@ -170,3 +170,31 @@ class TakenAtOrigin(InvalidTransition):
 class MergeIntoClosed(InvalidTransition):
     def __init__(self, number: str, status: str) -> None:
         super().__init__(f"order {number} is {status}: an order is merged only into an open one")
+
+
+# ---- attachments (附件) -----------------------------------------------------------------------
+
+
+class AttachmentNotFound(NotFound):
+    """No such file on this order, or not one kept by the platform (the same answer)."""
+
+    code = "attachment_not_found"
+
+    def __init__(self, number: str, attachment_id: int) -> None:
+        super().__init__(f"order {number} has no attachment {attachment_id}")
+
+
+class FileTypeRefused(UnsupportedType):
+    """The file's content is none of the types accepted (its name and declared type are not believed)."""
+
+    code = "unsupported_file_type"
+
+    def __init__(self, accepted: str) -> None:
+        super().__init__(f"the file's content is not one of the types accepted: {accepted}", accepted=accepted)
+
+
+class NoStepToAttachTo(Forbidden):
+    """Files are attached by the people who may take a step on the order now (they reply or answer with them)."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"you may take no step on order {number} now, so you may not attach files to it")

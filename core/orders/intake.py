@@ -91,7 +91,7 @@ async def register(ctx: Context, data: OrderCreate) -> Registered:
     duplicates = scored(order, reads.candidates)
     # After the last read: the ORM flushes these after the step's statement has inserted the order they point at.
     for item in data.attachments:
-        ctx.session.add(Attachment(order_id=order_id, **item.model_dump()))
+        ctx.session.add(Attachment(order_id=order_id, uploaded_by=ctx.actor.user, **item.model_dump()))
     for other in related:
         ctx.session.add(OrderLink(order_id=order_id, linked_order_id=other.id, kind="related"))
     return Registered(order, event, related, duplicates)

@@ -7,6 +7,9 @@
   ``public_wrong_phones_per_code_hour`` wrong phones in the hour from anyone (guessing from many addresses),
   no address gets a free one for it: each wrong phone makes that address wait.
 
+Public web intake (``core.orders.web_intake``) counts on the same counters: ``public_requests_per_hour``
+requests per client address an hour, every attempt counted (``admit_request``).
+
 Every refusal is a 429 with ``Retry-After``.
 """
 
@@ -37,6 +40,7 @@ class LookupLimits:
         self.per_minute = settings.public_lookups_per_minute
         self.free = settings.public_wrong_phones_free
         self.per_code_hour = settings.public_wrong_phones_per_code_hour
+        self.requests_per_hour = settings.public_requests_per_hour
 
     async def admit(self, client: str, code: str) -> None:
         """Count this lookup; 429 if this address must wait (for any code, or for this one)."""
@@ -57,3 +61,12 @@ class LookupLimits:
         """Count a lookup of ``code`` that did not find it with the phone given."""
         who = rate_key(client)
         await self.counters.touch(hit=[(f"wrong:{code}", HOUR), (f"wrong:{code}:{who}", DAY)])
+
+    async def admit_request(self, client: str) -> None:
+        """Count one web request (网站受理) from this address; 429 past the hourly limit."""
+        (mine,) = await self.counters.touch(hit=[(f"intake:{rate_key(client)}", HOUR)])
+        if mine.hits > self.requests_per_hour:
+            wait = max(math.ceil(mine.ends_in_s), 1)
+            raise ApiError(429, "too_many_requests",
+                           f"too many requests from this address; try again in {wait} seconds",
+                           headers={"Retry-After": str(wait)})

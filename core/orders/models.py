@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, configure_mappers, mapped_column
 
-from infra.db import TENANT_SCHEMA, TenantBase
+from infra.db import TENANT_SCHEMA, SharedBase, TenantBase
 
 # The identity sequence behind orders.id; schema-translated like the tables.
 ORDER_ID_SEQ = Sequence("orders_id_seq", schema=TENANT_SCHEMA)
@@ -160,7 +160,26 @@ class Attachment(TenantBase):
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
+    # ``blob:<sha256>``: the bytes are kept by the platform, in ``AttachmentBlob`` (else a key of another store).
     storage_key: Mapped[str] = mapped_column(String(500))
+    uploaded_by: Mapped[str | None] = mapped_column(String(100))
+    # The level below whose reply brought the file here (None: sent at this level).
+    from_tenant: Mapped[str | None] = mapped_column(String(9))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+ATTACHMENT_ID_SEQ = Sequence("attachments_id_seq", schema=TENANT_SCHEMA)
+
+
+class AttachmentBlob(SharedBase):
+    """An attachment's bytes, once for every level and order that names them (by SHA-256)."""
+
+    __tablename__ = "attachment_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, literal, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.orders import masking, visibility
+from core.orders import attachments, masking, visibility
 from core.orders.citizen import mask_id_number, mask_name, mask_phone
 from core.orders.errors import InvalidCursor, OrderNotFound
 from core.orders.lifecycle import OPEN
@@ -222,6 +222,8 @@ async def detail(session: AsyncSession, order: Order, calendar: WorkCalendar, no
     allowed = allowed_actions(actor, tenant_code, order, assignments, now)
     result = assemble(order, calendar, now, list(events), list(assignments), list(linked), merged_into, allowed,
                       merged, reveal=masking.reveals(actor, tenant_code, order))
+    result.attachments = [attachments.out(a, tenant_code, order.number)
+                          for a in await attachments.of_order(session, order.id)]
     children = sorted({a.tenant_code for a in assignments if a.tenant_code})
     if children:
         below = await records_below(session, order.number.split("-", 1)[0], order.number, children)

@@ -112,6 +112,8 @@ class ActionRequest(BaseModel):
     resolved: Flag | None = Field(None, description="revisit: did the citizen say the problem was solved (解决)? "
                                                      "Default: unless unsatisfied")
     into: str | None = Field(None, description="merge: the number of the order to merge this one into")
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=20,
+                                     description="reply, answer: files uploaded to this order that go with it")
 
 
 class EventOut(BaseModel):
@@ -144,6 +146,20 @@ class AssignmentOut(BaseModel):
     reply: str | None
     ended_at: Time | None = Field(None, description="when the assignment ended (done, given back, withdrawn, "
                                                         "reworked); live while none")
+
+
+class AttachmentOut(BaseModel):
+    """A file of the order (附件): its bytes at ``url``, to the people who may read the order."""
+
+    id: int
+    file_name: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_by: str | None
+    uploaded_at: Time
+    from_tenant: str | None = Field(None, description="the level below whose reply brought it here")
+    url: str
 
 
 class DuplicateCandidate(BaseModel):
@@ -213,6 +229,7 @@ class OrderDetail(OrderOut):
     allowed_actions: list[str]
     assignments: list[AssignmentOut]
     links: list[dict[str, str]]
+    attachments: list[AttachmentOut] = Field(default_factory=list)
     timeline: list[EventOut]
     # With a child level involved: this record's events and those of every level below, by time.
     cross_level_timeline: list[TimedJson] = Field(default_factory=list)

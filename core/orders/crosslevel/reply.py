@@ -11,8 +11,10 @@ the reply goes on up, level by level, to the originator) or rejects (审核不�
 
 from __future__ import annotations
 
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.orders.attachments import AttachmentRef, received
 from core.orders.context import Context
 from core.orders.crosslevel.links import append, parent_path, record_below, when
 from core.orders.crosslevel.messages import FromBelow
@@ -28,12 +30,15 @@ class Replied(FromBelow):
     content: str | None = None
     answered: bool = False  # answered directly (直办) by the child's centre
     late: bool = False  # past the handling time limit
+    # The files of the reply (附件): references to the shared blobs; the level above adds its own rows for them.
+    attachments: list[AttachmentRef] = Field(default_factory=list)
 
 
-def send(ctx: Context, order: Order, content: str | None, *, answered: bool, late: bool) -> None:
+def send(ctx: Context, order: Order, content: str | None, *, answered: bool, late: bool,
+         attachments: list[AttachmentRef] | None = None) -> None:
     ctx.outgoing.append(Outgoing(parent_path(order), Replied(
         origin_number=order.origin_number, by_tenant=ctx.tenant.code, number=order.number, content=content,
-        answered=answered, late=late)))
+        answered=answered, late=late, attachments=attachments or [])))
 
 
 async def apply(session: AsyncSession, tenant: Tenant, message: Replied, message_id: str) -> None:
@@ -51,6 +56,8 @@ async def apply(session: AsyncSession, tenant: Tenant, message: Replied, message
         if (order.pending_extension or {}).get("from_tenant") == message.by_tenant:
             order.pending_extension = None
     order.updated_at = now
-    await append(session, tenant, order, "reply", before, message.by_tenant,
-                 {"by_tenant": message.by_tenant, "number": message.number, "content": message.content,
-                  "answered": message.answered, "late": message.late, "role": assignment.role}, now)
+    payload = {"by_tenant": message.by_tenant, "number": message.number, "content": message.content,
+               "answered": message.answered, "late": message.late, "role": assignment.role}
+    if message.attachments:
+        payload["attachment_ids"] = await received(session, order.id, message.attachments, message.by_tenant)
+    await append(session, tenant, order, "reply", before, message.by_tenant, payload, now)

@@ -9,6 +9,7 @@ export interface CategoryNode {
   value: string
   label: string
   children?: CategoryNode[]
+  [key: string]: unknown // the cascader's option type
 }
 
 const all = ref<Category[]>([])

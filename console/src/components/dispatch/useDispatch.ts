@@ -2,19 +2,11 @@
 // dispatcher: registered, returned, escalated), each order's suggestion from the routing rules (GET
 // …/routing-rules/suggest, cached by category × division), and a batch of `dispatch` POSTs with progress.
 import { reactive, ref } from 'vue'
-import { api, reason, type OrderOut } from '../../api/client'
+import { api, reason, type OrderOut, type Schemas } from '../../api/client'
 import { useSession } from '../../stores/session'
 import { act } from '../inbox/useOrder'
 
-export interface Rule {
-  id: number
-  category: string
-  division_code: string | null
-  to: number | string
-  to_label: string
-  co_handlers: number[]
-  note: string | null
-}
+export type Rule = Schemas['RoutingRuleOut']
 export interface Plan {
   to: number | string | null
   co_handlers: number[]
@@ -53,7 +45,7 @@ export function useDispatch() {
       params: { path: { code }, query: { status: WAITING, sort: 'handle_deadline', cursor: after ?? undefined, limit: 100 } },
     })
     if (!r.data) error.value = reason(r.error)
-    return r.data ?? null
+    return (r.data as { items: OrderOut[]; next_cursor: string | null } | undefined) ?? null
   }
 
   async function load(more = false): Promise<void> {
@@ -80,7 +72,7 @@ export function useDispatch() {
     const { data } = await api.GET('/api/v1/tenants/{code}/routing-rules/suggest', {
       params: { path: { code: session.tenant }, query: { category: o.category, division_code: o.division_code ?? undefined } },
     })
-    suggestions.set(k, (data as Rule | null | undefined) ?? null)
+    suggestions.set(k, data ?? null)
   }
 
   function suggestionFor(o: OrderOut): Rule | null {

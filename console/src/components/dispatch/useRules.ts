@@ -1,10 +1,10 @@
 // 派单目录: the tenant's routing rules (GET/POST …/routing-rules, PUT/DELETE …/{id}).
 import { ref } from 'vue'
-import { api, reason } from '../../api/client'
+import { api, reason, type Schemas } from '../../api/client'
 import { useSession } from '../../stores/session'
 import type { Rule } from './useDispatch'
 
-export type RuleIn = Omit<Rule, 'id' | 'to_label'>
+export type RuleIn = Schemas['RoutingRuleIn']
 
 export function useRules() {
   const session = useSession()
@@ -18,8 +18,7 @@ export function useRules() {
       params: { path: { code: session.tenant } },
     })
     loading.value = false
-    const got = data as Rule[] | { items: Rule[] } | undefined
-    rules.value = Array.isArray(got) ? got : got?.items ?? []
+    rules.value = data ?? []
     error.value = data ? '' : reason(e)
   }
 
@@ -27,16 +26,16 @@ export function useRules() {
   async function save(rule: RuleIn, id?: number): Promise<string> {
     const code = session.tenant
     const { error: e } = id
-      ? await api.PUT('/api/v1/tenants/{code}/routing-rules/{id}', { params: { path: { code, id } }, body: rule as never })
-      : await api.POST('/api/v1/tenants/{code}/routing-rules', { params: { path: { code } }, body: rule as never })
+      ? await api.PUT('/api/v1/tenants/{code}/routing-rules/{rule_id}', { params: { path: { code, rule_id: id } }, body: rule })
+      : await api.POST('/api/v1/tenants/{code}/routing-rules', { params: { path: { code } }, body: rule })
     if (e) return reason(e)
     await load()
     return ''
   }
 
   async function remove(id: number): Promise<string> {
-    const { error: e } = await api.DELETE('/api/v1/tenants/{code}/routing-rules/{id}', {
-      params: { path: { code: session.tenant, id } },
+    const { error: e } = await api.DELETE('/api/v1/tenants/{code}/routing-rules/{rule_id}', {
+      params: { path: { code: session.tenant, rule_id: id } },
     })
     if (e) return reason(e)
     await load()

@@ -29,6 +29,8 @@ export function useTargets() {
     return loading
   }
 
+  /** Where an order may go: the units that handle (not the centre itself). */
+  const handlingUnits = computed(() => units.value.filter((u) => u.kind !== 'centre'))
   const unitName = computed(() => new Map(units.value.map((u) => [u.id, u.name])))
   const childName = computed(() => new Map(children.value.map((c) => [c.code, c.name])))
 
@@ -39,5 +41,5 @@ export function useTargets() {
     return childName.value.get(to) ?? to
   }
 
-  return { units, children, load, unitName, childName, targetName }
+  return { units, handlingUnits, children, load, unitName, childName, targetName }
 }

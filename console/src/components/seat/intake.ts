@@ -31,7 +31,7 @@ export function blankIntake(): Intake {
 export const PROVINCE_OFFSET = '+08:00'
 
 export function createBody(f: Intake): Schemas['OrderCreate'] {
-  const body: Schemas['OrderCreate'] & { received_at?: string } = {
+  const body: Schemas['OrderCreate'] = {
     channel: f.channel as Schemas['OrderCreate']['channel'],
     type: f.type as Schemas['OrderCreate']['type'],
     category: f.category,
@@ -53,8 +53,8 @@ export function createBody(f: Intake): Schemas['OrderCreate'] {
 }
 
 /** What the duplicate check reads of the form (POST …/orders/duplicates). */
-export function duplicateQuery(f: Intake): Record<string, string> {
-  const q: Record<string, string> = {}
+export function duplicateQuery(f: Intake): Schemas['DuplicateQuery'] {
+  const q: Schemas['DuplicateQuery'] = {}
   if (f.phone.trim()) q.phone = normalizePhone(f.phone)
   if (f.address.trim()) q.address = f.address.trim()
   if (f.division_code) q.division_code = f.division_code

@@ -1,0 +1,63 @@
+// One order's detail and the names around it (units, child levels, category, division), reloaded on demand.
+import { computed, ref } from 'vue'
+import { api, reason, type OrderDetail, type Schemas } from '../../api/client'
+
+export function useOrder() {
+  const order = ref<OrderDetail | null>(null)
+  const error = ref('')
+  const loading = ref(false)
+  const units = ref(new Map<number, string>())
+  const tenants = ref(new Map<string, string>())
+  const categories = ref(new Map<string, Schemas['CategoryView']>())
+  let namesOf = ''
+
+  async function load(tenant: string, number: string): Promise<void> {
+    loading.value = true
+    const { data, error: refusal } = await api.GET('/api/v1/tenants/{code}/orders/{number}', {
+      params: { path: { code: tenant, number } },
+    })
+    loading.value = false
+    order.value = data ?? null
+    error.value = data ? '' : reason(refusal)
+    if (data && namesOf !== tenant) {
+      namesOf = tenant
+      void names(tenant, data)
+    }
+  }
+
+  async function names(tenant: string, detail: OrderDetail): Promise<void> {
+    const [u, t, c] = await Promise.all([
+      api.GET('/api/v1/tenants/{code}/units', { params: { path: { code: tenant } } }),
+      api.GET('/api/v1/tenants/{code}', { params: { path: { code: tenant } } }),
+      api.GET('/api/v1/tenants/{code}/categories', { params: { path: { code: tenant } } }),
+    ])
+    units.value = new Map((u.data ?? []).map((x) => [x.id, x.name]))
+    const known = new Map<string, string>()
+    for (const x of [...(t.data?.ancestors ?? []), ...(t.data?.children ?? [])]) known.set(x.code, x.name)
+    if (t.data) known.set(t.data.code, t.data.name)
+    categories.value = new Map((c.data ?? []).map((x) => [x.code, x]))
+    const division = detail.division_code
+    if (division && !known.has(division)) {
+      const d = await api.GET('/api/v1/tenants/{code}/descendants', { params: { path: { code: tenant } } })
+      for (const x of d.data ?? []) known.set(x.code, x.name)
+    }
+    tenants.value = known
+  }
+
+  const unitName = (id: number) => units.value.get(id) ?? `单位 ${id}`
+  const tenantName = (code: string) => tenants.value.get(code) ?? code
+  const categoryName = computed(() => {
+    const code = order.value?.category
+    if (!code) return '未分类'
+    const c = categories.value.get(code)
+    if (!c) return code
+    const parent = c.parent_code ? categories.value.get(c.parent_code)?.name : undefined
+    return parent ? `${parent} / ${c.name}` : c.name
+  })
+  const divisionName = computed(() => {
+    const code = order.value?.division_code
+    return code ? tenantName(code) : '—'
+  })
+
+  return { order, error, loading, load, unitName, tenantName, categoryName, divisionName }
+}
