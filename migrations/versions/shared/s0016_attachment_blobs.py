@@ -1,7 +1,7 @@
 """Attachments' bytes (附件内容), kept once for every level: ``public.attachment_blobs``, by SHA-256.
 
 Revision ID: s0016
-Revises: s0014
+Revises: s0015
 Create Date: 2026-12-03
 
 A town's reply photo is read by the town, the district and the city reviewers: each level keeps its own
@@ -17,7 +17,7 @@ already, and PostgreSQL's attempt would only cost CPU.
 from alembic import op
 
 revision = "s0016"
-down_revision = "s0014"
+down_revision = "s0015"
 branch_labels = None
 depends_on = None
 
