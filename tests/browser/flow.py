@@ -61,7 +61,7 @@ def dispatch_fill(page: Page, label: str) -> Callable[[Locator], None]:
 
 def reply_fill(content: str, photo: Path) -> Callable[[Locator], None]:
     def fill(dialog: Locator) -> None:
-        dialog.get_by_test_id("field-content").locator("textarea").fill(content)
+        dialog.get_by_test_id("field-content").fill(content)
         dialog.get_by_test_id("field-file").set_input_files(str(photo))
         expect(dialog.get_by_test_id("attachment-list")).to_contain_text(photo.name, timeout=STEP_MS)
     return fill

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.flow import STEP_MS, act, choose, dispatch_fill, open_row, record_of, reply_fill, row
-from tests.browser.pages import Screens, png
+from tests.browser.pages import Screens, expect_text, png
 from tests.browser.stack import CITY, DISTRICT, TOWN, Stack
 
 PHONE = "13903710027"
@@ -96,11 +96,12 @@ def journey(person: Callable[..., Page], stack: Stack, photo: Path, screens: Scr
 
     town = str(record_of(stack.api("lj-dispatcher"), TOWN, root)["number"])
     handler = person("lj-urban", "/console/inbox/to_sign")  # open before the dispatch: the row comes live
+    waiting = int(expect_text(handler, "count-to_sign"))
     lj = person("lj-dispatcher", "/console/inbox/to_sign")
     open_row(lj, town)
     act(lj, "dispatch", dispatch_fill(lj, "林山寨街道城市管理办公室"))
     row(handler, town, timeout=LIVE_MS)
-    expect(handler.get_by_test_id("count-to_sign")).to_contain_text("1", timeout=LIVE_MS)
+    expect(handler.get_by_test_id("count-to_sign")).to_have_text(str(waiting + 1), timeout=LIVE_MS)
     screens.check(handler, "inbox")
     open_row(handler, town)
     act(handler, "sign")
