@@ -8,12 +8,14 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import psycopg
 import pytest
 
 from infra.settings import Settings
 from tests.federation_helpers import DISTRICT
 from tests.live_helpers import listening, served
 from tests.orders_helpers import CITY, act, register, staff
+from tests.workers import eventually
 
 CITIES = (CITY,)
 
@@ -98,3 +100,35 @@ async def test_a_call_pops_up_at_the_seat_named_only(server: str, client: httpx.
 async def test_the_live_stream_needs_a_signed_in_person(server: str) -> None:
     async with httpx.AsyncClient(base_url=server) as anonymous:
         assert (await anonymous.get("/api/v1/live")).status_code == 401
+
+
+async def test_an_admins_stream_opens_and_carries_no_orders(server: str, client: httpx.AsyncClient) -> None:
+    async with listening(server, staff("admin")) as admin, listening(server, staff("dispatcher")) as centre:
+        order = await register(client)
+        await centre.next("order", 1.0, number=order["number"])
+        await admin.none("order", 0.3, number=order["number"])
+
+
+def _listeners(tree: Settings) -> list[int]:
+    with psycopg.connect(tree.postgres_url, autocommit=True) as conn:
+        return [pid for (pid,) in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND query = 'LISTEN \"hotline_live\"'").fetchall()]
+
+
+async def test_the_stream_listens_again_after_its_connection_is_dropped(
+        tree: Settings, server: str, client: httpx.AsyncClient) -> None:
+    async with listening(server, staff("dispatcher")) as centre:
+        before = _listeners(tree)
+        assert before
+        with psycopg.connect(tree.postgres_url, autocommit=True) as conn:
+            for pid in before:
+                conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        await eventually(lambda: _again(tree, before), timeout=10)
+        order = await register(client)
+        await centre.next("order", 1.0, number=order["number"])
+
+
+async def _again(tree: Settings, before: list[int]) -> bool:
+    now = _listeners(tree)
+    return bool(now) and not set(now) & set(before)

@@ -36,6 +36,7 @@ class Subscriber:
     """One open stream: whose, and the notices waiting to be sent to it (SSE frames)."""
 
     actor: Actor
+    orders: bool  # may read the orders of its tenant
     queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
 
     def wants(self, notice: dict[str, Any]) -> bool:
@@ -44,6 +45,8 @@ class Subscriber:
             return False
         if notice.get("kind") == "call":
             return notice.get("seat") == self.actor.user
+        if not self.orders:
+            return False
         unit = visibility.scope(self.actor)
         return unit is None or unit in notice.get("unit_ids", ())
 
@@ -63,13 +66,13 @@ class LiveHub:
         self._ready = asyncio.Event()
         self._lost = asyncio.Event()
 
-    async def subscribe(self, actor: Actor, wait: float = 5.0) -> Subscriber:
+    async def subscribe(self, actor: Actor, *, orders: bool, wait: float = 5.0) -> Subscriber:
         """A new subscriber; the hub's connection is started on the first, and awaited (up to ``wait`` s)."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="live-hub")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._ready.wait(), wait)
-        subscriber = Subscriber(actor)
+        subscriber = Subscriber(actor, orders)
         self.subscribers.add(subscriber)
         return subscriber
 

@@ -10,7 +10,14 @@ export const ACTION: Record<string, string> = {
   register: '受理', answer: '直办', redirect: '转办', decline: '不予受理', dispatch: '派单', sign: '签收',
   return: '退单', extend: '延期申请', 'approve-extension': '延期审批', reply: '回复', approve: '审核通过',
   reject: '审核不通过', close: '办结', revisit: '回访', reopen: '重办', urge: '督办', escalate: '上报',
-  merge: '合并', contact: '联系市民',
+  merge: '合并', contact: '联系市民', 'dispatch-received': '上级派来', withdraw: '上级撤回', 'merged-in': '并入工单',
+  overdue: '超期',
+}
+
+/** Who took a step: a person's username, or `tenant:4101` for a step another level's message made here. */
+export function actorLabel(actor: string | null | undefined): string {
+  if (!actor) return ''
+  return actor.startsWith('tenant:') ? `${actor.slice(7)} 热线` : actor
 }
 
 export const SATISFACTION: Record<string, string> = {

@@ -96,7 +96,7 @@ export function useInbox(initialTab: string) {
   const stop = useLive().onOrder((event) => {
     if (event.tenant !== session.tenant) return
     clearTimeout(pending)
-    pending = setTimeout(() => void refresh(true), 250)
+    pending = setTimeout(() => void refresh(true), 150)
   })
   onBeforeUnmount(() => {
     stop()

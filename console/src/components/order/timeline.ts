@@ -49,16 +49,16 @@ export function eventsOf(order: { number: string; timeline: unknown[]; cross_lev
 }
 
 /** One line of what the event carried: the answer, the target, the days, the satisfaction … */
-export function details(e: TimelineEvent, unitName: (id: number) => string): string[] {
+export function details(e: TimelineEvent, unitName: (id: number) => string, tenantName: (code: string) => string): string[] {
   const p = e.payload
   const out: string[] = []
   if (typeof p.content === 'string' && p.content) out.push(p.content)
   if (e.action === 'redirect' && p.to) out.push(`转至 ${REDIRECT_TARGETS.find((t) => t.value === p.to)?.label ?? String(p.to)}`)
   else if (e.action === 'dispatch' && p.to !== undefined && p.to !== null) {
-    out.push(`派至 ${typeof p.to === 'number' ? unitName(p.to) : `下级 ${String(p.to)}`}`)
-    const co = [...((p.co_handlers as number[] | undefined) ?? []).map(unitName), ...((p.co_tenants as string[] | undefined) ?? [])]
+    out.push(`派至 ${typeof p.to === 'number' ? unitName(p.to) : `下级 ${tenantName(String(p.to))}`}`)
+    const co = [...((p.co_handlers as number[] | undefined) ?? []).map(unitName), ...((p.co_tenants as string[] | undefined) ?? []).map(tenantName)]
     if (co.length) out.push(`协办：${co.join('、')}`)
-  } else if ((e.action === 'return' || e.action === 'escalate') && typeof p.to === 'string') out.push(`交回 ${p.to}`)
+  } else if ((e.action === 'return' || e.action === 'escalate') && typeof p.to === 'string') out.push(`交回 ${tenantName(p.to)}`)
   if (typeof p.days === 'number') out.push(`延期 ${p.days} 个工作日`)
   if (typeof p.approved === 'boolean') out.push(p.approved ? '同意延期' : '不同意延期')
   if (typeof p.satisfaction === 'string') out.push(`满意度：${SATISFACTION_LABEL[p.satisfaction] ?? p.satisfaction}`)

@@ -19,8 +19,9 @@ export function useOrder() {
     loading.value = false
     order.value = data ?? null
     error.value = data ? '' : reason(refusal)
-    if (data && namesOf !== tenant) {
-      namesOf = tenant
+    const key = data ? `${tenant}${data.cross_level_timeline?.length ? '+below' : ''}` : ''
+    if (data && namesOf !== key) {
+      namesOf = key
       void names(tenant, data)
     }
   }
@@ -37,7 +38,7 @@ export function useOrder() {
     if (t.data) known.set(t.data.code, t.data.name)
     categories.value = new Map((c.data ?? []).map((x) => [x.code, x]))
     const division = detail.division_code
-    if (division && !known.has(division)) {
+    if ((division && !known.has(division)) || detail.cross_level_timeline?.length) {
       const d = await api.GET('/api/v1/tenants/{code}/descendants', { params: { path: { code: tenant } } })
       for (const x of d.data ?? []) known.set(x.code, x.name)
     }
