@@ -45,6 +45,7 @@ def test_a_citizen_submits_with_a_photo_and_looks_up_the_progress(mobile: Page, 
     screens.check(mobile, "citizen-submitted")
 
     mobile.get_by_test_id("to-progress").tap()
+    mobile.wait_for_url("**/console/citizen/progress**")
     expect(mobile.get_by_test_id("query-code")).to_have_value(query_code)
     mobile.get_by_test_id("phone").fill(PHONE)
     mobile.get_by_test_id("lookup").tap()
