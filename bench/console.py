@@ -24,6 +24,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, sync_playwright
 
 from bench.console_browser import arm, elapsed_ms, js_loaded, launch, sign_in
@@ -148,11 +149,11 @@ def _fill_intake(page: Page, i: int) -> None:
     page.keyboard.press("F2")
     page.get_by_test_id("phone").fill(f"137{i:08d}")
     for label, typed in (("诉求分类", "停水"), ("所属区域", "中原区")):
-        page.get_by_role("textbox", name=label).focus()
+        box = page.get_by_role("textbox", name=label)
+        box.focus()
         page.keyboard.type(typed)
-        page.locator(".el-cascader__suggestion-item:visible").first.wait_for()
-        page.keyboard.press("ArrowDown")
-        page.keyboard.press("Enter")
+        page.locator(".el-cascader__suggestion-item:visible").filter(has_text=typed).first.click()
+        page.wait_for_function("([e, t]) => e.value.includes(t)", arg=[box.element_handle(), typed])
         page.keyboard.press("Escape")
     page.get_by_test_id("title").fill(f"小区停水{i}")
     page.get_by_test_id("content").fill(f"建设路{i}号院停水一天，请尽快恢复供水。")
@@ -164,7 +165,13 @@ def _submit_ms(page: Page, i: int) -> float:
     _fill_intake(page, i)
     arm(page, "click", "[data-test=order-number]", f"{CITY}-")
     page.get_by_test_id("submit").click()
-    return elapsed_ms(page)
+    try:
+        return elapsed_ms(page)
+    except PlaywrightError:
+        refusal = page.get_by_test_id("submit-error")
+        page.screenshot(path="bench-console-intake.png")
+        raise RuntimeError(f"intake {i} not taken: {refusal.inner_text() if refusal.count() else 'no number shown'}"
+                           " (bench-console-intake.png)") from None
 
 
 def _inbox_ms(page: Page) -> float:
@@ -202,5 +209,7 @@ def _api_only(bench: Settings, url: str, people: dict[str, str], sample: list[st
         counts = http.get(f"{base}/inbox", headers=handler).json()["counts"]
         tab = next((t for t in ("to_handle", "to_sign") if counts.get(t)), "to_handle")
         inbox = [timed("GET", f"/inbox/{tab}", handler, params={"limit": 50}) for _ in range(opens)]
-    return {"caller_history_api_p99_ms": p99(history), "intake_submit_api_p99_ms": p99(intake),
+        counted = [timed("GET", "/inbox", handler) for _ in range(opens)]
+    return {"inbox_counts_api_p99_ms": p99(counted), "caller_history_api_p99_ms": p99(history),
+            "intake_submit_api_p99_ms": p99(intake),
             "inbox_first_page_api_p99_ms": p99(inbox), "inbox_open_orders": counts.get(tab)}

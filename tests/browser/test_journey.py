@@ -23,7 +23,8 @@ def pick_by_keyboard(page: Page, label: str, typed: str) -> None:
     """A filterable cascader (诉求分类, 所属区域): focus it, type to filter, ↓ to the first match, Enter."""
     page.get_by_role("textbox", name=label).focus()
     page.keyboard.type(typed)
-    expect(page.locator(".el-cascader__suggestion-item:visible").first).to_be_visible()
+    # The cascader filters after a pause (its debounce): wait for this filter's matches, not the last one's.
+    expect(page.locator(".el-cascader__suggestion-item:visible").first).to_contain_text(typed)
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     expect(page.locator(".el-cascader__suggestion-item:visible")).to_have_count(0)
