@@ -49,8 +49,11 @@ export function eventsOf(order: { number: string; timeline: unknown[]; cross_lev
 }
 
 /** One line of what the event carried: the answer, the target, the days, the satisfaction … */
-export function details(e: TimelineEvent, unitName: (id: number) => string, tenantName: (code: string) => string): string[] {
+export type UnitName = (id: number, at?: string | null) => string
+
+export function details(e: TimelineEvent, unitOf: UnitName, tenantName: (code: string) => string): string[] {
   const p = e.payload
+  const unitName = (id: number) => unitOf(id, e.tenant ?? e.actor_tenant)
   const out: string[] = []
   if (typeof p.content === 'string' && p.content) out.push(p.content)
   if (e.action === 'redirect' && p.to) out.push(`转至 ${REDIRECT_TARGETS.find((t) => t.value === p.to)?.label ?? String(p.to)}`)
@@ -65,7 +68,7 @@ export function details(e: TimelineEvent, unitName: (id: number) => string, tena
   if (typeof p.resolved === 'boolean') out.push(p.resolved ? '已解决' : '未解决')
   if (p.reopened) out.push('不满意，已重办')
   if (typeof p.into === 'string') out.push(`合并到 ${p.into}`)
-  if (typeof p.from === 'string') out.push(`来自 ${p.from}`)
+  if (typeof p.from === 'string') out.push(`来自 ${/^\d+$/.test(p.from) ? tenantName(p.from) : p.from}`)
   if (typeof p.received_at === 'string') out.push(`补录，实际受理于 ${p.received_at.slice(0, 16).replace('T', ' ')}`)
   if (Array.isArray(p.attachment_ids) && p.attachment_ids.length) out.push(`附件 ${p.attachment_ids.length} 个`)
   if (p.late === true) out.push('超时')
@@ -77,4 +80,9 @@ export function statusChange(e: TimelineEvent): string {
   const to = STATUS[e.to_status] ?? e.to_status
   if (!e.from_status || e.from_status === e.to_status) return to
   return `${STATUS[e.from_status] ?? e.from_status} → ${to}`
+}
+
+/** Who took a step: a person, or a level (``tenant:410102``) whose message was applied here. */
+export function actorName(actor: string, tenantName: (code: string) => string): string {
+  return actor.startsWith('tenant:') ? `${tenantName(actor.slice(7))}（跨级消息）` : actor
 }

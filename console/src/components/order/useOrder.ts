@@ -1,12 +1,13 @@
 // One order's detail and the names around it (units, child levels, category, division), reloaded on demand.
 import { computed, ref } from 'vue'
 import { api, reason, type OrderDetail, type Schemas } from '../../api/client'
+import { eventsOf } from './timeline'
 
 export function useOrder() {
   const order = ref<OrderDetail | null>(null)
   const error = ref('')
   const loading = ref(false)
-  const units = ref(new Map<number, string>())
+  const units = ref(new Map<string, string>()) // `${tenant}:${id}` → name: unit ids are per level
   const tenants = ref(new Map<string, string>())
   const categories = ref(new Map<string, Schemas['CategoryView']>())
   let namesOf = ''
@@ -32,7 +33,6 @@ export function useOrder() {
       api.GET('/api/v1/tenants/{code}', { params: { path: { code: tenant } } }),
       api.GET('/api/v1/tenants/{code}/categories', { params: { path: { code: tenant } } }),
     ])
-    units.value = new Map((u.data ?? []).map((x) => [x.id, x.name]))
     const known = new Map<string, string>()
     for (const x of [...(t.data?.ancestors ?? []), ...(t.data?.children ?? [])]) known.set(x.code, x.name)
     if (t.data) known.set(t.data.code, t.data.name)
@@ -43,9 +43,19 @@ export function useOrder() {
       for (const x of d.data ?? []) known.set(x.code, x.name)
     }
     tenants.value = known
+    // The units of the levels below that appear in the history (each level numbers its own units).
+    const below = [...new Set(eventsOf(detail).map((e) => e.tenant ?? e.actor_tenant).filter((c) => c !== tenant))]
+    const lists = await Promise.all(below.map((code) =>
+      api.GET('/api/v1/tenants/{code}/units', { params: { path: { code } } }).then((r) => [code, r.data ?? []] as const)))
+    units.value = new Map([[tenant, u.data ?? []] as const, ...lists]
+      .flatMap(([code, list]) => list.map((x) => [`${code}:${x.id}`, x.name] as [string, string])))
   }
 
-  const unitName = (id: number) => units.value.get(id) ?? `单位 ${id}`
+  /** A unit's name; ``at`` is its level (the order's own by default). */
+  const unitName = (id: number, at?: string | null) => {
+    const level = at ?? order.value?.number.split('-')[0] ?? ''
+    return units.value.get(`${level}:${id}`) ?? `${tenantName(level)}单位 ${id}`
+  }
   const tenantName = (code: string) => tenants.value.get(code) ?? code
   const categoryName = computed(() => {
     const code = order.value?.category
