@@ -128,13 +128,15 @@ def _allowed_methods(request: Request) -> str:
 
 
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
-    """The methods the document declares for the path a request named (for a 405's ``Allow``)."""
-    methods: set[str] = set()
+    """The methods the document declares for the path a request named (for a 405's ``Allow``). Where templates
+    of several paths match (``/routing-rules/suggest`` and ``/routing-rules/{rule_id}``), the one with the fewest
+    parameters names the resource: the literal segment is its own path."""
+    found: dict[int, set[str]] = {}
     for template, item in app.openapi().get("paths", {}).items():
         pattern = re.sub(r"\\{[^}/]+\\}", "[^/]+", re.escape(template))
         if re.fullmatch(pattern, path):
-            methods |= {m.upper() for m in item}
-    return sorted(methods)
+            found.setdefault(template.count("{"), set()).update(m.upper() for m in item)
+    return sorted(found[min(found)]) if found else []
 
 
 def _driver_errors() -> tuple[type[Exception], ...]:

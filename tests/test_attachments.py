@@ -173,3 +173,17 @@ async def test_an_upload_over_the_limit_is_refused_before_the_rest_of_it_is_read
         **handler(units), "Content-Type": f"multipart/form-data; boundary={boundary}"})
     assert response.status_code == 413, response.text
     assert sent <= 2  # the read stopped at the first chunk past the limit
+
+
+async def test_an_intake_may_not_name_a_file_kept_by_the_platform(client: httpx.AsyncClient,
+                                                                  units: dict[str, int]) -> None:
+    """Else knowing a file's SHA-256 would be enough to read it through an order of one's own."""
+    from tests.orders_helpers import OPERATOR, intake
+
+    number = (await signed_order(client, units))["number"]
+    made = (await upload(client, number, handler(units))).json()
+    claimed = {"file_name": "x.jpg", "content_type": "image/jpeg", "size_bytes": len(JPEG), "sha256": made["sha256"],
+               "storage_key": f"blob:{made['sha256']}"}
+    response = await client.post(f"/api/v1/tenants/{CITY}/orders", headers=OPERATOR,
+                                 json=intake(attachments=[claimed]))
+    assert response.status_code == 422 and response.json()["fields"][0]["field"] == "attachments"

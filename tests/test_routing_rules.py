@@ -99,3 +99,8 @@ async def test_suggest_prefers_the_longest_division_then_the_longest_category(
     assert (await suggested(client, "0206", "410602"))["id"] == anywhere_minor["id"]
     assert (await suggested(client, "0201"))["id"] == anywhere_major["id"]
     assert await suggested(client, "0301", "410611") is None
+
+
+async def test_a_405_on_suggest_allows_only_what_suggest_serves(client: httpx.AsyncClient) -> None:
+    response = await client.request("OPTIONS", f"{RULES}/suggest", headers=DISPATCHER)
+    assert response.status_code == 405 and response.headers["allow"] == "GET"

@@ -12,6 +12,8 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from core.orders import masking, queries, visibility
+from core.orders.attachments import BLOB
+from core.orders.context import field_error
 from core.orders.errors import ExportRefused, RegisterByPost, UnknownAction
 from core.orders.intake import register
 from core.orders.lifecycle import Action
@@ -47,6 +49,8 @@ OrderContext = Annotated[Context, Depends(order_context)]
 @router.post("", status_code=201, response_model=OrderCreated, dependencies=[Depends(TenantGuard("order", "create"))])
 async def create_order(ctx: OrderContext, body: OrderCreate) -> OrderCreated:
     """受理: register a citizen's request. Returns its number, query code, deadlines and likely duplicates."""
+    if any(item.storage_key.startswith(BLOB) for item in body.attachments):  # a blob is read through its own rows
+        raise field_error("attachments", "files kept by the platform are uploaded to the order, not named here")
     # Optimistic: intake reads no order to change it, so its close has nothing to check and cannot conflict;
     # and its reads and its closing statement then need no BEGIN and no COMMIT (two round trips fewer).
     async with order_step(ctx.session, optimistic=True):

@@ -32,9 +32,14 @@ router = APIRouter(prefix="/api/v1/public/tenants/{code}", tags=["public"])
 WEB_ACTOR = "citizen-web"
 IMAGE_NAMES = "jpeg, png, webp"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_FIELDS = {"type": {"type": "string", "enum": [t.value for t in OrderType]}, "category": {"type": "string"},
-           "title": {"type": "string"}, "content": {"type": "string"}, "address": {"type": "string"},
-           "division_code": {"type": "string"}, "name": {"type": "string"}, "phone": {"type": "string"},
+_FIELDS = {"type": {"type": "string", "enum": [t.value for t in OrderType]},
+           "category": {"type": "string", "minLength": 1, "maxLength": 40},
+           "title": {"type": "string", "minLength": 1, "maxLength": 200},
+           "content": {"type": "string", "minLength": 1, "maxLength": 5000},
+           "address": {"type": "string", "maxLength": 300},
+           "division_code": {"type": "string", "pattern": r"^(\d{2,12})?$"},
+           "name": {"type": "string", "maxLength": 100, "description": "none: anonymous (保密)"},
+           "phone": {"type": "string", "minLength": 5, "maxLength": 30},
            "photo": {"type": "string", "format": "binary", "description": f"a photo: {IMAGE_NAMES}"}}
 FORM_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["type", "category", "title", "content", "phone"], "properties": _FIELDS}}}}}
@@ -96,7 +101,7 @@ async def submit(request: Request, tenant: CurrentTenant, session: TenantSession
     await limits.admit_request(state.trusted_proxies.of(request))
     form = await read_form(request, files=frozenset({"photo"}), file_limit=state.settings.attachment_max_bytes)
     try:
-        fields = PublicRequest.model_validate({k: v for k, v in form.fields.items() if v.strip() != ""})
+        fields = PublicRequest.model_validate({k: v for k, v in form.fields.items() if v != ""})
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
     files: list[AttachmentIn] = []

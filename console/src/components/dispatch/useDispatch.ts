@@ -89,7 +89,8 @@ export function useDispatch() {
     return true
   }
 
-  /** One `dispatch` per order, in turn; each order's own target, else the batch's. Errors stay on their rows. */
+  /** One `dispatch` per order, in turn: each order's own target, else the batch's; co-handlers and co-tenants
+   * of both. Errors stay on their rows. */
   async function dispatch(numbers: string[], fallback: Omit<Plan, 'state' | 'error'>): Promise<void> {
     Object.assign(progress, { total: numbers.length, sent: 0, failed: 0, running: true })
     for (const n of numbers) {
@@ -99,8 +100,8 @@ export function useDispatch() {
       plan.state = 'sending'
       plan.error = to === null ? '未选择派往单位' : await act(session.tenant, n, 'dispatch', {
         to,
-        co_handlers: plan.co_handlers.length ? plan.co_handlers : fallback.co_handlers,
-        co_tenants: plan.co_tenants.length ? plan.co_tenants : fallback.co_tenants,
+        co_handlers: [...new Set([...plan.co_handlers, ...fallback.co_handlers])],
+        co_tenants: [...new Set([...plan.co_tenants, ...fallback.co_tenants])],
       })
       plan.state = plan.error ? 'failed' : 'done'
       progress.sent++

@@ -46,9 +46,11 @@ export function useInbox(initialTab: string) {
   /** The first page again (as many rows as are shown, so "load more" is not lost); new rows are marked. */
   async function reload(mark = false): Promise<void> {
     const shown = new Set(items.value.map((o) => o.number))
+    const asked = tab.value
     loading.value = true
     const { data, error: e } = await fetchPage(null, Math.min(200, Math.max(PAGE, items.value.length)))
     loading.value = false
+    if (asked !== tab.value) return // the person moved to another tab meanwhile
     if (!data) {
       error.value = reason(e)
       return
@@ -68,9 +70,11 @@ export function useInbox(initialTab: string) {
 
   async function more(): Promise<void> {
     if (!cursor.value) return
+    const asked = tab.value
     loading.value = true
     const { data, error: e } = await fetchPage(cursor.value, PAGE)
     loading.value = false
+    if (asked !== tab.value) return
     if (!data) {
       error.value = reason(e)
       return
