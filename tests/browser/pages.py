@@ -62,7 +62,7 @@ def shot(page: Page, name: str) -> Path:
     """docs/console/<name>.png: the screen as it is now (the viewport only, kept small: they are committed)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     target = SHOTS / f"{name}.png"
-    page.screenshot(path=str(target), animations="disabled", caret="initial")
+    page.screenshot(path=str(target), animations="disabled", caret="initial", scale="css")
     return target
 
 
