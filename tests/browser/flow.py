@@ -1,9 +1,15 @@
 """Steps a person takes in the console, by its data-test hooks (each view lists its hooks at the top of its
 <script setup>): open a row, take an action through its dialog, pick an option of an Element Plus select.
 
-Hooks relied on: row-<number>, action-<name>, action-dialog, action-confirm, action-error, field-content,
-field-file, field-to, field-satisfaction, attachment-list, to-<number>, pick-<number>, dispatch-selected,
-result-<number>, tab-<tab>, count-<tab>, drawer.
+Hooks the browser tests rely on (each view lists its own at the top of its <script setup>):
+- seat: phone, caller-history, title, content, address, citizen-name, order-number (the category and division
+  cascaders by their accessible names 诉求分类 and 所属区域; F2 and Alt+S);
+- dispatch desk: row-<number>, to-<number>, pick-<number>, dispatch-selected, result-<number>;
+- inbox: row-<number>, count-to_sign; its drawer's OrderActions: action-<name>, action-dialog, action-confirm,
+  action-error, field-to, field-content, field-file, attachment-list;
+- review desk: row-<number>, attachments, approve, close, decision-error;
+- revisit desk: row-<number>, satisfaction-satisfied, save-revisit;
+- order page: timeline; citizen pages: see test_citizen.py.
 """
 
 from __future__ import annotations
@@ -65,10 +71,6 @@ def reply_fill(content: str, photo: Path) -> Callable[[Locator], None]:
         dialog.get_by_test_id("field-file").set_input_files(str(photo))
         expect(dialog.get_by_test_id("attachment-list")).to_contain_text(photo.name, timeout=STEP_MS)
     return fill
-
-
-def revisit_fill(label: str = "满意") -> Callable[[Locator], None]:
-    return lambda dialog: dialog.get_by_test_id("field-satisfaction").get_by_text(label, exact=True).click()
 
 
 def record_of(api: httpx.Client, tenant: str, root: str, timeout: float = 30, **wanted: object) -> dict[str, object]:
