@@ -98,10 +98,12 @@ def journey(person: Callable[..., Page], stack: Stack, photo: Path, screens: Scr
     town = str(record_of(stack.api("lj-dispatcher"), TOWN, root)["number"])
     handler = person("lj-urban", "/console/inbox/to_sign")  # open before the dispatch: the row comes live
     waiting = int(expect_text(handler, "count-to_sign"))
+    handler.evaluate("window.__same_page = true")  # gone if the page reloads
     lj = person("lj-dispatcher", "/console/inbox/to_sign")
     open_row(lj, town)
     act(lj, "dispatch", dispatch_fill(lj, "林山寨街道城市管理办公室"))
     row(handler, town, timeout=LIVE_MS)
+    assert handler.evaluate("window.__same_page === true"), "the inbox reloaded to show the dispatch"
     expect(handler.get_by_test_id("count-to_sign")).to_have_text(str(waiting + 1), timeout=LIVE_MS)
     screens.check(handler, "inbox")
     open_row(handler, town)
