@@ -7,6 +7,7 @@ how to make one (503) instead of a bare 404.
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -43,7 +44,17 @@ async def console_file(request: Request, path: str) -> Response:
         wanted = (dist / path).resolve()
         if wanted.is_relative_to(dist) and wanted.is_file():
             cache = IMMUTABLE if wanted.parent.name == "assets" else "no-cache"
-            return FileResponse(wanted, headers={"Cache-Control": cache})
+            return _file(request, wanted, cache)
         if path.startswith("assets/"):  # a missing asset is a 404, not the page
             return PlainTextResponse("not found", status_code=404)
-    return FileResponse(index, media_type="text/html", headers={"Cache-Control": "no-cache"})
+    return _file(request, index, "no-cache")
+
+
+def _file(request: Request, path: Path, cache: str) -> FileResponse:
+    """The file, or its precompressed .gz (written by `hotline console build`) for a client that takes gzip."""
+    headers = {"Cache-Control": cache, "Vary": "Accept-Encoding"}
+    packed = path.with_name(path.name + ".gz")
+    if "gzip" in request.headers.get("accept-encoding", "") and packed.is_file():
+        media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return FileResponse(packed, media_type=media, headers={**headers, "Content-Encoding": "gzip"})
+    return FileResponse(path, headers=headers)

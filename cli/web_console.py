@@ -6,6 +6,7 @@ build writes that document first; `npm ci` runs when package-lock.json changed s
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import shutil
@@ -52,6 +53,16 @@ def install_packages() -> None:
     stamp.write_text(digest)
 
 
+def precompress(dist: Path) -> int:
+    """A .gz beside each script, style sheet and page, so the API sends them compressed without work per request."""
+    count = 0
+    for path in dist.rglob("*"):
+        if path.suffix in {".js", ".css", ".html", ".svg", ".json"} and path.is_file():
+            path.with_name(path.name + ".gz").write_bytes(gzip.compress(path.read_bytes(), 9, mtime=0))
+            count += 1
+    return count
+
+
 @console_app.command("openapi")
 def openapi_command(out: Path = typer.Option(CONSOLE_DIR / "openapi.json", help="where to write it")) -> None:
     """Write the API's OpenAPI document (the console's client is generated from it)."""
@@ -68,6 +79,7 @@ def build_command(check: bool = typer.Option(False, "--check", help="type-check 
         if check:
             _npm("run", "typecheck")
         _npm("run", "build")
+        precompress(CONSOLE_DIR / "dist")
     except subprocess.CalledProcessError as exc:
         err_console.print(f"[red]console build failed[/] ({' '.join(map(str, exc.cmd))}): see the output above")
         raise typer.Exit(1) from None
