@@ -131,6 +131,7 @@ def _browser(url: str, people: dict[str, str], sample: list[str], newest: dict[s
             "intake_submit_p50_ms": round(statistics.median(intake), 1),
             "inbox_first_page_p50_ms": round(statistics.median(inbox), 1),
             "seat_js_files": js["files"], "seat_js_raw_kb": round(js["decoded_kb"], 1),
+            "seat_js_gzip_build_kb": round(js["gzip_build_kb"], 1),
             "seat_js_served_compressed": js["served_compressed"]}
 
 
