@@ -3,7 +3,11 @@ take the screenshots the docs keep, and make a small photo to upload."""
 
 from __future__ import annotations
 
+import functools
 import struct
+import subprocess
+import tempfile
+import warnings
 import zlib
 from pathlib import Path
 
@@ -58,10 +62,23 @@ def axe_check(page: Page, what: str = "") -> None:
     assert not bad, f"axe on {what or page.url}:\n- " + "\n- ".join(bad)
 
 
+@functools.cache
+def shots_dir() -> Path:
+    """docs/console, where the screenshots are kept, if Chinese can be drawn here (a CJK font: Debian's
+    fonts-wqy-microhei or fonts-noto-cjk); else a temporary directory, so that boxes for characters never replace
+    the documentation's pictures."""
+    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False)
+    if fonts.stdout.strip():
+        return SHOTS
+    warnings.warn("no CJK font (apt-get install fonts-wqy-microhei): screenshots left out of docs/console",
+                  stacklevel=2)
+    return Path(tempfile.mkdtemp(prefix="console-shots-"))
+
+
 def shot(page: Page, name: str) -> Path:
     """docs/console/<name>.png: the screen as it is now (the viewport only, kept small: they are committed)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    target = SHOTS / f"{name}.png"
+    shots_dir().mkdir(parents=True, exist_ok=True)
+    target = shots_dir() / f"{name}.png"
     page.screenshot(path=str(target), animations="disabled", caret="initial", scale="css")
     return target
 
