@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.flow import STEP_MS, act, choose, dispatch_fill, open_row, record_of, reply_fill, row
 from tests.browser.pages import Screens, expect_text, png
@@ -19,9 +19,18 @@ PHONE = "13903710027"
 LIVE_MS = 5_000  # a dispatch shows in the handler's open inbox without a reload: well within this
 
 
+def tab_to(page: Page, field: Locator, most: int = 40) -> None:
+    """Tab (forward) until ``field`` has the focus: every field of the seat is reachable without the mouse."""
+    for _ in range(most):
+        if field.evaluate("e => e === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{field} is not reached by Tab")
+
+
 def pick_by_keyboard(page: Page, label: str, typed: str) -> None:
     """A filterable cascader (诉求分类, 所属区域): focus it, type to filter, ↓ to the first match, Enter."""
-    page.get_by_role("textbox", name=label).focus()
+    tab_to(page, page.get_by_role("textbox", name=label))
     page.keyboard.type(typed)
     # The cascader filters after a pause (its debounce): wait for this filter's matches, not the last one's.
     expect(page.locator(".el-cascader__suggestion-item:visible").first).to_contain_text(typed)
@@ -42,7 +51,7 @@ def take_call(page: Page, screens: Screens) -> str:
     pick_by_keyboard(page, "所属区域", "林山寨")
     for hook, value in (("title", "楼顶漏水"), ("content", "中原区林山寨街道建设路12号院3号楼楼顶漏水，雨天屋内渗水。"),
                         ("address", "建设路12号院3号楼"), ("citizen-name", "王女士")):
-        page.get_by_test_id(hook).focus()
+        tab_to(page, page.get_by_test_id(hook))
         page.keyboard.type(value)
     screens.check(page, "seat")
     page.keyboard.press("Alt+s")
