@@ -187,3 +187,29 @@ async def test_an_intake_may_not_name_a_file_kept_by_the_platform(client: httpx.
     response = await client.post(f"/api/v1/tenants/{CITY}/orders", headers=OPERATOR,
                                  json=intake(attachments=[claimed]))
     assert response.status_code == 422 and response.json()["fields"][0]["field"] == "attachments"
+
+
+async def test_an_upload_declaring_a_length_past_the_limit_is_refused_before_any_of_it_is_read(
+        small_limit: httpx.AsyncClient, units: dict[str, int]) -> None:
+    number = (await signed_order(small_limit, units))["number"]
+    sent = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal sent
+        for _ in range(64):
+            sent += 1
+            yield b"\x00" * 65536
+
+    response = await small_limit.post(url(number), content=body(), headers={
+        **handler(units), "Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(64 * 65536)})
+    assert response.status_code == 413, response.text
+    assert sent == 0
+
+
+async def test_an_order_with_the_most_files_it_may_have_takes_no_more(
+        client: httpx.AsyncClient, units: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("core.orders.attachments.MAX_PER_ORDER", 1)
+    number = (await signed_order(client, units))["number"]
+    assert (await upload(client, number, handler(units))).status_code == 201
+    refused = await upload(client, number, handler(units))
+    assert refused.status_code == 409 and refused.json()["error"] == "too_many_attachments"

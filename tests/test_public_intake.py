@@ -91,3 +91,17 @@ async def test_a_second_request_from_one_address_within_the_hour_gets_429_with_r
     assert refused.status_code == 429 and refused.json()["error"] == "too_many_requests"
     assert 1 <= int(refused.headers["Retry-After"]) <= 3600
     assert (await submit(one_an_hour, headers={"X-Forwarded-For": "198.51.100.8"})).status_code == 201
+
+
+async def test_a_refused_request_leaves_no_photo_behind(client: httpx.AsyncClient, tree: Settings) -> None:
+    import hashlib
+
+    import psycopg
+
+    photo = JPEG + b"refused"
+    refused = await submit(client, photo=("x.jpg", photo, "image/jpeg"), category="9999")
+    assert refused.status_code == 422 and refused.json()["fields"][0]["field"] == "category"
+    with psycopg.connect(tree.postgres_url) as conn:
+        kept = conn.execute("SELECT count(*) FROM public.attachment_blobs WHERE sha256 = %s",
+                            (hashlib.sha256(photo).hexdigest(),)).fetchone()
+    assert kept == (0,)

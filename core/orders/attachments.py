@@ -24,6 +24,8 @@ from core.orders.models import ATTACHMENT_ID_SEQ, Attachment, AttachmentBlob, Or
 from core.orders.schemas import AttachmentOut
 
 BLOB = "blob:"
+# Files one order may have at one level: photos and documents of one request, not a file store.
+MAX_PER_ORDER = 50
 
 
 class AttachmentRef(BaseModel):
@@ -65,6 +67,10 @@ def out(row: Attachment, tenant_code: str, number: str) -> AttachmentOut:
         id=row.id, file_name=row.file_name, content_type=row.content_type, size_bytes=row.size_bytes,
         sha256=row.sha256, uploaded_by=row.uploaded_by, uploaded_at=row.created_at, from_tenant=row.from_tenant,
         url=f"/api/v1/tenants/{tenant_code}/orders/{number}/attachments/{row.id}")
+
+
+async def count(session: AsyncSession, order_id: int) -> int:
+    return int(await session.scalar(select(func.count()).where(Attachment.order_id == order_id)) or 0)
 
 
 async def of_order(session: AsyncSession, order_id: int) -> list[Attachment]:

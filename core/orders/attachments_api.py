@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core.orders import attachments, queries, visibility
 from core.orders.api import OrderContext
 from core.orders.context import field_error
-from core.orders.errors import AttachmentNotFound, NoStepToAttachTo
+from core.orders.errors import AttachmentNotFound, NoStepToAttachTo, TooManyAttachments
 from core.orders.filetypes import ACCEPTED, ACCEPTED_NAMES
 from core.orders.models import Assignment, Attachment, Order
 from core.orders.rules import allowed_actions
@@ -48,6 +48,8 @@ async def upload(request: Request, ctx: OrderContext, number: str) -> Attachment
     assignments = (await ctx.session.scalars(select(Assignment).where(Assignment.order_id == order.id))).all()
     if not allowed_actions(ctx.actor, ctx.tenant.code, order, assignments, ctx.now):
         raise NoStepToAttachTo(number)
+    if await attachments.count(ctx.session, order.id) >= attachments.MAX_PER_ORDER:
+        raise TooManyAttachments(number, attachments.MAX_PER_ORDER)
     order_id = order.id
     await ctx.session.rollback()  # hold no connection while the file arrives
     limit = request.app.state.settings.attachment_max_bytes

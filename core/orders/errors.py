@@ -198,3 +198,10 @@ class NoStepToAttachTo(Forbidden):
 
     def __init__(self, number: str) -> None:
         super().__init__(f"you may take no step on order {number} now, so you may not attach files to it")
+
+
+class TooManyAttachments(Conflict):
+    code = "too_many_attachments"
+
+    def __init__(self, number: str, limit: int) -> None:
+        super().__init__(f"order {number} has {limit} attachments already, the most an order may have")

@@ -116,7 +116,7 @@ class LiveHub:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._lost.wait(), 5)
                 log.warning("the live stream's connection was lost: connecting again")
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("the live stream cannot listen (%s): trying again in %s s", exc, RETRY_S)
             finally:
                 self._ready.clear()

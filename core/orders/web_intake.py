@@ -7,6 +7,7 @@ system actor ``citizen-web`` (an operator of that tenant, never a person): the e
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -106,11 +107,10 @@ async def submit(request: Request, tenant: CurrentTenant, session: TenantSession
         raise RequestValidationError(exc.errors()) from None
     files: list[AttachmentIn] = []
     photo = form.files.get("photo")
-    if photo is not None and photo.data:
-        data = bytes(photo.data)
+    data = bytes(photo.data) if photo is not None else b""
+    if photo is not None and data:
         kind = attachments.kept_type(data, IMAGES, IMAGE_NAMES)
-        digest = await attachments.keep_blob(session, data, kind)
-        await session.commit()  # the bytes first: a failed intake leaves a blob no row names, never the reverse
+        digest = hashlib.sha256(data).hexdigest()
         files.append(AttachmentIn(file_name=safe_file_name(photo.file_name, f"photo.{kind.extension}"),
                                   content_type=kind.content_type, size_bytes=len(data), sha256=digest,
                                   storage_key=attachments.BLOB + digest))
@@ -122,6 +122,8 @@ async def submit(request: Request, tenant: CurrentTenant, session: TenantSession
                   rules=await state.sla.rules(session), categories=await state.categories.visible(session, tenant.code),
                   now=state.clock(), duplicate_window_days=state.settings.duplicate_window_days)
     async with order_step(session, optimistic=True):
+        if files:  # in the step's transaction: a request the intake refuses leaves no bytes behind
+            await attachments.keep_blob(session, data, kind)
         done = await register(ctx, body)
     return RequestCreated(number=done.order.number, query_code=done.order.query_code)
 
