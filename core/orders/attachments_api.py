@@ -80,7 +80,8 @@ async def download(ctx: OrderContext, number: str,
     if row is None or content is None:
         raise AttachmentNotFound(number, attachment_id)
     how = "inline" if row.content_type.startswith("image/") else "attachment"
-    fallback = row.file_name.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
+    name = safe_file_name(row.file_name, "attachment")  # a name that came from another level is cleaned here too
+    fallback = name.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
     return Response(content, media_type=row.content_type, headers={
-        "Content-Disposition": f"{how}; filename=\"{fallback}\"; filename*=UTF-8''{quote(row.file_name)}",
+        "Content-Disposition": f"{how}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}",
         "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"})
