@@ -150,3 +150,23 @@ def bench_intake(
 
     run(get_settings(), json_out=json_out, seconds=seconds, concurrency=concurrency, list_orders=list_orders,
         keep=keep, api_workers=api_workers)
+
+
+@bench_app.command("console")
+@friendly_errors
+def bench_console(
+    json_out: JsonOut = False,
+    orders: Annotated[int, typer.Option(help="Orders in the city (郑州), written by SQL.")] = 1_000_000,
+    keep: Annotated[bool, typer.Option(help="Keep the bench database (the city's orders are reused next run).")]
+    = False,
+    phones: Annotated[int, typer.Option(help="Callers whose history is timed.")] = 50,
+    submits: Annotated[int, typer.Option(help="Intakes timed.")] = 30,
+    opens: Annotated[int, typer.Option(help="Inbox openings timed.")] = 20,
+) -> None:
+    """The console in Debian's Chromium over a city of a million orders: caller history, intake, the inbox's first
+    page and the seat's compressed JS, each beside the API alone."""
+    from bench.console import run
+
+    if orders < 10_000 or min(phones, submits, opens) < 2:
+        raise typer.BadParameter("give at least 10,000 orders and 2 of each timing")
+    run(get_settings(), json_out=json_out, orders=orders, keep=keep, phones=phones, submits=submits, opens=opens)
