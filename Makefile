@@ -20,10 +20,13 @@ install: $(STAMP)
 console: $(STAMP)
 	$(VENV)/bin/hotline console build
 
-# The browser tests drive Debian's Chromium (never a downloaded browser build).
+# The browser tests drive Debian's Chromium (never a downloaded browser build); a Chinese font, so the screenshots
+# in docs/console show characters, not boxes.
 chromium:
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] || { echo "install Chromium: sudo apt-get install chromium"; exit 1; }; \
-	  apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }; }
+	@missing=""; command -v chromium >/dev/null || missing="chromium"; \
+	  [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing="$$missing fonts-wqy-microhei"; \
+	  [ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] || { echo "install them: sudo apt-get install$$missing"; exit 1; }; \
+	  apt-get install -y -qq $$missing >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $$missing; }; }
 
 up: $(STAMP) console
 	$(VENV)/bin/hotline up

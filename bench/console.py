@@ -150,7 +150,7 @@ def _fill_intake(page: Page, i: int) -> None:
     page.keyboard.press("F2")
     page.get_by_test_id("phone").fill(f"137{i:08d}")
     for label, typed in (("诉求分类", "停水"), ("所属区域", "中原区")):
-        box = page.get_by_role("textbox", name=label)
+        box = page.get_by_role("combobox", name=label)
         box.focus()
         page.keyboard.type(typed)
         page.locator(".el-cascader__suggestion-item:visible").filter(has_text=typed).first.click()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, select, true
 
 from core.orders import visibility
 from core.orders.lifecycle import OPEN, Status
@@ -89,7 +89,8 @@ def counts_query(unit_scope: int | None, start: datetime) -> Select:  # type: ig
         over_open = visibility.visible(over_open, unit_scope)  # type: ignore[arg-type]
         over_closed = visibility.visible(over_closed, unit_scope)  # type: ignore[arg-type]
     opened, closed = over_open.subquery("open_tabs"), over_closed.subquery("closed_tabs")
-    return select(*(getattr(opened.c if t not in CLOSED_TABS else closed.c, t) for t in TABS))
+    columns = (getattr(closed.c if t in CLOSED_TABS else opened.c, t) for t in TABS)
+    return select(*columns).select_from(opened.join(closed, true()))  # one row each: side by side
 
 
 def tab_query(tab: str, unit_scope: int | None, start: datetime) -> Select[tuple[Order]]:

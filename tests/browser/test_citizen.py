@@ -27,7 +27,7 @@ def test_a_citizen_submits_with_a_photo_and_looks_up_the_progress(mobile: Page, 
     expect(mobile.get_by_test_id("submit")).to_be_visible(timeout=STEP_MS)
     screens.check(mobile, "citizen-submit")
     mobile.get_by_test_id("type").get_by_text("投诉", exact=True).tap()
-    mobile.get_by_role("textbox", name="问题分类").tap()
+    mobile.get_by_role("combobox", name="问题分类").tap()
     mobile.keyboard.type("停水")
     mobile.locator(".el-cascader__suggestion-item:visible").first.tap()
     mobile.get_by_test_id("title").fill("小区停水三天")

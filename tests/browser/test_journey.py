@@ -30,14 +30,14 @@ def tab_to(page: Page, field: Locator, most: int = 40) -> None:
 
 def pick_by_keyboard(page: Page, label: str, typed: str) -> None:
     """A filterable cascader (诉求分类, 所属区域): focus it, type to filter, ↓ to the first match, Enter."""
-    tab_to(page, page.get_by_role("textbox", name=label))
+    tab_to(page, page.get_by_role("combobox", name=label))
     page.keyboard.type(typed)
     # The cascader filters after a pause (its debounce): wait for this filter's matches, not the last one's.
     expect(page.locator(".el-cascader__suggestion-item:visible").first).to_contain_text(typed)
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     expect(page.locator(".el-cascader__suggestion-item:visible")).to_have_count(0)
-    expect(page.get_by_role("textbox", name=label)).not_to_have_value("")
+    expect(page.get_by_role("combobox", name=label)).not_to_have_value("")
     page.keyboard.press("Escape")  # the cascader keeps the focus and its panel: leave it
 
 
