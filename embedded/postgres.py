@@ -146,6 +146,9 @@ class Postgres(Service):
             "max_connections = 200\n"
             "max_locks_per_transaction = 1024\n"
             "shared_buffers = '256MB'\n"
+            # Local SSD, not spinning disks (the default 4 assumes them): otherwise the planner reads a million
+            # orders in sequence rather than look up a unit's 10,000 by primary key (its inbox: 297 → 81 ms).
+            "random_page_cost = 1.1\n"
             f"fsync = {fsync}\n"
             f"synchronous_commit = {fsync}\n"
             f"full_page_writes = {fsync}\n"

@@ -164,6 +164,18 @@ async def test_an_inbox_tab_lists_the_most_urgent_first(client: httpx.AsyncClien
     assert numbers.index(urgent["number"]) < numbers.index(normal["number"])
 
 
+async def test_the_inbox_opened_without_a_tab_shows_the_first_where_work_waits(client: httpx.AsyncClient) -> None:
+    unit = await _unit(client, "auto")
+    handler = staff("handler", unit=unit)
+    empty = (await client.get(f"/api/v1/tenants/{CITY}/inbox/auto", headers=handler)).json()
+    assert (empty["tab"], empty["items"]) == ("to_sign", [])
+    order = await register(client)
+    await act(client, order["number"], "dispatch", staff("dispatcher"), to=unit)
+    await act(client, order["number"], "sign", handler)
+    page = (await client.get(f"/api/v1/tenants/{CITY}/inbox/auto", headers=handler)).json()
+    assert page["tab"] == "to_handle" and [i["number"] for i in page["items"]] == [order["number"]]
+
+
 async def test_an_unknown_inbox_tab_is_404(client: httpx.AsyncClient) -> None:
     response = await client.get(f"/api/v1/tenants/{CITY}/inbox/everything", headers=staff("dispatcher"))
     assert response.status_code == 404 and response.json()["error"] == "unknown_tab"

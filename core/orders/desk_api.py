@@ -101,19 +101,29 @@ async def inbox_counts(ctx: OrderContext) -> InboxCounts:
     return InboxCounts(counts={tab: int(row._mapping[tab]) for tab in inbox.TABS})
 
 
-@router.get("/inbox/{tab}", response_model=OrderPage, dependencies=[Depends(TenantGuard("order", "read"))])
+class InboxPage(OrderPage):
+    tab: str = Field(description="the tab these orders are of: the one asked for, or for `auto` the first where "
+                                 "work waits (待签收, 待办理, 待派单, 待审核, 待回访, 被督办; 待签收 when none)")
+
+
+@router.get("/inbox/{tab}", response_model=InboxPage, dependencies=[Depends(TenantGuard("order", "read"))])
 async def inbox_tab(ctx: OrderContext, tab: Annotated[str, Path(max_length=20)],
                     cursor: Annotated[str | None, Query(max_length=200)] = None,
-                    limit: Annotated[int, Query(ge=1, le=200)] = 50) -> OrderPage:
-    """One tab's orders, open work by deadline (most urgent first), closed work newest first."""
+                    limit: Annotated[int, Query(ge=1, le=200)] = 50) -> InboxPage:
+    """One tab's orders, open work by deadline (most urgent first), closed work newest first. ``auto``: the first
+    tab where work waits, so a console opening the inbox needs one request for its rows, beside the counts."""
+    start = inbox.since(ctx.now, ctx.duplicate_window_days)
+    if tab == inbox.AUTO:
+        tab = await ctx.session.scalar(inbox.busy_tab_query(ctx.unit_scope, start)) or inbox.AUTO_ORDER[0]
     if tab not in inbox.TABS:
-        raise UnknownTab(tab, inbox.TABS)
+        raise UnknownTab(tab, (*inbox.TABS, inbox.AUTO))
     sort = inbox.tab_sort(tab)
-    query = inbox.tab_query(tab, ctx.unit_scope, inbox.since(ctx.now, ctx.duplicate_window_days))
+    query = inbox.tab_query(tab, ctx.unit_scope, start)
     rows = list((await ctx.session.scalars(queries.paged(query, sort, cursor, limit))).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    return OrderPage(
+    return InboxPage(
+        tab=tab,
         items=[queries.summary(o, ctx.rules.calendar, ctx.now, masking.reveals(ctx.actor, ctx.tenant.code, o))
                for o in rows],
         next_cursor=queries.encode_cursor(sort, rows[-1]) if more else None)

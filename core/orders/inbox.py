@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, or_, select, true
 
-from core.orders import visibility
 from core.orders.lifecycle import OPEN, Status
 from core.orders.models import Assignment, Order
 
@@ -44,6 +43,41 @@ def _unit_live(unit: int, *conditions: ColumnElement[bool]) -> ColumnElement[boo
                                                          *conditions))
 
 
+_ASSIGNMENT_STATE = {
+    "to_sign": (Assignment.signed_at.is_(None),),
+    "to_handle": (Assignment.signed_at.is_not(None), Assignment.replied_at.is_(None)),
+}
+
+
+def _unit_assignments(unit: int, tab: str):  # type: ignore[no-untyped-def]
+    """How many orders wait in one of the unit's own tabs, counted on its live assignments alone."""
+    return (select(func.count(Assignment.order_id.distinct()))
+            .where(Assignment.unit_id == unit, Assignment.ended_at.is_(None), *_ASSIGNMENT_STATE[tab])
+            .correlate(None).scalar_subquery())
+
+
+def _co_handled(unit: int) -> Select[tuple[int]]:
+    return select(Assignment.order_id).where(Assignment.unit_id == unit, Assignment.role == "co")
+
+
+def _units_own(unit: int) -> ColumnElement[bool]:
+    """The orders a unit's 已办结 and 被督办 tabs hold: those it leads (主办) or co-handles (协办) — not one it
+    sent back (退单) and another unit now leads, which it may still read but is no longer its work."""
+    return or_(Order.lead_unit_id == unit, Order.id.in_(_co_handled(unit)))
+
+
+def _unit_done(unit: int, start: datetime):  # type: ignore[no-untyped-def]
+    """How many of the unit's orders (``_units_own``) were closed among those taken since ``start``: the ones it
+    leads (a range of ``ix_orders_lead_unit_created``, t0007) plus the ones it co-handles, counted apart, so
+    neither part reads the tenant's whole month of closed orders to find the unit's."""
+    recent_closed = (Order.status == Status.closed, Order.created_at >= start)
+    led = select(func.count()).select_from(Order).where(Order.lead_unit_id == unit, *recent_closed)
+    co_only = select(func.count()).select_from(Order).where(
+        Order.id.in_(_co_handled(unit)),
+        Order.lead_unit_id.is_distinct_from(unit), *recent_closed)
+    return led.correlate(None).scalar_subquery() + co_only.correlate(None).scalar_subquery()
+
+
 def conditions(unit_scope: int | None, since: datetime) -> dict[str, ColumnElement[bool]]:
     """Each tab's condition on an order, for this person (``visibility.scope``)."""
     recent_closed = and_(Order.status == Status.closed, Order.created_at >= since)
@@ -51,9 +85,9 @@ def conditions(unit_scope: int | None, since: datetime) -> dict[str, ColumnEleme
     if unit_scope is not None:
         return {
             "to_dispatch": false(), "to_review": false(), "to_revisit": false(),
-            "to_sign": _unit_live(unit_scope, Assignment.signed_at.is_(None)),
-            "to_handle": _unit_live(unit_scope, Assignment.signed_at.is_not(None), Assignment.replied_at.is_(None)),
-            "done": recent_closed, "urged": urged,
+            "to_sign": _unit_live(unit_scope, *_ASSIGNMENT_STATE["to_sign"]),
+            "to_handle": _unit_live(unit_scope, *_ASSIGNMENT_STATE["to_handle"]),
+            "done": and_(recent_closed, _units_own(unit_scope)), "urged": and_(urged, _units_own(unit_scope)),
         }
     return {
         "to_dispatch": and_(Order.status.in_(_CENTRE_HELD), ~_live(Assignment.role == "lead")),
@@ -80,14 +114,12 @@ def counts_query(unit_scope: int | None, start: datetime) -> Select:  # type: ig
     over_closed = select(*(func.count().filter(tabs[t]).label(t) for t in CLOSED_TABS)).where(
         Order.status == Status.closed, Order.created_at >= start)
     if unit_scope is not None:
-        # The unit's own tabs from its live assignments alone; the rest over the orders it may see.
+        # The unit's own tabs from its live assignments alone; 被督办 over the urged orders it leads or co-handles.
         over_open = select(
             *(func.count().filter(tabs[t]).label(t) for t in open_tabs if t not in ASSIGNMENT_TABS),
-            *(select(func.count()).select_from(Order).where(tabs[t]).correlate(None).scalar_subquery().label(t)
-              for t in sorted(ASSIGNMENT_TABS)),
-        ).where(Order.status.in_(_OPEN), Order.urge_count > 0)
-        over_open = visibility.visible(over_open, unit_scope)  # type: ignore[arg-type]
-        over_closed = visibility.visible(over_closed, unit_scope)  # type: ignore[arg-type]
+            *(_unit_assignments(unit_scope, t).label(t) for t in sorted(ASSIGNMENT_TABS)),
+        ).where(Order.status.in_(_OPEN), Order.urge_count > 0, _units_own(unit_scope))
+        over_closed = select(_unit_done(unit_scope, start).label("done"), literal(0).label("to_revisit"))
     opened, closed = over_open.subquery("open_tabs"), over_closed.subquery("closed_tabs")
     columns = (getattr(closed.c if t in CLOSED_TABS else opened.c, t) for t in TABS)
     return select(*columns).select_from(opened.join(closed, true()))  # one row each: side by side
@@ -95,10 +127,21 @@ def counts_query(unit_scope: int | None, start: datetime) -> Select:  # type: ig
 
 def tab_query(tab: str, unit_scope: int | None, start: datetime) -> Select[tuple[Order]]:
     """The orders of one tab (no order, no page)."""
-    condition = conditions(unit_scope, start)[tab]
-    if unit_scope is not None and tab in ASSIGNMENT_TABS:
-        return select(Order).where(condition)
-    return visibility.visible(select(Order), unit_scope).where(condition)
+    return select(Order).where(conditions(unit_scope, start)[tab])
+
+
+# Where work waits, most pressing first: what a person opening the inbox without naming a tab is shown.
+AUTO = "auto"
+AUTO_ORDER = ("to_sign", "to_handle", "to_dispatch", "to_review", "to_revisit", "urged")
+
+
+def busy_tab_query(unit_scope: int | None, start: datetime) -> Select:  # type: ignore[type-arg]
+    """The first tab of ``AUTO_ORDER`` holding an order, in one statement of index probes (NULL: none)."""
+    found: ColumnElement[str | None] = literal(None)
+    for tab in reversed(AUTO_ORDER):
+        probe = tab_query(tab, unit_scope, start).with_only_columns(Order.id).limit(1).exists()
+        found = case((probe, tab), else_=found)
+    return select(found)
 
 
 def tab_sort(tab: str) -> str:

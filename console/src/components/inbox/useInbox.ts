@@ -56,7 +56,8 @@ export function useInbox(initialTab: string) {
       return
     }
     error.value = ''
-    const page = data as { items: OrderOut[]; next_cursor: string | null }
+    const page = data as { items: OrderOut[]; next_cursor: string | null; tab: string }
+    tab.value = page.tab // `auto` becomes the tab the server chose
     items.value = page.items
     cursor.value = page.next_cursor
     if (mark) {
@@ -84,6 +85,15 @@ export function useInbox(initialTab: string) {
     cursor.value = page.next_cursor
   }
 
+  /** The first tab where work waits, chosen by the server with its rows (GET …/inbox/auto): one round trip. */
+  async function selectBusiest(): Promise<string> {
+    tab.value = 'auto'
+    items.value = []
+    cursor.value = null
+    await reload()
+    return tab.value
+  }
+
   async function select(next: string): Promise<void> {
     tab.value = next
     items.value = []
@@ -107,5 +117,5 @@ export function useInbox(initialTab: string) {
     clearTimeout(pending)
   })
 
-  return { counts, tab, items, cursor, loading, error, fresh, loadCounts, reload, more, select, refresh }
+  return { counts, tab, items, cursor, loading, error, fresh, loadCounts, reload, more, select, selectBusiest, refresh }
 }
