@@ -4,6 +4,7 @@ take the screenshots the docs keep, and make a small photo to upload."""
 from __future__ import annotations
 
 import functools
+import os
 import struct
 import subprocess
 import tempfile
@@ -64,19 +65,20 @@ def axe_check(page: Page, what: str = "") -> None:
 
 @functools.cache
 def shots_dir() -> Path:
-    """docs/console, where the screenshots are kept, if Chinese can be drawn here (a CJK font: Debian's
-    fonts-wqy-microhei or fonts-noto-cjk); else a temporary directory, so that boxes for characters never replace
-    the documentation's pictures."""
-    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False)
-    if fonts.stdout.strip():
-        return SHOTS
-    warnings.warn("no CJK font (apt-get install fonts-wqy-microhei): screenshots left out of docs/console",
-                  stacklevel=2)
+    """Where the screenshots go: a temporary directory, so a test run leaves the checkout as it was; docs/console
+    when ``HOTLINE_CONSOLE_SHOTS=docs`` (refreshing the documentation's pictures) and Chinese can be drawn here
+    (a CJK font: Debian's fonts-wqy-microhei, which `make test` installs), so boxes never replace them."""
+    if os.environ.get("HOTLINE_CONSOLE_SHOTS") == "docs":
+        fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False)
+        if fonts.stdout.strip():
+            return SHOTS
+        warnings.warn("no CJK font (apt-get install fonts-wqy-microhei): screenshots left out of docs/console",
+                      stacklevel=2)
     return Path(tempfile.mkdtemp(prefix="console-shots-"))
 
 
 def shot(page: Page, name: str) -> Path:
-    """docs/console/<name>.png: the screen as it is now (the viewport only, kept small: they are committed)."""
+    """<shots_dir>/<name>.png: the screen as it is now (the viewport only, kept small: docs/console's are committed)."""
     shots_dir().mkdir(parents=True, exist_ok=True)
     target = shots_dir() / f"{name}.png"
     page.screenshot(path=str(target), animations="disabled", caret="initial", scale="css")
