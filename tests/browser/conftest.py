@@ -23,7 +23,9 @@ def console_dist() -> Path:
     return build_console()
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: the stack serves on the session's API port and sync playwright runs its own event
+# loop; both must be gone before the rest of the suite (async tests, their own API processes) runs.
+@pytest.fixture(scope="package")
 def stack(services: ServiceSet, keycloak: str, console_dist: Path) -> Iterator[Stack]:
     """郑州 → 中原区 → 林山寨街道 with their units and people, in a database of the browser tests' own, served at
     the session's API port: Keycloak's console client keeps the redirect URI the other modules expect."""
@@ -38,7 +40,7 @@ def stack(services: ServiceSet, keycloak: str, console_dist: Path) -> Iterator[S
     sync_realm(services.settings)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     executable = shutil.which("chromium")
     if executable is None:
