@@ -15,6 +15,7 @@ from app.security_headers import install_security_headers
 from core.assessment.api import router as assessment_router
 from core.categories.api import router as categories_router
 from core.categories.service import CategoryStore
+from core.changes.api import router as changes_router
 from core.levels.api import router as tenants_router
 from core.orders.api import router as orders_router
 from core.orders.attachments_api import router as attachments_router
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live_router)
     app.include_router(desk_router)
     app.include_router(intake_policy_router)
+    app.include_router(changes_router)
     app.include_router(console_router)
     install_openapi(app)
     return app

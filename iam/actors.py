@@ -44,6 +44,7 @@ class Actor:
     unit_id: int | None = None
     home: str = ""  # the tenant's path, e.g. 41/4101/410102
     subject: str = ""  # the identity provider's id of the person
+    name: str = ""  # the person's name as people call them (the token's given_name), for records people read
 
     def has(self, *roles: Role) -> bool:
         wanted = set(roles)

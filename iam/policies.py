@@ -32,11 +32,12 @@ MATRIX: dict[Role, list[tuple[str, str, str]]] = {
     Role.department_handler: _at("self", [*READ_REFERENCE, *HANDLING]),
     Role.supervisor: _at("down", [*READ_REFERENCE, *HANDLING, ("order", "export"), ("assessment", "read")]),
     Role.auditor: _at("down", [*READ_REFERENCE, ("order", "read"), ("order", "export"), ("audit", "read"),
-                               ("assessment", "read")]),
+                               ("assessment", "read"), ("change", "read")]),
     Role.admin: _at("self", [("category", "write"), ("time_limit", "write"), ("calendar", "write"),
                              ("assessment", "write")])
     # The units of its whole subtree: a city admin sets up a new town's offices.
-    + _at("down", [*READ_REFERENCE, ("unit", "write"), ("user", "read"), ("user", "write"), ("assessment", "read")]),
+    + _at("down", [*READ_REFERENCE, ("unit", "write"), ("user", "read"), ("user", "write"), ("assessment", "read"),
+                   ("change", "read")]),
 }
 
 

@@ -43,7 +43,7 @@ def actor_from_claims(claims: Claims) -> Actor:
         raise ApiError(403, "forbidden", "your account is not assigned to a tenant: ask an admin to assign it")
     roles = frozenset(Role(r) for r in claims.roles if r in Role.__members__)
     return Actor(user=claims.username, tenant=tenant, roles=roles, unit_id=claims.unit, home=path,
-                 subject=claims.subject)
+                 subject=claims.subject, name=str(claims.raw.get("given_name") or claims.username))
 
 
 async def current_actor(
@@ -101,6 +101,7 @@ _DOING = {
     ("time_limit", "read"): "see the time limits{of}", ("time_limit", "write"): "change the time limits{of}",
     ("assessment", "read"): "see the assessment{of}", ("assessment", "write"): "change the assessment settings{of}",
     ("user", "read"): "see the people{of}", ("user", "write"): "manage the people{of}",
+    ("change", "read"): "see the history of administration{of}",
     ("tenant", "read"): "see the details{of}",
     ("calendar", "read"): "see the working-day calendar", ("calendar", "write"): "enter the working-day calendar",
 }

@@ -1,8 +1,12 @@
 // The console's menu: each screen with the roles that work in it (realm roles, see README "Identity").
+// A screen of a group (监督 oversight, 管理 administration) shows under that group's sub-menu.
+export type MenuGroup = '监督' | '管理'
+
 export interface MenuItem {
   path: string
   label: string
   roles: string[]
+  group?: MenuGroup
 }
 
 export const MENU: MenuItem[] = [
@@ -12,11 +16,21 @@ export const MENU: MenuItem[] = [
   { path: '/review', label: '审核', roles: ['reviewer'] },
   { path: '/revisit', label: '回访', roles: ['caller'] },
   { path: '/orders', label: '工单查询', roles: ['operator', 'dispatcher', 'handler', 'department_handler', 'reviewer', 'caller', 'supervisor', 'auditor', 'admin'] },
-  { path: '/routing', label: '派单目录', roles: ['admin', 'dispatcher'] },
+  { path: '/routing', label: '派单目录', roles: ['admin', 'dispatcher'], group: '管理' },
 ]
 
 export function menuFor(roles: Set<string>): MenuItem[] {
   return MENU.filter((m) => m.roles.some((r) => roles.has(r)))
+}
+
+/** The person's menu as the frame shows it: the screens without a group first, then each group's screens. */
+export function menuTree(roles: Set<string>): { top: MenuItem[]; groups: { name: MenuGroup; items: MenuItem[] }[] } {
+  const mine = menuFor(roles)
+  const names: MenuGroup[] = ['监督', '管理']
+  return {
+    top: mine.filter((m) => !m.group),
+    groups: names.map((name) => ({ name, items: mine.filter((m) => m.group === name) })).filter((g) => g.items.length),
+  }
 }
 
 export function homeFor(roles: Set<string>): string {

@@ -1,0 +1,1 @@
+"""The history of administration (变更记录), read by a tenant's admins and auditors."""
