@@ -52,9 +52,10 @@ def fill_city(url: str, orders: int) -> int:
                                      ELSE now() - (g % 730) * interval '1 day' END
                                      - (g * 37 % 86400) * interval '1 second' AS at) t""")
         conn.execute(f"""
-            INSERT INTO {schema}.order_assignments (order_id, unit_id, role, status, assigned_at, signed_at)
+            INSERT INTO {schema}.order_assignments (order_id, unit_id, role, status, assigned_at, signed_at,
+                                                    handle_deadline)
             SELECT o.id, o.lead_unit_id, 'lead', CASE WHEN o.status = 'closed' THEN 'done' ELSE 'signed' END,
-                   o.created_at, o.created_at + interval '1 hour'
+                   o.created_at, o.created_at + interval '1 hour', o.handle_deadline
             FROM {schema}.orders o
             WHERE o.number LIKE '{CITY}-C-%' AND o.lead_unit_id = {unit} AND o.status <> 'closed'
               AND NOT EXISTS (SELECT 1 FROM {schema}.order_assignments a WHERE a.order_id = o.id)""")

@@ -229,3 +229,45 @@ def _intake_at(tenant: str) -> dict[str, Any]:
     from tests.orders_helpers import intake
 
     return intake(division_code=tenant)
+
+
+async def _pages(client: httpx.AsyncClient, tab: str, who: Any, limit: int) -> list[dict[str, Any]]:
+    """Every page of a tab, following its cursor."""
+    items: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": limit}
+    while True:
+        response = await client.get(f"/api/v1/tenants/{CITY}/inbox/{tab}", headers=who, params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items += page["items"]
+        if not page["next_cursor"]:
+            return items
+        params["cursor"] = page["next_cursor"]
+
+
+async def test_a_units_tab_pages_its_work_by_deadline_each_order_once(client: httpx.AsyncClient) -> None:
+    unit = await _unit(client, "paging")
+    handler = staff("handler", unit=unit)
+    numbers = []
+    for kind in ("complaint", "consultation", "help", "consultation", "complaint"):
+        order = await register(client, type=kind)
+        await act(client, order["number"], "dispatch", staff("dispatcher"), to=unit)
+        numbers.append(order["number"])
+    items = await _pages(client, "to_sign", handler, limit=2)
+    assert sorted(i["number"] for i in items) == sorted(numbers)
+    keys = [(i["handle_deadline"], i["number"]) for i in items]
+    assert [d for d, _ in keys] == sorted(d for d, _ in keys)
+
+
+async def test_an_extension_moves_the_order_down_its_units_tab(client: httpx.AsyncClient) -> None:
+    unit = await _unit(client, "extended")
+    handler = staff("handler", unit=unit)
+    orders = [await register(client, type="help") for _ in range(3)]
+    for order in orders:
+        await act(client, order["number"], "dispatch", staff("dispatcher"), to=unit)
+        await act(client, order["number"], "sign", handler)
+    first, *rest = [o["number"] for o in orders]
+    await act(client, first, "extend", handler, days=5, reason="需协调多个部门")
+    await act(client, first, "approve-extension", staff("dispatcher"), approved=True)
+    # A page at a time: each page starts from the assignments' copy of the deadline, which must have followed.
+    assert [i["number"] for i in await _pages(client, "to_handle", handler, limit=1)] == [*rest, first]

@@ -119,6 +119,13 @@ async def inbox_tab(ctx: OrderContext, tab: Annotated[str, Path(max_length=20)],
         raise UnknownTab(tab, (*inbox.TABS, inbox.AUTO))
     sort = inbox.tab_sort(tab)
     query = inbox.tab_query(tab, ctx.unit_scope, start)
+    if ctx.unit_scope is not None and tab in inbox.ASSIGNMENT_TABS:
+        # A unit's own tabs start from its live assignments in deadline order (their index), not its every order.
+        after = None
+        if cursor:
+            value, last_id = queries.decode_cursor(cursor, sort)
+            after = (None if value == queries.FAR else value, last_id)
+        query = inbox.unit_work_page(tab, ctx.unit_scope, after, limit)
     rows = list((await ctx.session.scalars(queries.paged(query, sort, cursor, limit))).all())
     more = len(rows) > limit
     rows = rows[:limit]

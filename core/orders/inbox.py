@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, or_, select, true, tuple_
 
 from core.orders.lifecycle import OPEN, Status
 from core.orders.models import Assignment, Order
@@ -128,6 +128,23 @@ def counts_query(unit_scope: int | None, start: datetime) -> Select:  # type: ig
 def tab_query(tab: str, unit_scope: int | None, start: datetime) -> Select[tuple[Order]]:
     """The orders of one tab (no order, no page)."""
     return select(Order).where(conditions(unit_scope, start)[tab])
+
+
+def unit_work_page(tab: str, unit: int, after: tuple[datetime | None, int] | None, limit: int) -> Select[tuple[Order]]:
+    """A page of a unit's own tab (待签收 / 待办理) by deadline: the unit's next ``limit + 1`` live assignments in
+    deadline order, read from their index (t0012: each live assignment carries its order's handle deadline), and
+    only their orders read. ``after``: the page's cursor, the last order's (deadline, id); a deadline of None (the
+    clock stopped) sorts last, as the orders list sorts it. The caller still orders and keys the orders
+    themselves (``queries.paged``), which gives the same order."""
+    deadline = Assignment.handle_deadline
+    live = (select(deadline, Assignment.order_id)
+            .where(Assignment.unit_id == unit, Assignment.ended_at.is_(None), *_ASSIGNMENT_STATE[tab]))
+    if after is not None:
+        value, last_id = after
+        live = live.where(and_(deadline.is_(None), Assignment.order_id > last_id) if value is None else
+                          or_(tuple_(deadline, Assignment.order_id) > tuple_(value, last_id), deadline.is_(None)))
+    firsts = live.distinct().order_by(deadline.asc().nulls_last(), Assignment.order_id).limit(limit + 1).subquery()
+    return select(Order).where(Order.id.in_(select(firsts.c.order_id)))
 
 
 # Where work waits, most pressing first: what a person opening the inbox without naming a tab is shown.

@@ -140,6 +140,9 @@ class Assignment(TenantBase):
     replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reply: Mapped[str | None] = mapped_column(Text)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The order's handle deadline while the assignment is live (kept by core.orders.rows), so a unit's inbox
+    # reads its open work in deadline order from an index (t0012); an ended assignment keeps its last copy.
+    handle_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class OrderLink(TenantBase):

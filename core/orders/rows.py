@@ -78,6 +78,7 @@ class RowStore:
     def parts(self) -> Iterator[Part]:
         """What the step's closing statement writes, in this order: orders, assignments, events (an event or an
         assignment may belong to an order the statement inserts)."""
+        self._copy_deadlines()
         changed_orders = [o for o, seen in self.orders.values()
                           if o.id not in self.versions and _values(o, ORDER_COLUMNS) != seen]
         # Every order read with its version is written, changed or not: its write is what checks its version.
@@ -98,6 +99,15 @@ class RowStore:
         if self.events:
             yield Part(_sql("events", self.schema), _json([_row(e, EVENT_COLUMNS) for e in self.events]),
                        conflict_on="uq_order_events_order_seq")
+
+    def _copy_deadlines(self) -> None:
+        """Each live assignment carries its order's handle deadline (the unit's inbox reads its work in deadline
+        order from the assignments' index, t0012): set here, where every step's orders and assignments are
+        written together, so no rule has to remember it."""
+        for order in (*(o for o, _ in self.orders.values()), *(o for o, _ in self.new_orders)):
+            for assignment in self.assignments_of.get(order.id, ()):
+                if assignment.ended_at is None and assignment.handle_deadline != order.handle_deadline:
+                    assignment.handle_deadline = order.handle_deadline
 
     def notices(self) -> Iterator[tuple[str, str]]:
         """One live notice (``core.orders.announce``) per order the step added, changed or appended an event to;
