@@ -93,6 +93,13 @@ def _day(value: str) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
+def _until(report: dict[str, Any], issued: date) -> str:
+    """The period's last day, or the day of issue for a period not over yet (本月至今)."""
+    if date.fromisoformat(report["to"]) <= issued:
+        return _day(report["to"])
+    return f"{_day(issued.isoformat())}（截至发布日）"
+
+
 def period_words(report: dict[str, Any]) -> str:
     """The period as a 通报 names it: 2026年10月, or 2026年10月1日至2026年10月15日."""
     if ".." not in report["period"]:
@@ -272,7 +279,7 @@ def pdf(report: dict[str, Any], issuer: str, issued: date) -> bytes:
                   else f"{report['period'][:4]}年第{int(report['period'][5:])}期", styles["number"]),
         HRFlowable(width="100%", thickness=2, color=RED, spaceBefore=4, spaceAfter=8),
         Paragraph(heading, styles["title"]),
-        Paragraph(f"考核期：{_day(report['from'])}至{_day(report['to'])}　　发布单位：{issuer}　　"
+        Paragraph(f"考核期：{_day(report['from'])}至{_until(report, issued)}　　发布单位：{issuer}　　"
                   f"发布日期：{issued.year}年{issued.month}月{issued.day}日", styles["meta"]),
         Spacer(1, 6),
         Paragraph(f"{NUMERALS[0]}、总体情况", styles["h1"]),

@@ -166,6 +166,7 @@ def test_the_supervisor_ranks_the_month_opens_a_breakdown_and_downloads_the_bull
 
     with page.expect_download() as pdf_download:
         page.get_by_test_id("download-pdf").click()
+    assert pdf_download.value.suggested_filename == f"郑州市考核通报{months_ago(0)}.pdf"  # a name, not a code
     target = shots_dir() / "ranking-report.pdf"
     pdf_download.value.save_as(target)
     body = target.read_bytes()
@@ -183,7 +184,8 @@ def test_the_supervisor_ranks_the_month_opens_a_breakdown_and_downloads_the_bull
 
     with page.expect_download() as xlsx_download:
         page.get_by_test_id("download-xlsx").click()
-    book = load_workbook(xlsx_download.value.path())
+    assert xlsx_download.value.suggested_filename == f"郑州市考核通报{months_ago(0)}.xlsx"
+    book = load_workbook(io.BytesIO(xlsx_download.value.path().read_bytes()))
     assert "名次变化" in [c.value for c in book["departments"][2]]
     assert str(urban_id) in [str(r[2].value) for r in book["departments"].iter_rows(min_row=3)]
     screens.assert_accessible()
