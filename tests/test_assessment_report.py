@@ -205,3 +205,11 @@ async def test_the_ranking_is_typed_in_the_openapi_document(client: httpx.AsyncC
     assert ok["content"]["application/json"]["schema"]["$ref"].endswith("/Ranking")
     assert "application/pdf" in document["paths"]["/api/v1/tenants/{code}/assessment/report.pdf"]["get"][
         "responses"]["200"]["content"]
+
+
+async def test_a_period_with_no_month_before_it_is_a_clear_error(client: httpx.AsyncClient) -> None:
+    for period in ("0001-01", "9999-12", "0001-01-01..0001-01-03"):
+        response = await client.get(f"/api/v1/tenants/{CITY}/assessment", params={"period": period},
+                                    headers=SUPERVISOR)
+        assert response.status_code == 422, (period, response.text)
+        assert response.json()["fields"][0]["field"] == "period"

@@ -44,6 +44,9 @@ async def _ranking(session: TenantSession, code: str, period: str, level: str | 
         return await service.ranking(session, code, period, level)
     except ValueError as exc:
         raise InvalidField("period", str(exc)) from None
+    except OverflowError:  # 0001-01 has no month before it, 9999-12 none after
+        raise InvalidField("period", "the period, or the one before it (for the movement), lies outside the "
+                                     "calendar: give a month like 2026-10") from None
 
 
 @router.get("/assessment", dependencies=READ)
