@@ -21,10 +21,12 @@ console: $(STAMP)
 	$(VENV)/bin/hotline console build
 
 # The browser tests drive Debian's Chromium (never a downloaded browser build); a Chinese font, so the screenshots
-# in docs/console show characters, not boxes.
+# in docs/console show characters, not boxes (and the PDF 通报 is typeset in it); poppler-utils' pdftoppm, so the
+# ranking's test can look at a page of the 通报 it downloaded.
 chromium:
 	@missing=""; command -v chromium >/dev/null || missing="chromium"; \
 	  [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing="$$missing fonts-wqy-microhei"; \
+	  command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
 	  [ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] || { echo "install them: sudo apt-get install$$missing"; exit 1; }; \
 	  apt-get install -y -qq $$missing >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $$missing; }; }
 

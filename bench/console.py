@@ -29,6 +29,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from bench.console_browser import arm, elapsed_ms, js_loaded, launch, sign_in
 from bench.console_data import CITY, fill_city, newest_numbers, phone
+from bench.console_ranking import measure as measure_ranking
 from bench.scratch import scratch_database, tenant_tree
 from embedded.process import free_port, wait_until
 from infra.settings import Settings
@@ -83,9 +84,11 @@ def _run(bench: Settings, orders: int, phones: int, submits: int, opens: int) ->
     sync_realm(bench)
     kc = admin_client(bench)
     suffix = uuid.uuid4().hex[:6]
-    people = {"operator": f"bench-seat-{suffix}", "handler": f"bench-housing-{suffix}"}
+    people = {"operator": f"bench-seat-{suffix}", "handler": f"bench-housing-{suffix}",
+              "supervisor": f"bench-supervisor-{suffix}"}
     create_user(kc, engine, NewUser(people["operator"], PASSWORD, CITY, ["operator"], name="话务员"))
     create_user(kc, engine, NewUser(people["handler"], PASSWORD, CITY, ["handler"], unit, name="住建局承办人"))
+    create_user(kc, engine, NewUser(people["supervisor"], PASSWORD, CITY, ["supervisor"], name="考核督查员"))
     engine.dispose()
     env = {**os.environ, **bench.as_env(), "HOTLINE_CONSOLE_URL": url, "HOTLINE_API_PORT": str(port)}
     api = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.factory:create_app", "--factory", "--host",
@@ -97,6 +100,7 @@ def _run(bench: Settings, orders: int, phones: int, submits: int, opens: int) ->
         newest = newest_numbers(bench.postgres_url, sample)
         result = _browser(url, people, sample, newest, submits, opens)
         result |= _api_only(bench, url, people, sample, submits, opens)
+        result |= measure_ranking(bench, url, people["supervisor"], PASSWORD, CITY, opens)
     finally:
         for name in people.values():
             kc.delete_user(kc.get_user_id(name))

@@ -16,6 +16,8 @@ export const MENU: MenuItem[] = [
   { path: '/review', label: '审核', roles: ['reviewer'] },
   { path: '/revisit', label: '回访', roles: ['caller'] },
   { path: '/orders', label: '工单查询', roles: ['operator', 'dispatcher', 'handler', 'department_handler', 'reviewer', 'caller', 'supervisor', 'auditor', 'admin'] },
+  // Whoever holds `assessment read` (iam/policies.py): a centre's dispatcher, its supervisors, auditors and admin.
+  { path: '/ranking', label: '考核排名', roles: ['supervisor', 'auditor', 'dispatcher', 'admin'], group: '监督' },
   { path: '/routing', label: '派单目录', roles: ['admin', 'dispatcher'], group: '管理' },
 ]
 

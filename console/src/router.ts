@@ -26,6 +26,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'revisit', name: 'revisit', component: () => import('./views/RevisitView.vue'), meta: { title: '回访' } },
       { path: 'orders', name: 'orders', component: () => import('./views/OrdersView.vue'), meta: { title: '工单查询' } },
       { path: 'orders/:number', name: 'order', component: () => import('./views/OrderView.vue'), meta: { title: '工单详情' } },
+      { path: 'ranking', name: 'ranking', component: () => import('./views/RankingView.vue'), meta: { title: '考核排名' } },
       { path: 'routing', name: 'routing', component: () => import('./views/RoutingRulesView.vue'), meta: { title: '派单目录' } },
     ],
   },

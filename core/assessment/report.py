@@ -30,6 +30,20 @@ def _header() -> list[str]:
     return ["排名 rank", "单位 unit", "代码 id", "得分 score"] + [i.name for i in INDICATORS.values()]
 
 
+# The workbook's columns after the score: where the unit stood the period before (较上期).
+MOVEMENT_HEADER = ["上期排名", "名次变化", "得分变化", "榜单"]
+MOVEMENT_WORDS = {"up": "上升", "down": "下降", "same": "持平", "new": "新进", "unranked": "本期无排名"}
+
+
+def _movement_cells(row: dict[str, Any]) -> list[Any]:
+    change = row.get("rank_change")
+    words = MOVEMENT_WORDS.get(row.get("movement") or "", "")
+    if change:
+        words = f"{words} {abs(change)} 位"
+    return [row.get("previous_rank"), words, row.get("score_change"),
+            {"red": "红榜", "black": "黑榜"}.get(row.get("board") or "", "")]
+
+
 def _line(row: dict[str, Any]) -> list[Any]:
     return [row["rank"], row["name"], row["id"], row["score"]] + [row["indicators"][k] for k in INDICATORS]
 
@@ -41,18 +55,21 @@ def xlsx(report: dict[str, Any]) -> bytes:
     book.remove(book.active)
     for group in report["groups"]:
         sheet = book.create_sheet(group["group"])
-        sheet.append([f"{report['tenant']} 考核通报 {report['period']} — {group['name']} (满分 {group['max_score']})"])
+        sheet.append([f"{report.get('tenant_name') or report['tenant']} 考核通报 {report['period']} — "
+                      f"{group['name']} (满分 {group['max_score']})；较上期 {report.get('previous_period', '')}"])
         sheet["A1"].font = Font(bold=True, size=14)
-        sheet.append(_header())
+        sheet.append(_header()[:4] + MOVEMENT_HEADER + _header()[4:])
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         for row in group["ranking"]:
-            sheet.append(_line(row))
+            line = _line(row)
+            sheet.append(line[:4] + _movement_cells(row) + line[4:])
             fill = RED if row["id"] in group["black_list"] else GREEN if row["id"] in group["red_list"] else None
             if fill:
                 for cell in sheet[sheet.max_row]:
                     cell.fill = fill
-        for column in sheet.iter_cols(min_col=5, max_col=4 + len(INDICATORS), min_row=3):
+        first = 5 + len(MOVEMENT_HEADER)
+        for column in sheet.iter_cols(min_col=first, max_col=first - 1 + len(INDICATORS), min_row=3):
             for cell in column:
                 cell.number_format = "0.0%"
         if group["ranking"]:
@@ -63,9 +80,10 @@ def xlsx(report: dict[str, Any]) -> bytes:
             chart.set_categories(Reference(sheet, min_col=2, min_row=3, max_row=last))
             sheet.add_chart(chart, f"B{last + 3}")
     notes = book.create_sheet("定义 definitions")
-    notes.append(["指标 indicator", "key", "越高越好 higher is better", "权重 weight"])
+    notes.append(["指标 indicator", "key", "越高越好 higher is better", "权重 weight", "定义 definition"])
     for key, indicator in INDICATORS.items():
-        notes.append([indicator.name, key, indicator.higher_is_better, report["weights"].get(key, 0)])
+        notes.append([indicator.name, key, indicator.higher_is_better, report["weights"].get(key, 0),
+                      report.get("indicators", {}).get(key, {}).get("definition", indicator.definition)])
     notes.append(["基本满意折算 basic satisfaction factor", report["basic_satisfaction_factor"]])
     text_only(book)
     out = io.BytesIO()

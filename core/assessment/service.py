@@ -13,7 +13,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.assessment.indicators import INDICATORS, rates, score
+from core.assessment import movement
+from core.assessment.indicators import INDICATORS, breakdown, describe, rates, score
+from core.assessment.movement import previous_period
+from core.assessment.ranking_schemas import Board
 from core.assessment.settings import AssessmentSettings, effective
 from core.assessment.tally import hour_of, month_bounds, nodes_for
 from core.orders.facts import COUNTERS
@@ -70,10 +73,15 @@ async def _unit_names(session: AsyncSession, code: str) -> dict[int, tuple[str, 
 
 
 def _row(subject: Subject, settings: AssessmentSettings, max_score: float) -> dict[str, Any]:
-    values = rates(subject.counts, settings.definitions())
+    definitions = settings.definitions()
+    values = rates(subject.counts, definitions)
+    parts = [{"indicator": p.key, "value": p.value, "weight": p.weight, "points": p.points, "earned": p.earned,
+              "lost": p.lost, "numerator": INDICATORS[p.key].numerator(subject.counts, definitions),
+              "denominator": INDICATORS[p.key].denominator(subject.counts, definitions)}
+             for p in breakdown(values, settings.weights, max_score)]
     return {"kind": subject.kind, "id": subject.id, "name": subject.name,
             "score": score(values, settings.weights, max_score), "indicators": values,
-            "counts": subject.counts}
+            "counts": subject.counts, "breakdown": parts}
 
 
 def _ranked(rows: list[dict[str, Any]], list_size: int) -> dict[str, Any]:
@@ -86,9 +94,12 @@ def _ranked(rows: list[dict[str, Any]], list_size: int) -> dict[str, Any]:
         row["rank"] = rank if row["score"] is not None else None
     scored = [r for r in rows if r["score"] is not None]
     size = min(list_size, len(scored) // 2) if len(scored) > 1 else 0
+    red, black = [r["id"] for r in scored[:size]], [r["id"] for r in scored[::-1][:size]]
+    for row in rows:
+        row["board"] = Board.red if row["id"] in red else Board.black if row["id"] in black else None
     return {"ranking": rows,
-            "red_list": [r["id"] for r in scored[:size]],  # 红榜
-            "black_list": [r["id"] for r in scored[::-1][:size]]}  # 黑榜
+            "red_list": red,  # 红榜
+            "black_list": black}  # 黑榜
 
 
 async def descendants_at(session: AsyncSession, code: str, level: str) -> list[tuple[str, str]]:
@@ -98,21 +109,15 @@ async def descendants_at(session: AsyncSession, code: str, level: str) -> list[t
     return [(c, n) for c, n in rows.all()]
 
 
-async def ranking(session: AsyncSession, code: str, period: str, level: str | None = None) -> dict[str, Any]:
-    """The units ``code`` assesses, ranked within their groups for the period.
-
-    The tenants group is its child tenants, or with ``level`` every tenant of that level below it
-    (a city ranking all its towns).
-    """
-    start, end = period_days(period)
-    settings, source = await effective(session, code)
-    kids = await descendants_at(session, code, level) if level else await children(session, code)
+async def _groups(session: AsyncSession, code: str, kids: list[tuple[str, str]], names: dict[int, tuple[str, bool]],
+                  settings: AssessmentSettings, start: date, end: date,
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
+    """The rows of both groups ranked for the days ``start`` to ``end`` (exclusive), and the subtree's total."""
     node_counts = await _node_counts(session, [code] + [c for c, _ in kids], start, end)
     empty = dict.fromkeys(COUNTERS, 0)
     tenant_rows = [_row(Subject("tenant", c, n, node_counts.get(c, empty)), settings,
                         settings.groups["tenants"].max_score) for c, n in kids]
     unit_counts = await _unit_counts(session, code, start, end)
-    names = await _unit_names(session, code)
     unit_rows = []
     for unit_id, (name, active) in names.items():
         counts = unit_counts.get(unit_id)
@@ -122,21 +127,59 @@ async def ranking(session: AsyncSession, code: str, period: str, level: str | No
         counts["received"] = counts["assigned"]  # a department's share of the work: what it was given
         unit_rows.append(_row(Subject("unit", str(unit_id), name, counts), settings,
                               settings.groups["departments"].max_score))
-    total = node_counts.get(code, empty)
+    return tenant_rows, unit_rows, node_counts.get(code, empty)
+
+
+async def ranking(session: AsyncSession, code: str, period: str, level: str | None = None) -> dict[str, Any]:
+    """The units ``code`` assesses, ranked within their groups for the period, each with its score broken down
+    indicator by indicator and its movement against the period before (ranked in the same request, from the
+    same read model).
+
+    The tenants group is its child tenants, or with ``level`` every tenant of that level below it
+    (a city ranking all its towns).
+    """
+    start, end = period_days(period)
+    before, before_start, before_end = previous_period(period, start, end)
+    settings, source = await effective(session, code)
+    kids = await descendants_at(session, code, level) if level else await children(session, code)
+    names = await _unit_names(session, code)
+    tenant_rows, unit_rows, total = await _groups(session, code, kids, names, settings, start, end)
+    old_tenants, old_units, _ = await _groups(session, code, kids, names, settings, before_start, before_end)
+    groups = []
+    for key, rows, old_rows in (("tenants", tenant_rows, old_tenants), ("departments", unit_rows, old_units)):
+        ranked = _ranked(rows, settings.list_size)
+        _ranked(old_rows, settings.list_size)
+        movement.apply(rows, old_rows)
+        groups.append({"group": key, "name": settings.groups[key].name, "max_score": settings.groups[key].max_score,
+                       **ranked})
+    definitions = settings.definitions()
+    described = {key: describe(indicator, definitions) for key, indicator in INDICATORS.items()}
     return {
-        "tenant": code, "period": period, "from": start.isoformat(), "to": (end - timedelta(days=1)).isoformat(),
+        "tenant": code, "tenant_name": await _tenant_name(session, code), "period": period,
+        "from": start.isoformat(), "to": (end - timedelta(days=1)).isoformat(),
+        "previous_period": before, "previous_from": before_start.isoformat(),
+        "previous_to": (before_end - timedelta(days=1)).isoformat(), "level": level,
         "settings_from": source or "defaults",
         "weights": settings.weights, "basic_satisfaction_factor": settings.basic_satisfaction_factor,
         "exclude_from_base": settings.exclude_from_base, "on_time_basis": settings.on_time_basis,
-        "indicators": {k: {"name": i.name, "higher_is_better": i.higher_is_better} for k, i in INDICATORS.items()},
-        "total": {"counts": total, "indicators": rates(total, settings.definitions())},
-        "groups": [
-            {"group": "tenants", "name": settings.groups["tenants"].name,
-             "max_score": settings.groups["tenants"].max_score, **_ranked(tenant_rows, settings.list_size)},
-            {"group": "departments", "name": settings.groups["departments"].name,
-             "max_score": settings.groups["departments"].max_score, **_ranked(unit_rows, settings.list_size)},
-        ],
+        "indicators": {k: {"name": i.name, "higher_is_better": i.higher_is_better, "definition": described[k][0],
+                           "numerator": described[k][1], "denominator": described[k][2],
+                           "weight": settings.weights.get(k, 0.0)} for k, i in INDICATORS.items()},
+        "total": {"counts": total, "indicators": rates(total, definitions)},
+        "groups": groups,
     }
+
+
+async def issuing_centre(session: AsyncSession, code: str, tenant_name: str) -> str:
+    """Who issues the tenant's 通报: its hotline centre (its unit of kind ``centre``), or the tenant's hotline."""
+    name = await session.scalar(text(
+        f"SELECT name FROM \"t_{validate_code(code)}\".units WHERE kind = 'centre' AND active ORDER BY id LIMIT 1"))
+    return str(name) if name else f"{tenant_name}12345政务服务便民热线"
+
+
+async def _tenant_name(session: AsyncSession, code: str) -> str:
+    name = await session.scalar(text("SELECT name FROM public.tenants WHERE code = :c"), {"c": code})
+    return str(name or code)
 
 
 async def overview(session: AsyncSession, code: str, calendar: WorkCalendar, now: datetime) -> dict[str, Any]:

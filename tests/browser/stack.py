@@ -46,6 +46,8 @@ PEOPLE: dict[str, tuple[str, tuple[str, ...], str | None]] = {
     "zy-dispatcher": (DISTRICT, ("dispatcher",), None), "zy-reviewer": (DISTRICT, ("reviewer",), None),
     "lj-dispatcher": (TOWN, ("dispatcher",), None), "lj-reviewer": (TOWN, ("reviewer",), None),
     "lj-urban": (TOWN, ("handler",), "urban"),
+    # 郑州's departments, whose work the ranking scores (tests/browser/test_ranking.py).
+    "zz-housing": (CITY, ("handler",), "housing"), "zz-urban": (CITY, ("handler",), "urban"),
 }
 CONSOLE_SOURCES = ("src", "index.html", "package.json", "package-lock.json", "vite.config.ts", "tsconfig.json")
 

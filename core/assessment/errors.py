@@ -1,0 +1,21 @@
+"""The refusals of assessment (考核), by name (answered over HTTP by ``infra.errors``)."""
+
+from __future__ import annotations
+
+from infra.refusals import Unavailable
+
+
+class ReportFontMissing(Unavailable):
+    """The PDF 通报 is typeset in a Chinese font from Debian's packages; without one it is not made at all (a
+    report of empty boxes is worse than none). Retrying does not help until the package is installed."""
+
+    code = "report_font_missing"
+
+    def __init__(self, package: str, looked_in: list[str]) -> None:
+        super().__init__(f"the PDF report needs a Chinese (CJK) font and none is installed: install Debian's "
+                         f"package {package} (apt-get install {package}); looked for {', '.join(looked_in)}",
+                         package=package)
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return None
