@@ -81,6 +81,17 @@ class Names:
 
     tenants: dict[str, str] = field(default_factory=dict)
     units: dict[tuple[str, int], str] = field(default_factory=dict)
+    # People by username, as the order's own events recorded them (whoever took a step on it, at any level).
+    people: dict[str, str] = field(default_factory=dict)
+
+    def remember(self, events: Iterable[Mapping[str, Any]]) -> None:
+        """The names the events recorded for their actors (a person's name travels with nothing else)."""
+        for event in events:
+            if event.get("actor_name") and not str(event.get("actor") or "").startswith(LEVEL_ACTOR):
+                self.people[str(event["actor"])] = str(event["actor_name"])
+
+    def person(self, username: str | None) -> str | None:
+        return self.people.get(username) if username else None
 
     def tenant(self, code: str | None) -> str | None:
         return self.tenants.get(code) if code else None

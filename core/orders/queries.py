@@ -232,10 +232,15 @@ async def detail(session: AsyncSession, order: Order, calendar: WorkCalendar, no
             [{"tenant": order.number.split("-", 1)[0], "number": order.number, **_event_dict(e)} for e in events]
             + below, key=lambda e: (e["occurred_at"], e["tenant"], e["seq"]))
     refs = names.References()
-    names.of_record(refs, tenant_code, order, assignments, [_event_dict(e) for e in events])
+    own = [_event_dict(e) for e in events]
+    names.of_record(refs, tenant_code, order, assignments, own)
     for entry in below:
         refs.event(entry["tenant"], entry)
-    return named(result, await names.resolve(session, refs), tenant_code)
+    for file in result.attachments:
+        refs.tenant(file.from_tenant)
+    found = await names.resolve(session, refs)
+    found.remember([*own, *below])
+    return named(result, found, tenant_code)
 
 
 def named(result: OrderDetail, found: names.Names, tenant_code: str) -> OrderDetail:
@@ -256,6 +261,9 @@ def named(result: OrderDetail, found: names.Names, tenant_code: str) -> OrderDet
         entry["actor_name"] = found.actor(entry["actor"], entry.get("actor_name"))
         entry["actor_tenant_name"] = found.tenant(entry["actor_tenant"])
         entry["actor_unit_name"] = found.unit(entry["actor_tenant"], entry["actor_unit_id"])
+    for file in result.attachments:  # who sent it: a person who acted on the order, or the level below it came from
+        file.uploaded_by_name = found.person(file.uploaded_by)
+        file.from_tenant_name = found.tenant(file.from_tenant)
     result.tenant_names = dict(sorted(found.tenants.items()))
     result.unit_names = found.unit_map()
     return result

@@ -164,8 +164,11 @@ class AttachmentOut(BaseModel):
     size_bytes: int
     sha256: str
     uploaded_by: str | None
+    uploaded_by_name: str | None = Field(None, description="the name of the person who sent it, when they took a "
+                                         "step on the order (the name the step recorded)")
     uploaded_at: Time
     from_tenant: str | None = Field(None, description="the level below whose reply brought it here")
+    from_tenant_name: str | None = Field(None, description="that level's name")
     url: str
 
 

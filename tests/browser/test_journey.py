@@ -5,6 +5,7 @@ Each screen is photographed for docs/console/ and checked by axe-core on the way
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -155,6 +156,8 @@ def journey(person: Callable[..., Page], stack: Stack, photo: Path, screens: Scr
     expect(timeline).to_contain_text("派至 林山寨街道城市管理办公室")
     for code_or_username in ("单位 ", stack.username("lj-urban"), stack.username("zz-operator")):
         expect(timeline).not_to_contain_text(code_or_username)
+    expect(caller.get_by_test_id("attachments").locator("a").first).to_have_attribute(
+        "title", re.compile(f"^{re.escape(photo.name)} · 许刚 · "))  # sent by the town's handler, by name
     screens.check(caller, "order")
     caller.goto(f"{stack.url}/console/orders")
     screens.check(caller, "orders")

@@ -76,7 +76,7 @@ def test_the_export_downloads_the_rows_the_list_shows(person: Callable[..., Page
     assert csv_download.value.suggested_filename.endswith(".csv")
     with page.expect_download() as xlsx_download:
         page.get_by_test_id("export-xlsx").click()
-    sheet = load_workbook(xlsx_download.value.path()).active
+    sheet = load_workbook(io.BytesIO(xlsx_download.value.path().read_bytes())).active
     assert [r[0] for r in list(sheet.iter_rows(values_only=True))[1:]] == shown
 
 
