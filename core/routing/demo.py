@@ -44,19 +44,18 @@ def _units(conn: Connection, code: str) -> dict[str, int]:
 
 def _department_rules(categories: list[tuple[str, str | None, str | None]], units: dict[str, int]
                       ) -> list[tuple[str, int]]:
-    """(category prefix, unit id): each major to its minors' usual department, and the minors that differ."""
+    """(category prefix, unit id): each major to its minors' usual department when this level has it, and every
+    minor whose own department differs (or whose major's usual one this level lacks) to its own, when it has it.
+    A major whose usual department this level lacks gets no rule: a guess at another department would misroute."""
     minors: dict[str, list[str]] = {}
     for _code, parent, default_unit in categories:
-        if parent and default_unit in units:
+        if parent and default_unit:
             minors.setdefault(parent, []).append(default_unit)
-    rules: list[tuple[str, int]] = []
-    for code, parent, _default in categories:
-        if parent is None and minors.get(code):
-            usual = Counter(minors[code]).most_common(1)[0][0]
-            rules.append((code, units[usual]))
-    usual_of = {major: unit for major, unit in rules}
+    usual = {major: Counter(found).most_common(1)[0][0] for major, found in minors.items()}
+    rules: list[tuple[str, int]] = [(code, units[usual[code]]) for code, parent, _ in categories
+                                    if parent is None and usual.get(code) in units]
     for code, parent, default_unit in categories:
-        if parent and default_unit in units and usual_of.get(parent) != units[default_unit]:
+        if parent and default_unit in units and default_unit != usual.get(parent):
             rules.append((code, units[default_unit]))
     return rules
 
