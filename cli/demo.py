@@ -1,4 +1,4 @@
-"""`hotline demo`: the demo province, its units and its people."""
+"""`hotline demo`: the demo province, its units, its routing rules (派单目录) and its people."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from rich.table import Table
 
 from cli.database import shared_engine
 from cli.output import console, friendly_errors, migration_progress, print_migration_report
+from core.routing.demo import seed_routing_rules
 from infra.settings import Settings, get_settings
 from sso.demo import DEMO_PASSWORD, DEMO_USERS
 from tenants.demo import seed_units
@@ -22,7 +23,8 @@ def register(app: typer.Typer) -> None:
 
 
 def load_demo(settings: Settings) -> bool:
-    """The demo province's tenants with their schemas, and the units of its towns; False if a tenant failed."""
+    """The demo province's tenants with their schemas, the units and routing rules of its demo cities (down to
+    their towns); False if a tenant failed."""
     divisions = read_province(settings.divisions_dir, settings.demo_province,
                               town_cities=settings.demo_town_cities)
     with shared_engine(settings) as engine:
@@ -32,9 +34,12 @@ def load_demo(settings: Settings) -> bool:
                       f"{report.already_registered} already there")
         print_migration_report(report.migration)
         failed = {r.code for r in report.migration.failed}
-        units = seed_units(engine, [(d.code, d.name, d.level) for d in divisions
-                                    if d.code.startswith(tuple(settings.demo_town_cities)) and d.code not in failed])
+        staffed = [(d.code, d.name, d.level) for d in divisions
+                   if d.code.startswith(tuple(settings.demo_town_cities)) and d.code not in failed]
+        units = seed_units(engine, staffed)
         console.print(f"demo units: {units} added")
+        rules = seed_routing_rules(engine, staffed)
+        console.print(f"demo routing rules (派单目录): {rules} added")
         return report.migration.ok
 
 

@@ -53,6 +53,20 @@ DEMO_USERS = [
 ]
 
 
+# What the demo people are called (their given_name: the console shows it, and each step they take records it).
+PERSON_NAMES = {
+    "henan-supervisor": "周建国", "henan-admin": "吴海燕", "henan-auditor": "郑立新", "henan-operator": "王芳",
+    "henan-dispatcher": "李强", "henan-reviewer": "刘洋", "henan-caller": "陈静",
+    "zz-operator": "张敏", "zz-dispatcher": "杨帆", "zz-reviewer": "赵磊", "zz-caller": "黄丽",
+    "zz-supervisor": "周涛", "zz-admin": "徐斌", "zz-water": "孙伟", "zz-housing": "马超",
+    "zy-operator": "朱琳", "zy-dispatcher": "胡军", "zy-reviewer": "郭鹏", "zy-caller": "何雪",
+    "zy-supervisor": "高峰", "zy-admin": "林晨", "zy-housing": "罗刚",
+    "lj-operator": "梁静", "lj-dispatcher": "宋杰", "lj-reviewer": "谢婷", "lj-caller": "韩梅",
+    "lj-supervisor": "唐亮", "lj-admin": "冯宇", "lj-urban": "许刚", "lj-street": "邓华",
+    "kf-operator": "曹颖",
+}
+
+
 def ensure_demo_users(kc: KeycloakAdmin, engine: Engine) -> list[tuple[DemoUser, str]]:
     """Create the demo users that are missing (tenants not loaded are skipped). Returns (user, status)."""
     result = []
@@ -67,7 +81,7 @@ def ensure_demo_users(kc: KeycloakAdmin, engine: Engine) -> list[tuple[DemoUser,
                     unit_id = conn.execute(text(f'SELECT id FROM "t_{demo.tenant}".units WHERE code = :c'),
                                            {"c": demo.unit_code}).scalar()
             create_user(kc, engine, NewUser(demo.username, DEMO_PASSWORD, demo.tenant, list(demo.roles), unit_id,
-                                            name=demo.note.split(" ")[0]))
+                                            name=PERSON_NAMES.get(demo.username) or demo.note.split(" ")[0]))
             result.append((demo, "created"))
         except (UserError, KeycloakError, SQLAlchemyError) as exc:  # a tenant outside the demo: say so, go on
             result.append((demo, f"skipped: {exc}"))

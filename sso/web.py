@@ -1,9 +1,11 @@
 """Web console sign-in: the authorization-code flow with PKCE against Keycloak, and the session cookie.
 
-/auth/login        → Keycloak's login page (state and PKCE verifier in a short-lived HttpOnly cookie)
-/auth/callback     → code exchanged for tokens (kept server-side, sealed), session and CSRF cookies set
+/auth/login        → Keycloak's login page (state, PKCE verifier and the console page to come back to, ``next``,
+                     in a short-lived HttpOnly cookie)
+/auth/callback     → code exchanged for tokens (kept server-side, sealed), session and CSRF cookies set; back to
+                     that console page (only ever a page of this console: ``console_page``)
 POST /auth/logout  → session dropped, then (303) Keycloak's end-session endpoint
-/auth/me           → who is signed in, and the session's CSRF token
+/auth/me           → who is signed in (with the names of the person, their level and unit), and the CSRF token
 
 The session cookie carries only a random secret; the database keeps its SHA-256 and the tokens sealed
 with a key derived from it (``sso.session_keys``). It is HttpOnly, SameSite=Lax, and Secure when the
@@ -15,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
@@ -115,9 +118,48 @@ def _secure(settings: Settings) -> bool:
     return settings.effective_console_url.startswith("https://")
 
 
+CONSOLE_HOME = "/console/"
+NEXT_MAX = 1000
+# A page of the console, as the browser's address bar has it (path and query, percent-encoded): nothing that could
+# leave the console once a browser resolves it — no scheme, no host (``//evil``), no backslash, no dot segment
+# (``/console/../``, also percent-encoded), no encoded slash, no control character or space.
+_CONSOLE_PAGE = re.compile(r"/console(/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*)?(\?[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*)?")
+_ESCAPES = re.compile(r"//|/\.\.?(/|$|\?)|%2e|%2f|%5c|%00", re.IGNORECASE)
+
+
+def console_page(wanted: str | None) -> str | None:
+    """``wanted`` if it is a page of this console (same origin, under /console/) to come back to after signing in;
+    None for anything else — another site, another part of this one, a path that resolves elsewhere — so a
+    crafted sign-in link can never send a person away from the console (no open redirect)."""
+    if not wanted or len(wanted) > NEXT_MAX or not _CONSOLE_PAGE.fullmatch(wanted):
+        return None
+    path = wanted.split("?", 1)[0]
+    return None if _ESCAPES.search(path) else wanted
+
+
+def _flow_cookie(state: str, verifier: str, back_to: str | None) -> str:
+    value = f"{state}.{verifier}"
+    return f"{value}.{base64.urlsafe_b64encode(back_to.encode()).decode()}" if back_to else value
+
+
+def _from_flow_cookie(value: str) -> tuple[str, str, str | None]:
+    """(state, verifier, the console page to return to): state and verifier are URL-safe base64, without dots."""
+    state, _, rest = value.partition(".")
+    verifier, _, encoded = rest.partition(".")
+    back_to = None
+    if encoded:
+        try:
+            back_to = console_page(base64.urlsafe_b64decode(encoded.encode()).decode())
+        except (ValueError, UnicodeDecodeError):
+            back_to = None
+    return state, verifier, back_to
+
+
 @router.get("/login", response_class=RedirectResponse, status_code=302)
-async def login(request: Request) -> RedirectResponse:
-    """Start signing in: to Keycloak with a PKCE challenge (S256)."""
+async def login(request: Request, next: Annotated[str | None, Query(
+        max_length=2048, description="the console page to come back to once signed in (a path under /console/ "
+                                     "of this site; anything else is ignored: home)")] = None) -> RedirectResponse:
+    """Start signing in: to Keycloak with a PKCE challenge (S256); back to ``next`` (or the console's home) after."""
     settings: Settings = request.app.state.settings
     verifier = secrets.token_urlsafe(48)
     state = secrets.token_urlsafe(16)
@@ -126,8 +168,8 @@ async def login(request: Request) -> RedirectResponse:
                        "redirect_uri": _redirect_uri(settings), "state": state, "code_challenge": challenge,
                        "code_challenge_method": "S256"})
     response = RedirectResponse(f"{settings.issuer}/protocol/openid-connect/auth?{query}", status_code=302)
-    response.set_cookie(FLOW_COOKIE, f"{state}.{verifier}", max_age=600, httponly=True, samesite="lax",
-                        secure=_secure(settings), path="/auth")
+    response.set_cookie(FLOW_COOKIE, _flow_cookie(state, verifier, console_page(next)), max_age=600, httponly=True,
+                        samesite="lax", secure=_secure(settings), path="/auth")
     return response
 
 
@@ -136,7 +178,7 @@ async def callback(request: Request, code: Annotated[str, Query(max_length=4096)
                    state: Annotated[str, Query(max_length=200)]) -> RedirectResponse:
     """Keycloak sends the browser back here with a code: exchange it, open a session."""
     settings: Settings = request.app.state.settings
-    expected_state, _, verifier = request.cookies.get(FLOW_COOKIE, "").partition(".")
+    expected_state, verifier, back_to = _from_flow_cookie(request.cookies.get(FLOW_COOKIE, ""))
     if not expected_state or not secrets.compare_digest(expected_state, state):
         raise ApiError(400, "invalid_state", "the sign-in was not started here, or it expired: sign in again")
     tokens = await _token_request(settings, {"grant_type": "authorization_code", "code": code,
@@ -145,7 +187,7 @@ async def callback(request: Request, code: Annotated[str, Query(max_length=4096)
         raise ApiError(400, "sign_in_failed", "Keycloak refused the code: sign in again")
     claims = request.app.state.tokens.validate(tokens["access_token"])
     secret = await request.app.state.sessions.create(tokens, claims.subject, claims.username)
-    response = RedirectResponse(f"{settings.effective_console_url}/console/", status_code=302)
+    response = RedirectResponse(f"{settings.effective_console_url}{back_to or CONSOLE_HOME}", status_code=302)
     response.set_cookie(SESSION_COOKIE, secret, max_age=SESSION_DAYS * 86400, httponly=True, samesite="lax",
                         secure=_secure(settings), path="/")
     response.set_cookie(CSRF_COOKIE, csrf_token(secret), max_age=SESSION_DAYS * 86400, httponly=False,
@@ -188,10 +230,15 @@ async def logout(request: Request) -> RedirectResponse:
 
 class Me(BaseModel):
     user: str
+    name: str = Field(description="the person's name as people call them (the token's given_name; the username "
+                      "when the account has none)")
     tenant: str
+    tenant_name: str | None = Field(None, description="the name of the person's level (郑州市)")
+    tenant_level: str | None = Field(None, description="province, city, district or town")
     tenant_path: str
     roles: list[str]
     unit_id: int | None
+    unit_name: str | None = Field(None, description="the name of the person's unit, if they work in one")
     csrf_token: str | None = Field(None, description="signed in by the session cookie: the X-CSRF-Token to send "
                                    "with every POST, PUT, PATCH and DELETE; null for a bearer token")
 
@@ -200,5 +247,15 @@ class Me(BaseModel):
 async def me(request: Request, actor: CurrentActor) -> Me:
     """Who is signed in (by bearer token or session cookie)."""
     secret = getattr(request.state, "session_secret", None)
-    return Me(user=actor.user, tenant=actor.tenant, tenant_path=actor.home, roles=sorted(actor.roles),
-              unit_id=actor.unit_id, csrf_token=csrf_token(secret) if secret else None)
+    tenant = await request.app.state.registry.get(request.app.state.db, actor.tenant)
+    unit_name = None
+    if tenant is not None and actor.unit_id is not None:
+        async with request.app.state.db.engine.connect() as conn:
+            # The schema's name is the registry's, never the token's.
+            unit_name = (await conn.execute(text(f'SELECT name FROM "{tenant.schema_name}".units WHERE id = :id'),
+                                            {"id": actor.unit_id})).scalar()
+    return Me(user=actor.user, name=actor.name or actor.user, tenant=actor.tenant,
+              tenant_name=tenant.name if tenant is not None else None,
+              tenant_level=tenant.level if tenant is not None else None, tenant_path=actor.home,
+              roles=sorted(actor.roles), unit_id=actor.unit_id, unit_name=unit_name,
+              csrf_token=csrf_token(secret) if secret else None)

@@ -103,3 +103,21 @@ def test_the_demo_lists_people_for_every_role_at_a_city_a_district_and_a_town(pl
                                                                            "caller", "supervisor", "admin", "handler")
                  if role in row}
         assert roles == {"operator", "dispatcher", "reviewer", "caller", "supervisor", "admin", "handler"}, tenant
+
+
+@pytest.mark.parametrize(("who", "tenant", "category", "division", "target"), [
+    ("zz-dispatcher", CITY, "0101", TOWN, "郑州市住房和城乡建设局"),  # 建筑工程质量: by category, to the department
+    ("zz-dispatcher", CITY, "0111", None, "郑州市城市管理局"),  # 建筑渣土运输: a minor of its own department
+    ("zz-dispatcher", CITY, "0901", TOWN, "中原区"),  # 占道经营 in 林山寨街道: by place, to the district
+    ("zy-dispatcher", DISTRICT, "0301", TOWN, "中原区市场监督管理局"),
+    ("zy-dispatcher", DISTRICT, "0807", TOWN, "林山寨街道"),  # 物业服务: by place, to the town
+    ("lj-dispatcher", TOWN, "0901", TOWN, "林山寨街道城市管理办公室"),  # to the town's own office
+    ("lj-dispatcher", TOWN, "1201", TOWN, "林山寨街道社会事务办公室"),
+], ids=["city-department", "city-minor", "city-district", "district-department", "district-town", "town-urban",
+        "town-social"])
+def test_the_demos_routing_rules_suggest_a_target_at_every_level(
+        platform: dict[str, str], who: str, tenant: str, category: str, division: str | None, target: str) -> None:
+    params = {"category": category, **({"division_code": division} if division else {})}
+    suggested = Person(platform, who).http.get(f"/tenants/{tenant}/routing-rules/suggest", params=params)
+    assert suggested.status_code == 200 and suggested.json() is not None, suggested.text
+    assert suggested.json()["to_label"] == target

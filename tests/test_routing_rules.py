@@ -31,8 +31,9 @@ async def test_an_admin_adds_a_rule_that_the_dispatcher_reads(client: httpx.Asyn
                                                                 units: dict[str, int]) -> None:
     made = await add(client, category="0101", division_code="410611", to=units["housing"],
                      co_handlers=[units["water"]], note="淇滨区建筑质量")
-    assert made == {"id": made["id"], "category": "0101", "division_code": "410611", "to": units["housing"],
-                    "to_label": "市住房和城乡建设局", "co_handlers": [units["water"]], "note": "淇滨区建筑质量"}
+    assert made == {"id": made["id"], "category": "0101", "division_code": "410611", "division_label": "淇滨区",
+                    "to": units["housing"], "to_label": "市住房和城乡建设局", "co_handlers": [units["water"]],
+                    "note": "淇滨区建筑质量"}
     listed = await client.get(RULES, headers=DISPATCHER)
     assert listed.status_code == 200 and made in listed.json()
 

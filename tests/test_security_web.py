@@ -34,17 +34,20 @@ class Browser:
     session: str
     csrf_cookie: str
     set_cookies: list[str]
+    landed: str = ""  # where the sign-in sent the browser back to
 
     @property
     def cookie(self) -> dict[str, str]:
         return {"Cookie": f"hotline_session={self.session}"}
 
 
-async def sign_in(client: httpx.AsyncClient, role: str, unit: int | None = None) -> Browser:
-    """The console's sign-in as a browser goes through it: /auth/login, Keycloak's form, /auth/callback."""
+async def sign_in(client: httpx.AsyncClient, role: str, unit: int | None = None, back_to: str | None = None
+                  ) -> Browser:
+    """The console's sign-in as a browser goes through it: /auth/login (asked to come back to ``back_to``),
+    Keycloak's form, /auth/callback."""
     name = username_for(role, CITY, unit)
     ensure_user(name, role, CITY, unit)
-    start = await client.get("/auth/login")
+    start = await client.get("/auth/login", params={"next": back_to} if back_to is not None else None)
     authorize = start.headers["location"]
     async with httpx.AsyncClient(follow_redirects=False, timeout=10) as keycloak:
         page = await keycloak.get(authorize)
@@ -57,7 +60,7 @@ async def sign_in(client: httpx.AsyncClient, role: str, unit: int | None = None)
                                 headers={"Cookie": f"hotline_login={start.cookies['hotline_login']}"})
     assert callback.status_code == 302, callback.text
     return Browser(callback.cookies["hotline_session"], callback.cookies.get("hotline_csrf", ""),
-                   callback.headers.get_list("set-cookie"))
+                   callback.headers.get_list("set-cookie"), callback.headers["location"])
 
 
 async def csrf_of(client: httpx.AsyncClient, browser: Browser) -> str:
@@ -290,6 +293,34 @@ async def test_personal_data_is_kept_by_no_cache(client: httpx.AsyncClient, unit
         response = await client.get(path, headers=headers, params=params)
         assert response.status_code == 200, (path, response.text)
         assert response.headers["cache-control"] == "no-store", path
+
+
+# ---- coming back after signing in: to a page of the console, never anywhere else ---------------------------------
+
+
+async def test_signing_in_comes_back_to_the_console_page_asked_for(client: httpx.AsyncClient, tree: Settings) -> None:
+    page = f"/console/orders/{CITY}-20261201-000001"
+    browser = await sign_in(client, "dispatcher", back_to=page)
+    assert browser.landed == f"{tree.effective_console_url}{page}"
+    listed = await sign_in(client, "dispatcher", back_to="/console/orders?status=closed&q=%E5%99%AA")
+    assert listed.landed == f"{tree.effective_console_url}/console/orders?status=closed&q=%E5%99%AA"
+
+
+@pytest.mark.parametrize("elsewhere", [
+    EVIL, "//evil.example/console/", "/\\evil.example", "https:/evil.example", "javascript:alert(1)",
+    "/console//evil.example", "/console/../auth/logout", "/console/%2e%2e/%2e%2e/api/v1/tenants", "/console/%2F%2Fevil",
+    "/api/v1/tenants/4106/orders", "/consoleevil", "/console/" + "a" * 1200,
+], ids=["other-site", "scheme-relative", "backslash", "scheme-one-slash", "javascript", "double-slash", "dot-segment",
+        "encoded-dots", "encoded-slashes", "not-the-console", "prefix-only", "too-long"])
+async def test_signing_in_never_sends_a_person_off_the_console(client: httpx.AsyncClient, tree: Settings,
+                                                                elsewhere: str) -> None:
+    browser = await sign_in(client, "dispatcher", back_to=elsewhere)
+    assert browser.landed == f"{tree.effective_console_url}/console/"
+
+
+async def test_a_sign_in_link_carrying_a_header_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.get("/auth/login", params={"next": "/console/\r\nSet-Cookie: x=1"})
+    assert response.status_code == 422 and "location" not in response.headers, response.text
 
 
 async def test_a_failed_sign_in_is_kept_by_no_cache(client: httpx.AsyncClient) -> None:

@@ -12,6 +12,7 @@ const routes: RouteRecordRaw[] = [
     children: [
       { path: '', name: 'citizen-submit', component: () => import('./views/citizen/SubmitView.vue'), meta: { public: true, title: '我要反映' } },
       { path: 'progress', name: 'citizen-progress', component: () => import('./views/citizen/ProgressView.vue'), meta: { public: true, title: '进度查询' } },
+      { path: ':pathMatch(.*)*', name: 'citizen-not-found', component: () => import('./views/NotFoundView.vue'), meta: { public: true, title: '页面不存在' } },
     ],
   },
   {
@@ -28,9 +29,10 @@ const routes: RouteRecordRaw[] = [
       { path: 'orders/:number', name: 'order', component: () => import('./views/OrderView.vue'), meta: { title: '工单详情' } },
       { path: 'ranking', name: 'ranking', component: () => import('./views/RankingView.vue'), meta: { title: '考核排名' } },
       { path: 'routing', name: 'routing', component: () => import('./views/RoutingRulesView.vue'), meta: { title: '派单目录' } },
+      // Any other address: 页面不存在, at that address (after signing in, which keeps it: client.ts signIn).
+      { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { title: '页面不存在' } },
     ],
   },
-  { path: '/:pathMatch(.*)*', redirect: '/' },
 ]
 
 export const router = createRouter({ history: createWebHistory('/console/'), routes })

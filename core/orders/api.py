@@ -18,6 +18,7 @@ from core.orders.errors import ExportRefused, RegisterByPost, UnknownAction
 from core.orders.intake import register
 from core.orders.lifecycle import Action
 from core.orders.models import Order
+from core.orders.names import Names
 from core.orders.rules import allowed_actions
 from core.orders.schemas import ActionRequest, Channel, OrderCreate, OrderCreated, OrderDetail, OrderPage, OrderType
 from core.orders.service import Context, act_and_commit
@@ -59,6 +60,8 @@ async def create_order(ctx: OrderContext, body: OrderCreate) -> OrderCreated:
     detail = queries.assemble(done.order, ctx.rules.calendar, ctx.now, [done.event], [],
                               [("related", other.number) for other in done.related], None, allowed,
                               reveal=masking.reveals(ctx.actor, ctx.tenant.code, done.order))
+    # The names intake knows without asking the database: this level's (its only one yet) and its operator's.
+    detail = queries.named(detail, Names(tenants={ctx.tenant.code: ctx.tenant.name}), ctx.tenant.code)
     return OrderCreated(**detail.model_dump(), duplicates=done.duplicates)
 
 

@@ -167,6 +167,14 @@ class TakenAtOrigin(InvalidTransition):
                          "there; this level answers, hands on or sends back its part", status, allowed)
 
 
+class AlreadyRated(InvalidTransition):
+    """回访 once per answer: the citizen's rating of the answer the order closed with is recorded."""
+
+    def __init__(self, number: str, satisfaction: str, status: str, allowed: list[str]) -> None:
+        super().__init__(f"the follow-up of order {number} is done: the citizen's rating ({satisfaction}) of its "
+                         "answer is recorded", status, allowed)
+
+
 class MergeIntoClosed(InvalidTransition):
     def __init__(self, number: str, status: str) -> None:
         super().__init__(f"order {number} is {status}: an order is merged only into an open one")

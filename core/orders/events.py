@@ -1,7 +1,8 @@
 """The event log (工单流转记录): append-only, each event hashing its predecessor.
 
 hash = SHA-256(previous hash ‖ canonical JSON of the event's fields). Changing, removing or
-reordering any event breaks every hash after it; ``verify_chain`` names the first that breaks.
+reordering any event breaks every hash after it; ``verify_chain`` names the first that breaks. The actor's
+name (t0011) is one of the fields only when the event has one: chains written before it existed still verify.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def event_digest(prev_hash: bytes | None, number: str, fields: dict[str, Any]) -
 
 
 def _fields(event: OrderEvent) -> dict[str, Any]:
-    return {
+    fields = {
         "event_id": str(event.event_id), "seq": event.seq, "action": event.action,
         "from_status": event.from_status, "to_status": event.to_status, "actor": event.actor,
         "actor_unit_id": event.actor_unit_id, "actor_tenant": event.actor_tenant, "reason": event.reason,
@@ -36,6 +37,17 @@ def _fields(event: OrderEvent) -> dict[str, Any]:
         # In UTC: the database hands timestamps back in UTC, whatever zone they were written in.
         "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
     }
+    if event.actor_name is not None:
+        fields["actor_name"] = event.actor_name
+    return fields
+
+
+def person_name(actor: Actor) -> str | None:
+    """The name an event records for its actor: a person's (from the token), never a level's or a process's
+    (``tenant:4101``, ``system:timer``: their names are read when the history is shown)."""
+    if not actor.name or ":" in actor.user:
+        return None
+    return actor.name[:100]
 
 
 def new_event(order: Order, *, action: str, from_status: str | None, actor: Actor, now: datetime,
@@ -47,7 +59,8 @@ def new_event(order: Order, *, action: str, from_status: str | None, actor: Acto
     """
     event = transient(OrderEvent, dict(
         event_id=uuid.uuid4(), order_id=order.id, seq=(order.event_seq or 0) + 1, action=action,
-        from_status=from_status, to_status=order.status, actor=actor.user, actor_unit_id=actor.unit_id,
+        from_status=from_status, to_status=order.status, actor=actor.user, actor_name=person_name(actor),
+        actor_unit_id=actor.unit_id,
         actor_tenant=actor.tenant, reason=reason, payload=payload or {}, occurred_at=now, prev_hash=order.event_hash,
     ))
     event.hash = event_digest(order.event_hash, order.number, _fields(event))

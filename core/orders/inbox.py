@@ -9,7 +9,8 @@ tenant's orders in each state. The closed tabs (to_revisit, done) hold the order
     to_sign     待签收  dispatched, not yet signed (a unit's staff: their unit's assignment, lead or co)
     to_handle   待办理  signed, not yet replied (a unit's staff: their unit's assignment)
     to_review   待审核  a reply waiting for review (replied), or approved and waiting to be closed
-    to_revisit  待回访  closed here with an answer, the citizen wants a call back, not yet called
+    to_revisit  待回访  closed here with an answer, the citizen wants a call back, not yet called about this answer
+                        (never rated, or rated unsatisfied and closed again since: ``rules.awaits_rating``)
     done        已办结  closed
     urged       被督办  open and urged (督办) at least once
 """
@@ -22,6 +23,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, 
 
 from core.orders.lifecycle import OPEN, Status
 from core.orders.models import Assignment, Order
+from core.orders.rules import RATED
 
 TABS = ("to_dispatch", "to_sign", "to_handle", "to_review", "to_revisit", "done", "urged")
 CLOSED_TABS = frozenset({"to_revisit", "done"})  # every other tab holds open orders only
@@ -95,7 +97,8 @@ def conditions(unit_scope: int | None, since: datetime) -> dict[str, ColumnEleme
         "to_handle": Order.status == Status.signed,
         "to_review": Order.status.in_([Status.replied, Status.approved]),
         "to_revisit": and_(recent_closed, Order.origin_tenant.is_(None), Order.callback.is_(True),
-                           Order.satisfaction.is_(None), Order.outcome.in_(["resolved", "answered"])),
+                           or_(Order.satisfaction.is_(None), Order.satisfaction.not_in(RATED)),
+                           Order.outcome.in_(["resolved", "answered"])),
         "done": recent_closed, "urged": urged,
     }
 

@@ -113,6 +113,9 @@ class OrderEvent(TenantBase):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(100))
+    # The person's name (the token's given_name) when the step was taken; None on events older than t0011 and on
+    # steps another level's message made here (the sending level's name is read from the registry instead).
+    actor_name: Mapped[str | None] = mapped_column(String(100))
     actor_unit_id: Mapped[int | None] = mapped_column(BigInteger)
     actor_tenant: Mapped[str] = mapped_column(String(9))
     reason: Mapped[str | None] = mapped_column(Text)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, literal, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.orders import attachments, masking, visibility
+from core.orders import attachments, masking, names, visibility
 from core.orders.citizen import mask_id_number, mask_name, mask_phone
 from core.orders.errors import InvalidCursor, OrderNotFound
 from core.orders.lifecycle import OPEN
@@ -225,11 +225,47 @@ async def detail(session: AsyncSession, order: Order, calendar: WorkCalendar, no
     result.attachments = [attachments.out(a, tenant_code, order.number)
                           for a in await attachments.of_order(session, order.id)]
     children = sorted({a.tenant_code for a in assignments if a.tenant_code})
+    below: list[dict[str, Any]] = []
     if children:
         below = await records_below(session, order.number.split("-", 1)[0], order.number, children)
         result.cross_level_timeline = sorted(
             [{"tenant": order.number.split("-", 1)[0], "number": order.number, **_event_dict(e)} for e in events]
             + below, key=lambda e: (e["occurred_at"], e["tenant"], e["seq"]))
+    refs = names.References()
+    own = [_event_dict(e) for e in events]
+    names.of_record(refs, tenant_code, order, assignments, own)
+    for entry in below:
+        refs.event(entry["tenant"], entry)
+    for file in result.attachments:
+        refs.tenant(file.from_tenant)
+    found = await names.resolve(session, refs)
+    found.remember([*own, *below])
+    return named(result, found, tenant_code)
+
+
+def named(result: OrderDetail, found: names.Names, tenant_code: str) -> OrderDetail:
+    """The detail with the names of its levels, units and people filled in (``core.orders.names``)."""
+    result.tenant_name = found.tenant(tenant_code)
+    result.origin_tenant_name = found.tenant(result.origin_tenant)
+    result.assigned_tenant_name = found.tenant(result.assigned_tenant)
+    result.lead_unit_name = found.unit(tenant_code, result.lead_unit_id)
+    for assignment in result.assignments:
+        assignment.unit_name = found.unit(tenant_code, assignment.unit_id)
+        assignment.tenant_name = found.tenant(assignment.tenant_code)
+    for event in result.timeline:
+        event.actor_name = found.actor(event.actor, event.actor_name)
+        event.actor_tenant_name = found.tenant(event.actor_tenant)
+        event.actor_unit_name = found.unit(event.actor_tenant, event.actor_unit_id)
+    for entry in result.cross_level_timeline:
+        entry["tenant_name"] = found.tenant(entry["tenant"])
+        entry["actor_name"] = found.actor(entry["actor"], entry.get("actor_name"))
+        entry["actor_tenant_name"] = found.tenant(entry["actor_tenant"])
+        entry["actor_unit_name"] = found.unit(entry["actor_tenant"], entry["actor_unit_id"])
+    for file in result.attachments:  # who sent it: a person who acted on the order, or the level below it came from
+        file.uploaded_by_name = found.person(file.uploaded_by)
+        file.from_tenant_name = found.tenant(file.from_tenant)
+    result.tenant_names = dict(sorted(found.tenants.items()))
+    result.unit_names = found.unit_map()
     return result
 
 
@@ -238,8 +274,8 @@ def _event_dict(event: OrderEvent) -> dict[str, Any]:
 
 
 _CHILD_EVENTS = (
-    "SELECT o.number, e.seq, e.action, e.from_status, e.to_status, e.actor, e.actor_unit_id, e.actor_tenant, "
-    "e.reason, e.payload, e.occurred_at FROM \"{schema}\".orders o JOIN \"{schema}\".order_events e "
+    "SELECT o.number, e.seq, e.action, e.from_status, e.to_status, e.actor, e.actor_name, e.actor_unit_id, "
+    "e.actor_tenant, e.reason, e.payload, e.occurred_at FROM \"{schema}\".orders o JOIN \"{schema}\".order_events e "
     "ON e.order_id = o.id WHERE o.origin_tenant = :origin AND o.origin_number = :number ORDER BY e.seq")
 _CHILD_HOLDERS = (
     "SELECT DISTINCT a.tenant_code FROM \"{schema}\".orders o JOIN \"{schema}\".order_assignments a "

@@ -149,14 +149,25 @@ def need(order: Order, assignments: Sequence[Assignment], action: Action, actor_
             return Need(_REVIEWER, reason=True) if status == Status.replied else None
         case Action.close:
             return Need(_REVIEWER) if status == Status.approved else None
-        case Action.revisit:  # 回访: the level that took the request calls the citizen back
-            return Need(frozenset({Role.caller})) if root and status == Status.closed else None
+        case Action.revisit:  # 回访: the level that took the request calls the citizen back, once per answer
+            return Need(frozenset({Role.caller})) if root and status == Status.closed and awaits_rating(order) \
+                else None
         case Action.reopen:  # 重办; a child level's closed record is reworked only from above
             reopenable = {Status.closed, Status.approved} if root else {Status.approved}
             return Need(frozenset({Role.supervisor, Role.dispatcher}), reason=True) if status in reopenable else None
         case Action.urge:  # 督办
             return Need(frozenset({Role.supervisor}), reason=True, reach_down=True) if status in OPEN else None
     return None
+
+
+# The ratings that stand: the citizen's word on the answer the order closed with. An unsatisfied rating reworks the
+# order (重办), so a closed order rated unsatisfied was closed again since, with a new answer to rate.
+RATED = frozenset({"satisfied", "basically_satisfied"})
+
+
+def awaits_rating(order: Order) -> bool:
+    """Whether the citizen's rating of the answer the order closed with is still to be recorded (回访)."""
+    return order.satisfaction not in RATED
 
 
 def qualifies(actor: Actor, tenant_code: str, needed: Need, action: Action | None = None) -> Forbidden | None:
@@ -213,4 +224,6 @@ def why_not(order: Order, action: Action, now: datetime, allowed: list[str]) -> 
         return errors.NoExtensionWaiting(status, allowed)
     if action in (Action.merge, Action.revisit, Action.redirect, Action.decline) and order.origin_tenant is not None:
         return errors.TakenAtOrigin(order.number, order.origin_tenant, action.value, status, allowed)
+    if action == Action.revisit and status == Status.closed and not awaits_rating(order):
+        return errors.AlreadyRated(order.number, str(order.satisfaction), status, allowed)
     return errors.NotInThisState(order.number, action.value, status, allowed)

@@ -124,8 +124,13 @@ class EventOut(BaseModel):
     from_status: str | None
     to_status: str
     actor: str
+    actor_name: str | None = Field(None, description="who took the step, as people call them: the person's name "
+                                   "recorded with the step, or the sending level's name for a step another level's "
+                                   "message made here; null on steps recorded before names were (show the username)")
     actor_unit_id: int | None
+    actor_unit_name: str | None = Field(None, description="the name of the actor's unit (a unit of actor_tenant)")
     actor_tenant: str
+    actor_tenant_name: str | None = Field(None, description="the name of the actor's level")
     reason: str | None
     payload: TimedJson
     occurred_at: Time
@@ -135,7 +140,9 @@ class AssignmentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     unit_id: int | None
+    unit_name: str | None = Field(None, description="the unit's name")
     tenant_code: str | None
+    tenant_name: str | None = Field(None, description="the child level's name")
     role: str
     status: str
     note: str | None
@@ -157,8 +164,11 @@ class AttachmentOut(BaseModel):
     size_bytes: int
     sha256: str
     uploaded_by: str | None
+    uploaded_by_name: str | None = Field(None, description="the name of the person who sent it, when they took a "
+                                         "step on the order (the name the step recorded)")
     uploaded_at: Time
     from_tenant: str | None = Field(None, description="the level below whose reply brought it here")
+    from_tenant_name: str | None = Field(None, description="that level's name")
     url: str
 
 
@@ -215,6 +225,10 @@ class OrderOut(BaseModel):
 
 
 class OrderDetail(OrderOut):
+    tenant_name: str | None = Field(None, description="the name of the level whose record this is")
+    origin_tenant_name: str | None = Field(None, description="the name of the level that dispatched it here")
+    assigned_tenant_name: str | None = Field(None, description="the name of the child level that has it")
+    lead_unit_name: str | None = Field(None, description="the name of the lead unit (主办单位)")
     content: str
     citizen_id_number: str | None
     anonymous: bool
@@ -232,7 +246,16 @@ class OrderDetail(OrderOut):
     attachments: list[AttachmentOut] = Field(default_factory=list)
     timeline: list[EventOut]
     # With a child level involved: this record's events and those of every level below, by time.
-    cross_level_timeline: list[TimedJson] = Field(default_factory=list)
+    cross_level_timeline: list[TimedJson] = Field(
+        default_factory=list, description="with a child level involved: this record's events and those of every "
+        "level below, by time; each as a timeline event with its level (tenant, tenant_name) and that level's "
+        "number of the request")
+    tenant_names: dict[str, str] = Field(
+        default_factory=dict, description="the name of every level the order's records name (by code)")
+    unit_names: dict[str, str] = Field(
+        default_factory=dict, description="the name of every unit on the order's chain, at any level, by "
+        "\"<tenant code>:<unit id>\" (each level numbers its own units): the names of the units below that worked "
+        "this order, and nothing more of them")
 
 
 class OrderCreated(OrderDetail):

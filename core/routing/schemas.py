@@ -23,6 +23,7 @@ class RoutingRuleOut(BaseModel):
     id: int
     category: str
     division_code: str | None
+    division_label: str | None = Field(None, description="the division's name (a level of the tenant tree)")
     to: int | str
     to_label: str = Field(description="the unit's or the tenant's name")
     co_handlers: list[int]

@@ -29,6 +29,7 @@ _UNIQUE = "uq_routing_rules_category_division"
 async def _labels(session: AsyncSession, rules: Sequence[RoutingRule]) -> dict[int | str, str]:
     unit_ids = {r.to_unit_id for r in rules if r.to_unit_id is not None}
     codes = {r.to_tenant for r in rules if r.to_tenant is not None}
+    codes |= {r.division_code for r in rules if r.division_code}  # the divisions, by name too
     labels: dict[int | str, str] = {}
     if unit_ids:
         labels.update((i, n) for i, n in (await session.execute(
@@ -41,7 +42,9 @@ async def _labels(session: AsyncSession, rules: Sequence[RoutingRule]) -> dict[i
 
 def _out(rule: RoutingRule, labels: dict[int | str, str]) -> RoutingRuleOut:
     to: int | str = rule.to_unit_id if rule.to_unit_id is not None else str(rule.to_tenant)
-    return RoutingRuleOut(id=rule.id, category=rule.category, division_code=rule.division_code or None, to=to,
+    division = rule.division_code or None
+    return RoutingRuleOut(id=rule.id, category=rule.category, division_code=division,
+                          division_label=labels.get(division) if division else None, to=to,
                           to_label=labels.get(to, str(to)), co_handlers=list(rule.co_handlers), note=rule.note)
 
 

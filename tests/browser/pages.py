@@ -4,6 +4,7 @@ take the screenshots the docs keep, and make a small photo to upload."""
 from __future__ import annotations
 
 import functools
+import json
 import os
 import struct
 import subprocess
@@ -17,6 +18,8 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.stack import CONSOLE, PASSWORD, REPO
 
 AXE = CONSOLE / "node_modules" / "axe-core" / "axe.min.js"
+# The release the console pins (package.json, exact; the lockfile installs it): the one every screen is checked with.
+AXE_PINNED = json.loads((CONSOLE / "package.json").read_text(encoding="utf-8"))["devDependencies"]["axe-core"]
 SHOTS = REPO / "docs" / "console"
 VIEWPORT = {"width": 1280, "height": 800}
 MOBILE = {"width": 390, "height": 844}
@@ -36,17 +39,22 @@ def sign_in(browser: Browser, base: str, username: str, path: str = "/console/",
     page.fill("#password", password)
     page.click("#kc-login")
     page.wait_for_url(f"{base}/console/**")
+    # Signing in comes back to the page asked for (a deep link: /auth/login?next=…), home ("/console/") to the
+    # person's first screen.
     if path != "/console/":
-        page.goto(f"{base}{path}")
+        page.wait_for_url(lambda url: url.startswith(f"{base}{path}"))  # a screen may add to it (/inbox → /inbox/…)
     page.wait_for_load_state("networkidle")
     return page
 
 
 def axe_violations(page: Page) -> list[str]:
-    """The violations of impact serious or critical on the page as it is now (axe-core from console/node_modules),
+    """The violations of impact serious or critical on the page as it is now (axe-core from console/node_modules,
+    the release package.json pins),
     each readable: impact, rule, help, and up to five elements with what to fix."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))
+        running = page.evaluate("() => window.axe.version")
+        assert running == AXE_PINNED, f"axe-core {running} ran, the console pins {AXE_PINNED}: npm ci in console/"
     result = page.evaluate("""async () => {
         const r = await window.axe.run(document, {resultTypes: ['violations']});
         return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,

@@ -18,10 +18,12 @@ import httpx
 import psycopg
 from sqlalchemy import text
 
+from core.routing.demo import seed_routing_rules
 from embedded.process import free_port, wait_until
 from iam.store import sync_policies
 from infra.db import sync_engine
 from infra.settings import Settings
+from sso.demo import PERSON_NAMES
 from sso.realm import admin_client, sync_realm
 from sso.tokens import password_grant
 from sso.users import NewUser, create_user
@@ -108,6 +110,7 @@ def create_tree(settings: Settings) -> dict[str, dict[str, int]]:
         register(engine, DIVISIONS)
         migrate_tenants(settings, engine, [d.code for d in DIVISIONS])
         seed_units(engine, [(d.code, d.name, d.level) for d in DIVISIONS])
+        seed_routing_rules(engine, [(d.code, d.name, d.level) for d in DIVISIONS])  # the demo's 派单目录
         units: dict[str, dict[str, int]] = {}
         with engine.connect() as conn:
             for d in DIVISIONS[1:]:
@@ -119,7 +122,8 @@ def create_tree(settings: Settings) -> dict[str, dict[str, int]]:
 
 
 def create_people(settings: Settings, units: dict[str, dict[str, int]], suffix: str) -> dict[str, str]:
-    """Keycloak users for PEOPLE (names carry ``suffix``: the session's Keycloak is shared by every module)."""
+    """Keycloak users for PEOPLE (usernames carry ``suffix``: the session's Keycloak is shared by every module),
+    called as the demo's people are (``sso.demo.PERSON_NAMES``)."""
     kc = admin_client(settings)
     engine = sync_engine(settings)
     names = {}
@@ -127,7 +131,8 @@ def create_people(settings: Settings, units: dict[str, dict[str, int]], suffix: 
         for who, (tenant, roles, unit) in PEOPLE.items():
             name = f"{who}-{suffix}"
             create_user(kc, engine, NewUser(name, PASSWORD, tenant, list(roles),
-                                            units[tenant][unit] if unit else None, name=who))
+                                            units[tenant][unit] if unit else None,
+                                            name=PERSON_NAMES.get(who, who)))
             names[who] = name
     finally:
         engine.dispose()

@@ -5,6 +5,7 @@ Each screen is photographed for docs/console/ and checked by axe-core on the way
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -87,19 +88,25 @@ def test_a_call_at_zhengzhous_seat_is_handled_at_a_town_and_followed_up(
 
 def journey(person: Callable[..., Page], stack: Stack, photo: Path, screens: Screens) -> None:
     seat = person("zz-operator", "/console/seat")
+    expect(seat.get_by_test_id("who")).to_have_text("张敏 · 郑州市 12345 热线")  # by name, never "zz-operator · 4101"
     root = take_call(seat, screens)
 
     desk = person("zz-dispatcher", "/console/dispatch")
     row(desk, root)
+    # The demo's 派单目录 suggests out of the box: 供水管道漏水 → the city's water department.
+    expect(desk.get_by_test_id(f"suggestion-{root}")).to_contain_text("郑州市水利局", timeout=STEP_MS)
     screens.check(desk, "dispatch")
     choose(desk, desk.get_by_test_id(f"to-{root}"), "中原区")
     desk.get_by_test_id(f"pick-{root}").check()
     desk.get_by_test_id("dispatch-selected").click()
     expect(desk.get_by_test_id(f"result-{root}")).to_contain_text("已派出", timeout=STEP_MS)
+    screens.check(desk, "dispatch-done")  # the green 已派出 on the chosen row, readable (contrast)
 
     district = str(record_of(stack.api("zy-dispatcher"), DISTRICT, root)["number"])
     zy = person("zy-dispatcher", "/console/inbox/to_sign")
     open_row(zy, district)
+    expect(zy.get_by_test_id("summary-origin")).to_contain_text("郑州市")  # the level by name, not 4101
+    expect(zy.get_by_test_id("step-actor").first).to_have_text("郑州市")
     screens.check(zy, "inbox-district")
     act(zy, "sign")
     act(zy, "dispatch", dispatch_fill(zy, "林山寨街道"))
@@ -140,7 +147,17 @@ def journey(person: Callable[..., Page], stack: Stack, photo: Path, screens: Scr
     assert record_of(stack.api("lj-urban"), TOWN, root, satisfaction="satisfied")
 
     caller.goto(f"{stack.url}/console/orders/{root}")
-    expect(caller.get_by_test_id("timeline")).to_be_visible(timeout=STEP_MS)
+    timeline = caller.get_by_test_id("timeline")
+    expect(timeline).to_be_visible(timeout=STEP_MS)
+    expect(caller.get_by_test_id("order-status")).to_contain_text("已办结")
+    expect(caller.get_by_test_id("action-revisit")).to_have_count(0)  # rated: no 回访 offered any more
+    # Every level's people and offices by name, the town's office too, which the city may not list.
+    expect(timeline).to_contain_text("许刚 · 林山寨街道 · 林山寨街道城市管理办公室")
+    expect(timeline).to_contain_text("派至 林山寨街道城市管理办公室")
+    for code_or_username in ("单位 ", stack.username("lj-urban"), stack.username("zz-operator")):
+        expect(timeline).not_to_contain_text(code_or_username)
+    expect(caller.get_by_test_id("attachments").locator("a").first).to_have_attribute(
+        "title", re.compile(f"^{re.escape(photo.name)} · 许刚 · "))  # sent by the town's handler, by name
     screens.check(caller, "order")
     caller.goto(f"{stack.url}/console/orders")
     screens.check(caller, "orders")

@@ -161,3 +161,17 @@ def test_the_allowed_actions_are_exactly_what_permit_accepts(record, assignments
                 except (errors.InvalidTransition, errors.OrderWithdrawn, Forbidden):
                     accepted = False
                 assert accepted == (action.value in allowed), (role, unit, record.status, action)
+
+
+def test_a_closed_order_the_citizen_rated_offers_no_second_follow_up() -> None:
+    rated = order(Status.closed, satisfaction="satisfied")
+    assert Action.revisit.value not in allowed_actions(person("caller"), CITY, rated, [], NOW)
+    with pytest.raises(errors.AlreadyRated) as refused:
+        permit(person("caller"), CITY, rated, [], Action.revisit, NOW)
+    assert refused.value.status == 409 and refused.value.code == "invalid_transition"
+
+
+def test_an_order_closed_again_after_an_unsatisfied_rating_is_followed_up_again() -> None:
+    for satisfaction in (None, "unsatisfied"):
+        closed = order(Status.closed, satisfaction=satisfaction)
+        assert Action.revisit.value in allowed_actions(person("caller"), CITY, closed, [], NOW), satisfaction

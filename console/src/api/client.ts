@@ -14,9 +14,11 @@ export function csrfToken(): string {
   return match ? decodeURIComponent(match[1]) : ''
 }
 
-/** Sign in again (Keycloak's page) when the session has ended. */
+/** Sign in (Keycloak's page) when there is no session, and come back to this very page afterwards (`next`: the
+ * server takes only a page of this console). */
 export function signIn(): void {
-  window.location.assign('/auth/login')
+  const here = window.location.pathname + window.location.search
+  window.location.assign(`/auth/login?next=${encodeURIComponent(here)}`)
 }
 
 const session: Middleware = {

@@ -14,12 +14,6 @@ export const ACTION: Record<string, string> = {
   overdue: '超期',
 }
 
-/** Who took a step: a person's username, or `tenant:4101` for a step another level's message made here. */
-export function actorLabel(actor: string | null | undefined): string {
-  if (!actor) return ''
-  return actor.startsWith('tenant:') ? `${actor.slice(7)} 热线` : actor
-}
-
 export const SATISFACTION: Record<string, string> = {
   satisfied: '满意', basically_satisfied: '基本满意', unsatisfied: '不满意',
 }

@@ -1,6 +1,7 @@
 // The order's history as a person reads it: each event's name and a line of what it carried (payload).
 import { actionLabel, REDIRECT_TARGETS } from './actions'
 import { SATISFACTION_LABEL, STATUS } from './labels'
+import { actorLabel, levelOf, relation } from '../common/names'
 
 const EXTRA: Record<string, string> = {
   register: '受理', 'merged-in': '并入重复诉求', overdue: '超期', 'dispatch-received': '收到上级派单',
@@ -20,8 +21,12 @@ export interface TimelineEvent {
   from_status: string | null
   to_status: string
   actor: string
+  actor_name: string | null
   actor_unit_id: number | null
+  actor_unit_name: string | null
   actor_tenant: string
+  actor_tenant_name: string | null
+  tenant_name: string | null
   reason: string | null
   payload: Record<string, unknown>
   occurred_at: string
@@ -40,8 +45,12 @@ export function eventsOf(order: { number: string; timeline: unknown[]; cross_lev
     from_status: (e.from_status as string | null) ?? null,
     to_status: e.to_status as string,
     actor: e.actor as string,
+    actor_name: (e.actor_name as string | null | undefined) ?? null,
     actor_unit_id: (e.actor_unit_id as number | null) ?? null,
+    actor_unit_name: (e.actor_unit_name as string | null | undefined) ?? null,
     actor_tenant: e.actor_tenant as string,
+    actor_tenant_name: (e.actor_tenant_name as string | null | undefined) ?? null,
+    tenant_name: (e.tenant_name as string | null | undefined) ?? null,
     reason: (e.reason as string | null) ?? null,
     payload: (e.payload as Record<string, unknown> | null) ?? {},
     occurred_at: e.occurred_at as string,
@@ -82,7 +91,16 @@ export function statusChange(e: TimelineEvent): string {
   return `${STATUS[e.from_status] ?? e.from_status} → ${to}`
 }
 
-/** Who took a step: a person, or a level (``tenant:410102``) whose message was applied here. */
-export function actorName(actor: string, tenantName: (code: string) => string): string {
-  return actor.startsWith('tenant:') ? `${tenantName(actor.slice(7))}（跨级消息）` : actor
+/** Who took a step, by name: a person (with their level and unit), or a level above or below whose message made
+ * the step here (郑州市（上级）). ``here``: the level of the record the event is in. */
+export function whoTook(e: TimelineEvent, here: string, tenantName: (code: string) => string,
+  unitName: UnitName): string {
+  const level = levelOf(e.actor)
+  if (level) {
+    const side = relation(level, here)
+    return `${e.actor_name ?? tenantName(level)}${side ? `（${side}）` : ''}`
+  }
+  const parts = [actorLabel(e.actor, e.actor_name), e.actor_tenant_name ?? tenantName(e.actor_tenant)]
+  if (e.actor_unit_id) parts.push(e.actor_unit_name ?? unitName(e.actor_unit_id, e.actor_tenant))
+  return parts.join(' · ')
 }

@@ -1,13 +1,12 @@
-// One order's detail and the names around it (units, child levels, category, division), reloaded on demand.
+// One order's detail and the names around it (units and levels: the API's own; category, division), reloaded on
+// demand.
 import { computed, ref } from 'vue'
-import { api, reason, type OrderDetail, type Schemas } from '../../api/client'
-import { eventsOf } from './timeline'
+import { api, reason, type Schemas } from '../../api/client'
 
 export function useOrder() {
-  const order = ref<OrderDetail | null>(null)
+  const order = ref<Schemas['OrderDetail'] | null>(null)
   const error = ref('')
   const loading = ref(false)
-  const units = ref(new Map<string, string>()) // `${tenant}:${id}` → name: unit ids are per level
   const tenants = ref(new Map<string, string>())
   const categories = ref(new Map<string, Schemas['CategoryView']>())
   let namesOf = ''
@@ -20,16 +19,17 @@ export function useOrder() {
     loading.value = false
     order.value = data ?? null
     error.value = data ? '' : reason(refusal)
-    const key = data ? `${tenant}${data.cross_level_timeline?.length ? '+below' : ''}` : ''
+    const key = data ? tenant : ''
     if (data && namesOf !== key) {
       namesOf = key
-      void names(tenant, data)
+      void names(tenant)
     }
   }
 
-  async function names(tenant: string, detail: OrderDetail): Promise<void> {
-    const [u, t, c] = await Promise.all([
-      api.GET('/api/v1/tenants/{code}/units', { params: { path: { code: tenant } } }),
+  async function names(tenant: string): Promise<void> {
+    // Levels and units come named with the order (tenant_names, unit_names: every one on its chain, at any level);
+    // this level's family only fills in a division the order does not name (its address's area).
+    const [t, c] = await Promise.all([
       api.GET('/api/v1/tenants/{code}', { params: { path: { code: tenant } } }),
       api.GET('/api/v1/tenants/{code}/categories', { params: { path: { code: tenant } } }),
     ])
@@ -37,26 +37,16 @@ export function useOrder() {
     for (const x of [...(t.data?.ancestors ?? []), ...(t.data?.children ?? [])]) known.set(x.code, x.name)
     if (t.data) known.set(t.data.code, t.data.name)
     categories.value = new Map((c.data ?? []).map((x) => [x.code, x]))
-    const division = detail.division_code
-    if ((division && !known.has(division)) || detail.cross_level_timeline?.length) {
-      const d = await api.GET('/api/v1/tenants/{code}/descendants', { params: { path: { code: tenant } } })
-      for (const x of d.data ?? []) known.set(x.code, x.name)
-    }
     tenants.value = known
-    // The units of the levels below that appear in the history (each level numbers its own units).
-    const below = [...new Set(eventsOf(detail).map((e) => e.tenant ?? e.actor_tenant).filter((c) => c !== tenant))]
-    const lists = await Promise.all(below.map((code) =>
-      api.GET('/api/v1/tenants/{code}/units', { params: { path: { code } } }).then((r) => [code, r.data ?? []] as const)))
-    units.value = new Map([[tenant, u.data ?? []] as const, ...lists]
-      .flatMap(([code, list]) => list.map((x) => [`${code}:${x.id}`, x.name] as [string, string])))
   }
 
-  /** A unit's name; ``at`` is its level (the order's own by default). */
+  /** A unit's name; ``at`` is its level (the order's own by default). The API names every unit on the order's
+   * chain, at any level (a level above may read those names, and nothing more of the units below). */
   const unitName = (id: number, at?: string | null) => {
     const level = at ?? order.value?.number.split('-')[0] ?? ''
-    return units.value.get(`${level}:${id}`) ?? `${tenantName(level)}单位 ${id}`
+    return order.value?.unit_names?.[`${level}:${id}`] ?? `${tenantName(level)}的承办单位`
   }
-  const tenantName = (code: string) => tenants.value.get(code) ?? code
+  const tenantName = (code: string) => order.value?.tenant_names?.[code] ?? tenants.value.get(code) ?? code
   const categoryName = computed(() => {
     const code = order.value?.category
     if (!code) return '未分类'
