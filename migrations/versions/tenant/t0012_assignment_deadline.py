@@ -1,7 +1,7 @@
 """A unit's open work in deadline order from an index: each live assignment keeps its order's handle deadline.
 
 Revision ID: t0012
-Revises: t0007
+Revises: t0011
 Create Date: 2026-12-07
 
 A unit's 待签收 / 待办理 page showed its 50 most urgent orders by reading every one of its open orders (10,000 for
@@ -15,7 +15,7 @@ counts, "is it the unit's") it serves as well.
 from alembic import op
 
 revision = "t0012"
-down_revision = "t0007"
+down_revision = "t0011"
 branch_labels = None
 depends_on = None
 
