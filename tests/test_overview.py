@@ -217,7 +217,7 @@ async def test_a_town_order_reaches_the_province_supervisors_overview_and_nobody
         taken = await client.post(f"/api/v1/tenants/{TOWN}/orders", json=body, headers=town_operator)
         assert taken.status_code == 201, taken.text
         heard = await _heard(province, "overview", 30, lambda data: TOWN in data["tenants"])
-        assert set(heard) == {"tenants"}  # tenant codes, never an order's content
+        assert set(heard) == {"tenants", "cut"}  # tenant codes, never an order's content
         # Heard once the read model has it: reading again shows the new request.
         assert await intake_today() == before + 1
         await sibling.none("overview", 2.0)

@@ -27,8 +27,12 @@ const routes: RouteRecordRaw[] = [
       { path: 'orders', name: 'orders', component: () => import('./views/OrdersView.vue'), meta: { title: '工单查询' } },
       { path: 'orders/:number', name: 'order', component: () => import('./views/OrderView.vue'), meta: { title: '工单详情' } },
       { path: 'routing', name: 'routing', component: () => import('./views/RoutingRulesView.vue'), meta: { title: '派单目录' } },
+      // The drilled place is the path: tenant codes below the person's own, then units/<id> (OverviewView).
+      { path: 'overview/:trail*', name: 'overview', component: () => import('./views/OverviewView.vue'), meta: { title: '总览' } },
     ],
   },
+  // The wall screen (大屏): full screen, without the console's frame.
+  { path: '/wall/:code(\\d+)?', name: 'wall', component: () => import('./views/WallView.vue'), meta: { title: '大屏' } },
   { path: '/:pathMatch(.*)*', redirect: '/' },
 ]
 

@@ -11,8 +11,8 @@ staff (``core.orders.visibility``) only when their unit is among the order's uni
 the seat it names, of its tenant, only. An ``overview`` notice (the assessment consumer changed the numbers of
 some tenants, ``core.orders.announce.overview_notice``) goes to the people who may read the overview (总览) of
 their own tenant — a province's supervisor included, whose tenant holds no order — when a tenant it names lies in
-their subtree; each gets the codes of its own subtree only, and at most one such event a second (``OVERVIEW_EVERY_S``):
-what changed meanwhile is gathered into the next.
+their subtree; each gets the codes of its own subtree only (``cut``: a code stands for its whole subtree), and at
+most one such event a second (``OVERVIEW_EVERY_S``): what changed meanwhile is gathered into the next.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class Subscriber:
     overview: bool = False  # may read the overview (assessment) of its tenant and subtree
     queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     _touched: set[str] = field(default_factory=set)  # subtree codes gathered for the next overview event
+    _cut: bool = False  # one of them stands for its whole subtree
     _last_overview: float = float("-inf")  # the loop's time of the last overview event sent
     _flush: asyncio.TimerHandle | None = None
 
@@ -75,9 +76,10 @@ class Subscriber:
                 found.add(own)
         return found
 
-    def touched(self, codes: set[str]) -> None:
+    def touched(self, codes: set[str], cut: bool = False) -> None:
         """Gather an overview notice's codes; send them now, or once a second has passed since the last."""
         self._touched |= codes
+        self._cut = self._cut or cut
         if self._flush is not None:
             return  # already due
         loop = asyncio.get_running_loop()
@@ -92,9 +94,10 @@ class Subscriber:
         if not self._touched:
             return
         self._last_overview = asyncio.get_running_loop().time()
-        codes, self._touched = sorted(self._touched), set()
+        data = {"tenants": sorted(self._touched), "cut": self._cut}
+        self._touched, self._cut = set(), False
         try:
-            self.queue.put_nowait(frame("overview", {"tenants": codes}))
+            self.queue.put_nowait(frame("overview", data))
         except asyncio.QueueFull:
             log.warning("live stream of %s is %d notices behind: an overview notice dropped", self.actor.user,
                         QUEUE_SIZE)
@@ -147,9 +150,10 @@ class LiveHub:
         if kind == "overview":  # each hears of its own subtree only, throttled
             for subscriber in self.subscribers:
                 if subscriber.overview:
-                    codes = subscriber.subtree_codes(notice.get("tenants") or (), bool(notice.get("cut")))
+                    cut = bool(notice.get("cut"))
+                    codes = subscriber.subtree_codes(notice.get("tenants") or (), cut)
                     if codes:
-                        subscriber.touched(codes)
+                        subscriber.touched(codes, cut)
             return
         wanted = [s for s in self.subscribers if s.wants({**notice, "kind": kind})]
         if not wanted:

@@ -40,9 +40,9 @@ def test_a_listener_hears_only_the_tenants_of_its_subtree() -> None:
         return _frames(province), _frames(city), _frames(sibling), _frames(town), _frames(barred)
 
     province, city, sibling, town, barred = asyncio.run(scenario())
-    assert province == [{"tenants": ["410102001", "4106"]}]
-    assert city == [{"tenants": ["410102001"]}]
-    assert town == [{"tenants": ["410102001"]}]
+    assert province == [{"tenants": ["410102001", "4106"], "cut": False}]
+    assert city == [{"tenants": ["410102001"], "cut": False}]
+    assert town == [{"tenants": ["410102001"], "cut": False}]
     assert sibling == [] and barred == []
 
 
@@ -58,7 +58,7 @@ def test_a_cut_notice_reaches_the_listeners_inside_the_codes_it_names() -> None:
         hub.deliver(overview_notice(["4101"], cut=True))
         return _frames(town)
 
-    assert asyncio.run(scenario()) == [{"tenants": ["410102001"]}]
+    assert asyncio.run(scenario()) == [{"tenants": ["410102001"], "cut": True}]
 
 
 def test_a_busy_subtree_makes_at_most_one_event_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,8 +75,8 @@ def test_a_busy_subtree_makes_at_most_one_event_a_second(monkeypatch: pytest.Mon
         return first, _frames(province)
 
     first, then = asyncio.run(scenario())
-    assert first == [{"tenants": ["4101"]}]  # at once
-    assert then == [{"tenants": ["4102", "4103"]}]  # the rest, gathered into one
+    assert first == [{"tenants": ["4101"], "cut": False}]  # at once
+    assert then == [{"tenants": ["4102", "4103"], "cut": False}]  # the rest, gathered into one
 
 
 def test_a_closed_stream_sends_nothing_it_had_gathered(monkeypatch: pytest.MonkeyPatch) -> None:
