@@ -75,7 +75,7 @@ export function useOverview(place: Ref<OverviewPlace | null>, options: { refresh
     if (where && concerns(event, where.code)) void load()
   })
   const timer = options.refreshMs ? setInterval(() => void load(), options.refreshMs) : undefined
-  watch(place, () => void load(), { immediate: true, deep: true })
+  watch(() => JSON.stringify(place.value), () => void load(), { immediate: true }) // a new place, not a new object
   onBeforeUnmount(() => {
     stop()
     if (timer) clearInterval(timer)
