@@ -162,11 +162,21 @@ def bench_console(
     phones: Annotated[int, typer.Option(help="Callers whose history is timed.")] = 50,
     submits: Annotated[int, typer.Option(help="Intakes timed.")] = 30,
     opens: Annotated[int, typer.Option(help="Inbox openings timed.")] = 20,
+    month_orders: Annotated[int, typer.Option(help="The assessment bench's month over the whole province (the "
+                                                   "overview's data), orders with their event logs.")] = 1_000_000,
+    month_under: Annotated[str, typer.Option(help="Load the month only under this tenant (e.g. 4101), with the "
+                                                 "levels above it: a smaller run.")] = "41",
+    renders: Annotated[int, typer.Option(help="First renders of the province's overview timed.")] = 20,
+    drills: Annotated[int, typer.Option(help="Drill-down clicks timed (province → city → district → town).")] = 30,
 ) -> None:
     """The console in Debian's Chromium over a city of a million orders: caller history, intake, the inbox's first
-    page and the seat's compressed JS, each beside the API alone."""
+    page and the seat's compressed JS, each beside the API alone; and with a month over the whole province, the
+    overview's first render and its drill-down."""
     from bench.console import run
 
-    if orders < 10_000 or min(phones, submits, opens) < 2:
+    if orders < 10_000 or min(phones, submits, opens, renders, drills) < 2:
         raise typer.BadParameter("give at least 10,000 orders and 2 of each timing")
-    run(get_settings(), json_out=json_out, orders=orders, keep=keep, phones=phones, submits=submits, opens=opens)
+    if month_orders < 1:
+        raise typer.BadParameter("the overview needs a month of orders (at least one per tenant is loaded)")
+    run(get_settings(), json_out=json_out, orders=orders, keep=keep, phones=phones, submits=submits, opens=opens,
+        month_orders=month_orders, month_under=month_under, renders=renders, drills=drills)

@@ -8,6 +8,8 @@ a million orders in the city.
 3. Caller history: from the key press of a phone number's last digit to the caller's newest request listed.
 4. Intake: from the press of 提交受理 to the new number shown.
 5. Inbox: from the click on 承办 to the first page of the department's 10,000 open orders shown.
+6. Overview (``bench/console_overview.py``): with the assessment bench's month over the whole province
+   (``--month-orders``), the province supervisor's overview first rendered and a drill click to a child's numbers.
 Each beside the same request's p99 from a plain HTTP client (``*_api_p99_ms``): what the browser adds.
 """
 
@@ -27,6 +29,7 @@ import httpx
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, sync_playwright
 
+from bench import console_overview as overview
 from bench.console_browser import arm, elapsed_ms, js_loaded, launch, sign_in
 from bench.console_data import CITY, fill_city, newest_numbers, phone
 from bench.console_ranking import measure as measure_ranking
@@ -49,14 +52,15 @@ def p99(values: list[float]) -> float:
 
 
 def run(settings: Settings, *, json_out: bool = False, orders: int = 1_000_000, keep: bool = False,
-        phones: int = 50, submits: int = 30, opens: int = 20) -> dict[str, object]:
+        phones: int = 50, submits: int = 30, opens: int = 20, month_orders: int = 1_000_000,
+        month_under: str = overview.PROVINCE, renders: int = 20, drills: int = 30) -> dict[str, object]:
     from cli.output import console
 
     if not (DIST / "index.html").exists():
         subprocess.run([sys.executable, "-m", "cli.main", "console", "build"], cwd=REPO, check=True)
     with scratch_database(settings, "bench_console", name="bench_console", keep=keep) as bench:
         try:
-            result = _run(bench, orders, phones, submits, opens)
+            result = _run(bench, orders, phones, submits, opens, (month_orders, month_under), renders, drills)
         finally:
             sync_realm(settings)  # the console client's redirect URI back to the platform's own console
     result |= {"orders": orders, "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
@@ -64,13 +68,16 @@ def run(settings: Settings, *, json_out: bool = False, orders: int = 1_000_000, 
         f"console over {orders:,} orders: caller history p99 {result['caller_history_p99_ms']} ms "
         f"(API {result['caller_history_api_p99_ms']}), intake submit p99 {result['intake_submit_p99_ms']} ms "
         f"(API {result['intake_submit_api_p99_ms']}), inbox first page p99 {result['inbox_first_page_p99_ms']} ms "
-        f"(API {result['inbox_first_page_api_p99_ms']}), seat JS {result['seat_js_gzip_kb']} KB compressed")
+        f"(API {result['inbox_first_page_api_p99_ms']}), seat JS {result['seat_js_gzip_kb']} KB compressed, "
+        f"overview render p95 {result['overview_render_ms']} ms (API {result['overview_api_p95_ms']}), "
+        f"drill-down p95 {result['drilldown_ms']} ms (API {result['drilldown_api_p95_ms']})")
     if json_out:
         print(json.dumps(result))
     return result
 
 
-def _run(bench: Settings, orders: int, phones: int, submits: int, opens: int) -> dict[str, object]:
+def _run(bench: Settings, orders: int, phones: int, submits: int, opens: int, month_of: tuple[int, str],
+         renders: int, drills: int) -> dict[str, object]:
     from cli.output import console
 
     engine = tenant_tree(bench, [Division("41", "河南省"), Division(CITY, "郑州市"), Division("410102", "中原区")])
@@ -78,6 +85,7 @@ def _run(bench: Settings, orders: int, phones: int, submits: int, opens: int) ->
     started = time.perf_counter()
     unit = fill_city(bench.postgres_url, orders)
     fill_s = time.perf_counter() - started
+    month = overview.load_month(bench, engine, month_of[0], console.print, under=month_of[1])
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     bench = bench.model_copy(update={"console_url": url, "api_port": port})
@@ -85,10 +93,11 @@ def _run(bench: Settings, orders: int, phones: int, submits: int, opens: int) ->
     kc = admin_client(bench)
     suffix = uuid.uuid4().hex[:6]
     people = {"operator": f"bench-seat-{suffix}", "handler": f"bench-housing-{suffix}",
-              "supervisor": f"bench-supervisor-{suffix}"}
+              "supervisor": f"bench-supervisor-{suffix}", "province": f"bench-province-{suffix}"}
     create_user(kc, engine, NewUser(people["operator"], PASSWORD, CITY, ["operator"], name="话务员"))
     create_user(kc, engine, NewUser(people["handler"], PASSWORD, CITY, ["handler"], unit, name="住建局承办人"))
     create_user(kc, engine, NewUser(people["supervisor"], PASSWORD, CITY, ["supervisor"], name="考核督查员"))
+    create_user(kc, engine, NewUser(people["province"], PASSWORD, overview.PROVINCE, ["supervisor"], name="省督办员"))
     engine.dispose()
     env = {**os.environ, **bench.as_env(), "HOTLINE_CONSOLE_URL": url, "HOTLINE_API_PORT": str(port)}
     api = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.factory:create_app", "--factory", "--host",
@@ -98,15 +107,16 @@ def _run(bench: Settings, orders: int, phones: int, submits: int, opens: int) ->
             raise RuntimeError("the API did not start")
         sample = [phone(i * 3917 + 11) for i in range(phones)]
         newest = newest_numbers(bench.postgres_url, sample)
-        result = _browser(url, people, sample, newest, submits, opens)
+        result = _browser(url, people, sample, newest, submits, opens, renders, drills)
         result |= _api_only(bench, url, people, sample, submits, opens)
         result |= measure_ranking(bench, url, people["supervisor"], PASSWORD, CITY, opens)
+        result |= overview.api_p95(bench, url, people["province"], PASSWORD, max(renders, drills))
     finally:
         for name in people.values():
             kc.delete_user(kc.get_user_id(name))
         api.terminate()
         api.wait(10)
-    return result | {"fill_s": round(fill_s, 1)}
+    return result | {"fill_s": round(fill_s, 1)} | month
 
 
 def _answers(url: str) -> bool:
@@ -117,7 +127,7 @@ def _answers(url: str) -> bool:
 
 
 def _browser(url: str, people: dict[str, str], sample: list[str], newest: dict[str, str], submits: int,
-             opens: int) -> dict[str, object]:
+             opens: int, renders: int, drills: int) -> dict[str, object]:
     with sync_playwright() as p:
         p.selectors.set_test_id_attribute("data-test")
         browser = launch(p)
@@ -128,8 +138,9 @@ def _browser(url: str, people: dict[str, str], sample: list[str], newest: dict[s
         intake = [_submit_ms(seat, i) for i in range(submits)]
         inbox_page = sign_in(browser, url, people["handler"], PASSWORD)
         inbox = [_inbox_ms(inbox_page) for _ in range(opens)]
+        overview_keys = overview.measure(browser, url, people["province"], PASSWORD, renders, drills)
         browser.close()
-    return {"caller_history_p99_ms": p99(history), "intake_submit_p99_ms": p99(intake),
+    return overview_keys | {"caller_history_p99_ms": p99(history), "intake_submit_p99_ms": p99(intake),
             "inbox_first_page_p99_ms": p99(inbox), "seat_js_gzip_kb": round(js["gzip_kb"], 1),
             "caller_history_p50_ms": round(statistics.median(history), 1),
             "intake_submit_p50_ms": round(statistics.median(intake), 1),

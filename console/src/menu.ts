@@ -7,6 +7,7 @@ export interface MenuItem {
   label: string
   roles: string[]
   group?: MenuGroup
+  home?: string[] // the roles whose first screen this is (before the first of their menu)
 }
 
 export const MENU: MenuItem[] = [
@@ -19,6 +20,7 @@ export const MENU: MenuItem[] = [
   // Whoever holds `assessment read` (iam/policies.py): a centre's dispatcher, its supervisors, auditors and admin.
   { path: '/ranking', label: '考核排名', roles: ['supervisor', 'auditor', 'dispatcher', 'admin'], group: '监督' },
   { path: '/routing', label: '派单目录', roles: ['admin', 'dispatcher'], group: '管理' },
+  { path: '/overview', label: '总览', roles: ['supervisor', 'auditor', 'admin', 'dispatcher'], group: '监督', home: ['supervisor', 'auditor'] },
 ]
 
 export function menuFor(roles: Set<string>): MenuItem[] {
@@ -36,5 +38,6 @@ export function menuTree(roles: Set<string>): { top: MenuItem[]; groups: { name:
 }
 
 export function homeFor(roles: Set<string>): string {
-  return menuFor(roles)[0]?.path ?? '/orders'
+  const mine = menuFor(roles)
+  return (mine.find((m) => m.home?.some((r) => roles.has(r))) ?? mine[0])?.path ?? '/orders'
 }

@@ -29,10 +29,14 @@ const routes: RouteRecordRaw[] = [
       { path: 'orders/:number', name: 'order', component: () => import('./views/OrderView.vue'), meta: { title: '工单详情' } },
       { path: 'ranking', name: 'ranking', component: () => import('./views/RankingView.vue'), meta: { title: '考核排名' } },
       { path: 'routing', name: 'routing', component: () => import('./views/RoutingRulesView.vue'), meta: { title: '派单目录' } },
+      // The drilled place is the path: tenant codes below the person's own, then units/<id> (OverviewView).
+      { path: 'overview/:trail*', name: 'overview', component: () => import('./views/OverviewView.vue'), meta: { title: '总览' } },
       // Any other address: 页面不存在, at that address (after signing in, which keeps it: client.ts signIn).
       { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { title: '页面不存在' } },
     ],
   },
+  // The wall screen (大屏): full screen, without the console's frame.
+  { path: '/wall/:code(\\d+)?', name: 'wall', component: () => import('./views/WallView.vue'), meta: { title: '大屏' } },
 ]
 
 export const router = createRouter({ history: createWebHistory('/console/'), routes })

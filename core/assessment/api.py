@@ -1,4 +1,4 @@
-"""Routes of assessment (考核), statistics (统计), hot-spot alerts (热点预警) and the live overview."""
+"""Routes of assessment (考核), statistics (统计) and hot-spot alerts (热点预警); the overview's: ``overview_api``."""
 
 from __future__ import annotations
 
@@ -113,14 +113,6 @@ async def put_settings(tenant: CurrentTenant, session: TenantSession, actor: Cur
         "updated_at = now()"), {"t": tenant.code, "s": json.dumps(settings.model_dump()), "u": actor.user})
     await session.commit()
     return {"from": tenant.code, "settings": settings.model_dump()}
-
-
-@router.get("/overview", dependencies=READ)
-async def overview(request: Request, tenant: CurrentTenant, session: TenantSession) -> TimedJson:
-    """实时总览 for supervisors: today's intake and the open, yellow, red (overdue now) and urged orders of
-    each child tenant's subtree, this month's overdue count, and open hot-spot alerts."""
-    rules = await request.app.state.sla.rules(session)
-    return await service.overview(session, tenant.code, rules.calendar, request.app.state.clock())
 
 
 @router.get("/statistics", dependencies=READ)

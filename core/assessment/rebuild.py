@@ -24,6 +24,7 @@ import asyncpg
 
 from core.assessment.store import RECORD_COLUMNS, add_counters, lock_exclusive, refresh_open_nodes
 from core.assessment.tally import Tally
+from core.orders.announce import LIVE_CHANNEL, overview_notice
 from core.orders.facts import PAYLOAD_KEYS, EventView, cohort_day, origin_len, stats_of, step
 from core.orders.lifecycle import OPEN
 from core.sla.calendar import CST
@@ -50,7 +51,7 @@ def _order_sql(code: str, bounded: bool) -> str:
             "o.urge_count, o.division_code, o.category, o.channel, o.type, "
             "array_agg(e.seq ORDER BY e.seq), array_agg(e.action ORDER BY e.seq), "
             "array_agg(e.actor_unit_id ORDER BY e.seq), array_agg(e.occurred_at ORDER BY e.seq), "
-            f"{payload} FROM \"t_{validate_code(code)}\".orders o "
+            f"{payload}, o.lead_unit_id FROM \"t_{validate_code(code)}\".orders o "
             f"JOIN \"t_{code}\".order_events e ON e.order_id = o.id {window}GROUP BY o.id)")
 
 
@@ -83,7 +84,9 @@ def fold_order(row: asyncpg.Record, tally: Tally) -> tuple[Any, ...]:
         if event.action == "register":
             tally.add_intake(stats_of(row[7], row[8], row[9], row[10], event.occurred_at))
     tally.add(tenant, ol, day, changes)  # one record: one tenant, one period
-    return (tenant, order_id, ol, day, list(seqs), max(seqs), row[4] in _OPEN, row[5], (row[6] or 0) > 0)
+    # The live columns as the record's last fact left them (facts.live_of): open, limit, urged, the unit leading it.
+    return (tenant, order_id, ol, day, list(seqs), max(seqs), row[4] in _OPEN, row[5], (row[6] or 0) > 0,
+            row[15 + len(PAYLOAD_KEYS)])
 
 
 def _fold_chunk(dsn: str, codes: list[str], bounds: tuple[Any, ...], staging: str) -> tuple[Tally, int, int]:
@@ -136,6 +139,9 @@ async def rebuild(dsn: str, month: tuple[date, date] | None = None, processes: i
             await conn.execute(f"INSERT INTO public.assess_records SELECT * FROM public.{staging}")
             await refresh_open_nodes(conn)
             await add_counters(conn, tally)
+            # Every overview watching shows the rebuilt numbers (at commit; a province's code, cut, covers all).
+            everything = overview_notice({code[:2] for code in codes}, cut=True)
+            await conn.execute("SELECT pg_notify($1, $2)", LIVE_CHANNEL, everything)
     finally:
         await conn.execute(f"DROP TABLE IF EXISTS public.{staging}")
         await conn.close()

@@ -1,4 +1,4 @@
-"""Reading the read model: rankings (排名), the live overview (实时总览), statistics (统计) and alerts.
+"""Reading the read model: rankings (排名), statistics (统计) and alerts (the overview: ``core.assessment.overview``).
 
 Every query here reads the shared read-model tables only; no tenant schema is scanned (the one
 exception is the assessing tenant's own ``units`` table, for its departments' names).
@@ -7,7 +7,7 @@ exception is the assessing tenant's own ``units`` table, for its departments' na
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -18,9 +18,8 @@ from core.assessment.indicators import INDICATORS, breakdown, describe, rates, s
 from core.assessment.movement import previous_period
 from core.assessment.ranking_schemas import Board
 from core.assessment.settings import AssessmentSettings, effective
-from core.assessment.tally import hour_of, month_bounds, nodes_for
+from core.assessment.tally import month_bounds
 from core.orders.facts import COUNTERS
-from core.sla.calendar import CST, WorkCalendar
 from tenants.codes import validate_code
 
 _SUMS = ", ".join(f"sum({c})::bigint AS {c}" for c in COUNTERS)
@@ -181,58 +180,6 @@ async def _tenant_name(session: AsyncSession, code: str) -> str:
     name = await session.scalar(text("SELECT name FROM public.tenants WHERE code = :c"), {"c": code})
     return str(name or code)
 
-
-async def overview(session: AsyncSession, code: str, calendar: WorkCalendar, now: datetime) -> dict[str, Any]:
-    """实时总览: per child tenant, today's intake and the open, yellow, red (overdue now) and urged orders."""
-    kids = await children(session, code)
-    nodes = [code] + [c for c, _ in kids]
-    today = now.astimezone(CST).date()
-    rows = await session.execute(text(
-        "SELECT node, coalesce(sum(received) FILTER (WHERE day = :today), 0), sum(overdue) "
-        "FROM public.assess_node_day WHERE node = ANY(:nodes) AND day >= :first AND day <= :today GROUP BY node"),
-        {"nodes": nodes, "today": today, "first": today.replace(day=1)})
-    counted = {node: (int(intake), int(overdue)) for node, intake, overdue in rows.all()}
-    live = await _open_counts(session, code, nodes, calendar, now)
-
-    def entry(c: str, name: str) -> dict[str, Any]:
-        intake, overdue = counted.get(c, (0, 0))
-        return {"code": c, "name": name, "intake_today": intake, **live[c], "overdue_this_month": overdue}
-
-    return {
-        "tenant": code, "at": now.isoformat(), "total": entry(code, ""),
-        "children": [entry(c, n) for c, n in kids],
-        "open_alerts": int(await session.scalar(text(
-            "SELECT count(*) FROM public.hotspot_alerts WHERE closed_at IS NULL AND tenant_code LIKE :p"),
-            {"p": f"{code}%"}) or 0),
-    }
-
-
-async def _open_counts(session: AsyncSession, code: str, nodes: list[str], calendar: WorkCalendar,
-                       now: datetime) -> dict[str, dict[str, int]]:
-    """Open, red, yellow and urged records per node: whole deadline hours from ``assess_open_node``, the
-    hours that ``now`` and the yellow limit fall in record by record."""
-    yellow_until, _ = calendar.add_working_days(now, 1)
-    hour, yellow_hour = hour_of(now.astimezone(UTC)), hour_of(yellow_until.astimezone(UTC))
-    rows = await session.execute(text(
-        "SELECT node, sum(open), sum(urged), sum(open) FILTER (WHERE deadline_hour < :h), "
-        "sum(open) FILTER (WHERE deadline_hour > :h AND deadline_hour < :y) "
-        "FROM public.assess_open_node WHERE node = ANY(:nodes) GROUP BY node"),
-        {"nodes": nodes, "h": hour, "y": yellow_hour})
-    counts = {n: {"open": 0, "red": 0, "yellow": 0, "urged": 0} for n in nodes}
-    for node, open_, urged, red, yellow in rows.all():
-        counts[node].update(open=int(open_ or 0), urged=int(urged or 0), red=int(red or 0), yellow=int(yellow or 0))
-    edges = await session.execute(text(
-        "SELECT tenant_code, origin_len, deadline FROM public.assess_records WHERE is_open "
-        "AND ((deadline >= :h AND deadline < :h1) OR (deadline >= :y AND deadline < :y1)) AND tenant_code LIKE :p"),
-        {"h": hour, "h1": hour + timedelta(hours=1), "y": max(yellow_hour, hour + timedelta(hours=1)),
-         "y1": yellow_hour + timedelta(hours=1), "p": f"{code}%"})
-    wanted = set(nodes)
-    for tenant, origin_len, deadline in edges.all():
-        light = "red" if deadline < now else "yellow" if deadline <= yellow_until else None
-        if light:
-            for node in wanted.intersection(nodes_for(tenant, origin_len)):
-                counts[node][light] += 1
-    return counts
 
 
 STAT_DIMENSIONS = ("category", "major_category", "channel", "type", "area", "day")

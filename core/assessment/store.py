@@ -14,6 +14,7 @@ import asyncpg
 
 from core.assessment.hotspots import same_issue
 from core.assessment.tally import Tally
+from core.orders.announce import LIVE_CHANNEL, overview_notice
 from core.orders.facts import COUNTERS
 
 # Consumers apply under the shared lock; a rebuild holds it exclusively while it replaces counters.
@@ -111,12 +112,14 @@ async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> 
     tally = Tally()
     fresh = 0
     merges: list[dict[str, Any]] = []
+    touched: set[str] = set()
     for fact in facts:
         key = (fact["t"], int(fact["o"]))
         record = records[key]
         if fact["s"] in record["applied"]:
             continue
         fresh += 1
+        touched.add(fact["t"])
         record["applied"].add(fact["s"])
         record["dirty"] = True
         if fact["s"] > record["live_seq"]:
@@ -133,28 +136,33 @@ async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> 
     await add_counters(conn, tally)
     if merges:
         await same_issue(conn, merges, datetime.now(UTC))
+    if touched:  # the overviews of these subtrees changed: delivered at commit, to whoever watches them
+        await conn.execute("SELECT pg_notify($1, $2)", LIVE_CHANNEL, overview_notice(touched))
     return fresh
 
 
 def _count_open(tally: Tally, tenant: str, record: dict[str, Any]) -> None:
     """Move the record's open count from its old deadline hour to its new one (or out, once closed)."""
     was_open, was_deadline, was_urged = record.get("was") or (False, None, False)
-    is_open, deadline, urged = _live_columns(record["live"])
+    is_open, deadline, urged, _ = _live_columns(record["live"])
     if was_open:
         tally.add_open(tenant, record["ol"], was_deadline, -1, -int(was_urged))
     if is_open:
         tally.add_open(tenant, record["ol"], deadline, 1, int(urged))
 
 
-def _live_columns(live: dict[str, Any] | None) -> tuple[bool, datetime | None, bool]:
+def _live_columns(live: dict[str, Any] | None) -> tuple[bool, datetime | None, bool, int | None]:
+    """(open, limit, urged, the unit leading it) of a fact's ``live``; a fact from before units were carried has
+    no ``unit`` (the centre's, until the record's next event or a rebuild)."""
     if not live:
-        return False, None, False
+        return False, None, False, None
     deadline = datetime.fromisoformat(live["deadline"]) if live.get("deadline") else None
-    return bool(live["open"]), deadline, bool(live["urged"])
+    unit = live.get("unit")
+    return bool(live["open"]), deadline, bool(live["urged"]), int(unit) if unit is not None else None
 
 
 RECORD_COLUMNS = ["tenant_code", "order_id", "origin_len", "day", "applied", "live_seq", "is_open", "deadline",
-                   "urged"]
+                   "urged", "unit_id"]
 
 
 async def update_records(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
@@ -165,17 +173,18 @@ async def update_records(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) 
     """
     if not rows:
         return
-    t, o, applied, seq, is_open, deadline, urged = (list(column) for column in zip(*rows, strict=True))
+    t, o, applied, seq, is_open, deadline, urged, unit = (list(column) for column in zip(*rows, strict=True))
     await conn.execute(
         "UPDATE public.assess_records AS r SET applied = CAST(u.applied AS integer[]), "
         "live_seq = GREATEST(r.live_seq, u.seq), "
         "is_open = CASE WHEN u.seq > r.live_seq THEN u.is_open ELSE r.is_open END, "
         "deadline = CASE WHEN u.seq > r.live_seq THEN u.deadline ELSE r.deadline END, "
-        "urged = CASE WHEN u.seq > r.live_seq THEN u.urged ELSE r.urged END "
+        "urged = CASE WHEN u.seq > r.live_seq THEN u.urged ELSE r.urged END, "
+        "unit_id = CASE WHEN u.seq > r.live_seq THEN u.unit ELSE r.unit_id END "
         "FROM unnest($1::text[], $2::bigint[], $3::text[], $4::integer[], $5::boolean[], $6::timestamptz[], "
-        "$7::boolean[]) AS u(t, o, applied, seq, is_open, deadline, urged) "
+        "$7::boolean[], $8::bigint[]) AS u(t, o, applied, seq, is_open, deadline, urged, unit) "
         "WHERE r.tenant_code = u.t AND r.order_id = u.o",
-        t, o, ["{" + ",".join(map(str, a)) + "}" for a in applied], seq, is_open, deadline, urged)
+        t, o, ["{" + ",".join(map(str, a)) + "}" for a in applied], seq, is_open, deadline, urged, unit)
 
 
 # The open records of every subtree by deadline hour, recomputed from ``assess_records``.

@@ -214,9 +214,10 @@ def _rating(state: RecordState, unit: int | None, p: dict[str, Any]) -> list[Cha
 
 
 def live_of(order: Order) -> dict[str, Any]:
-    """The record's state for the live overview, after the event."""
+    """The record's state for the live overview, after the event: open or not, its limit, urged, and the unit
+    leading it now (None: the tenant's centre), for a unit's open orders on the overview."""
     return {"open": order.status in OPEN, "deadline": order.handle_deadline.isoformat()
-            if order.handle_deadline else None, "urged": (order.urge_count or 0) > 0}
+            if order.handle_deadline else None, "urged": (order.urge_count or 0) > 0, "unit": order.lead_unit_id}
 
 
 def make_fact(tenant: str, order: Order, event: EventView, changes: list[Change],

@@ -32,12 +32,16 @@ def hub(request: Request) -> LiveHub:
 @router.get("/live", responses={200: {"content": {"text/event-stream": {}}}})
 async def live(request: Request, actor: Annotated[Actor, Depends(Guard("tenant", "read"))]) -> StreamingResponse:
     """The signed-in person's live stream (text/event-stream): ``event: order`` when an order they may read
-    changes (committed), ``event: call`` when a call rings at their seat, and ``: keepalive`` every 15 s. Open
-    to every signed-in person; one who may not read orders (an admin) gets no order events."""
+    changes (committed), ``event: call`` when a call rings at their seat, ``event: overview`` (``{"tenants":
+    [codes], "cut": bool}``, at most once a second) when the overview numbers (总览) of tenants in their subtree
+    changed — for whoever may read the overview of their own tenant; it names tenants, never an order — and
+    ``: keepalive`` every 15 s. Open to every signed-in person; one who may not read orders (an admin) gets no
+    order events."""
     live_hub = hub(request)
     authorizer = await request.app.state.authorizer.get()
     orders = authorizer.decide(actor.roles, actor.home, actor.home, "order", "read")
-    subscriber = await live_hub.subscribe(actor, orders=orders)
+    overview = authorizer.decide(actor.roles, actor.home, actor.home, "assessment", "read")
+    subscriber = await live_hub.subscribe(actor, orders=orders, overview=overview)
 
     async def frames() -> AsyncIterator[str]:
         try:

@@ -1,5 +1,6 @@
 // Live updates (GET /api/v1/live, server-sent events fed by the platform's own commits): an inbox refreshes
-// when an order of its person changes; the seat pops when the telephony system announces a call (来电弹屏).
+// when an order of its person changes; the seat pops when the telephony system announces a call (来电弹屏); the
+// overview (总览) and the wall screen re-read when the numbers of tenants in the person's subtree changed.
 import { defineStore } from 'pinia'
 
 export interface OrderEvent {
@@ -16,6 +17,12 @@ export interface CallEvent {
   phone: string
   seat: string
   at: string
+}
+
+/** The numbers of these tenants changed (codes only; ``cut``: a code stands for its whole subtree). */
+export interface OverviewEvent {
+  tenants: string[]
+  cut?: boolean
 }
 
 type Listener<T> = (event: T) => void
@@ -37,6 +44,10 @@ export const useLive = defineStore('live', {
         const event = JSON.parse((e as MessageEvent).data) as CallEvent
         callListeners.forEach((l) => l(event))
       })
+      source.addEventListener('overview', (e) => {
+        const event = JSON.parse((e as MessageEvent).data) as OverviewEvent
+        overviewListeners.forEach((l) => l(event))
+      })
       this.source = source
     },
     onOrder(listener: Listener<OrderEvent>): () => void {
@@ -47,8 +58,13 @@ export const useLive = defineStore('live', {
       callListeners.add(listener)
       return () => callListeners.delete(listener)
     },
+    onOverview(listener: Listener<OverviewEvent>): () => void {
+      overviewListeners.add(listener)
+      return () => overviewListeners.delete(listener)
+    },
   },
 })
 
 const orderListeners = new Set<Listener<OrderEvent>>()
 const callListeners = new Set<Listener<CallEvent>>()
+const overviewListeners = new Set<Listener<OverviewEvent>>()
