@@ -16,6 +16,8 @@ export const MENU: MenuItem[] = [
   { path: '/review', label: '审核', roles: ['reviewer'] },
   { path: '/revisit', label: '回访', roles: ['caller'] },
   { path: '/orders', label: '工单查询', roles: ['operator', 'dispatcher', 'handler', 'department_handler', 'reviewer', 'caller', 'supervisor', 'auditor', 'admin'] },
+  { path: '/hotspots', label: '热点', roles: ['supervisor', 'auditor', 'dispatcher', 'admin'], group: '监督' },
+  { path: '/statistics', label: '统计分析', roles: ['supervisor', 'auditor', 'dispatcher', 'admin'], group: '监督' },
   { path: '/routing', label: '派单目录', roles: ['admin', 'dispatcher'], group: '管理' },
 ]
 

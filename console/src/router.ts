@@ -26,6 +26,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'revisit', name: 'revisit', component: () => import('./views/RevisitView.vue'), meta: { title: '回访' } },
       { path: 'orders', name: 'orders', component: () => import('./views/OrdersView.vue'), meta: { title: '工单查询' } },
       { path: 'orders/:number', name: 'order', component: () => import('./views/OrderView.vue'), meta: { title: '工单详情' } },
+      { path: 'hotspots', name: 'hotspots', component: () => import('./views/HotspotsView.vue'), meta: { title: '热点' } },
+      { path: 'statistics', name: 'statistics', component: () => import('./views/StatisticsView.vue'), meta: { title: '统计分析' } },
       { path: 'routing', name: 'routing', component: () => import('./views/RoutingRulesView.vue'), meta: { title: '派单目录' } },
     ],
   },
