@@ -47,8 +47,9 @@ async def statistics(
     category: Annotated[str | None, Query(max_length=40, description="a major category matches its minors")] = None,
     channel: Annotated[Channel | None, Query()] = None,
     type: Annotated[OrderType | None, Query()] = None,
-    area: Annotated[str | None, Query(max_length=12, description="only requests in this division (within the "
-                                                                 "tenant); by=area then drills into it")] = None,
+    area: Annotated[str | None, Query(max_length=12, pattern="^[0-9]{2,12}$",
+                                      description="only requests in this division (within the tenant); by=area "
+                                                  "then drills into it")] = None,
     format: Annotated[str | None, Query(pattern="^xlsx$", description="xlsx: the same table as a workbook")] = None,
 ):  # type: ignore[no-untyped-def]
     """Requests taken in this tenant's area (受理量) by one dimension, or two as a cross table; by unit, what this
