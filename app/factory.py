@@ -13,7 +13,9 @@ from app.health import router as health_router
 from app.openapi import install_openapi
 from app.security_headers import install_security_headers
 from core.assessment.api import router as assessment_router
+from core.assessment.hotspots_api import router as hotspots_router
 from core.assessment.overview_api import router as overview_router
+from core.assessment.statistics_api import router as statistics_router
 from core.categories.api import router as categories_router
 from core.categories.service import CategoryStore
 from core.changes.api import router as changes_router
@@ -103,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users_router)
     app.include_router(assessment_router)
     app.include_router(overview_router)
+    app.include_router(statistics_router)
+    app.include_router(hotspots_router)
     app.include_router(overdue_policy_router)
     app.include_router(live_router)
     app.include_router(desk_router)

@@ -56,7 +56,9 @@ SEMANTIC_FIELDS = {"citizen", "period", "to", "days", "parent_id", "parent_code"
                    "groups", "weights",
                    # the web form's phone and the seat's (a number plan beyond its length), files a reply names (this
                    # order's), a file sent as a form, 补录's window (the province's)
-                   "phone", "attachment_ids", "file", "received_at"}
+                   "phone", "attachment_ids", "file", "received_at",
+                   # statistics: a division within the tenant, two different dimensions, units only by day or month
+                   "area", "then", "by"}
 # A file's type is told by its content, which no schema states (core/orders/filetypes.py).
 SEMANTIC_415 = {"unsupported_file_type"}
 

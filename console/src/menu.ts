@@ -19,6 +19,8 @@ export const MENU: MenuItem[] = [
   { path: '/orders', label: '工单查询', roles: ['operator', 'dispatcher', 'handler', 'department_handler', 'reviewer', 'caller', 'supervisor', 'auditor', 'admin'] },
   // Whoever holds `assessment read` (iam/policies.py): a centre's dispatcher, its supervisors, auditors and admin.
   { path: '/ranking', label: '考核排名', roles: ['supervisor', 'auditor', 'dispatcher', 'admin'], group: '监督' },
+  { path: '/hotspots', label: '热点', roles: ['supervisor', 'auditor', 'dispatcher', 'admin'], group: '监督' },
+  { path: '/statistics', label: '统计分析', roles: ['supervisor', 'auditor', 'dispatcher', 'admin'], group: '监督' },
   { path: '/routing', label: '派单目录', roles: ['admin', 'dispatcher'], group: '管理' },
   { path: '/overview', label: '总览', roles: ['supervisor', 'auditor', 'admin', 'dispatcher'], group: '监督', home: ['supervisor', 'auditor'] },
 ]

@@ -28,6 +28,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'orders', name: 'orders', component: () => import('./views/OrdersView.vue'), meta: { title: '工单查询' } },
       { path: 'orders/:number', name: 'order', component: () => import('./views/OrderView.vue'), meta: { title: '工单详情' } },
       { path: 'ranking', name: 'ranking', component: () => import('./views/RankingView.vue'), meta: { title: '考核排名' } },
+      { path: 'hotspots', name: 'hotspots', component: () => import('./views/HotspotsView.vue'), meta: { title: '热点' } },
+      { path: 'statistics', name: 'statistics', component: () => import('./views/StatisticsView.vue'), meta: { title: '统计分析' } },
       { path: 'routing', name: 'routing', component: () => import('./views/RoutingRulesView.vue'), meta: { title: '派单目录' } },
       // The drilled place is the path: tenant codes below the person's own, then units/<id> (OverviewView).
       { path: 'overview/:trail*', name: 'overview', component: () => import('./views/OverviewView.vue'), meta: { title: '总览' } },

@@ -1,9 +1,9 @@
-"""Routes of assessment (考核), statistics (统计) and hot-spot alerts (热点预警); the overview's: ``overview_api``."""
+"""Routes of assessment (考核); the overview, statistics (统计) and hot spots (热点) have their own
+(``overview_api``, ``statistics_api``, ``hotspots_api``)."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -17,7 +17,6 @@ from core.assessment import report as documents
 from core.assessment.ranking_schemas import Ranking
 from core.assessment.settings import AssessmentSettings, effective
 from core.sla.calendar import CST
-from infra.edge import Day
 from infra.refusals import InvalidField
 from infra.times import TimedJson
 from sso.access import CurrentActor, TenantGuard
@@ -115,30 +114,3 @@ async def put_settings(tenant: CurrentTenant, session: TenantSession, actor: Cur
     return {"from": tenant.code, "settings": settings.model_dump()}
 
 
-@router.get("/statistics", dependencies=READ)
-async def statistics(
-    request: Request, tenant: CurrentTenant, session: TenantSession,
-    by: Annotated[str, Query(pattern="^(" + "|".join(service.STAT_DIMENSIONS) + ")$",
-                             description="category, major_category, channel, type, area (drill down) or day")],
-    from_: Annotated[Day | None, Query(alias="from")] = None,
-    to: Annotated[Day | None, Query()] = None,
-    category: Annotated[str | None, Query(max_length=40)] = None,
-    channel: Annotated[str | None, Query(max_length=20)] = None,
-    type: Annotated[str | None, Query(max_length=20)] = None,
-) -> TimedJson:
-    """Requests taken in this tenant's area by one dimension (default: this month so far)."""
-    today = request.app.state.clock().astimezone(CST).date()
-    start, end = from_ or today.replace(day=1), to or today
-    if end < start:
-        raise InvalidField("to", "the range ends before it starts: 'to' must not be before 'from'")
-    if (end - start).days > 366:
-        raise InvalidField("to", "at most a year at a time: 'to' is at most 366 days after 'from'")
-    return await service.statistics(session, tenant.code, start, end + timedelta(days=1), by,
-                                    {"category": category, "channel": channel, "type": type})
-
-
-@router.get("/alerts", dependencies=READ)
-async def alerts(tenant: CurrentTenant, session: TenantSession,
-                 open_only: Annotated[bool, Query(alias="open")] = True) -> list[TimedJson]:
-    """Hot-spot alerts (热点预警) raised to this tenant or below it."""
-    return await service.alerts(session, tenant.code, open_only)

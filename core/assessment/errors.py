@@ -1,8 +1,8 @@
-"""The refusals of assessment (考核), by name (answered over HTTP by ``infra.errors``)."""
+"""The refusals of assessment (考核) and its reads, by name (answered over HTTP by ``infra.errors``)."""
 
 from __future__ import annotations
 
-from infra.refusals import Unavailable
+from infra.refusals import NotFound, Unavailable
 
 
 class ReportFontMissing(Unavailable):
@@ -19,3 +19,12 @@ class ReportFontMissing(Unavailable):
     @property
     def headers(self) -> dict[str, str] | None:
         return None
+
+
+class AlertNotFound(NotFound):
+    """No such alert at this level or below it (one of another city is not there, for this asker)."""
+
+    code = "alert_not_found"
+
+    def __init__(self, alert_id: int, tenant_code: str) -> None:
+        super().__init__(f"tenant {tenant_code} has no hot-spot alert {alert_id} at its level or below")

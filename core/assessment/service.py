@@ -1,4 +1,5 @@
-"""Reading the read model: rankings (排名), statistics (统计) and alerts (the overview: ``core.assessment.overview``).
+"""Reading the read model: rankings (排名); the overview (实时总览) is in ``core.assessment.overview``, statistics
+(统计) in ``core.assessment.statistics``, hot-spot alerts (热点预警) in ``core.assessment.alerts``.
 
 Every query here reads the shared read-model tables only; no tenant schema is scanned (the one
 exception is the assessing tenant's own ``units`` table, for its departments' names).
@@ -181,45 +182,3 @@ async def _tenant_name(session: AsyncSession, code: str) -> str:
     return str(name or code)
 
 
-
-STAT_DIMENSIONS = ("category", "major_category", "channel", "type", "area", "day")
-
-
-async def statistics(session: AsyncSession, code: str, start: date, end: date, by: str,
-                     filters: dict[str, str | None]) -> dict[str, Any]:
-    """Requests taken (受理量) in the area of ``code``, counted by one dimension.
-
-    ``area`` drills down the tree: it counts by the child division of ``code`` each request
-    happened in (the city's districts, a district's towns); a request filed at ``code`` itself
-    without a finer division counts as ``code``.
-    """
-    kids = await children(session, code)
-    child_len = len(kids[0][0]) if kids else len(code)
-    group = {"category": "category", "major_category": "substr(category, 1, 2)", "channel": "channel",
-             "type": "type", "day": "to_char(day, 'YYYY-MM-DD')",
-             "area": f"CASE WHEN length(division) >= {child_len} THEN substr(division, 1, {child_len}) "
-                     "ELSE division END"}[by]
-    where = ["division LIKE :prefix", "day >= :s", "day < :e"]
-    params: dict[str, Any] = {"prefix": f"{code}%", "s": start, "e": end}
-    for name in ("category", "channel", "type"):
-        if filters.get(name):
-            where.append(f"{name} LIKE :{name}" if name == "category" else f"{name} = :{name}")
-            params[name] = f"{filters[name]}%" if name == "category" else filters[name]
-    rows = await session.execute(text(
-        f"SELECT {group} AS key, sum(n)::bigint FROM public.stats_day WHERE {' AND '.join(where)} "
-        "GROUP BY 1 ORDER BY 2 DESC, 1"), params)
-    names = dict(kids)
-    items = [{"key": k, "name": names.get(k), "count": int(n)} if by == "area" else {"key": k, "count": int(n)}
-             for k, n in rows.all()]
-    return {"tenant": code, "from": start.isoformat(), "to": (end - timedelta(days=1)).isoformat(), "by": by,
-            "total": sum(i["count"] for i in items), "items": items}
-
-
-async def alerts(session: AsyncSession, code: str, open_only: bool) -> list[dict[str, Any]]:
-    """Hot-spot alerts raised to ``code`` or to any level below it, newest first."""
-    rows = await session.execute(text(
-        "SELECT id, kind, key, tenant_code, category, area, count, baseline, detail, opened_at, last_seen_at, "
-        "closed_at FROM public.hotspot_alerts WHERE tenant_code LIKE :p "
-        + ("AND closed_at IS NULL " if open_only else "") + "ORDER BY opened_at DESC, id DESC LIMIT 500"),
-        {"p": f"{code}%"})
-    return [dict(r._mapping) for r in rows.all()]
