@@ -14,6 +14,7 @@ import asyncpg
 
 from core.assessment.hotspots import same_issue
 from core.assessment.tally import Tally
+from core.orders import desk_index
 from core.orders.facts import COUNTERS
 
 # Consumers apply under the shared lock; a rebuild holds it exclusively while it replaces counters.
@@ -111,6 +112,7 @@ async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> 
     tally = Tally()
     fresh = 0
     merges: list[dict[str, Any]] = []
+    new_facts: list[dict[str, Any]] = []
     for fact in facts:
         key = (fact["t"], int(fact["o"]))
         record = records[key]
@@ -122,6 +124,7 @@ async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> 
         if fact["s"] > record["live_seq"]:
             record["live_seq"], record["live"] = fact["s"], fact["live"]
         tally.add_fact(fact)
+        new_facts.append(fact)
         if fact.get("citizens"):
             merges.append(fact)
     for (tenant, _), record in records.items():
@@ -131,6 +134,7 @@ async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> 
         (t, o, sorted(r["applied"]), r["live_seq"] if r["live"] else 0, *_live_columns(r["live"]))
         for (t, o), r in records.items() if r.get("dirty")])
     await add_counters(conn, tally)
+    await desk_index.apply(conn, new_facts)  # the 督办 desk's index, kept by the same facts
     if merges:
         await same_issue(conn, merges, datetime.now(UTC))
     return fresh
