@@ -17,6 +17,7 @@ export const MENU: MenuItem[] = [
   { path: '/revisit', label: '回访', roles: ['caller'] },
   { path: '/orders', label: '工单查询', roles: ['operator', 'dispatcher', 'handler', 'department_handler', 'reviewer', 'caller', 'supervisor', 'auditor', 'admin'] },
   { path: '/routing', label: '派单目录', roles: ['admin', 'dispatcher'], group: '管理' },
+  { path: '/supervise', label: '督办台', roles: ['supervisor', 'auditor'], group: '监督' },
 ]
 
 export function menuFor(roles: Set<string>): MenuItem[] {

@@ -27,6 +27,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'orders', name: 'orders', component: () => import('./views/OrdersView.vue'), meta: { title: '工单查询' } },
       { path: 'orders/:number', name: 'order', component: () => import('./views/OrderView.vue'), meta: { title: '工单详情' } },
       { path: 'routing', name: 'routing', component: () => import('./views/RoutingRulesView.vue'), meta: { title: '派单目录' } },
+      { path: 'supervise', name: 'supervise', component: () => import('./views/SuperviseView.vue'), meta: { title: '督办台' } },
     ],
   },
   { path: '/:pathMatch(.*)*', redirect: '/' },
