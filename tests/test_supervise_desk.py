@@ -166,6 +166,7 @@ async def test_the_province_urges_a_town_held_red_order_the_town_signs_and_the_d
     [shown] = row["urges"]
     assert (shown["id"], shown["state"], shown["signed_tenant"], shown["signed_unit"]) == (
         result["urge_id"], "signed", TOWN, UNIT_NAME)
+    assert (shown["by_tenant_name"], shown["signed_tenant_name"]) == ("河南省", "林山寨街道")
     assert datetime.fromisoformat(shown["signed_at"]) <= datetime.fromisoformat(due)
 
     # One urge, counted once on every level's record, and once in the timeline the city's page shows.

@@ -190,6 +190,7 @@ class UrgeOut(BaseModel):
     raised_on: str = Field(description="the level whose record it was raised on")
     relayed: bool = Field(description="raised on a level above and passed down to this record")
     by_tenant: str = Field(description="the level of the person who urged")
+    by_tenant_name: str | None = Field(None, description="that level's name (on the 督办 desk)")
     by: str = Field(description="who urged (their name; the timer: system:timer)")
     reason: str | None
     due: Time | None = Field(None, description="督办时限: by when the holder must sign it")
@@ -198,6 +199,7 @@ class UrgeOut(BaseModel):
     signed_at: Time | None = Field(None, description="督办签收: when the holder signed it")
     signed_by: str | None = None
     signed_tenant: str | None = Field(None, description="the level that signed it (where the order was held)")
+    signed_tenant_name: str | None = Field(None, description="that level's name (on the 督办 desk)")
     signed_unit: str | None = Field(None, description="the unit that signed it, by name")
     note: str | None = Field(None, description="what the holder said when signing")
 

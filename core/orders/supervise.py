@@ -214,6 +214,8 @@ async def _items(session: AsyncSession, desk: Tenant, rows: list[dict[str, Any]]
     details = await _holder_details(session, rows)
     codes = {r["tenant_code"] for r in rows} | {t for t, _ in tops.values()} | {r["division"] for r in rows
                                                                                   if r["division"]}
+    for _, record_urges, _ in details.values():  # the levels that urged and signed
+        codes |= {code for e in record_urges or [] for code in (e.get("by_tenant"), e.get("signed_tenant")) if code}
     names = dict((await session.execute(text("SELECT code, name FROM public.tenants WHERE code = ANY(:c)"),
                                         {"c": sorted(codes)})).all())
     items = []
@@ -234,7 +236,10 @@ async def _items(session: AsyncSession, desk: Tenant, rows: list[dict[str, Any]]
             status=status, deadline=deadline, light=light(calendar, now, deadline).value,
             late_seconds=int((now - deadline).total_seconds()) if deadline is not None and deadline < now else None,
             kinds=_kinds_of(r, now), disputes=_disputes_of(r, now), urge_count=r["urge_count"],
-            urges_waiting=r["urges_waiting"], urge_due=r["urge_due"], urges=queries.urges_out(holding, now)))
+            urges_waiting=r["urges_waiting"], urge_due=r["urge_due"], urges=[
+                u.model_copy(update={"by_tenant_name": names.get(u.by_tenant),
+                                     "signed_tenant_name": names.get(u.signed_tenant or "")})
+                for u in queries.urges_out(holding, now)]))
     return items
 
 

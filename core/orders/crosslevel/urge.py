@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.orders import rows, urges
 from core.orders.context import Context
-from core.orders.crosslevel.links import append, child_path, in_order, live_child, record_from_above, send_on, when
+from core.orders.crosslevel.links import append, child_path, live_child, record_from_above, send_on, when
 from core.orders.crosslevel.messages import FromAbove, TenantCode
 from core.orders.models import Order
 from federation.outbox import Outgoing
@@ -108,7 +108,8 @@ async def apply(session: AsyncSession, tenant: Tenant, message: Urge, message_id
     """A new urge is counted and passed on down; one this record has is counted no second time, and a sign it
     brings (the urge was signed meanwhile) is taken, and passed on down too."""
     order = await record_from_above(session, tenant, message)
-    in_order(order, message.origin_tenant, message.seq)
+    # Not in the link's order (``in_order``): an urge changes no state another step could undo or be undone by, so
+    # it neither waits for the steps before it nor makes a step sent before it (a dispatch again) look late.
     arrived = _entry(message, message_id)
     now = when(message)
     if urges.add(order, arrived):
