@@ -29,6 +29,7 @@ from core.orders.live_api import router as live_router
 from core.orders.lookup_limits import LookupLimits
 from core.orders.overdue_api import router as overdue_policy_router
 from core.orders.public import router as public_router
+from core.orders.supervise_api import router as supervise_router
 from core.orders.web_intake import router as web_intake_router
 from core.routing.api import router as routing_router
 from core.sla.api import router as sla_router
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(overdue_policy_router)
     app.include_router(live_router)
     app.include_router(desk_router)
+    app.include_router(supervise_router)
     app.include_router(intake_policy_router)
     app.include_router(changes_router)
     app.include_router(console_router)

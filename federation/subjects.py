@@ -3,7 +3,8 @@
     stream HOTLINE_DOWN   hotline.down.<kind>.<41>.<4101>.<410102>   dispatch, urge, rework, rated, withdraw,
                                                                      extension-decision (to the level below)
     stream HOTLINE_UP     hotline.up.<kind>.<41>.<4101>              signed, returned, replied, escalated,
-                                                                     extension-request (to the level above)
+                                                                     extension-request, urge-signed
+                                                                     (to the level above)
     stream HOTLINE_FACTS  hotline.facts.<41>.<4101>                  assessment facts of records held
                                                                      under 41.4101, packed by the relay
                                                                      (to the assessment read model;
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 # The kinds of cross-level messages (``core/orders/crosslevel``: what each does); a kind is one subject token.
 DOWN_KINDS = ("dispatch", "urge", "rework", "rated", "withdraw", "extension-decision")
-UP_KINDS = ("signed", "returned", "replied", "escalated", "extension-request")
+UP_KINDS = ("signed", "returned", "replied", "escalated", "extension-request", "urge-signed")
 
 
 @dataclass(frozen=True)

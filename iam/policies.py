@@ -30,9 +30,11 @@ MATRIX: dict[Role, list[tuple[str, str, str]]] = {
     Role.caller: _at("self", [*READ_REFERENCE, *HANDLING]),
     Role.handler: _at("self", [*READ_REFERENCE, *HANDLING]),
     Role.department_handler: _at("self", [*READ_REFERENCE, *HANDLING]),
-    Role.supervisor: _at("down", [*READ_REFERENCE, *HANDLING, ("order", "export"), ("assessment", "read")]),
+    # The 督办 desk (supervision): the supervisor reads and urges from it, the auditor reads it.
+    Role.supervisor: _at("down", [*READ_REFERENCE, *HANDLING, ("order", "export"), ("assessment", "read"),
+                                  ("supervision", "read"), ("supervision", "act")]),
     Role.auditor: _at("down", [*READ_REFERENCE, ("order", "read"), ("order", "export"), ("audit", "read"),
-                               ("assessment", "read"), ("change", "read")]),
+                               ("assessment", "read"), ("change", "read"), ("supervision", "read")]),
     Role.admin: _at("self", [("category", "write"), ("time_limit", "write"), ("calendar", "write"),
                              ("assessment", "write")])
     # The units of its whole subtree: a city admin sets up a new town's offices.

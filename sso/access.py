@@ -102,6 +102,7 @@ _DOING = {
     ("assessment", "read"): "see the assessment{of}", ("assessment", "write"): "change the assessment settings{of}",
     ("user", "read"): "see the people{of}", ("user", "write"): "manage the people{of}",
     ("change", "read"): "see the history of administration{of}",
+    ("supervision", "read"): "see the 督办 desk{of}", ("supervision", "act"): "urge from the 督办 desk{of}",
     ("tenant", "read"): "see the details{of}",
     ("calendar", "read"): "see the working-day calendar", ("calendar", "write"): "enter the working-day calendar",
 }

@@ -21,12 +21,12 @@ CHAIN = ("41", CITY, "410611", "410611001")  # 河南 → 鹤壁 → 淇滨区 �
 ROOTS = CHAIN[:2]  # requests are taken by the province's or the city's hotline
 ROLES = ("operator", "dispatcher", "reviewer", "caller", "supervisor", "handler")
 ACTIONS = [a.value for a in Action if a != Action.register]
-NOT_MOVING = {"urge", "contact", "extend"}  # steps that leave the order where it is
+NOT_MOVING = {"urge", "sign-urge", "contact", "extend"}  # steps that leave the order where it is
 # How often a person with several offers takes each: the order moves on more often than it ends early, so that
 # sequences reach the deep levels and the late steps (rework after a rating, extensions forwarded up).
 WEIGHTS = {"dispatch": 12, "sign": 12, "reply": 10, "approve": 8, "close": 8, "revisit": 6, "approve-extension": 6,
-           "extend": 4, "reject": 4, "reopen": 3, "return": 2, "escalate": 2, "urge": 1, "contact": 1, "answer": 1,
-           "redirect": 1, "decline": 1, "merge": 1}
+           "extend": 4, "reject": 4, "reopen": 3, "return": 2, "escalate": 2, "urge": 2, "sign-urge": 2, "contact": 1,
+           "answer": 1, "redirect": 1, "decline": 1, "merge": 1}
 SETTLE_S = 60.0
 
 
@@ -195,6 +195,28 @@ def agree(upper_pair: tuple[str, dict[str, Any] | None], lower_pair: tuple[str, 
     if upper["status"] == "closed" and rated and at(rated[-1]["occurred_at"]) >= at(upper["closed_at"]) \
             and closed_by(upper, level):  # rated since its last close, which this level's answer made
         assert lower["satisfaction"] == upper["satisfaction"], f"{name}: rated {upper['satisfaction']} above"
+
+
+def urges_agree(chain: list[dict[str, Any] | None]) -> None:
+    """Each urge is one urge on every record it reached (``urge_count`` counts each once), and on an open request
+    the urges follow the order to its holder: every urge of a level on the way is on the record of the level
+    below it, signed (督办签收) at both or at neither."""
+    for record in chain:
+        if record is not None:
+            ids = [u["id"] for u in record["urges"]]
+            assert len(ids) == len(set(ids)) == record["urge_count"], \
+                f"{record['number']}: urge_count {record['urge_count']}, urges {ids}"
+    root = chain[0]
+    if root is None or root["status"] in ("closed", "merged"):
+        return
+    for upper, lower in itertools.pairwise(holders_from(chain, 0)):
+        below = {u["id"]: u["signed_at"] is not None for u in lower["urges"]}
+        for urge in upper["urges"]:
+            signed = urge["signed_at"] is not None
+            assert urge["id"] in below, f"urge {urge['id']} of {upper['number']} did not reach {lower['number']}"
+            assert below[urge["id"]] == signed, \
+                f"urge {urge['id']}: {'signed' if signed else 'waiting'} at {upper['number']}, " \
+                f"{'signed' if below[urge['id']] else 'waiting'} at {lower['number']}"
 
 
 def at(value: str | None) -> datetime | None:

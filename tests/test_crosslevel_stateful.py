@@ -13,7 +13,8 @@ What must hold:
   signed, replied); the levels holding an order time the same deadline; no order is stuck (somebody at some
   level can move it); `hotline federation check` agrees;
 - an urge reaches the level holding the order, a rework (审核不通过, 重办) the level that handled it, a rating
-  every level that handled it, each through every level between.
+  every level that handled it, each through every level between; each urge is counted once on every record it
+  reached, follows the order to its holder, and its sign (督办签收) reaches every level on the way.
 
 ``HOTLINE_STATEFUL_EXAMPLES`` (default 200) sequences of up to ``HOTLINE_STATEFUL_STEPS`` (default 10) steps run
 with the test command; a longer run:
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -66,6 +68,7 @@ from tests.crosslevel_model import (
     handled_below,
     holders_from,
     one_holder,
+    urges_agree,
 )
 from tests.orders_helpers import intake, staff
 
@@ -213,9 +216,11 @@ class CrossLevel(RuleBasedStateMachine):
                 return {"approved": choice.approved}, True
             case "revisit":
                 return {"satisfaction": choice.satisfaction, "note": reason}, True
-            case "contact":
+            case "contact" | "sign-urge":
                 return {"note": reason}, True
-            case "decline" | "return" | "escalate" | "reject" | "reopen" | "urge":
+            case "urge":
+                return {"reason": reason, "due": (datetime.now(UTC) + timedelta(hours=choice.days)).isoformat()}, True
+            case "decline" | "return" | "escalate" | "reject" | "reopen":
                 return {"reason": reason}, True
         return {}, True
 
@@ -249,6 +254,7 @@ class CrossLevel(RuleBasedStateMachine):
             one_holder(levels, chain)
             for upper, lower in itertools.pairwise(zip(levels, chain, strict=True)):
                 agree(upper, lower)
+            urges_agree(chain)
             if thorough and chain[0] is not None and chain[0]["status"] not in ("closed", "merged"):
                 self._not_stuck(levels, chain)
         self.open_roots = [r for r in self.open_roots if (self.world.record(r[0], r[1]) or {}).get("status")

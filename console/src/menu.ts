@@ -23,6 +23,7 @@ export const MENU: MenuItem[] = [
   { path: '/statistics', label: '统计分析', roles: ['supervisor', 'auditor', 'dispatcher', 'admin'], group: '监督' },
   { path: '/routing', label: '派单目录', roles: ['admin', 'dispatcher'], group: '管理' },
   { path: '/overview', label: '总览', roles: ['supervisor', 'auditor', 'admin', 'dispatcher'], group: '监督', home: ['supervisor', 'auditor'] },
+  { path: '/supervise', label: '督办台', roles: ['supervisor', 'auditor'], group: '监督' },
 ]
 
 export function menuFor(roles: Set<string>): MenuItem[] {

@@ -35,6 +35,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'overview/:trail*', name: 'overview', component: () => import('./views/OverviewView.vue'), meta: { title: '总览' } },
       // Any other address: 页面不存在, at that address (after signing in, which keeps it: client.ts signIn).
       { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { title: '页面不存在' } },
+      { path: 'supervise', name: 'supervise', component: () => import('./views/SuperviseView.vue'), meta: { title: '督办台' } },
     ],
   },
   // The wall screen (大屏): full screen, without the console's frame.

@@ -3,7 +3,8 @@
 It holds the assessment lock exclusively, so the consumer waits meanwhile; every event it reads
 is marked applied on its record (record rows are written whole), so a fact of the same event
 still in flight changes nothing when it arrives, and a fact of an event written after the read
-applies as usual. Readers keep seeing the old numbers until the rebuild commits.
+applies as usual. Readers keep seeing the old numbers until the rebuild commits. Then the 督办 desk's
+index is written from the records as they are (``core.orders.desk_index.refresh``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import asyncpg
 
 from core.assessment.store import RECORD_COLUMNS, add_counters, lock_exclusive, refresh_open_nodes
 from core.assessment.tally import Tally
+from core.orders import desk_index
 from core.orders.announce import LIVE_CHANNEL, overview_notice
 from core.orders.facts import PAYLOAD_KEYS, EventView, cohort_day, origin_len, stats_of, step
 from core.orders.lifecycle import OPEN
@@ -142,6 +144,9 @@ async def rebuild(dsn: str, month: tuple[date, date] | None = None, processes: i
             # Every overview watching shows the rebuilt numbers (at commit; a province's code, cut, covers all).
             everything = overview_notice({code[:2] for code in codes}, cut=True)
             await conn.execute("SELECT pg_notify($1, $2)", LIVE_CHANNEL, everything)
+        # The 督办 desk's index from the records as they are now (outside the lock: its rows keep their newest
+        # state by seq, whatever facts the consumer applies meanwhile).
+        await desk_index.refresh(conn, codes)
     finally:
         await conn.execute(f"DROP TABLE IF EXISTS public.{staging}")
         await conn.close()

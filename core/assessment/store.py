@@ -14,6 +14,7 @@ import asyncpg
 
 from core.assessment.hotspots import same_issue
 from core.assessment.tally import Tally
+from core.orders import desk_index
 from core.orders.announce import LIVE_CHANNEL, overview_notice
 from core.orders.facts import COUNTERS
 
@@ -113,6 +114,7 @@ async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> 
     fresh = 0
     merges: list[dict[str, Any]] = []
     touched: set[str] = set()
+    new_facts: list[dict[str, Any]] = []
     for fact in facts:
         key = (fact["t"], int(fact["o"]))
         record = records[key]
@@ -125,6 +127,7 @@ async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> 
         if fact["s"] > record["live_seq"]:
             record["live_seq"], record["live"] = fact["s"], fact["live"]
         tally.add_fact(fact)
+        new_facts.append(fact)
         if fact.get("citizens"):
             merges.append(fact)
     for (tenant, _), record in records.items():
@@ -134,6 +137,7 @@ async def apply_facts(conn: asyncpg.Connection, facts: list[dict[str, Any]]) -> 
         (t, o, sorted(r["applied"]), r["live_seq"] if r["live"] else 0, *_live_columns(r["live"]))
         for (t, o), r in records.items() if r.get("dirty")])
     await add_counters(conn, tally)
+    await desk_index.apply(conn, new_facts)  # the 督办 desk's index, kept by the same facts
     if merges:
         await same_issue(conn, merges, datetime.now(UTC))
     if touched:  # the overviews of these subtrees changed: delivered at commit, to whoever watches them

@@ -10,7 +10,18 @@ from typing import Any
 
 from core.orders import attachments, rows
 from core.orders.context import Context, field_error, policy_for
-from core.orders.crosslevel import dispatch, extension, giveback, rating, reply, rework, sign, urge, withdraw
+from core.orders.crosslevel import (
+    dispatch,
+    extension,
+    giveback,
+    rating,
+    reply,
+    rework,
+    sign,
+    urge,
+    urge_sign,
+    withdraw,
+)
 from core.orders.errors import MergeIntoClosed
 from core.orders.lifecycle import OPEN, Action, Status
 from core.orders.models import Assignment, Order, OrderLink
@@ -132,6 +143,8 @@ async def _dispatch(ctx: Context, order: Order, req: ActionRequest, _: Need) -> 
     order.pending_extension = None  # a request of the hands it was in is moot
     receivers = ([(child_path_, "lead")] if child_path_ is not None else []) + [(path, "co") for path in co_paths]
     dispatch.send(ctx, order, receivers, req.note, sign_deadline)
+    if child is not None:  # the urges of this record go with it, as they stand: those waiting follow the holder
+        ctx.outgoing += await urge.pass_on(ctx.session, ctx.tenant.code, order, to=child)
     return {"to": req.to, "co_handlers": co_ids, "co_tenants": co_tenants, "note": req.note,
             "sign_deadline": sign_deadline.isoformat()}
 
@@ -260,7 +273,14 @@ async def _reopen(ctx: Context, order: Order, req: ActionRequest, _: Need) -> di
 
 
 async def _urge(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
-    return await urge.urge(ctx, order, req.reason)
+    if req.due is not None and req.due <= ctx.now:
+        raise field_error("due", "the 督办时限 must be later than now")
+    return await urge.urge(ctx, order, req.reason, req.due)
+
+
+async def _sign_urge(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
+    """督办签收: the holder acknowledges every urge waiting on the record."""
+    return await urge_sign.sign(ctx, order, req.note)
 
 
 async def _merge(ctx: Context, order: Order, req: ActionRequest, _: Need) -> dict[str, Any]:
@@ -293,4 +313,5 @@ HANDLERS = {
     Action.approve_extension: _approve_extension, Action.reply: _reply, Action.approve: _approve,
     Action.reject: _reject, Action.close: _close, Action.revisit: _revisit, Action.reopen: _reopen,
     Action.urge: _urge, Action.escalate: _escalate, Action.merge: _merge, Action.contact: _contact,
+    Action.sign_urge: _sign_urge,
 }

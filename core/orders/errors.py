@@ -87,6 +87,16 @@ class OutsideYourReach(Forbidden):
                          "its orders")
 
 
+class NotOnThisDesk(Forbidden):
+    """A 督办 desk urges the orders of its own subtree only."""
+
+    code = "not_on_this_desk"
+
+    def __init__(self, number: str, tenant_code: str, desk_code: str) -> None:
+        super().__init__(f"order {number} of tenant {tenant_code} is not in the subtree of tenant {desk_code}, "
+                         "whose 督办 desk this is")
+
+
 class RoleNeeded(Forbidden):
     def __init__(self, roles: Iterable[str], action: str | None = None) -> None:
         wanted = " or ".join(sorted(roles))

@@ -21,7 +21,8 @@ from typing import Any, Literal, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.orders.lifecycle import OPEN
+from core.orders import urges
+from core.orders.lifecycle import OPEN, Status
 from core.orders.models import Order, OrderEvent
 from core.sla.calendar import CST
 from federation.outbox import enqueue_fact
@@ -52,6 +53,7 @@ class RecordState(TypedDict, total=False):
     closed_on_time: bool  # false again once the record ran late after all (reopened)
     closed_on_time_unit: int | None  # the unit closed_on_time was counted against
     overdue: bool  # 超期: the deadline timer reads it (``NOT_COUNTED_OVERDUE``)
+    overdue_at: str  # when 超期 was counted (the event's time, ISO): the 督办 desk's "overdue this month"
     reopened: bool
     urged: bool
     rating: list[Any]  # the latest rating (回访): [unit, satisfaction, resolved]
@@ -158,6 +160,8 @@ def step(state: RecordState, ev: EventView) -> list[Change]:
         changes.append((None, "merged", 1))
     elif action == "withdraw" and not p.get("superseded") and not state.get("signed"):
         changes.append((None, "sign_due", -1))  # 撤回 before anyone here signed it: it was never this level's to sign
+    if state.get("overdue") and "overdue_at" not in state:
+        state["overdue_at"] = ev.occurred_at.isoformat()
     return changes
 
 
@@ -220,6 +224,27 @@ def live_of(order: Order) -> dict[str, Any]:
             if order.handle_deadline else None, "urged": (order.urge_count or 0) > 0, "unit": order.lead_unit_id}
 
 
+def desk_state(order: Order) -> dict[str, Any]:
+    """The record's state for the 督办 desk's index (``core.orders.desk_index``), after the event: who holds it,
+    its deadline, what it is about, its urges and what makes it a matter for the desk (no citizen, no content)."""
+    status = order.status
+    in_hand = status in (Status.dispatched, Status.signed)
+    waiting = urges.pending(order)
+    return {
+        "number": order.number, "root": order.root_number or order.number, "status": status,
+        # Held here, not by a child level: by a unit, this level's centre, or its reviewers.
+        "holds": status in OPEN and not (in_hand and order.assigned_tenant is not None),
+        "unit": order.lead_unit_id if in_hand else None,
+        "co": bool(order.co_part) or order.origin_role == "co",
+        "deadline": order.handle_deadline.isoformat() if order.handle_deadline else None,
+        "category": order.category, "division": order.division_code,
+        "urges": order.urge_count or 0, "waiting": len(waiting), "due": urges.earliest_due(order),
+        "urged_at": urges.last_raised(order), "reopened": order.reopen_count or 0,
+        "unsatisfied": order.satisfaction == "unsatisfied",
+        "overdue_at": (order.assessment_state or {}).get("overdue_at"),
+    }
+
+
 def make_fact(tenant: str, order: Order, event: EventView, changes: list[Change],
               extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The message body of one fact."""
@@ -227,6 +252,7 @@ def make_fact(tenant: str, order: Order, event: EventView, changes: list[Change]
         "t": tenant, "o": order.id, "s": event.seq, "day": cohort_day(order.created_at).isoformat(),
         "ol": origin_len(order.origin_tenant), "c": [list(c) for c in changes], "live": live_of(order),
     }
+    fact["desk"] = desk_state(order)
     if event.action == "register":
         fact["stats"] = stats_of(order.division_code, order.category, order.channel, order.type, event.occurred_at)
     if extra:

@@ -8,9 +8,9 @@ holds the record, is in ``core.orders.rules``; what a step does at other levels,
                                                                                           unsatisfied: signed (重办)
                                                                reopen (重办) ◀── approved/closed
 
-``merge`` closes a duplicate as ``merged``; ``urge``, ``contact`` and extension requests leave the state as it
-is. A record a child level received from above starts ``dispatched`` with that level's centre, which signs it
-(``signed``), dispatches it on, answers it, or gives it back up (its record then closes as ``returned`` or
+``merge`` closes a duplicate as ``merged``; ``urge``, ``sign-urge``, ``contact`` and extension requests leave the
+state as it is. A record a child level received from above starts ``dispatched`` with that level's centre, which
+signs it (``signed``), dispatches it on, answers it, or gives it back up (its record then closes as ``returned`` or
 ``escalated``); its close sends its reply up to the level that dispatched it.
 """
 
@@ -54,6 +54,7 @@ class Action(StrEnum):
     revisit = "revisit"  # 回访
     reopen = "reopen"  # 重办
     urge = "urge"  # 督办
+    sign_urge = "sign-urge"  # 督办签收: whoever holds the order acknowledges the urges waiting for it
     escalate = "escalate"  # 上报
     merge = "merge"
     contact = "contact"  # 联系市民: the handler reached the citizen

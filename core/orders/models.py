@@ -59,6 +59,8 @@ class Order(TenantBase):
     redirect_to: Mapped[str | None] = mapped_column(String(40))
     satisfaction: Mapped[str | None] = mapped_column(String(20))
     urge_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The urges (督办) that reached this record, one entry each, with their signs (``core.orders.urges``).
+    urges: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     repeat_count: Mapped[int] = mapped_column(Integer, default=0)
     pending_extension: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     paused_remaining_s: Mapped[int | None] = mapped_column(BigInteger)
@@ -86,6 +88,9 @@ class Order(TenantBase):
     # what it was given here as there, "lead" (主办) or "co" (协办). Kept by ``core.orders.crosslevel``.
     origin_path: Mapped[str | None] = mapped_column(String(40))
     origin_role: Mapped[str | None] = mapped_column(String(10))
+    # This record works a co-handler's (协办) part: it, or a level above it on its way here, was given the order
+    # as co-handler (None: not, or received before this was kept). The 督办 desk lists the lead's part only.
+    co_part: Mapped[bool | None] = mapped_column(Boolean)
     # The seq of the last message applied from each other level (tenant code → seq): an older one arriving late
     # is told from a newer one by it (``core.orders.crosslevel.links.in_order``).
     received_seq: Mapped[dict[str, int] | None] = mapped_column(JSONB)

@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import Select, and_, func, literal, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.orders import attachments, masking, names, visibility
+from core.orders import attachments, masking, names, urges, visibility
 from core.orders.citizen import mask_id_number, mask_name, mask_phone
 from core.orders.errors import InvalidCursor, OrderNotFound
 from core.orders.lifecycle import OPEN
 from core.orders.models import Assignment, Order, OrderEvent, OrderLink
 from core.orders.rules import allowed_actions
-from core.orders.schemas import AssignmentOut, EventOut, MergedCitizen, OrderDetail, OrderOut
+from core.orders.schemas import AssignmentOut, EventOut, MergedCitizen, OrderDetail, OrderOut, UrgeOut
 from core.orders.text import search_query
 from core.sla.calendar import WorkCalendar
 from core.sla.policy import Light, light
@@ -194,7 +194,8 @@ def summary(order: Order, calendar: WorkCalendar, now: datetime, reveal: bool = 
         lead_unit_id=order.lead_unit_id, assigned_tenant=order.assigned_tenant,
         sign_deadline=order.sign_deadline, handle_deadline=order.handle_deadline,
         deadline_estimated=order.deadline_estimated, light=order_light(calendar, now, order),
-        reopen_count=order.reopen_count, urge_count=order.urge_count, repeat_count=order.repeat_count,
+        reopen_count=order.reopen_count, urge_count=order.urge_count, urges_waiting=len(urges.pending(order)),
+        repeat_count=order.repeat_count,
         satisfaction=order.satisfaction, created_at=order.created_at, closed_at=order.closed_at,
         accepted_at=order.accepted_at,
     )
@@ -319,9 +320,24 @@ def assemble(order: Order, calendar: WorkCalendar, now: datetime, events: list[O
         redirect_to=order.redirect_to, pending_extension=order.pending_extension, merged_into=merged_into,
         merged_citizens=list(merged_citizens), allowed_actions=allowed,
         assignments=[AssignmentOut.model_validate(a) for a in assignments],
+        urges=urges_out(order, now),
         links=[{"kind": kind, "number": number} for kind, number in linked],
         timeline=[EventOut.model_validate(e) for e in events],
     )
+
+
+def urges_out(order: Order, now: datetime) -> list[UrgeOut]:
+    """The record's urges as a person reads them: each once, with where it stands (``core.orders.urges``)."""
+    tenant = order.number.split("-", 1)[0]
+    return [UrgeOut(id=e["id"], raised_on=e["raised_on"], relayed=e["raised_on"] != tenant, by_tenant=e["by_tenant"],
+                    by=e.get("by") or "", reason=e.get("reason"), due=_at(e.get("due")), at=_at(e["at"]),
+                    state=urges.state(e, now), signed_at=_at(e.get("signed_at")), signed_by=e.get("signed_by"),
+                    signed_tenant=e.get("signed_tenant"), signed_unit=e.get("signed_unit"), note=e.get("note"))
+            for e in urges.entries(order)]
+
+
+def _at(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 EXPORT_COLUMNS = ["number", "status", "outcome", "type", "category", "channel", "urgency", "title", "address",

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.orders import errors
+from core.orders import errors, urges
 from core.orders.lifecycle import OPEN, WITHDRAWN, Action, Status
 from core.orders.models import Assignment, Order
 from iam.actors import Actor, Role
@@ -157,6 +157,14 @@ def need(order: Order, assignments: Sequence[Assignment], action: Action, actor_
             return Need(frozenset({Role.supervisor, Role.dispatcher}), reason=True) if status in reopenable else None
         case Action.urge:  # 督办
             return Need(frozenset({Role.supervisor}), reason=True, reach_down=True) if status in OPEN else None
+        case Action.sign_urge:  # 督办签收: whoever holds the record here, while an urge waits on it
+            if status not in OPEN or not urges.pending(order):
+                return None
+            if status in (Status.replied, Status.approved):
+                return Need(_REVIEWER)
+            if unit is not None:
+                return Need(_HANDLER, unit=unit)
+            return Need(_DESK) if centre else None  # a child level holds it: its holder signs there
     return None
 
 

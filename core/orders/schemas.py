@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.orders.citizen import normalize_phone, validate_id_number
+from core.orders.urges import UrgeState
 from core.vocabulary import OrderType, Urgency
 from infra.edge import INT64_MAX, Flag, Id, Moment, Whole, whole
 from infra.times import Time, TimedJson
@@ -114,6 +115,8 @@ class ActionRequest(BaseModel):
     into: str | None = Field(None, description="merge: the number of the order to merge this one into")
     attachment_ids: list[Id] = Field(default_factory=list, max_length=20,
                                      description="reply, answer: files uploaded to this order that go with it")
+    due: Moment | None = Field(None, description="urge: the 督办时限, by when the holder must sign the urge "
+                                                 "(督办签收); later than now. It does not move the handling time limit")
 
 
 class EventOut(BaseModel):
@@ -190,6 +193,27 @@ class MergedCitizen(BaseModel):
     callback: bool
 
 
+class UrgeOut(BaseModel):
+    """One urge (督办) that reached this record, counted once however many levels relayed it, and its sign."""
+
+    id: str = Field(description="the urge's identity, drawn where it was raised: the same at every level")
+    raised_on: str = Field(description="the level whose record it was raised on")
+    relayed: bool = Field(description="raised on a level above and passed down to this record")
+    by_tenant: str = Field(description="the level of the person who urged")
+    by_tenant_name: str | None = Field(None, description="that level's name (on the 督办 desk)")
+    by: str = Field(description="who urged (their name; the timer: system:timer)")
+    reason: str | None
+    due: Time | None = Field(None, description="督办时限: by when the holder must sign it")
+    at: Time = Field(description="when it was raised")
+    state: UrgeState
+    signed_at: Time | None = Field(None, description="督办签收: when the holder signed it")
+    signed_by: str | None = None
+    signed_tenant: str | None = Field(None, description="the level that signed it (where the order was held)")
+    signed_tenant_name: str | None = Field(None, description="that level's name (on the 督办 desk)")
+    signed_unit: str | None = Field(None, description="the unit that signed it, by name")
+    note: str | None = Field(None, description="what the holder said when signing")
+
+
 class OrderOut(BaseModel):
     number: str  # this level's number of the request
     root_number: str = Field(description="the originating level's number of the request (its own, at the root)")
@@ -215,7 +239,9 @@ class OrderOut(BaseModel):
     deadline_estimated: bool
     light: str
     reopen_count: int
-    urge_count: int
+    urge_count: int = Field(description="the distinct urges (督办) that reached this record: raised on it, or passed "
+                                        "down to it from a level above; each once, however many levels relayed it")
+    urges_waiting: int = Field(description="of them, those waiting for the holder's sign (督办签收)")
     repeat_count: int
     satisfaction: str | None
     created_at: Time
@@ -244,6 +270,7 @@ class OrderDetail(OrderOut):
     assignments: list[AssignmentOut]
     links: list[dict[str, str]]
     attachments: list[AttachmentOut] = Field(default_factory=list)
+    urges: list[UrgeOut] = Field(description="the urges that reached this record, oldest first, each once")
     timeline: list[EventOut]
     # With a child level involved: this record's events and those of every level below, by time.
     cross_level_timeline: list[TimedJson] = Field(

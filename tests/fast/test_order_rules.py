@@ -131,6 +131,36 @@ def test_an_order_with_a_child_level_is_in_that_levels_hands() -> None:
     assert allowed_actions(person("handler", unit=WATER), CITY, record, [lead(tenant=DISTRICT)], NOW) == []
 
 
+WAITING = [{"id": "u1", "raised_on": PROVINCE, "by_tenant": PROVINCE, "by": "省督办员", "reason": "请加快",
+            "due": None, "at": NOW.isoformat(), "signed_at": None}]
+
+
+def test_the_unit_holding_the_order_signs_the_urge_waiting_on_it_and_nobody_else() -> None:
+    record = order(Status.signed, urges=WAITING)
+    holding = [lead(WATER, signed=True)]
+    assert permit(person("handler", unit=WATER), CITY, record, holding, Action.sign_urge, NOW).unit == WATER
+    with pytest.raises(errors.NotYourUnit):
+        permit(person("handler", unit=ROADS), CITY, record, holding, Action.sign_urge, NOW)
+    for role in ("dispatcher", "supervisor", "reviewer"):
+        assert "sign-urge" not in allowed_actions(person(role), CITY, record, holding, NOW)
+
+
+def test_the_centre_signs_an_urge_on_an_order_it_holds_the_reviewers_one_waiting_for_review() -> None:
+    assert "sign-urge" in allowed_actions(person("dispatcher"), CITY, order(Status.returned, urges=WAITING), [], NOW)
+    replied = order(Status.replied, urges=WAITING)
+    assert "sign-urge" in allowed_actions(person("reviewer"), CITY, replied, [lead(WATER, signed=True)], NOW)
+
+
+def test_no_urge_is_signed_where_none_waits_nor_where_a_child_level_holds_the_order() -> None:
+    signed = [{**WAITING[0], "signed_at": NOW.isoformat()}]
+    with pytest.raises(errors.NotInThisState):
+        permit(person("handler", unit=WATER), CITY, order(Status.signed, urges=signed), [lead(WATER, signed=True)],
+               Action.sign_urge, NOW)
+    below = order(Status.signed, urges=WAITING)
+    assert all("sign-urge" not in allowed_actions(person(role), CITY, below, [lead(tenant=DISTRICT, signed=True)],
+                                                  NOW) for role in ("dispatcher", "reviewer", "operator"))
+
+
 ROLES = [r.value for r in Role]
 STATES = [
     (order(Status.registered), []),
@@ -138,6 +168,10 @@ STATES = [
     (order(Status.signed), [lead(WATER, signed=True), co(ROADS)]),
     (order(Status.signed, pending_extension={"days": 2, "forwarded": False}), [lead(WATER, signed=True)]),
     (order(Status.replied), [lead(WATER, signed=True)]),
+    (order(Status.signed, urges=WAITING), [lead(WATER, signed=True)]),
+    (order(Status.replied, urges=WAITING), [lead(WATER, signed=True)]),
+    (order(Status.returned, urges=WAITING), []),
+    (order(Status.signed, urges=WAITING), [lead(tenant=DISTRICT, signed=True)]),
     (order(Status.approved), [lead(WATER, signed=True)]),
     (order(Status.closed), []),
     (order(Status.returned), []),

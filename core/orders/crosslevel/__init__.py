@@ -6,7 +6,8 @@ One module per step, its message, its sending rule and its receiving rule side b
     sign        签收 up: the level above sees its child took the order in hand
     giveback    退单 / 上报 up: the order back with the level that dispatched it
     reply       回复 (and 直办) up: the child's answer waits for the level above's review
-    urge        督办 down, level by level, to whoever holds the order now
+    urge        督办 down, level by level, to whoever holds the order now (each urge once per level)
+    urge_sign   督办签收 up: the holder acknowledged the urges, back to the levels that raised them
     rework      审核不通过 / 重办 down, level by level, to whoever handled it
     rating      回访 results down to every level that handled it
     withdraw    撤回 down, all the way: the level above took the order back
@@ -23,7 +24,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.orders.crosslevel import dispatch, extension, giveback, rating, reply, rework, sign, urge, withdraw
+from core.orders.crosslevel import (
+    dispatch,
+    extension,
+    giveback,
+    rating,
+    reply,
+    rework,
+    sign,
+    urge,
+    urge_sign,
+    withdraw,
+)
 from core.orders.crosslevel.messages import Message
 from federation.transport import Applier
 
@@ -48,6 +60,7 @@ _STEPS: list[tuple[type[Message], Callable[..., Awaitable[None]]]] = [
     (giveback.Escalated, giveback.apply_escalated),
     (reply.Replied, reply.apply),
     (extension.ExtensionRequest, extension.apply_request),
+    (urge_sign.UrgeSigned, urge_sign.apply),
 ]
 
 DOWN: dict[str, Applier] = {model.kind: _reading(model, apply) for model, apply in _STEPS if model.direction == "down"}

@@ -15,6 +15,8 @@ without a message in flight must be in agreement:
   replied ⇔ the child's record closed with its answer;
 - while the child holds it, both time the same deadline;
 - a citizen's rating reached every child level that handled the order (within the retention window);
+- while the child holds it, every urge (督办) of the level above is on the child's record, signed (督办签收) at both
+  or at neither;
 - the other way round, a record open below is still waited for by the level above (else a withdrawal (撤回)
   was lost or dead-lettered).
 
@@ -68,6 +70,7 @@ class Below:
     accepted: bool
     deadline: datetime | None
     satisfaction: str | None
+    urges: list[dict] | None = None
 
 
 def check(engine: Engine, stale_s: int = STALE_S) -> CheckReport:
@@ -133,7 +136,8 @@ def _levels(conn: Connection, in_flight: set[Link]) -> list[str]:
              "NULL AND EXISTS (SELECT 1 FROM \"{schema}\".order_events e WHERE e.order_id = o.id "
              "AND e.action = 'revisit' AND e.occurred_at >= o.closed_at)")
     links = list(_union(conn, parents, (
-        f"SELECT '{{code}}', o.number, o.status, o.handle_deadline, o.satisfaction, a.tenant_code, a.role, a.status, "
+        f"SELECT '{{code}}', o.number, o.status, o.handle_deadline, o.satisfaction, o.urges, a.tenant_code, a.role, "
+        "a.status, "
         f"{rated}, a.ended_at IS NULL FROM \"{{schema}}\".order_assignments a "
         "JOIN \"{schema}\".orders o ON o.id = a.order_id WHERE a.tenant_code IS NOT NULL AND (a.ended_at IS NULL "
         f"OR (o.updated_at > now() - make_interval(days => :d) AND {rated}))"), {"d": RATED_WITHIN_DAYS}))
@@ -143,7 +147,7 @@ def _levels(conn: Connection, in_flight: set[Link]) -> list[str]:
     below = _records_below(conn, wanted)
     problems: set[str] = set()
     waited_for: set[Link] = set()
-    for origin, number, _status, deadline, satisfaction, child, role, a_status, handled, live in links:
+    for origin, number, _status, deadline, satisfaction, urges_above, child, role, a_status, handled, live in links:
         link = (origin, number, child)
         if live:
             waited_for.add(link)
@@ -160,6 +164,8 @@ def _levels(conn: Connection, in_flight: set[Link]) -> list[str]:
         where = f"at {child} ({record.number}: {record.status}{f', {record.outcome}' if record.outcome else ''})"
         if live:
             problems.update(_live_link(name, where, child, deadline, role, a_status, record))
+            if role == "lead" and a_status in ("dispatched", "signed") and record.status in _OPEN:
+                problems.update(_urges_differ(name, where, urges_above, record.urges))
         if handled and record.satisfaction != satisfaction:
             problems.add(f"{name}: rated {satisfaction} at {origin}, {record.satisfaction or 'not rated'} {where} "
                          "(a rating was lost or dead-lettered)")
@@ -188,6 +194,21 @@ def _live_link(name: str, where: str, child: str, deadline: datetime | None, rol
     return []
 
 
+def _urges_differ(name: str, where: str, above: list[dict] | None, below: list[dict] | None) -> list[str]:
+    """The urges of the level above that the child holding the order lacks, or whose sign the two disagree on."""
+    signed_below = {e["id"]: e.get("signed_at") is not None for e in below or []}
+    problems = []
+    for e in above or []:
+        signed = e.get("signed_at") is not None
+        if e["id"] not in signed_below:
+            problems.append(f"{name}: urge {e['id']} not {where} (an urge was lost or dead-lettered)")
+        elif signed_below[e["id"]] != signed:
+            problems.append(f"{name}: urge {e['id']} {'signed' if signed else 'waiting'} at the level above, "
+                            f"{'signed' if signed_below[e['id']] else 'waiting'} {where} "
+                            "(a sign was lost or dead-lettered)")
+    return problems
+
+
 def _at(value: datetime | None) -> str:
     return value.isoformat() if value is not None else "none"
 
@@ -205,7 +226,7 @@ def _records_below(conn: Connection, wanted: dict[str, set[tuple[str, str]]]) ->
             params[f"n{i}"] = [number for _, number in wanted[child]]
             parts.append(
                 f"(SELECT '{child}', origin_tenant, origin_number, number, status, outcome, accepted_at IS NOT NULL, "
-                f"handle_deadline, satisfaction FROM \"t_{validate_code(child)}\".orders "
+                f"handle_deadline, satisfaction, urges FROM \"t_{validate_code(child)}\".orders "
                 f"WHERE (origin_tenant, origin_number) IN (SELECT * FROM unnest(CAST(:o{i} AS text[]), "
                 f"CAST(:n{i} AS text[]))))")
         for child, origin, number, *values in conn.execute(text(" UNION ALL ".join(parts)), params):

@@ -42,6 +42,7 @@ class Dispatch(FromAbove):
     root_number: OrderNumber | None = None  # the originator's number (None: sent before it was carried)
     query_code: str | None = None  # the citizen's code of the request
     role: Literal["lead", "co"] = "lead"
+    co_part: bool = False  # the part given is a co-handler's (协办): this level's or one above it on the way
     note: str | None = None
     sign_deadline: datetime | None = None
     handle_deadline: datetime | None = None
@@ -68,7 +69,8 @@ def send(ctx: Context, order: Order, receivers: list[tuple[str, str]], note: str
         ctx.outgoing.append(Outgoing(path, Dispatch.model_construct(
             origin_tenant=ctx.tenant.code, origin_path=ctx.tenant.path, origin_number=order.number,
             by_tenant=ctx.tenant.code, root_number=order.root_number or order.number, query_code=order.query_code,
-            role=role, note=note, sign_deadline=sign_deadline, handle_deadline=order.handle_deadline,
+            role=role, co_part=role == "co" or bool(order.co_part), note=note, sign_deadline=sign_deadline,
+            handle_deadline=order.handle_deadline,
             deadline_estimated=order.deadline_estimated, **{name: getattr(order, name) for name in CARRIED})))
 
 
@@ -92,7 +94,7 @@ async def apply(session: AsyncSession, tenant: Tenant, message: Dispatch, messag
         origin_tenant=message.origin_tenant, origin_number=message.origin_number,
         handle_deadline=message.handle_deadline, sign_deadline=message.sign_deadline,
         deadline_estimated=message.deadline_estimated, repeat_count=0, urge_count=0, reopen_count=0, merged_count=0,
-        origin_path=message.origin_path, origin_role=message.role,
+        origin_path=message.origin_path, origin_role=message.role, co_part=message.co_part,
         created_at=now, updated_at=now, **{field: getattr(message, field) for field in CARRIED},
     ))  # written by the closing statement (rows.add_order), never by the session
     in_order(order, message.origin_tenant, message.seq)  # the first message from above: remembered
@@ -112,6 +114,7 @@ async def _dispatched_again(session: AsyncSession, tenant: Tenant, order: Order,
     order.status, order.closed_at, order.outcome, order.accepted_at = Status.dispatched, None, None, None
     order.lead_unit_id, order.assigned_tenant = None, None
     order.origin_role = message.role  # dispatched anew: as lead or co-handler, whichever it was given as now
+    order.co_part = message.co_part
     order.handle_deadline, order.sign_deadline = message.handle_deadline, message.sign_deadline
     order.pending_extension, order.paused_remaining_s = None, None  # the level above set the time limit anew
     order.updated_at = now

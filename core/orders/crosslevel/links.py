@@ -110,14 +110,18 @@ async def append(session: AsyncSession, tenant: Tenant, order: Order, action: st
 
 async def send_on(session: AsyncSession, tenant: Tenant, event: OrderEvent, messages: list[Outgoing]) -> None:
     """Messages this level sends on because of a step it applied, into its outbox in the same transaction;
-    their ids derive from the event's, so a second application of the step could not send them twice."""
+    their ids derive from the event's, so a second application of the step could not send them twice (several
+    of one kind to one level, e.g. urges passed on, are told apart by their place)."""
+    seen: dict[str, int] = {}
     for outgoing in messages:
         message = outgoing.message
         if isinstance(message, Message):
             message.at = message.at or event.occurred_at
             message.seq = message.seq if message.seq is not None else event.seq
-        await enqueue(session, uuid.uuid5(event.event_id, f"{outgoing.receiver_path}/{outgoing.kind}"), tenant.code,
-                      outgoing)
+        name = f"{outgoing.receiver_path}/{outgoing.kind}"
+        seen[name] = seen.get(name, 0) + 1
+        suffix = f"/{seen[name]}" if seen[name] > 1 else ""
+        await enqueue(session, uuid.uuid5(event.event_id, name + suffix), tenant.code, outgoing)
 
 
 def in_order(order: Order, sender: str, seq: int | None) -> bool:

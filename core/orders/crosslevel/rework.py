@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.orders import rows
 from core.orders.context import Context
+from core.orders.crosslevel import urge
 from core.orders.crosslevel.links import append, child_path, in_order, record_from_above, send_on, superseded, when
 from core.orders.crosslevel.messages import FromAbove
 from core.orders.lifecycle import Status
@@ -66,10 +67,13 @@ def back_to_handler(session: AsyncSession, order: Order, now: datetime) -> str |
 
 async def _onward(session: AsyncSession, tenant_code: str, order: Order, child: str | None, message: Rework
                   ) -> list[Outgoing]:
+    """The rework to the child level that handled it, and this record's urges as they stand (those waiting follow
+    the order back to whoever holds it: ``urge``)."""
     if child is None:
         return []
     return [Outgoing(await child_path(session, child), message.model_copy(update={
-        "origin_tenant": tenant_code, "origin_number": order.number, "at": None, "seq": None}))]
+        "origin_tenant": tenant_code, "origin_number": order.number, "at": None, "seq": None})),
+        *await urge.pass_on(session, tenant_code, order, to=child)]
 
 
 async def rework(ctx: Context, order: Order, why: Why, reason: str | None) -> dict[str, object]:

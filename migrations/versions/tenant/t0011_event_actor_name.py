@@ -1,7 +1,7 @@
 """Who took each step by name (经办人姓名): the person's name beside the username on every new event.
 
 Revision ID: t0011
-Revises: t0007
+Revises: t0009
 Create Date: 2026-12-08
 
 ``order_events.actor_name``: the name people call the actor by (the token's ``given_name``), recorded when the
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "t0011"
-down_revision = "t0007"
+down_revision = "t0009"
 branch_labels = None
 depends_on = None
 

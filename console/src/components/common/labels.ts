@@ -11,7 +11,7 @@ export const ACTION: Record<string, string> = {
   return: '退单', extend: '延期申请', 'approve-extension': '延期审批', reply: '回复', approve: '审核通过',
   reject: '审核不通过', close: '办结', revisit: '回访', reopen: '重办', urge: '督办', escalate: '上报',
   merge: '合并', contact: '联系市民', 'dispatch-received': '上级派来', withdraw: '上级撤回', 'merged-in': '并入工单',
-  overdue: '超期',
+  overdue: '超期', 'sign-urge': '督办签收', 'urge-signed': '督办已签收',
 }
 
 export const SATISFACTION: Record<string, string> = {

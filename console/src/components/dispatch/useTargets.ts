@@ -9,6 +9,7 @@ export type TenantRef = Schemas['TenantRef']
 
 const units = ref<Unit[]>([])
 const children = ref<TenantRef[]>([])
+const levels = ref<TenantRef[]>([]) // this tenant and the levels above it: whose urges come from above
 let loadedFor = ''
 let loading: Promise<void> | null = null
 
@@ -25,6 +26,7 @@ export function useTargets() {
     ]).then(([u, t]) => {
       units.value = (u.data ?? []).filter((x) => x.active)
       children.value = t.data?.children ?? []
+      levels.value = t.data ? [...(t.data.ancestors ?? []), { code: t.data.code, name: t.data.name } as TenantRef] : []
     })
     return loading
   }
@@ -33,6 +35,9 @@ export function useTargets() {
   const handlingUnits = computed(() => units.value.filter((u) => u.kind !== 'centre'))
   const unitName = computed(() => new Map(units.value.map((u) => [u.id, u.name])))
   const childName = computed(() => new Map(children.value.map((c) => [c.code, c.name])))
+  /** A level's name: this tenant, one above it or a child (its code if none of these). */
+  const levelName = (code: string) =>
+    levels.value.find((l) => l.code === code)?.name ?? childName.value.get(code) ?? code
 
   /** A dispatch target's name: a unit id or a child tenant's code. */
   function targetName(to: number | string | null | undefined): string {
@@ -41,5 +46,5 @@ export function useTargets() {
     return childName.value.get(to) ?? to
   }
 
-  return { units, handlingUnits, children, load, unitName, childName, targetName }
+  return { units, handlingUnits, children, load, unitName, childName, targetName, levelName }
 }

@@ -15,6 +15,7 @@ export type Field =
   | 'approved' // 同意/不同意延期
   | 'revisit' // satisfaction + resolved
   | 'into' // 合并到的工单号
+  | 'due' // 督办时限
 
 export interface ActionSpec {
   label: string
@@ -40,7 +41,8 @@ export const ACTIONS: Record<string, ActionSpec> = {
   close: { label: '办结', fields: ['note'], primary: true },
   revisit: { label: '回访', fields: ['revisit', 'note'], primary: true },
   reopen: { label: '重办', fields: ['reason'], reasonRequired: true, danger: true },
-  urge: { label: '督办', fields: ['reason'], reasonRequired: true },
+  urge: { label: '督办', fields: ['reason', 'due'], reasonRequired: true },
+  'sign-urge': { label: '督办签收', fields: ['note'], primary: true },
   escalate: { label: '上报', fields: ['reason'], reasonRequired: true },
   merge: { label: '合并', fields: ['into', 'note'] },
 }

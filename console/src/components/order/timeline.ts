@@ -6,6 +6,7 @@ import { actorLabel, levelOf, relation } from '../common/names'
 const EXTRA: Record<string, string> = {
   register: '受理', 'merged-in': '并入重复诉求', overdue: '超期', 'dispatch-received': '收到上级派单',
   withdrawn: '上级撤回', 'extension-request': '延期申请', 'extension-decision': '延期审批',
+  'urge-signed': '督办已签收',
 }
 
 export function eventLabel(action: string): string {
@@ -80,6 +81,9 @@ export function details(e: TimelineEvent, unitOf: UnitName, tenantName: (code: s
   if (typeof p.from === 'string') out.push(`来自 ${/^\d+$/.test(p.from) ? tenantName(p.from) : p.from}`)
   if (typeof p.received_at === 'string') out.push(`补录，实际受理于 ${p.received_at.slice(0, 16).replace('T', ' ')}`)
   if (Array.isArray(p.attachment_ids) && p.attachment_ids.length) out.push(`附件 ${p.attachment_ids.length} 个`)
+  if (e.action === 'urge' && typeof p.due === 'string') out.push(`督办时限 ${p.due.slice(0, 16).replace('T', ' ')}`)
+  if (e.action === 'urge' && e.tenant && p.raised_on && p.raised_on !== e.tenant) out.push(`转达 ${tenantName(String(p.raised_on))} 的督办`)
+  if (e.action === 'urge-signed' && typeof p.signed_tenant === 'string') out.push(`${tenantName(p.signed_tenant)} 已签收`)
   if (p.late === true) out.push('超时')
   if (typeof p.note === 'string' && p.note) out.push(`备注：${p.note}`)
   return out
