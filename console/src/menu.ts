@@ -16,7 +16,13 @@ export const MENU: MenuItem[] = [
   { path: '/review', label: '审核', roles: ['reviewer'] },
   { path: '/revisit', label: '回访', roles: ['caller'] },
   { path: '/orders', label: '工单查询', roles: ['operator', 'dispatcher', 'handler', 'department_handler', 'reviewer', 'caller', 'supervisor', 'auditor', 'admin'] },
-  { path: '/routing', label: '派单目录', roles: ['admin', 'dispatcher'], group: '管理' },
+  { path: '/admin/categories', label: '诉求分类', roles: ['admin', 'auditor'], group: '管理' },
+  { path: '/admin/routing', label: '派单目录', roles: ['admin', 'dispatcher'], group: '管理' },
+  { path: '/admin/time-limits', label: '办理时限', roles: ['admin', 'auditor'], group: '管理' },
+  { path: '/admin/calendar', label: '节假日安排', roles: ['admin', 'auditor'], group: '管理' },
+  { path: '/admin/overdue-policy', label: '超期策略', roles: ['admin', 'auditor'], group: '管理' },
+  { path: '/admin/intake-policy', label: '受理策略', roles: ['admin', 'auditor'], group: '管理' },
+  { path: '/admin/assessment', label: '考核设置', roles: ['admin', 'auditor'], group: '管理' },
 ]
 
 export function menuFor(roles: Set<string>): MenuItem[] {
