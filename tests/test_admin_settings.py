@@ -385,6 +385,8 @@ async def test_entering_an_unknown_year_moves_a_deadline_across_it(app: FastAPI,
     assert change["old"] == {"source": "estimated", "days": []} and len(change["new"]["days"]) == 4
     cleared = await client.delete("/api/v1/calendar/2028", headers=PROVINCE_ADMIN)
     assert cleared.json()["source"] == "estimated"
+    again = await client.delete("/api/v1/calendar/2028", headers=PROVINCE_ADMIN)
+    assert again.status_code == 404 and again.json()["error"] == "not_set_here"
     assert (await register(client, type="consultation"))["deadline_estimated"] is True
 
 

@@ -143,9 +143,10 @@ async def change_category(session: AsyncSession, tenant_code: str, code: str, bo
 
 async def _owned(session: AsyncSession, tenant_code: str, code: str) -> Category:
     """The category ``code`` as ``tenant_code`` sees it, if that tenant may change it."""
+    # Locked: a concurrent change of the same category waits, so each records the value it really replaced.
     rows = (await session.scalars(select(Category).where(
         Category.code == code,
-        or_(Category.owner_tenant.is_(None), Category.owner_tenant.in_(lineage(tenant_code)))))).all()
+        or_(Category.owner_tenant.is_(None), Category.owner_tenant.in_(lineage(tenant_code)))).with_for_update())).all()
     if not rows:
         raise CategoryNotFound(code, tenant_code)
     # The most specific one: a level's own extension before the province's.

@@ -28,8 +28,8 @@ from core.sla.calendar import package_knows
 from core.sla.errors import (
     CalendarForProvince,
     DaysOutsideYear,
-    NotSetHere,
     ScheduleWithoutHolidays,
+    YearNotStored,
     YearUnknownToPackage,
 )
 from core.sla.models import CalendarDay, CalendarYear
@@ -167,7 +167,7 @@ async def clear_year(session: AsyncSession, year: int, actor: Actor) -> YearView
     await bump(session, CachedSetting.sla)
     before = await year_view(session, year)
     if before.source not in (CalendarSource.entered, CalendarSource.imported):
-        raise NotSetHere(f"holiday schedule for {year}", actor.tenant)
+        raise YearNotStored(year)
     await session.execute(delete(CalendarDay).where(_in_year(year)))
     await session.execute(delete(CalendarYear).where(CalendarYear.year == year))
     after = unstored_view(year)

@@ -49,6 +49,16 @@ class NotSetHere(NotFound):
         super().__init__(f"tenant {tenant_code} has no {what} of its own to remove: it follows the one set above it")
 
 
+class YearNotStored(NotFound):
+    """Only a year entered or imported has something to remove."""
+
+    code = "not_set_here"
+
+    def __init__(self, year: int) -> None:
+        super().__init__(f"nothing was entered or imported for {year}: it already follows the chinese-calendar "
+                         "package, or the weekends where the package does not know it")
+
+
 class TimeLimitRequired(Conflict):
     """The province's defaults are what every order falls back on: one cannot be removed, only changed."""
 
