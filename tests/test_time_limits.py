@@ -97,9 +97,10 @@ async def test_a_deadline_in_an_unentered_year_is_flagged_until_the_admin_enters
     schedule = {"days": [{"date": "2027-01-01", "workday": False, "name": "元旦"},
                          {"date": "2027-02-06", "workday": True, "name": "春节调休"}]}
     response = await client.put("/api/v1/calendar/2027", json=schedule, headers=province_admin)
-    assert response.status_code == 204, response.text
+    assert response.status_code == 200, response.text
     entered = (await client.get("/api/v1/calendar/2027", headers=province_admin)).json()
-    assert [d["date"] for d in entered] == ["2027-01-01", "2027-02-06"]
+    assert entered["source"] == "entered"
+    assert [d["date"] for d in entered["days"]] == ["2027-01-01", "2027-02-06"]
     again = await register(client, type="complaint")
     assert again["deadline_estimated"] is False
     assert datetime.fromisoformat(again["handle_deadline"]) > datetime.fromisoformat(order["handle_deadline"])

@@ -21,9 +21,15 @@ export const MENU: MenuItem[] = [
   { path: '/ranking', label: '考核排名', roles: ['supervisor', 'auditor', 'dispatcher', 'admin'], group: '监督' },
   { path: '/hotspots', label: '热点', roles: ['supervisor', 'auditor', 'dispatcher', 'admin'], group: '监督' },
   { path: '/statistics', label: '统计分析', roles: ['supervisor', 'auditor', 'dispatcher', 'admin'], group: '监督' },
-  { path: '/routing', label: '派单目录', roles: ['admin', 'dispatcher'], group: '管理' },
   { path: '/overview', label: '总览', roles: ['supervisor', 'auditor', 'admin', 'dispatcher'], group: '监督', home: ['supervisor', 'auditor'] },
   { path: '/supervise', label: '督办台', roles: ['supervisor', 'auditor'], group: '监督' },
+  { path: '/admin/categories', label: '诉求分类', roles: ['admin', 'auditor'], group: '管理' },
+  { path: '/admin/routing', label: '派单目录', roles: ['admin', 'dispatcher'], group: '管理' },
+  { path: '/admin/time-limits', label: '办理时限', roles: ['admin', 'auditor'], group: '管理' },
+  { path: '/admin/calendar', label: '节假日安排', roles: ['admin', 'auditor'], group: '管理' },
+  { path: '/admin/overdue-policy', label: '超期策略', roles: ['admin', 'auditor'], group: '管理' },
+  { path: '/admin/intake-policy', label: '受理策略', roles: ['admin', 'auditor'], group: '管理' },
+  { path: '/admin/assessment', label: '考核设置', roles: ['admin', 'auditor'], group: '管理' },
 ]
 
 export function menuFor(roles: Set<string>): MenuItem[] {

@@ -30,12 +30,20 @@ const routes: RouteRecordRaw[] = [
       { path: 'ranking', name: 'ranking', component: () => import('./views/RankingView.vue'), meta: { title: '考核排名' } },
       { path: 'hotspots', name: 'hotspots', component: () => import('./views/HotspotsView.vue'), meta: { title: '热点' } },
       { path: 'statistics', name: 'statistics', component: () => import('./views/StatisticsView.vue'), meta: { title: '统计分析' } },
-      { path: 'routing', name: 'routing', component: () => import('./views/RoutingRulesView.vue'), meta: { title: '派单目录' } },
       // The drilled place is the path: tenant codes below the person's own, then units/<id> (OverviewView).
       { path: 'overview/:trail*', name: 'overview', component: () => import('./views/OverviewView.vue'), meta: { title: '总览' } },
+      { path: 'supervise', name: 'supervise', component: () => import('./views/SuperviseView.vue'), meta: { title: '督办台' } },
+      // 管理: the settings of the admin's subtree, each with its history (views/admin, components/admin).
+      { path: 'routing', redirect: (to) => ({ path: '/admin/routing', query: to.query }) },
+      { path: 'admin/routing', name: 'admin-routing', component: () => import('./views/admin/RoutingView.vue'), meta: { title: '派单目录' } },
+      { path: 'admin/categories', name: 'admin-categories', component: () => import('./views/admin/CategoriesView.vue'), meta: { title: '诉求分类' } },
+      { path: 'admin/time-limits', name: 'admin-time-limits', component: () => import('./views/admin/TimeLimitsView.vue'), meta: { title: '办理时限' } },
+      { path: 'admin/calendar', name: 'admin-calendar', component: () => import('./views/admin/CalendarView.vue'), meta: { title: '节假日安排' } },
+      { path: 'admin/overdue-policy', name: 'admin-overdue-policy', component: () => import('./views/admin/OverduePolicyView.vue'), meta: { title: '超期策略' } },
+      { path: 'admin/intake-policy', name: 'admin-intake-policy', component: () => import('./views/admin/IntakePolicyView.vue'), meta: { title: '受理策略' } },
+      { path: 'admin/assessment', name: 'admin-assessment', component: () => import('./views/admin/AssessmentSettingsView.vue'), meta: { title: '考核设置' } },
       // Any other address: 页面不存在, at that address (after signing in, which keeps it: client.ts signIn).
       { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { title: '页面不存在' } },
-      { path: 'supervise', name: 'supervise', component: () => import('./views/SuperviseView.vue'), meta: { title: '督办台' } },
     ],
   },
   // The wall screen (大屏): full screen, without the console's frame.

@@ -3,22 +3,26 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import text
 
 from core.assessment import bulletin, service
 from core.assessment import report as documents
 from core.assessment.ranking_schemas import Ranking
-from core.assessment.settings import AssessmentSettings, effective
+from core.assessment.settings import (
+    AssessmentSettings,
+    AssessmentSettingsOut,
+    effective,
+    indicator_catalog,
+    remove_settings,
+    set_settings,
+)
 from core.sla.calendar import CST
 from infra.refusals import InvalidField
-from infra.times import TimedJson
 from sso.access import CurrentActor, TenantGuard
 from tenants.binding import CurrentTenant, TenantSession
 
@@ -95,22 +99,31 @@ async def indicators_csv(tenant: CurrentTenant, session: TenantSession, period: 
                     headers={"Content-Disposition": f'attachment; filename="{tenant.code}-indicators-{period}.csv"'})
 
 
-@router.get("/assessment/settings", dependencies=READ)
-async def get_settings(tenant: CurrentTenant, session: TenantSession) -> TimedJson:
-    """The assessment settings in force here, and where they come from."""
+@router.get("/assessment/settings", response_model=AssessmentSettingsOut, response_model_by_alias=True,
+            dependencies=READ)
+async def get_settings(tenant: CurrentTenant, session: TenantSession) -> AssessmentSettingsOut:
+    """The assessment settings in force here (weights, groups, hot-spot rules …), where they come from (this
+    tenant, its nearest ancestor that set its own, or "defaults"), and every indicator's name."""
     settings, source = await effective(session, tenant.code)
-    return {"from": source or "defaults", "settings": settings.model_dump()}
+    return AssessmentSettingsOut.model_validate(
+        {"from": source or "defaults", "settings": settings, "indicators": indicator_catalog()})
 
 
-@router.put("/assessment/settings", dependencies=[Depends(TenantGuard("assessment", "write"))])
+@router.put("/assessment/settings", response_model=AssessmentSettingsOut, response_model_by_alias=True,
+            dependencies=[Depends(TenantGuard("assessment", "write"))])
 async def put_settings(tenant: CurrentTenant, session: TenantSession, actor: CurrentActor,
-                       settings: AssessmentSettings) -> TimedJson:
-    """Set this tenant's assessment settings (for it and its subtree); missing fields take the defaults."""
-    await session.execute(text(
-        "INSERT INTO public.assessment_settings (tenant_code, settings, updated_by) VALUES (:t, CAST(:s AS jsonb), :u) "
-        "ON CONFLICT (tenant_code) DO UPDATE SET settings = EXCLUDED.settings, updated_by = EXCLUDED.updated_by, "
-        "updated_at = now()"), {"t": tenant.code, "s": json.dumps(settings.model_dump()), "u": actor.user})
-    await session.commit()
-    return {"from": tenant.code, "settings": settings.model_dump()}
+                       settings: AssessmentSettings) -> AssessmentSettingsOut:
+    """Set this tenant's assessment settings (for it and its subtree); missing fields take the defaults. Recorded
+    in the history of administration with the settings in force before."""
+    await set_settings(session, tenant.code, settings, actor)
+    return await get_settings(tenant, session)
+
+
+@router.delete("/assessment/settings", response_model=AssessmentSettingsOut, response_model_by_alias=True,
+               dependencies=[Depends(TenantGuard("assessment", "write"))])
+async def delete_settings(tenant: CurrentTenant, session: TenantSession, actor: CurrentActor) -> AssessmentSettingsOut:
+    """Remove this tenant's own settings: the nearest ones above (or the defaults) apply again."""
+    await remove_settings(session, tenant.code, actor)
+    return await get_settings(tenant, session)
 
 

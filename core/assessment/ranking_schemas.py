@@ -43,7 +43,7 @@ class Board(StrEnum):
     black = "black"
 
 
-class IndicatorInfo(BaseModel):
+class IndicatorDefinition(BaseModel):
     """An indicator as the reports define it, with its weight in the score under the settings in force."""
 
     name: str = Field(description="its Chinese name, e.g. 及时签收率")
@@ -123,6 +123,6 @@ class Ranking(BaseModel):
     basic_satisfaction_factor: float
     exclude_from_base: list[str]
     on_time_basis: str
-    indicators: dict[str, IndicatorInfo]
+    indicators: dict[str, IndicatorDefinition]
     total: Totals
     groups: list[RankingGroup]

@@ -15,6 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.assessment.indicators import INDICATORS, Definitions
+from core.sla.errors import NotSetHere
+from iam.actors import Actor
+from infra.change_log import Change, ChangeAction, ChangeSubject, record
 from infra.edge import Real, Whole
 from tenants.codes import lineage
 
@@ -24,8 +27,15 @@ class Group(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(max_length=50)
+    name: str = Field(min_length=1, max_length=50, description="the group's name on reports")
     max_score: Real = Field(gt=0, le=1000)
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, name: str) -> str:
+        if not name.strip():
+            raise ValueError("a group needs a name")
+        return name.strip()
 
 
 class HotspotRules(BaseModel):
@@ -66,8 +76,8 @@ class AssessmentSettings(BaseModel):
         unknown = sorted(set(weights) - set(INDICATORS))
         if unknown:
             raise ValueError(f"unknown indicator(s) {', '.join(unknown)}; known: {', '.join(INDICATORS)}")
-        if any(w < 0 for w in weights.values()) or not any(w > 0 for w in weights.values()):
-            raise ValueError("weights must be non-negative and at least one positive")
+        if any(w < 0 or w > 100 for w in weights.values()) or not any(w > 0 for w in weights.values()):
+            raise ValueError("weights are between 0 and 100, and at least one is above 0")
         return weights
 
     @field_validator("groups")
@@ -77,6 +87,24 @@ class AssessmentSettings(BaseModel):
         if missing or len(groups) != 2:
             raise ValueError("groups are exactly 'tenants' and 'departments'")
         return groups
+
+
+class IndicatorInfo(BaseModel):
+    """An indicator a weight may be given to, as reports name it."""
+
+    key: str
+    name: str
+    higher_is_better: bool
+
+
+class AssessmentSettingsOut(BaseModel):
+    source: str = Field(alias="from", description='the tenant whose settings are in force here, or "defaults"')
+    settings: AssessmentSettings
+    indicators: list[IndicatorInfo] = Field(description="every indicator, with its Chinese name")
+
+
+def indicator_catalog() -> list[IndicatorInfo]:
+    return [IndicatorInfo(key=i.key, name=i.name, higher_is_better=i.higher_is_better) for i in INDICATORS.values()]
 
 
 SETTINGS_SQL = "SELECT tenant_code, settings FROM public.assessment_settings WHERE tenant_code = ANY(:codes)"
@@ -99,3 +127,44 @@ async def effective(conn: AsyncConnection | AsyncSession, code: str) -> tuple[As
 async def effective_raw(conn: asyncpg.Connection, code: str) -> AssessmentSettings:
     rows = await conn.fetch(SETTINGS_SQL.replace(":codes", "$1::text[]"), lineage(code))
     return nearest(code, [(r[0], r[1]) for r in rows])[0]
+
+
+def _as_record(settings: AssessmentSettings, source: str | None) -> dict[str, Any]:
+    return {"settings": settings.model_dump(mode="json"), "from": source or "defaults"}
+
+
+async def _lock_and_read(session: AsyncSession, code: str) -> tuple[AssessmentSettings, str | None]:
+    """The settings in force at ``code`` read under a lock, so concurrent changes each record the real old value."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('hotline.assessment_settings'))"))
+    return await effective(session, code)
+
+
+async def set_settings(session: AsyncSession, code: str, settings: AssessmentSettings, actor: Actor) -> None:
+    """Set ``code``'s assessment settings (for it and its subtree), recorded with the ones in force before.
+    Commits."""
+    before, source = await _lock_and_read(session, code)
+    if source == code and before == settings:
+        await session.rollback()
+        return
+    await session.execute(text(
+        "INSERT INTO public.assessment_settings (tenant_code, settings, updated_by) VALUES (:t, CAST(:s AS jsonb), :u) "
+        "ON CONFLICT (tenant_code) DO UPDATE SET settings = EXCLUDED.settings, updated_by = EXCLUDED.updated_by, "
+        "updated_at = now()"), {"t": code, "s": json.dumps(settings.model_dump()), "u": actor.user})
+    await record(session, Change(
+        tenant=code, subject=ChangeSubject.assessment_settings, key=code,
+        action=ChangeAction.update if source == code else ChangeAction.create, actor=actor.user,
+        actor_name=actor.name, old=_as_record(before, source), new=_as_record(settings, code)))
+    await session.commit()
+
+
+async def remove_settings(session: AsyncSession, code: str, actor: Actor) -> None:
+    """Remove ``code``'s own settings: the nearest ones above (or the defaults) apply again. Commits."""
+    before, source = await _lock_and_read(session, code)
+    if source != code:
+        raise NotSetHere("assessment settings", code)
+    await session.execute(text("DELETE FROM public.assessment_settings WHERE tenant_code = :t"), {"t": code})
+    after, after_source = await effective(session, code)
+    await record(session, Change(
+        tenant=code, subject=ChangeSubject.assessment_settings, key=code, action=ChangeAction.delete,
+        actor=actor.user, actor_name=actor.name, old=_as_record(before, code), new=_as_record(after, after_source)))
+    await session.commit()

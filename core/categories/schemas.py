@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from infra.edge import whole
+from infra.edge import Flag, whole
 
 
 class CategoryIn(BaseModel):
@@ -15,3 +15,16 @@ class CategoryIn(BaseModel):
     parent_code: str | None = None
     default_unit: str | None = Field(None, max_length=40)
     handle_limit_days: whole(ge=1, le=60) | None = None
+
+
+class CategoryChange(BaseModel):
+    """What an admin changes of a category: only the fields sent (``handle_limit_days: null`` removes the
+    category's own limit; the type's limit applies again)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=100)
+    active: Flag | None = Field(None, description="false: no longer offered for new orders (kept on old ones)")
+    default_unit: str | None = Field(None, max_length=40)
+    handle_limit_days: whole(ge=1, le=60) | None = Field(
+        None, description="handle normal orders of this category within this many working days at most")

@@ -68,6 +68,8 @@ class UnitStaffOnly(Forbidden):
 class ProvinceOnly(Forbidden):
     """A setting the province makes for all its levels."""
 
+    code = "province_only"
+
     def __init__(self, what: str, tenant_code: str) -> None:
         super().__init__(f"{what} is set by the province for all its levels, not by tenant {tenant_code}")
 

@@ -1,35 +1,39 @@
-"""Routes of the overdue policy (超期处置策略): when the timer urges and escalates, per subtree."""
+"""Routes of the overdue policy (超期处置策略): when the timer urges and escalates, per subtree. Read by every role
+of a tenant, written by its admin (the time-limit grants), each change in the history of administration."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import text
 
-from core.orders.overdue_policy import OverduePolicy, load
+from core.orders.overdue_policy import OverduePolicy, OverduePolicyOut, load, remove_policy, set_policy
 from sso.access import CurrentActor, TenantGuard
 from tenants.binding import CurrentTenant, TenantSession
 
 router = APIRouter(prefix="/api/v1/tenants/{code}/overdue-policy", tags=["federation"])
 
 
-@router.get("", dependencies=[Depends(TenantGuard("time_limit", "read"))])
-async def get_policy(request: Request, tenant: CurrentTenant, session: TenantSession) -> dict[str, Any]:
+@router.get("", response_model=OverduePolicyOut, response_model_by_alias=True,
+            dependencies=[Depends(TenantGuard("time_limit", "read"))])
+async def get_policy(request: Request, tenant: CurrentTenant, session: TenantSession) -> OverduePolicyOut:
     """The overdue policy in force here and the tenant that set it ("default": the deployment's setting)."""
     policy, source = (await load(session, request.app.state.settings.auto_urge_after_hours)).at(tenant.code)
-    return {"from": source or "default", **policy.model_dump()}
+    return OverduePolicyOut.model_validate({"from": source or "default", **policy.model_dump()})
 
 
-@router.put("", dependencies=[Depends(TenantGuard("time_limit", "write"))])
+@router.put("", response_model=OverduePolicyOut, response_model_by_alias=True,
+            dependencies=[Depends(TenantGuard("time_limit", "write"))])
 async def put_policy(request: Request, tenant: CurrentTenant, session: TenantSession, actor: CurrentActor,
-                     body: OverduePolicy) -> dict[str, Any]:
-    """Set when overdue orders of this tenant and its subtree are urged and escalated automatically."""
-    await session.execute(text(
-        "INSERT INTO public.overdue_policies (tenant_code, urge_after_hours, escalate_after_hours, updated_by) "
-        "VALUES (:t, :u, :e, :by) ON CONFLICT (tenant_code) DO UPDATE SET "
-        "urge_after_hours = EXCLUDED.urge_after_hours, escalate_after_hours = EXCLUDED.escalate_after_hours, "
-        "updated_by = EXCLUDED.updated_by, updated_at = now()"),
-        {"t": tenant.code, "u": body.urge_after_hours, "e": body.escalate_after_hours, "by": actor.user})
-    await session.commit()
+                     body: OverduePolicy) -> OverduePolicyOut:
+    """Set when overdue orders of this tenant and its subtree are urged and escalated automatically (escalating
+    before urging is refused: 422 on ``escalate_after_hours``)."""
+    await set_policy(session, tenant.code, body, actor, request.app.state.settings.auto_urge_after_hours)
+    return await get_policy(request, tenant, session)
+
+
+@router.delete("", response_model=OverduePolicyOut, response_model_by_alias=True,
+               dependencies=[Depends(TenantGuard("time_limit", "write"))])
+async def delete_policy(request: Request, tenant: CurrentTenant, session: TenantSession,
+                        actor: CurrentActor) -> OverduePolicyOut:
+    """Remove this tenant's own policy: the nearest one above (or the default) applies again."""
+    await remove_policy(session, tenant.code, actor, request.app.state.settings.auto_urge_after_hours)
     return await get_policy(request, tenant, session)

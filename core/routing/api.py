@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from core.routing import service
 from core.routing.schemas import RoutingRuleIn, RoutingRuleOut
 from infra.edge import INT64_MAX
-from sso.access import TenantGuard
+from sso.access import CurrentActor, TenantGuard
 from tenants.binding import CurrentTenant, TenantSession
 
 router = APIRouter(prefix="/api/v1/tenants/{code}/routing-rules", tags=["routing"])
@@ -33,24 +33,25 @@ async def suggest(tenant: CurrentTenant, session: TenantSession,
 
 @router.post("", response_model=RoutingRuleOut, status_code=201, dependencies=[WRITE],
              responses={409: {"description": "A rule for this category and division prefix exists"}})
-async def add_rule(request: Request, tenant: CurrentTenant, session: TenantSession,
+async def add_rule(request: Request, tenant: CurrentTenant, session: TenantSession, actor: CurrentActor,
                    body: RoutingRuleIn) -> RoutingRuleOut:
     """A new rule; its target and co-handlers are checked as a dispatch to them would be."""
     categories = await request.app.state.categories.visible(session, tenant.code)
-    return await service.add_rule(session, tenant, body, categories)
+    return await service.add_rule(session, tenant, body, categories, actor)
 
 
 @router.put("/{rule_id}", response_model=RoutingRuleOut, dependencies=[WRITE],
             responses={409: {"description": "Another rule has this category and division prefix"}})
-async def change_rule(request: Request, tenant: CurrentTenant, session: TenantSession, rule_id: RuleId,
-                      body: RoutingRuleIn) -> RoutingRuleOut:
+async def change_rule(request: Request, tenant: CurrentTenant, session: TenantSession, actor: CurrentActor,
+                      rule_id: RuleId, body: RoutingRuleIn) -> RoutingRuleOut:
     """The rule replaced by the body."""
     categories = await request.app.state.categories.visible(session, tenant.code)
-    return await service.change_rule(session, tenant, rule_id, body, categories)
+    return await service.change_rule(session, tenant, rule_id, body, categories, actor)
 
 
 @router.delete("/{rule_id}", status_code=204, response_class=Response, dependencies=[WRITE])
-async def remove_rule(tenant: CurrentTenant, session: TenantSession, rule_id: RuleId) -> Response:
+async def remove_rule(tenant: CurrentTenant, session: TenantSession, actor: CurrentActor,
+                      rule_id: RuleId) -> Response:
     """The rule removed."""
-    await service.remove_rule(session, tenant, rule_id)
+    await service.remove_rule(session, tenant, rule_id, actor)
     return Response(status_code=204)

@@ -2,7 +2,8 @@
 
 A rule's target is checked as a dispatch to it would be: an active unit of this tenant, or an active tenant
 below it; its co-handlers active units, none the lead. Two rules for the same category and division prefix
-would contradict each other: the second is refused (409), to be changed instead.
+would contradict each other: the second is refused (409), to be changed instead. Every addition, change and removal
+is recorded in the history of administration (``infra/change_log.py``) with the rule before and after.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from core.routing.errors import RoutingRuleExists, RoutingRuleNotFound
 from core.routing.models import RoutingRule
 from core.routing.schemas import RoutingRuleIn, RoutingRuleOut
 from core.units.models import Unit
+from iam.actors import Actor
+from infra.change_log import Change, ChangeAction, ChangeSubject, record
 from infra.refusals import InvalidField
 from tenants.codes import is_descendant
 from tenants.models import Tenant
@@ -99,27 +102,40 @@ async def _same(session: AsyncSession, category: str, division: str, other_than:
     return await session.scalar(query)
 
 
-async def _save(session: AsyncSession, rule: RoutingRule, body: RoutingRuleIn) -> RoutingRuleOut:
+async def _recorded(session: AsyncSession, tenant: Tenant, actor: Actor, action: ChangeAction, rule_id: int,
+                    old: RoutingRuleOut | None, new: RoutingRuleOut | None) -> None:
+    """The change in the history of administration (the rule with its target's name), in its transaction."""
+    await record(session, Change(tenant=tenant.code, subject=ChangeSubject.routing_rule, key=str(rule_id),
+                                 action=action, actor=actor.user, actor_name=actor.name,
+                                 old=old.model_dump() if old else None, new=new.model_dump() if new else None))
+
+
+async def _save(session: AsyncSession, tenant: Tenant, actor: Actor, rule: RoutingRule, body: RoutingRuleIn,
+                old: RoutingRuleOut | None) -> RoutingRuleOut:
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError as exc:  # the same rule added at the same moment by someone else
         await session.rollback()
         if _UNIQUE not in str(exc.orig):
             raise
         existing = await _same(session, body.category, body.division_code or "", None)
         raise RoutingRuleExists(body.category, body.division_code, existing or 0) from None
-    return (await described(session, [rule]))[0]
+    await session.refresh(rule)
+    out = (await described(session, [rule]))[0]
+    await _recorded(session, tenant, actor, ChangeAction.update if old else ChangeAction.create, rule.id, old, out)
+    await session.commit()
+    return out
 
 
 async def add_rule(session: AsyncSession, tenant: Tenant, body: RoutingRuleIn,
-                   categories: dict[str, CategoryView]) -> RoutingRuleOut:
+                   categories: dict[str, CategoryView], actor: Actor) -> RoutingRuleOut:
     columns = await _checked(session, tenant, body, categories)
     existing = await _same(session, body.category, str(columns["division_code"]), None)
     if existing is not None:
         raise RoutingRuleExists(body.category, body.division_code, existing)
     rule = RoutingRule(**columns)
     session.add(rule)
-    return await _save(session, rule, body)
+    return await _save(session, tenant, actor, rule, body, None)
 
 
 async def _rule(session: AsyncSession, tenant: Tenant, rule_id: int) -> RoutingRule:
@@ -130,8 +146,9 @@ async def _rule(session: AsyncSession, tenant: Tenant, rule_id: int) -> RoutingR
 
 
 async def change_rule(session: AsyncSession, tenant: Tenant, rule_id: int, body: RoutingRuleIn,
-                      categories: dict[str, CategoryView]) -> RoutingRuleOut:
+                      categories: dict[str, CategoryView], actor: Actor) -> RoutingRuleOut:
     rule = await _rule(session, tenant, rule_id)
+    old = (await described(session, [rule]))[0]
     columns = await _checked(session, tenant, body, categories)
     existing = await _same(session, body.category, str(columns["division_code"]), rule_id)
     if existing is not None:
@@ -139,11 +156,14 @@ async def change_rule(session: AsyncSession, tenant: Tenant, rule_id: int, body:
     for name, value in columns.items():
         setattr(rule, name, value)
     rule.updated_at = func.now()
-    return await _save(session, rule, body)
+    return await _save(session, tenant, actor, rule, body, old)
 
 
-async def remove_rule(session: AsyncSession, tenant: Tenant, rule_id: int) -> None:
-    await session.delete(await _rule(session, tenant, rule_id))
+async def remove_rule(session: AsyncSession, tenant: Tenant, rule_id: int, actor: Actor) -> None:
+    rule = await _rule(session, tenant, rule_id)
+    old = (await described(session, [rule]))[0]
+    await session.delete(rule)
+    await _recorded(session, tenant, actor, ChangeAction.delete, rule_id, old, None)
     await session.commit()
 
 

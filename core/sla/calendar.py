@@ -27,7 +27,8 @@ DAY = 86400
 
 
 @lru_cache(maxsize=64)
-def _package_knows(year: int) -> bool:
+def package_knows(year: int) -> bool:
+    """Whether the chinese-calendar package knows the holidays of ``year``."""
     try:
         chinese_calendar.is_workday(date(year, 6, 1))
     except NotImplementedError:
@@ -57,7 +58,7 @@ class WorkCalendar:
             return self.entered[day], True
         if day.year in self.entered_years:
             return day.weekday() < 5, True
-        if _package_knows(day.year):
+        if package_knows(day.year):
             return _package_workday(day), True
         return day.weekday() < 5, False
 

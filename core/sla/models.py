@@ -36,3 +36,5 @@ class CalendarYear(SharedBase):
 
     year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    source: Mapped[str] = mapped_column(String(12), server_default="entered")  # entered | imported (s0023)
+    entered_by: Mapped[str | None] = mapped_column(String(100))

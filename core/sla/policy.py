@@ -50,9 +50,8 @@ class PolicyRow:
     handle: Limit
 
 
-def resolve_policy(rows: Iterable[PolicyRow], lineage: list[str], type_: str, urgency: str,
-                   category_days: int | None = None) -> Policy:
-    """The most specific policy for a tenant (its own, then its ancestors', then the province's)."""
+def nearest_row(rows: Iterable[PolicyRow], lineage: list[str], type_: str, urgency: str) -> PolicyRow | None:
+    """The row in force for a tenant (its own, then its nearest ancestor's, then the province's defaults), or None."""
     rank = {code: depth for depth, code in enumerate(lineage)}
     best: PolicyRow | None = None
     for row in rows:
@@ -62,6 +61,13 @@ def resolve_policy(rows: Iterable[PolicyRow], lineage: list[str], type_: str, ur
             continue
         if best is None or _rank(row, rank) > _rank(best, rank):
             best = row
+    return best
+
+
+def resolve_policy(rows: Iterable[PolicyRow], lineage: list[str], type_: str, urgency: str,
+                   category_days: int | None = None) -> Policy:
+    """The most specific policy for a tenant (its own, then its ancestors', then the province's)."""
+    best = nearest_row(rows, lineage, type_, urgency)
     if best is None:
         raise NoTimeLimit(type_, urgency)
     handle = best.handle

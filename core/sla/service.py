@@ -1,21 +1,22 @@
-"""Loading the policies and the calendar from the shared schema, cached briefly per process."""
+"""Loading the policies and the calendar from the shared schema, cached per process (writing them:
+``limit_settings``, ``calendar_settings``)."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.sla.calendar import WorkCalendar, calendar_from_rows
-from core.sla.errors import CalendarForProvince, DaysOutsideYear
 from core.sla.models import CalendarDay, CalendarYear, SlaPolicy
 from core.sla.policy import Limit, PolicyRow
+from infra.settings_versions import CHECK_EVERY_S, CachedSetting, VersionWatch
 
-# Another process's change to policies or the calendar is seen within this many seconds.
-TTL_S = 30.0
+# Reloaded at least this often; another process's change is seen sooner, within about a second, by the settings'
+# counter (infra/settings_versions.py) that every change of time limits, the rework limit or the calendar raises.
+TTL_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -26,15 +27,21 @@ class SlaRules:
 
 
 class SlaStore:
-    def __init__(self) -> None:
+    """The process's time limits and calendar, replaced when any process changed them (or after TTL_S)."""
+
+    def __init__(self, check_every_s: float = CHECK_EVERY_S) -> None:
         self._rules: SlaRules | None = None
         self._loaded_at = 0.0
+        self._watch = VersionWatch(CachedSetting.sla, check_every_s)
 
     def invalidate(self) -> None:
+        """This process changed them: load them again on the next use."""
         self._rules = None
+        self._watch.forget()
 
     async def rules(self, session: AsyncSession) -> SlaRules:
-        if self._rules is None or time.monotonic() - self._loaded_at > TTL_S:
+        moved = await self._watch.moved(session)
+        if self._rules is None or moved or time.monotonic() - self._loaded_at > TTL_S:
             self._rules = await load_rules(session)
             self._loaded_at = time.monotonic()
         return self._rules
@@ -51,51 +58,3 @@ async def load_rules(session: AsyncSession) -> SlaRules:
     limits = {code: int(days) for code, days in (await session.execute(
         text("SELECT tenant_code, working_days FROM public.rework_limits"))).all()}
     return SlaRules(policies, calendar_from_rows(days, years), limits)
-
-
-async def enter_year(session: AsyncSession, year: int, days: list[tuple[date, bool, str | None]], *,
-                     by_tenant: str) -> None:
-    """Replace a year's schedule (holidays and make-up working days) with the State Council's: the province
-    enters it (``by_tenant``), for the whole province, and every day must fall in that year."""
-    if len(by_tenant) != 2:
-        raise CalendarForProvince()
-    wrong = [day.isoformat() for day, _, _ in days if day.year != year]
-    if wrong:
-        raise DaysOutsideYear(year, wrong)
-    await session.execute(delete(CalendarDay).where(CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31))))
-    for day, workday, name in days:
-        session.add(CalendarDay(day=day, workday=workday, name=name))
-    if await session.get(CalendarYear, year) is None:
-        session.add(CalendarYear(year=year))
-    await session.commit()
-
-
-async def year_days(session: AsyncSession, year: int) -> list[CalendarDay]:
-    """The days entered for a year, in date order."""
-    return list((await session.scalars(select(CalendarDay).where(
-        CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31))).order_by(CalendarDay.day))).all())
-
-
-async def set_policies(session: AsyncSession, owner: str | None, limits: list[tuple[str, str, Limit, Limit]]) -> None:
-    """Set (type, urgency, sign, handle) limits of a tenant and its subtree; ``owner`` None: the province's
-    defaults."""
-    for type_, urgency, sign, handle in limits:
-        row = await session.scalar(select(SlaPolicy).where(
-            SlaPolicy.owner_tenant.is_(None) if owner is None else SlaPolicy.owner_tenant == owner,
-            SlaPolicy.type == type_, SlaPolicy.urgency == urgency))
-        if row is None:
-            row = SlaPolicy(owner_tenant=owner, type=type_, urgency=urgency)
-            session.add(row)
-        row.sign_value, row.sign_unit = sign.value, sign.unit
-        row.handle_value, row.handle_unit = handle.value, handle.unit
-    await session.commit()
-
-
-async def set_rework_limit(session: AsyncSession, tenant_code: str, working_days: int, by: str) -> None:
-    """Set the rework time limit (重办时限) of a tenant and its subtree."""
-    await session.execute(text(
-        "INSERT INTO public.rework_limits (tenant_code, working_days, updated_by) VALUES (:t, :d, :by) "
-        "ON CONFLICT (tenant_code) DO UPDATE SET working_days = EXCLUDED.working_days, "
-        "updated_by = EXCLUDED.updated_by, updated_at = now()"),
-        {"t": tenant_code, "d": working_days, "by": by})
-    await session.commit()

@@ -44,7 +44,7 @@ PEOPLE: dict[str, tuple[str, tuple[str, ...], str | None]] = {
     "zz-operator": (CITY, ("operator",), None), "zz-dispatcher": (CITY, ("dispatcher",), None),
     "zz-reviewer": (CITY, ("reviewer",), None), "zz-caller": (CITY, ("caller",), None),
     "zz-admin": (CITY, ("admin",), None), "zz-supervisor": (CITY, ("supervisor",), None),
-    "henan-supervisor": (PROVINCE, ("supervisor",), None),
+    "henan-supervisor": (PROVINCE, ("supervisor",), None), "henan-admin": (PROVINCE, ("admin",), None),
     "zy-dispatcher": (DISTRICT, ("dispatcher",), None), "zy-reviewer": (DISTRICT, ("reviewer",), None),
     "lj-dispatcher": (TOWN, ("dispatcher",), None), "lj-reviewer": (TOWN, ("reviewer",), None),
     "lj-urban": (TOWN, ("handler",), "urban"),

@@ -18,10 +18,11 @@ let loadedFor = ''
 export function useCategories() {
   const session = useSession()
 
-  async function load(): Promise<void> {
-    if (loadedFor === session.tenant) return
-    loadedFor = session.tenant
-    const { data } = await api.GET('/api/v1/tenants/{code}/categories', { params: { path: { code: session.tenant } } })
+  /** Load what ``code`` sees (the person's own tenant unless an admin screen shows another level). */
+  async function load(code: string = session.tenant): Promise<void> {
+    if (loadedFor === code) return
+    loadedFor = code
+    const { data } = await api.GET('/api/v1/tenants/{code}/categories', { params: { path: { code } } })
     all.value = (data ?? []).filter((c) => c.active)
   }
 

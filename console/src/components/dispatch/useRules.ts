@@ -6,8 +6,10 @@ import type { Rule } from './useDispatch'
 
 export type RuleIn = Schemas['RoutingRuleIn']
 
-export function useRules() {
+/** The rules of ``tenant()``: the person's own tenant unless an admin screen shows another level. */
+export function useRules(tenant?: () => string) {
   const session = useSession()
+  const codeOf = (): string => (tenant ? tenant() : session.tenant)
   const rules = ref<Rule[]>([])
   const loading = ref(false)
   const error = ref('')
@@ -15,7 +17,7 @@ export function useRules() {
   async function load(): Promise<void> {
     loading.value = true
     const { data, error: e } = await api.GET('/api/v1/tenants/{code}/routing-rules', {
-      params: { path: { code: session.tenant } },
+      params: { path: { code: codeOf() } },
     })
     loading.value = false
     rules.value = data ?? []
@@ -24,7 +26,7 @@ export function useRules() {
 
   /** Save a new rule (no id) or an edited one; the error's sentence, or ''. */
   async function save(rule: RuleIn, id?: number): Promise<string> {
-    const code = session.tenant
+    const code = codeOf()
     const { error: e } = id
       ? await api.PUT('/api/v1/tenants/{code}/routing-rules/{rule_id}', { params: { path: { code, rule_id: id } }, body: rule })
       : await api.POST('/api/v1/tenants/{code}/routing-rules', { params: { path: { code } }, body: rule })
@@ -35,7 +37,7 @@ export function useRules() {
 
   async function remove(id: number): Promise<string> {
     const { error: e } = await api.DELETE('/api/v1/tenants/{code}/routing-rules/{rule_id}', {
-      params: { path: { code: session.tenant, rule_id: id } },
+      params: { path: { code: codeOf(), rule_id: id } },
     })
     if (e) return reason(e)
     await load()

@@ -16,10 +16,10 @@ let loading: Promise<void> | null = null
 export function useTargets() {
   const session = useSession()
 
-  function load(): Promise<void> {
-    if (loadedFor === session.tenant && loading) return loading
-    loadedFor = session.tenant
-    const code = session.tenant
+  /** Load the targets of ``code`` (the person's own tenant unless an admin screen shows another level). */
+  function load(code: string = session.tenant): Promise<void> {
+    if (loadedFor === code && loading) return loading
+    loadedFor = code
     loading = Promise.all([
       api.GET('/api/v1/tenants/{code}/units', { params: { path: { code } } }),
       api.GET('/api/v1/tenants/{code}', { params: { path: { code } } }),
