@@ -1,11 +1,14 @@
 // The 督办 desk (GET /api/v1/tenants/{code}/supervise → DeskPage; POST …/supervise/urge → each order's result):
 // the subtree's red, overdue and disputed orders with the filters, page by page, the counts of each kind, and
-// urging several at once. The desk reads the platform's index, which follows the orders within about a second;
-// levels below announce nothing on this person's live stream, so it re-reads every REFRESH_MS and on demand.
+// urging several at once. The desk reads the platform's index, which the assessment consumer keeps with the same
+// facts as the overview: it re-reads on the live stream's `overview` event for its subtree (sent once those facts
+// are applied), every REFRESH_MS in case the stream was down, and on demand.
 import { onBeforeUnmount, onMounted, reactive, ref } from 'vue'
 import { api, reason, type Schemas } from '../../api/client'
 import type { paths } from '../../api/schema'
 import { useSession } from '../../stores/session'
+import { useLive } from '../../stores/live'
+import { concerns } from '../overview/useOverview'
 
 export type DeskItem = Schemas['DeskItem']
 export type DeskCounts = Schemas['DeskCounts']
@@ -24,7 +27,7 @@ export interface DeskFilters {
 }
 
 const PAGE = 50
-const REFRESH_MS = 15_000
+const REFRESH_MS = 60_000
 
 /** A row's key: the record the desk acts on (unique on the desk). */
 export const rowKey = (r: { tenant: string; number: string }) => `${r.tenant}:${r.number}`
@@ -108,12 +111,19 @@ export function useSuperviseDesk() {
   }
 
   let timer: ReturnType<typeof setInterval> | undefined
+  let stopListening = () => {}
   onMounted(() => {
+    stopListening = useLive().onOverview((event) => {
+      if (!loading.value && concerns(event, session.tenant)) void load()
+    })
     timer = setInterval(() => {
       if (!loading.value && document.visibilityState === 'visible') void load()
     }, REFRESH_MS)
   })
-  onBeforeUnmount(() => clearInterval(timer))
+  onBeforeUnmount(() => {
+    stopListening()
+    clearInterval(timer)
+  })
 
   return { filters, items, counts, cursor, mayUrge, loading, error, results, load, more, urge }
 }
