@@ -14,6 +14,7 @@ from core.assessment import report as documents
 from core.assessment import service
 from core.assessment.settings import AssessmentSettings, effective
 from core.sla.calendar import CST
+from core.vocabulary import Channel, OrderType
 from infra.edge import Day
 from infra.refusals import InvalidField
 from infra.times import TimedJson
@@ -104,8 +105,8 @@ async def statistics(
     from_: Annotated[Day | None, Query(alias="from")] = None,
     to: Annotated[Day | None, Query()] = None,
     category: Annotated[str | None, Query(max_length=40)] = None,
-    channel: Annotated[str | None, Query(max_length=20)] = None,
-    type: Annotated[str | None, Query(max_length=20)] = None,
+    channel: Annotated[Channel | None, Query()] = None,
+    type: Annotated[OrderType | None, Query()] = None,
 ) -> TimedJson:
     """Requests taken in this tenant's area by one dimension (default: this month so far)."""
     today = request.app.state.clock().astimezone(CST).date()
@@ -115,7 +116,8 @@ async def statistics(
     if (end - start).days > 366:
         raise InvalidField("to", "at most a year at a time: 'to' is at most 366 days after 'from'")
     return await service.statistics(session, tenant.code, start, end + timedelta(days=1), by,
-                                    {"category": category, "channel": channel, "type": type})
+                                    {"category": category, "channel": channel and channel.value,
+                                     "type": type and type.value})
 
 
 @router.get("/alerts", dependencies=READ)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from infra.error_codes import ErrorCode
 from infra.refusals import Conflict, InvalidField
 
 
 class CategoryExists(Conflict):
     """A code is unique along a tenant's lineage: the tenant would otherwise hide a category of a level above."""
 
-    code = "category_exists"
+    code = ErrorCode.category_exists
 
     def __init__(self, code: str, tenant_code: str) -> None:
-        super().__init__(f"the category {code} already exists for tenant {tenant_code} (its own or a level's above)")
+        super().__init__(f"the category {code} already exists for tenant {tenant_code} (its own or a level's above)",
+                         params={"code": code, "tenant": tenant_code})
 
 
 class UnknownParentCategory(InvalidField):

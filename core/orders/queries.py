@@ -19,7 +19,15 @@ from core.orders.errors import InvalidCursor, OrderNotFound
 from core.orders.lifecycle import OPEN
 from core.orders.models import Assignment, Order, OrderEvent, OrderLink
 from core.orders.rules import allowed_actions
-from core.orders.schemas import AssignmentOut, EventOut, MergedCitizen, OrderDetail, OrderOut
+from core.orders.schemas import (
+    AssignmentOut,
+    CrossLevelEvent,
+    EventOut,
+    MergedCitizen,
+    OrderDetail,
+    OrderLinkOut,
+    OrderOut,
+)
 from core.orders.text import search_query
 from core.sla.calendar import WorkCalendar
 from core.sla.policy import Light, light
@@ -227,14 +235,16 @@ async def detail(session: AsyncSession, order: Order, calendar: WorkCalendar, no
     children = sorted({a.tenant_code for a in assignments if a.tenant_code})
     if children:
         below = await records_below(session, order.number.split("-", 1)[0], order.number, children)
+        here = order.number.split("-", 1)[0]
         result.cross_level_timeline = sorted(
-            [{"tenant": order.number.split("-", 1)[0], "number": order.number, **_event_dict(e)} for e in events]
-            + below, key=lambda e: (e["occurred_at"], e["tenant"], e["seq"]))
+            [CrossLevelEvent.model_validate({"tenant": here, "number": order.number, **_event_columns(e)})
+             for e in events] + [CrossLevelEvent.model_validate(row) for row in below],
+            key=lambda e: (e.occurred_at, e.tenant, e.seq))
     return result
 
 
-def _event_dict(event: OrderEvent) -> dict[str, Any]:
-    return EventOut.model_validate(event).model_dump()
+def _event_columns(event: OrderEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in EventOut.model_fields}
 
 
 _CHILD_EVENTS = (
@@ -283,7 +293,7 @@ def assemble(order: Order, calendar: WorkCalendar, now: datetime, events: list[O
         redirect_to=order.redirect_to, pending_extension=order.pending_extension, merged_into=merged_into,
         merged_citizens=list(merged_citizens), allowed_actions=allowed,
         assignments=[AssignmentOut.model_validate(a) for a in assignments],
-        links=[{"kind": kind, "number": number} for kind, number in linked],
+        links=[OrderLinkOut(kind=kind, number=number) for kind, number in linked],
         timeline=[EventOut.model_validate(e) for e in events],
     )
 

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from infra.error_codes import ErrorCode
 from infra.refusals import Conflict, Forbidden, InvalidField
 
 
 class NoTimeLimit(Conflict, LookupError):
     """No policy of the tenant's lineage covers this type and urgency: the province's defaults are missing."""
 
-    code = "no_time_limit"
+    code = ErrorCode.no_time_limit
 
     def __init__(self, type_: str, urgency: str) -> None:
         kind = f"{urgency} {type_}".replace("_", " ")
         super().__init__(f"no time limit is set for {kind} orders: an admin of the province or of this tenant "
-                         "sets one under time-limits")
+                         "sets one under time-limits", params={"type": type_, "urgency": urgency})
 
 
 class CalendarForProvince(Forbidden):
     """The State Council's holiday schedule is one for the whole province."""
+
+    code = ErrorCode.calendar_for_province
 
     def __init__(self) -> None:
         super().__init__("only the province's admin enters the working-day calendar")

@@ -46,8 +46,8 @@ class PolicyIn(BaseModel):
 
 
 class PolicyOut(BaseModel):
-    type: str
-    urgency: str
+    type: OrderType
+    urgency: Urgency
     sign: LimitOut
     handle: LimitOut
 
