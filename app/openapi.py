@@ -38,6 +38,10 @@ DESCRIPTIONS = {
 }
 
 
+# Objects that carry only the fields they have (an event's payload, a refusal's params): a field without a value is
+# absent, not null, so no default is declared (a generated client would otherwise take each one as always there).
+ABSENT_WHEN_UNSET = ("EventPayload", "ErrorParams")
+
 # Every 429 and 503 says when to come back.
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying", "required": True,
                                "schema": {"type": "integer", "minimum": 1}}}
@@ -145,6 +149,9 @@ def build_document(app: FastAPI) -> dict[str, Any]:
     for name, schema in schemas.items():
         if name not in ("ErrorBody", "ErrorField", "ErrorParams"):
             _constrain_strings(schema, TEXT_PATTERN)
+    for name in ABSENT_WHEN_UNSET:
+        for prop in schemas.get(name, {}).get("properties", {}).values():
+            prop.pop("default", None)
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             for parameter in operation.get("parameters", []):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
@@ -138,8 +137,9 @@ class EventPayload(BaseModel):
     channel: Channel | None = Field(None, description="register: where the request came in")
     attachment_ids: list[int] | None = Field(None, description="answer, reply: the files that go with it")
 
+    # No return type: with one, the document would describe the payload as that type instead of by its fields.
     @model_serializer(mode="wrap")
-    def _as_written(self, handler: SerializerFunctionWrapHandler) -> Any:
+    def _as_written(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
         data = handler(self)
         unset = {key for name, info in type(self).model_fields.items() if name not in self.model_fields_set
                  for key in (name, info.alias)}
@@ -201,13 +201,23 @@ class AttachmentOut(BaseModel):
     url: str
 
 
+class DuplicateReason(StrEnum):
+    """Why an order looks like a duplicate (判重, core/orders/duplicates.py)."""
+
+    same_phone = "same_phone"  # 同一来电人
+    same_division = "same_division"  # 同一区域
+    same_category = "same_category"  # 同一分类
+    related_category = "related_category"  # 相近分类
+    similar_text = "similar_text"  # 内容相似
+
+
 class DuplicateCandidate(BaseModel):
     number: str
     title: str
     status: OrderStatus
     created_at: Time
     score: float
-    reasons: list[str]
+    reasons: list[DuplicateReason]
 
 
 class MergedCitizen(BaseModel):
