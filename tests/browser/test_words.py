@@ -32,6 +32,9 @@ def test_the_sign_in_page_is_chinese_under_the_hotlines_name_even_for_an_english
         assert page.locator("html").get_attribute("lang") == "zh-CN"
         assert HOTLINE_NAME in page.title()
         expect(page.locator("#kc-header-wrapper")).to_have_text(HOTLINE_NAME)
+        # Dark on light (keycloak.v2 writes its header white): axe cannot measure text over an image or gradient.
+        assert page.locator("#kc-header-wrapper").evaluate("e => getComputedStyle(e).color") == "rgb(31, 35, 41)"
+        assert page.locator("body").evaluate("e => getComputedStyle(e).backgroundImage") == "none"
         expect(page.locator("#kc-page-title")).to_have_text("登录账号")
         expect(page.locator("label[for=username]")).to_contain_text("用户名")
         expect(page.locator("label[for=password]")).to_contain_text("密码")
