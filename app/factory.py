@@ -50,6 +50,15 @@ from sso.users_api import router as users_router
 from sso.web import SessionStore
 from sso.web import router as sign_in_router
 from tenants.binding import RegistryCache
+from tenants.codes import is_valid_code
+
+
+async def _tenant_name(app: FastAPI, code: str) -> str | None:
+    """A tenant's name for a refusal's params (the registry's cache: a refusal costs no extra query, mostly)."""
+    if not is_valid_code(code):
+        return None
+    tenant = await app.state.registry.get(app.state.db, code)
+    return tenant.name if tenant is not None else None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -89,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The input rule at the edge (infra/edge.py): before any route's own dependencies run.
         dependencies=[Depends(refuse_unsafe_input)],
     )
-    install_error_handlers(app)
+    install_error_handlers(app, tenant_names=lambda code: _tenant_name(app, code))
     install_security_headers(app, https=settings.effective_console_url.startswith("https://"),
                              issuer=settings.issuer)
     app.include_router(health_router)

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from infra.error_codes import ErrorCode
+
 router = APIRouter(tags=["health"])
 
 
@@ -26,7 +28,7 @@ async def readyz(request: Request) -> JSONResponse:
     body = {"status": "ready" if ready else "not_ready", "checks": checks}
     if not ready:
         down = ", ".join(name for name, state in checks.items() if state != "ok")
-        body |= {"error": "not_ready", "detail": f"not answering: {down}"}
+        body |= {"error": ErrorCode.not_ready.value, "detail": f"not answering: {down}"}
     return JSONResponse(body, status_code=200 if ready else 503)
 
 

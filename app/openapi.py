@@ -16,7 +16,11 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.orders.lifecycle import OrderAction, OrderStatus
+from core.vocabulary import OrderType, Urgency
+from iam.actors import Role
 from infra.edge import PARAMETER_PATTERN, TEXT_PATTERN
+from infra.error_codes import ErrorCode
 
 WRITES = {"post", "put", "patch", "delete"}
 DESCRIPTIONS = {
@@ -34,6 +38,10 @@ DESCRIPTIONS = {
 }
 
 
+# Objects that carry only the fields they have (an event's payload, a refusal's params): a field without a value is
+# absent, not null, so no default is declared (a generated client would otherwise take each one as always there).
+ABSENT_WHEN_UNSET = ("EventPayload", "ErrorParams")
+
 # Every 429 and 503 says when to come back.
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying", "required": True,
                                "schema": {"type": "integer", "minimum": 1}}}
@@ -44,13 +52,53 @@ class ErrorField(BaseModel):
     message: str
 
 
+class ErrorParams(BaseModel):
+    """What a sentence about the refusal needs, by ``error`` (infra/error_codes.py says which code carries which).
+    A tenant's code (``tenant``, ``by_tenant`` …) comes with its name beside it (``tenant_name`` …)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+
+    tenant: str | None = Field(None, description="the tenant the refusal is about (its code)")
+    tenant_name: str | None = None
+    your_tenant: str | None = Field(None, description="the asking person's own tenant")
+    your_tenant_name: str | None = None
+    by_tenant: str | None = Field(None, description="withdrawn: the level that took the order back")
+    by_tenant_name: str | None = None
+    origin_tenant: str | None = Field(None, description="taken_at_origin: the level that took the request")
+    origin_tenant_name: str | None = None
+    resource: str | None = Field(None, description="forbidden: what was asked for (order, unit, category, "
+                                                   "time_limit, calendar, assessment, user, change, tenant)")
+    access: str | None = Field(None, description="forbidden: how (read, write, create, act, export)")
+    number: str | None = Field(None, description="the order's number")
+    action: str | None = Field(None, description="the order's action asked for")
+    status: OrderStatus | None = Field(None, description="the order's status now")
+    allowed_actions: list[OrderAction] | None = Field(None, description="what the person may do instead")
+    roles: list[Role] | None = Field(None, description="role_needed: one of these; grant_refused: these")
+    tab: str | None = None
+    code: str | None = Field(None, description="a unit's, a category's or a tenant's code")
+    unit: int | None = None
+    rule: int | None = None
+    category: str | None = None
+    division: str | None = None
+    type: OrderType | None = None
+    urgency: Urgency | None = None
+    limit: int | None = None
+    limit_bytes: int | None = None
+    retry_after: int | None = Field(None, description="seconds to wait (also in Retry-After)")
+    accepted: str | None = Field(None, description="the file types accepted")
+    year: int | None = Field(None, description="calendar_year_unknown: the year")
+    package: str | None = Field(None, description="report_font_missing: the Debian package to install")
+
+
 class ErrorBody(BaseModel):
     """Every error answer. Some carry more, e.g. a 409 on an order lists the actions allowed now."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
 
-    error: str = Field(description="a stable machine-readable code, e.g. order_not_found")
-    detail: str = Field(description="what went wrong, for people")
+    error: ErrorCode = Field(description="a stable machine-readable code, one of ErrorCode")
+    detail: str = Field(description="what went wrong, in English, for logs and integrators (a console says it "
+                                    "in its own words from error and params)")
+    params: ErrorParams | None = Field(None, description="what a sentence about the refusal needs")
     fields: list[ErrorField] | None = Field(None, description="validation errors: one per field")
 
 
@@ -95,14 +143,17 @@ def build_document(app: FastAPI) -> dict[str, Any]:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
-    schemas["ErrorField"] = ErrorField.model_json_schema()
     error = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
-    error.pop("$defs", None)
+    for name, schema in error.pop("$defs", {}).items():
+        schemas.setdefault(name, schema)
     schemas["ErrorBody"] = error
     error_ref = {"$ref": "#/components/schemas/ErrorBody"}
     for name, schema in schemas.items():
-        if name not in ("ErrorBody", "ErrorField"):
+        if name not in ("ErrorBody", "ErrorField", "ErrorParams"):
             _constrain_strings(schema, TEXT_PATTERN)
+    for name in ABSENT_WHEN_UNSET:
+        for prop in schemas.get(name, {}).get("properties", {}).values():
+            prop.pop("default", None)
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             for parameter in operation.get("parameters", []):

@@ -2,7 +2,8 @@
 
 The distribution is fetched once with the machine's Maven into the cache directory (shared
 by every checkout) and run with ``kc.sh start-dev``; its database (H2 file) lives in the
-platform's home, so users and realms survive a restart.
+platform's home, so users and realms survive a restart. Its themes folder is this package's
+``sso/theme`` (the hotline's sign-in pages in Chinese).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from embedded.base import Service
 from embedded.process import ServiceError, require_free_port, spawn_detached
 from infra.settings import Settings
 from sso.credentials import admin_credentials
+from sso.realm import THEME_DIR
 
 MIN_JAVA = 17
 
@@ -138,5 +140,9 @@ class Keycloak(Service):
             "--db=dev-file",
             # NON_KEYWORDS=VALUE is part of Keycloak's own default H2 URL; without it its schema fails.
             f"--db-url=jdbc:h2:file:{db};NON_KEYWORDS=VALUE",
+            # The platform's sign-in theme (sso/theme/hotline), read in place: the folder theme provider looks here
+            # instead of the distribution's themes/ (empty, and shared by every checkout); Keycloak's own themes
+            # come from its jars. start-dev does not cache themes.
+            f"--spi-theme--folder--dir={THEME_DIR}",
         ]
         spawn_detached(argv, log_file=self.log_file, pid_file=self.pid_file, env=env, cwd=self.dir)

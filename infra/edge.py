@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from fastapi import Request
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, WithJsonSchema
 
+from infra.error_codes import ErrorCode
 from infra.errors import ApiError
 
 INT64_MAX = 2**63 - 1
@@ -90,7 +91,7 @@ Day = Annotated[date, BeforeValidator(_iso_text), AfterValidator(_day_in_range),
 
 def refusal(fields: list[dict[str, str]]) -> ApiError:
     detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-    return ApiError(422, "validation_error", detail, fields=fields)
+    return ApiError(422, ErrorCode.validation_error, detail, fields=fields)
 
 
 def _text_faults(value: Any, where: str, out: list[dict[str, str]]) -> None:

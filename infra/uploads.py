@@ -26,7 +26,8 @@ _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 class BodyTooLarge(TooLarge):
     def __init__(self, limit: int, what: str = "a file") -> None:
-        super().__init__(f"{what} may be at most {limit} bytes ({limit / 1048576:.1f} MiB)", limit_bytes=limit)
+        super().__init__(f"{what} may be at most {limit} bytes ({limit / 1048576:.1f} MiB)",
+                         params={"limit_bytes": limit}, limit_bytes=limit)
 
 
 class NotMultipart(UnsupportedType):

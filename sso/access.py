@@ -19,6 +19,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from iam.actors import Actor, Role
+from infra.error_codes import ErrorCode
 from infra.errors import ApiError
 from sso.session_keys import csrf_matches
 from sso.tokens import Claims, InvalidToken
@@ -33,14 +34,15 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def unauthorized(detail: str) -> ApiError:
-    return ApiError(401, "unauthorized", detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return ApiError(401, ErrorCode.unauthorized, detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
 def actor_from_claims(claims: Claims) -> Actor:
     path = claims.tenant_path or ""
     tenant = path.rsplit("/", 1)[-1]
     if not path or not is_valid_code(tenant):
-        raise ApiError(403, "forbidden", "your account is not assigned to a tenant: ask an admin to assign it")
+        raise ApiError(403, ErrorCode.no_tenant_assigned,
+                       "your account is not assigned to a tenant: ask an admin to assign it")
     roles = frozenset(Role(r) for r in claims.roles if r in Role.__members__)
     return Actor(user=claims.username, tenant=tenant, roles=roles, unit_id=claims.unit, home=path,
                  subject=claims.subject, name=str(claims.raw.get("given_name") or claims.username))
@@ -82,12 +84,12 @@ def refuse_cross_site(request: Request, secret: str, sent: str | None = None) ->
     ``sent``, from a form). The cookie alone is what a browser attaches to another site's request too."""
     site = request.headers.get("sec-fetch-site")
     if site is not None and site not in ("same-origin", "none"):
-        raise ApiError(403, "csrf_failed", "a request from another site cannot use the console's session")
+        raise ApiError(403, ErrorCode.csrf_failed, "a request from another site cannot use the console's session")
     origin = request.headers.get("origin")
     if origin is not None and origin.lower() != _origin(request.app.state.settings.effective_console_url):
-        raise ApiError(403, "csrf_failed", "a request from another origin cannot use the console's session")
+        raise ApiError(403, ErrorCode.csrf_failed, "a request from another origin cannot use the console's session")
     if not csrf_matches(secret, request.headers.get(CSRF_HEADER) or sent):
-        raise ApiError(403, "csrf_failed", f"a change signed in by the session cookie needs the {CSRF_HEADER} "
+        raise ApiError(403, ErrorCode.csrf_failed, f"a change signed in by the session cookie needs the {CSRF_HEADER} "
                        "header: the csrf_token of GET /auth/me (or the hotline_csrf cookie)")
 
 
@@ -123,7 +125,9 @@ class TenantGuard:
     async def __call__(self, request: Request, actor: CurrentActor, tenant: CurrentTenant) -> Actor:
         authorizer = await request.app.state.authorizer.get()
         if not authorizer.decide(actor.roles, actor.home, tenant.path, self.resource, self.action):
-            raise ApiError(403, "forbidden", f"you may not {doing(self.resource, self.action, tenant)}")
+            raise ApiError(403, ErrorCode.forbidden, f"you may not {doing(self.resource, self.action, tenant)}",
+                           params={"resource": self.resource, "access": self.action, "tenant": tenant.code,
+                                   "tenant_name": tenant.name})
         return actor
 
 
@@ -136,5 +140,6 @@ class Guard:
     async def __call__(self, request: Request, actor: CurrentActor) -> Actor:
         authorizer = await request.app.state.authorizer.get()
         if not authorizer.decide(actor.roles, actor.home, actor.home, self.resource, self.action):
-            raise ApiError(403, "forbidden", f"you may not {doing(self.resource, self.action)}")
+            raise ApiError(403, ErrorCode.forbidden, f"you may not {doing(self.resource, self.action)}",
+                           params={"resource": self.resource, "access": self.action})
         return actor

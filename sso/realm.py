@@ -9,14 +9,18 @@ Clients:
 - ``hotline-console``: the web console, public, authorization code with PKCE (S256), exact redirect URIs;
 - ``hotline-cli``: public with direct grants (the password grant), for scripts and integration tests —
   the only client of the realm that takes a password; ``admin-cli`` of the realm is closed to it.
-The realm: brute-force detection, a password policy, login and admin events, short access tokens
-(``REALM_SETTINGS``). Only `hotline sso sync` and provisioning sign in as the master realm's bootstrap admin.
+The realm: brute-force detection, a password policy, login and admin events, short access tokens, and sign-in
+pages in Chinese under the hotline's name: internationalization on with zh-CN its only locale, and the platform's
+own login theme ``hotline`` (``sso/theme/hotline``: keycloak.v2 with the hotline's words and colours), which the
+embedded Keycloak serves from this package and a Keycloak by URL mounts (README) — ``REALM_SETTINGS``. Only
+`hotline sso sync` and provisioning sign in as the master realm's bootstrap admin.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from keycloak import KeycloakAdmin
@@ -39,6 +43,13 @@ USER_ATTRIBUTES = ("tenant_path", "unit")
 SERVICE_ROLES = ("manage-users",)
 LEGACY_ADMIN_PASSWORD = "admin"
 
+# The hotline's name as the sign-in pages say it (their title and header), and its login theme, kept beside this
+# module: the embedded Keycloak reads the folder THEME_DIR (embedded/keycloak.py), a Keycloak by URL mounts it.
+HOTLINE_NAME = "12345政务服务便民热线"
+LOGIN_THEME = "hotline"
+THEME_DIR = Path(__file__).resolve().parent / "theme"
+LOCALE = "zh-CN"
+
 # A disabled person's token is refused within a second (sso/revocations.py); a stolen one lives two minutes.
 ACCESS_TOKEN_LIFESPAN_S = 120
 PASSWORD_POLICY = "length(10) and notUsername(undefined) and passwordHistory(5)"
@@ -54,6 +65,11 @@ REALM_SETTINGS: dict[str, Any] = {
     # personal data copied into the event store).
     "eventsEnabled": True, "eventsExpiration": 90 * 86400, "adminEventsEnabled": True,
     "adminEventsDetailsEnabled": False,
+    # The sign-in pages in Chinese whatever the browser asks for (one locale: no English to fall back to), in the
+    # platform's own theme, under the hotline's name (the page's title; its header, with the number in red).
+    "internationalizationEnabled": True, "supportedLocales": [LOCALE], "defaultLocale": LOCALE,
+    "loginTheme": LOGIN_THEME, "displayName": HOTLINE_NAME,
+    "displayNameHtml": f'<span class="hotline-number">12345</span>{HOTLINE_NAME.removeprefix("12345")}',
 }
 # Built-in clients of the realm narrowed: the realm's admin-cli takes no passwords.
 BUILT_IN_CLIENTS: dict[str, dict[str, Any]] = {"admin-cli": {"directAccessGrantsEnabled": False}}
@@ -196,8 +212,7 @@ def sync_realm(settings: Settings, say: Callable[[str], None] = lambda _: None) 
     realm = settings.keycloak_realm
     master = master_admin(settings)
     if realm not in {r["realm"] for r in master.get_realms()}:
-        master.create_realm({"realm": realm, "enabled": True, "displayName": "12345", "sslRequired": "external",
-                             **REALM_SETTINGS})
+        master.create_realm({"realm": realm, "enabled": True, "sslRequired": "external", **REALM_SETTINGS})
         report.wrote(f"realm {realm}")
         say(f"realm {realm} created")
     kc = admin_client(settings)
@@ -275,6 +290,9 @@ def verify_realm(settings: Settings, kc: KeycloakAdmin | None = None) -> list[st
     kc = kc or admin_client(settings)
     realm = settings.keycloak_realm
     found = [f"realm {key}" for key in realm_changes(kc.get_realm(realm))]
+    if not theme_installed(kc):
+        found.append(f"login theme {LOGIN_THEME} is not installed in Keycloak: it serves {THEME_DIR} when embedded; "
+                     "a Keycloak by URL mounts that folder into its themes/ (README, \"Sign-in pages in Chinese\")")
     roles = {r["name"] for r in kc.get_realm_roles(brief_representation=True)}
     found += [f"role {role.value} missing" for role in ROLE_DESCRIPTIONS if role.value not in roles]
     clients = {c["clientId"]: c for c in kc.get_clients()}
@@ -295,3 +313,10 @@ def verify_realm(settings: Settings, kc: KeycloakAdmin | None = None) -> list[st
         if held != sorted(SERVICE_ROLES):
             found.append(f"roles of {USERS_CLIENT}: {', '.join(held)}")
     return found
+
+
+def theme_installed(kc: KeycloakAdmin) -> bool:
+    """Whether Keycloak knows the platform's login theme (a realm naming a theme it lacks falls back to Keycloak's
+    own pages, in English: said by ``verify_realm``, not left to be noticed)."""
+    themes = kc.get_server_info().get("themes", {}).get("login", [])
+    return any(theme.get("name") == LOGIN_THEME for theme in themes)

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from iam.actors import Role
 from iam.policies import grantable
+from infra.error_codes import ErrorCode
 from infra.refusals import Conflict, Forbidden, Invalid, NotFound
 from sso.groups import group_id_for
 from sso.revocations import revoke
@@ -27,25 +28,25 @@ from tenants.codes import validate_code
 class UserError(Invalid, ValueError):
     """A user cannot be created or changed as asked; the message says why."""
 
-    code = "invalid_user"
+    code = ErrorCode.invalid_user
 
 
 class GrantRefused(UserError):
     """The person asking may not give these roles (iam/policies.py, ``grantable``)."""
 
-    status, code = Forbidden.status, Forbidden.code
+    status, code = Forbidden.status, ErrorCode.grant_refused
 
 
 class UserExists(UserError):
     """Keycloak holds a user of this username (or email) already: usernames are one namespace for the province."""
 
-    status, code = Conflict.status, "user_exists"
+    status, code = Conflict.status, ErrorCode.user_exists
 
 
 class UserNotFound(UserError):
     """No such user, or not one of the asking admin's subtree: the same answer, so neither tells of the other."""
 
-    status, code = NotFound.status, "user_not_found"
+    status, code = NotFound.status, ErrorCode.user_not_found
 
 
 class FieldRefused(UserError):
@@ -147,7 +148,8 @@ def create_user(kc: KeycloakAdmin, engine: Engine, user: NewUser, *, granter: fr
     if granter is not None:
         refused = sorted(set(user.roles) - {r.value for r in grantable(granter)})
         if refused:
-            raise GrantRefused(f"you may grant only roles you hold yourself: not {', '.join(refused)}")
+            raise GrantRefused(f"you may grant only roles you hold yourself: not {', '.join(refused)}",
+                               params={"roles": refused})
     path = tenant_path(engine, user.tenant)
     if user.unit_id is not None:
         with engine.connect() as conn:

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from iam.actors import Actor
+from iam.actors import Actor, Role
 from infra.db import sync_engine
 from infra.edge import Id
 from sso.access import TenantGuard
@@ -26,7 +26,7 @@ class UserIn(BaseModel):
 
     username: str = Field(min_length=3, max_length=60, pattern=r"^[a-z0-9][a-z0-9._-]*$")
     password: str = Field(min_length=8, max_length=100)
-    roles: list[str] = Field(min_length=1, max_length=9)
+    roles: list[Role] = Field(min_length=1, max_length=9)
     unit_id: Id | None = None
     name: str | None = Field(None, max_length=100)
     email: str | None = Field(None, max_length=200)
@@ -37,7 +37,7 @@ class UserOut(BaseModel):
     enabled: bool
     tenant_path: str | None
     unit_id: int | None
-    roles: list[str]
+    roles: list[Role]
 
 
 def _out(view: UserView) -> UserOut:

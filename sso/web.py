@@ -31,6 +31,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from iam.actors import Role
+from infra.error_codes import ErrorCode
 from infra.errors import ApiError
 from infra.settings import Settings
 from sso.access import SESSION_COOKIE, CurrentActor, refuse_cross_site
@@ -180,11 +182,11 @@ async def callback(request: Request, code: Annotated[str, Query(max_length=4096)
     settings: Settings = request.app.state.settings
     expected_state, verifier, back_to = _from_flow_cookie(request.cookies.get(FLOW_COOKIE, ""))
     if not expected_state or not secrets.compare_digest(expected_state, state):
-        raise ApiError(400, "invalid_state", "the sign-in was not started here, or it expired: sign in again")
+        raise ApiError(400, ErrorCode.invalid_state, "the sign-in was not started here, or it expired: sign in again")
     tokens = await _token_request(settings, {"grant_type": "authorization_code", "code": code,
                                              "redirect_uri": _redirect_uri(settings), "code_verifier": verifier})
     if tokens is None:
-        raise ApiError(400, "sign_in_failed", "Keycloak refused the code: sign in again")
+        raise ApiError(400, ErrorCode.sign_in_failed, "Keycloak refused the code: sign in again")
     claims = request.app.state.tokens.validate(tokens["access_token"])
     secret = await request.app.state.sessions.create(tokens, claims.subject, claims.username)
     response = RedirectResponse(f"{settings.effective_console_url}{back_to or CONSOLE_HOME}", status_code=302)
@@ -236,7 +238,7 @@ class Me(BaseModel):
     tenant_name: str | None = Field(None, description="the name of the person's level (郑州市)")
     tenant_level: str | None = Field(None, description="province, city, district or town")
     tenant_path: str
-    roles: list[str]
+    roles: list[Role]
     unit_id: int | None
     unit_name: str | None = Field(None, description="the name of the person's unit, if they work in one")
     csrf_token: str | None = Field(None, description="signed in by the session cookie: the X-CSRF-Token to send "

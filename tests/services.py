@@ -19,6 +19,7 @@ from infra.nats_auth import ensure_credentials
 from infra.settings import Settings, get_settings
 from sso.credentials import admin_credentials
 from sso.credentials import ensure_credentials as ensure_keycloak_credentials
+from sso.realm import LOGIN_THEME, THEME_DIR
 
 
 def docker_available() -> bool:
@@ -127,6 +128,8 @@ def _containers(home: Path) -> ServiceSet:
     def start_keycloak() -> str:
         user, password = admin_credentials(service_set.settings)
         container = KeycloakContainer("quay.io/keycloak/keycloak:26.4", username=user, password=password)
+        # The hotline's sign-in theme, mounted as a Keycloak by URL mounts it (README).
+        container.with_volume_mapping(str(THEME_DIR / LOGIN_THEME), f"/opt/keycloak/themes/{LOGIN_THEME}", "ro")
         container.start()
         service_set.stoppers.append(container.stop)
         return container.get_url()

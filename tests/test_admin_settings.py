@@ -407,7 +407,7 @@ async def test_a_malformed_schedule_is_refused_naming_the_day(client: httpx.Asyn
 async def test_only_the_provinces_admin_writes_the_calendar(client: httpx.AsyncClient) -> None:
     schedule = {"days": [{"date": "2028-01-01", "workday": False, "name": "元旦"}]}
     city = await client.put("/api/v1/calendar/2028", headers=ADMIN, json=schedule)
-    assert city.status_code == 403 and city.json()["error"] == "province_only"
+    assert city.status_code == 403 and city.json()["error"] == "calendar_for_province"
     assert (await client.put("/api/v1/calendar/2028", headers=staff("dispatcher", tenant=PROVINCE),
                              json=schedule)).status_code == 403
     assert (await client.post("/api/v1/calendar/2026/import", headers=ADMIN)).status_code == 403

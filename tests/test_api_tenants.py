@@ -60,7 +60,8 @@ async def test_the_province_shows_only_the_imported_city(client: httpx.AsyncClie
 async def test_an_unknown_code_is_a_json_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/tenants/4199")
     assert response.status_code == 404
-    assert response.json() == {"error": "tenant_not_found", "detail": "there is no tenant 4199"}
+    assert response.json() == {"error": "tenant_not_found", "detail": "there is no tenant 4199",
+                               "params": {"code": "4199"}}
 
 
 @pytest.mark.parametrize("code", ["41x", "4", "123", "41;DROP", "t_41", "4105%25"])

@@ -146,4 +146,5 @@ async def test_a_record_from_the_level_above_is_not_merged_below(
     first, second = [await record_held_below(client, number) for number in numbers]
     refused = await act(client, first, "merge", staff("dispatcher", tenant=DISTRICT), tenant=DISTRICT, expect=409,
                         into=second)
-    assert refused["error"] == "invalid_transition" and CITY in refused["detail"]
+    assert refused["error"] == "taken_at_origin" and CITY in refused["detail"]
+    assert refused["params"]["origin_tenant"] == CITY and refused["params"]["origin_tenant_name"]

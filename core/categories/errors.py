@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from infra.error_codes import ErrorCode
 from infra.refusals import Conflict, Forbidden, InvalidField, NotFound
 
 
 class CategoryExists(Conflict):
     """A code is unique along a tenant's lineage: the tenant would otherwise hide a category of a level above."""
 
-    code = "category_exists"
+    code = ErrorCode.category_exists
 
     def __init__(self, code: str, tenant_code: str) -> None:
-        super().__init__(f"the category {code} already exists for tenant {tenant_code} (its own or a level's above)")
+        super().__init__(f"the category {code} already exists for tenant {tenant_code} (its own or a level's above)",
+                         params={"code": code, "tenant": tenant_code})
 
 
 class UnknownParentCategory(InvalidField):
@@ -29,7 +31,7 @@ class CodeOutsideParent(InvalidField):
 
 
 class CategoryNotFound(NotFound):
-    code = "category_not_found"
+    code = ErrorCode.category_not_found
 
     def __init__(self, code: str, tenant_code: str) -> None:
         super().__init__(f"tenant {tenant_code} has no category {code}")
@@ -38,7 +40,7 @@ class CategoryNotFound(NotFound):
 class CategoryNotYours(Forbidden):
     """A tenant changes its own extensions only; the province's admin changes the province's taxonomy."""
 
-    code = "category_not_yours"
+    code = ErrorCode.category_not_yours
 
     def __init__(self, code: str, owner: str, tenant_code: str) -> None:
         super().__init__(f"the category {code} belongs to tenant {owner}: only its admin changes it, "
@@ -48,7 +50,7 @@ class CategoryNotYours(Forbidden):
 class CategoryHasChildren(Conflict):
     """A category in use as a parent cannot be taken out of use before the categories under it."""
 
-    code = "category_has_children"
+    code = ErrorCode.category_has_children
 
     def __init__(self, code: str, children: list[str]) -> None:
         super().__init__(f"the category {code} still has categories in use under it ({', '.join(children[:5])}): "

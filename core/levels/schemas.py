@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from tenants.codes import Level
+from tenants.models import TenantStatus
+
 
 class TenantRef(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     code: str
     name: str
-    level: str
+    level: Level
 
 
 class TenantDetail(TenantRef):
     path: str
-    status: str
+    status: TenantStatus
     parent: TenantRef | None
     ancestors: list[TenantRef]
     children: list[TenantRef]

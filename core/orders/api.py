@@ -16,7 +16,7 @@ from core.orders.attachments import BLOB
 from core.orders.context import field_error
 from core.orders.errors import ExportRefused, RegisterByPost, UnknownAction
 from core.orders.intake import register
-from core.orders.lifecycle import Action
+from core.orders.lifecycle import Action, OrderStatus
 from core.orders.models import Order
 from core.orders.names import Names
 from core.orders.rules import allowed_actions
@@ -66,7 +66,7 @@ async def create_order(ctx: OrderContext, body: OrderCreate) -> OrderCreated:
 
 
 def order_filter(
-    status: Annotated[list[str] | None, Query()] = None,
+    status: Annotated[list[OrderStatus] | None, Query()] = None,
     type: Annotated[list[OrderType] | None, Query()] = None,
     category: Annotated[str | None, Query(max_length=40)] = None,
     channel: Annotated[list[Channel] | None, Query()] = None,
@@ -84,7 +84,8 @@ def order_filter(
                                                                    "level's records of that request")] = None,
 ) -> queries.OrderFilter:
     return queries.OrderFilter(
-        status=status, type=[t.value for t in type] if type else None, category=category,
+        status=[s.value for s in status] if status else None, type=[t.value for t in type] if type else None,
+        category=category,
         channel=[c.value for c in channel] if channel else None, unit=unit, light=light, overdue=overdue,
         created_from=created_from, created_to=created_to, deadline_from=deadline_from, deadline_to=deadline_to,
         phone=phone, q=q, number=number,

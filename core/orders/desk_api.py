@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from core.orders import callers, inbox, masking, queries
 from core.orders.api import OrderContext
@@ -89,8 +89,12 @@ async def duplicate_preview(ctx: OrderContext, body: DuplicateQuery) -> Duplicat
     return DuplicateList(items=scored(draft, found))
 
 
+# How many orders wait in each tab: one field per tab (``InboxTab``).
+TabCounts = create_model("TabCounts", **{tab.value: (int, ...) for tab in inbox.InboxTab})  # type: ignore[call-overload]
+
+
 class InboxCounts(BaseModel):
-    counts: dict[str, int]
+    counts: TabCounts  # type: ignore[valid-type]
 
 
 @router.get("/inbox", response_model=InboxCounts, dependencies=[Depends(TenantGuard("order", "read"))])
@@ -98,12 +102,13 @@ async def inbox_counts(ctx: OrderContext) -> InboxCounts:
     """How many orders wait in each tab for the person asking (one statement)."""
     row = (await ctx.session.execute(inbox.counts_query(
         ctx.unit_scope, inbox.since(ctx.now, ctx.duplicate_window_days)))).one()
-    return InboxCounts(counts={tab: int(row._mapping[tab]) for tab in inbox.TABS})
+    return InboxCounts(counts=TabCounts(**{tab: int(row._mapping[tab]) for tab in inbox.TABS}))
 
 
 class InboxPage(OrderPage):
-    tab: str = Field(description="the tab these orders are of: the one asked for, or for `auto` the first where "
-                                 "work waits (待签收, 待办理, 待派单, 待审核, 待回访, 被督办; 待签收 when none)")
+    tab: inbox.InboxTab = Field(description="the tab these orders are of: the one asked for, or for `auto` the first "
+                                            "where work waits (待签收, 待办理, 待派单, 待审核, 待回访, 被督办; "
+                                            "待签收 when none)")
 
 
 @router.get("/inbox/{tab}", response_model=InboxPage, dependencies=[Depends(TenantGuard("order", "read"))])

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.orders import rows
+from core.orders.lifecycle import EventKind
 from core.orders.models import Order, OrderEvent, transient
 from iam.actors import Actor
 
@@ -58,7 +59,8 @@ def new_event(order: Order, *, action: str, from_status: str | None, actor: Acto
     its write then checks that the row, and so the tip, did not change), or added in it: the tip is read from it.
     """
     event = transient(OrderEvent, dict(
-        event_id=uuid.uuid4(), order_id=order.id, seq=(order.event_seq or 0) + 1, action=action,
+        # An event kind the vocabulary lacks would reach the API's documents as a word no client knows: refused here.
+        event_id=uuid.uuid4(), order_id=order.id, seq=(order.event_seq or 0) + 1, action=EventKind(action).value,
         from_status=from_status, to_status=order.status, actor=actor.user, actor_name=person_name(actor),
         actor_unit_id=actor.unit_id,
         actor_tenant=actor.tenant, reason=reason, payload=payload or {}, occurred_at=now, prev_hash=order.event_hash,

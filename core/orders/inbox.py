@@ -18,6 +18,7 @@ tenant's orders in each state. The closed tabs (to_revisit, done) hold the order
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, or_, select, true, tuple_
 
@@ -25,7 +26,20 @@ from core.orders.lifecycle import OPEN, Status
 from core.orders.models import Assignment, Order
 from core.orders.rules import RATED
 
-TABS = ("to_dispatch", "to_sign", "to_handle", "to_review", "to_revisit", "done", "urged")
+
+class InboxTab(StrEnum):
+    """The inbox's tabs (待办), in the order the console shows them."""
+
+    to_dispatch = "to_dispatch"  # 待派单
+    to_sign = "to_sign"  # 待签收
+    to_handle = "to_handle"  # 待办理
+    to_review = "to_review"  # 待审核
+    to_revisit = "to_revisit"  # 待回访
+    done = "done"  # 已办结
+    urged = "urged"  # 被督办
+
+
+TABS = tuple(InboxTab)
 CLOSED_TABS = frozenset({"to_revisit", "done"})  # every other tab holds open orders only
 # A unit's own tabs: their condition is the unit's live assignment, which is also what makes them visible to it.
 ASSIGNMENT_TABS = frozenset({"to_sign", "to_handle"})

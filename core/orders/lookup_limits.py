@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 from infra.client_address import rate_key
+from infra.error_codes import ErrorCode
 from infra.errors import ApiError
 from infra.ratelimit import SharedCounters
 from infra.settings import Settings
@@ -53,9 +54,10 @@ class LookupLimits:
             waits.append(wait_after(my_wrong.hits, free) - my_wrong.last_hit_s_ago)
         wait = max(waits, default=0.0)
         if wait > 0:
-            raise ApiError(429, "too_many_requests",
+            seconds = max(math.ceil(wait), 1)
+            raise ApiError(429, ErrorCode.too_many_requests,
                            f"too many lookups from this address; try again in {math.ceil(wait)} seconds",
-                           headers={"Retry-After": str(max(math.ceil(wait), 1))})
+                           headers={"Retry-After": str(seconds)}, params={"retry_after": seconds})
 
     async def wrong_phone(self, client: str, code: str) -> None:
         """Count a lookup of ``code`` that did not find it with the phone given."""
@@ -67,6 +69,6 @@ class LookupLimits:
         (mine,) = await self.counters.touch(hit=[(f"intake:{rate_key(client)}", HOUR)])
         if mine.hits > self.requests_per_hour:
             wait = max(math.ceil(mine.ends_in_s), 1)
-            raise ApiError(429, "too_many_requests",
+            raise ApiError(429, ErrorCode.too_many_requests,
                            f"too many requests from this address; try again in {wait} seconds",
-                           headers={"Retry-After": str(wait)})
+                           headers={"Retry-After": str(wait)}, params={"retry_after": wait})

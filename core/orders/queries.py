@@ -19,7 +19,16 @@ from core.orders.errors import InvalidCursor, OrderNotFound
 from core.orders.lifecycle import OPEN
 from core.orders.models import Assignment, Order, OrderEvent, OrderLink
 from core.orders.rules import allowed_actions
-from core.orders.schemas import AssignmentOut, EventOut, MergedCitizen, OrderDetail, OrderOut, UrgeOut
+from core.orders.schemas import (
+    AssignmentOut,
+    CrossLevelEvent,
+    EventOut,
+    MergedCitizen,
+    OrderDetail,
+    OrderLinkOut,
+    OrderOut,
+    UrgeOut,
+)
 from core.orders.text import search_query
 from core.sla.calendar import WorkCalendar
 from core.sla.policy import Light, light
@@ -229,9 +238,11 @@ async def detail(session: AsyncSession, order: Order, calendar: WorkCalendar, no
     below: list[dict[str, Any]] = []
     if children:
         below = await records_below(session, order.number.split("-", 1)[0], order.number, children)
+        here = order.number.split("-", 1)[0]
         result.cross_level_timeline = sorted(
-            [{"tenant": order.number.split("-", 1)[0], "number": order.number, **_event_dict(e)} for e in events]
-            + below, key=lambda e: (e["occurred_at"], e["tenant"], e["seq"]))
+            [CrossLevelEvent.model_validate({"tenant": here, "number": order.number, **_event_columns(e)})
+             for e in events] + [CrossLevelEvent.model_validate(row) for row in below],
+            key=lambda e: (e.occurred_at, e.tenant, e.seq))
     refs = names.References()
     own = [_event_dict(e) for e in events]
     names.of_record(refs, tenant_code, order, assignments, own)
@@ -258,10 +269,10 @@ def named(result: OrderDetail, found: names.Names, tenant_code: str) -> OrderDet
         event.actor_tenant_name = found.tenant(event.actor_tenant)
         event.actor_unit_name = found.unit(event.actor_tenant, event.actor_unit_id)
     for entry in result.cross_level_timeline:
-        entry["tenant_name"] = found.tenant(entry["tenant"])
-        entry["actor_name"] = found.actor(entry["actor"], entry.get("actor_name"))
-        entry["actor_tenant_name"] = found.tenant(entry["actor_tenant"])
-        entry["actor_unit_name"] = found.unit(entry["actor_tenant"], entry["actor_unit_id"])
+        entry.tenant_name = found.tenant(entry.tenant)
+        entry.actor_name = found.actor(entry.actor, entry.actor_name)
+        entry.actor_tenant_name = found.tenant(entry.actor_tenant)
+        entry.actor_unit_name = found.unit(entry.actor_tenant, entry.actor_unit_id)
     for file in result.attachments:  # who sent it: a person who acted on the order, or the level below it came from
         file.uploaded_by_name = found.person(file.uploaded_by)
         file.from_tenant_name = found.tenant(file.from_tenant)
@@ -271,7 +282,12 @@ def named(result: OrderDetail, found: names.Names, tenant_code: str) -> OrderDet
 
 
 def _event_dict(event: OrderEvent) -> dict[str, Any]:
+    """An event as its JSON would say it: what the names of its units and levels are read from."""
     return EventOut.model_validate(event).model_dump()
+
+
+def _event_columns(event: OrderEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in EventOut.model_fields}
 
 
 _CHILD_EVENTS = (
@@ -321,7 +337,7 @@ def assemble(order: Order, calendar: WorkCalendar, now: datetime, events: list[O
         merged_citizens=list(merged_citizens), allowed_actions=allowed,
         assignments=[AssignmentOut.model_validate(a) for a in assignments],
         urges=urges_out(order, now),
-        links=[{"kind": kind, "number": number} for kind, number in linked],
+        links=[OrderLinkOut(kind=kind, number=number) for kind, number in linked],
         timeline=[EventOut.model_validate(e) for e in events],
     )
 

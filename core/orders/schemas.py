@@ -5,32 +5,23 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
 from core.orders.citizen import normalize_phone, validate_id_number
+from core.orders.lifecycle import (
+    AssignmentRole,
+    AssignmentStatus,
+    EventKind,
+    LinkKind,
+    OrderAction,
+    OrderStatus,
+    Outcome,
+)
 from core.orders.urges import UrgeState
-from core.vocabulary import OrderType, Urgency
+from core.sla.policy import Light
+from core.vocabulary import Channel, OrderType, Satisfaction, Urgency
 from infra.edge import INT64_MAX, Flag, Id, Moment, Whole, whole
-from infra.times import Time, TimedJson
-
-
-class Channel(StrEnum):
-    phone = "phone"  # 电话
-    web = "web"  # 网站
-    app = "app"  # 移动客户端
-    wechat = "wechat"  # 微信
-    weibo = "weibo"  # 微博
-    sms = "sms"  # 短信
-    email = "email"  # 电子邮件
-    mayor_mailbox = "mayor_mailbox"  # 市长信箱
-    mini_program = "mini_program"  # 小程序
-    police_110 = "police_110"  # 110 联动转来
-
-
-class Satisfaction(StrEnum):
-    satisfied = "satisfied"  # 满意
-    basically_satisfied = "basically_satisfied"  # 基本满意
-    unsatisfied = "unsatisfied"  # 不满意
+from infra.times import Time, TimedJson, province_times
 
 
 class RedirectTarget(StrEnum):
@@ -119,13 +110,54 @@ class ActionRequest(BaseModel):
                                                  "(督办签收); later than now. It does not move the handling time limit")
 
 
+class EventPayload(BaseModel):
+    """What an event carried beside its action: the fields that tell one step from another are typed here;
+    a step may carry more (``additionalProperties``). Only what the step wrote is sent, as it was written (a
+    field the event did not carry is absent, not null), its times in the province's offset."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True)
+
+    content: str | None = Field(None, description="answer, reply: the text")
+    note: str | None = None
+    to: int | str | None = Field(None, description="dispatch: the unit's id or the child tenant's code; redirect: "
+                                                   "110, 119, 120, 122 or legal_channel; return, escalate: the level "
+                                                   "above it went back to")
+    co_handlers: list[int] | None = Field(None, description="dispatch: units co-handling (协办)")
+    co_tenants: list[str] | None = Field(None, description="dispatch: child tenants co-handling (协办)")
+    role: AssignmentRole | None = Field(None, description="sign, reply, return: what the unit or level held it as")
+    by_tenant: str | None = Field(None, description="a step another level took: that level's code")
+    number: str | None = Field(None, description="a step another level took: that level's number of the request")
+    days: int | None = Field(None, description="extend, approve-extension: working days")
+    approved: bool | None = Field(None, description="approve-extension: the decision")
+    satisfaction: Satisfaction | None = Field(None, description="revisit: the citizen's word")
+    resolved: bool | None = Field(None, description="revisit: was the problem solved (解决)")
+    reopened: bool | None = Field(None, description="revisit: unsatisfied, so the order is handled again (重办)")
+    into: str | None = Field(None, description="merge: the order this one was merged into")
+    from_: str | None = Field(None, alias="from", description="merged-in: the order merged into this one")
+    why: str | None = Field(None, description="withdraw, reject, reopen arriving from above: why")
+    late: bool | None = Field(None, description="sign, reply, close: after the time limit")
+    superseded: bool | None = Field(None, description="a step that arrived after a newer one: recorded, no change")
+    channel: Channel | None = Field(None, description="register: where the request came in")
+    attachment_ids: list[int] | None = Field(None, description="answer, reply: the files that go with it")
+
+    # No return type: with one, the document would describe the payload as that type instead of by its fields.
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        data = handler(self)
+        unset = {key for name, info in type(self).model_fields.items() if name not in self.model_fields_set
+                 for key in (name, info.alias)}
+        return province_times({key: value for key, value in data.items() if key not in unset})
+
+
 class EventOut(BaseModel):
+    """One event of an order's log (工单流转记录)."""
+
     model_config = ConfigDict(from_attributes=True)
 
     seq: int
-    action: str
-    from_status: str | None
-    to_status: str
+    action: EventKind
+    from_status: OrderStatus | None
+    to_status: OrderStatus
     actor: str
     actor_name: str | None = Field(None, description="who took the step, as people call them: the person's name "
                                    "recorded with the step, or the sending level's name for a step another level's "
@@ -135,8 +167,16 @@ class EventOut(BaseModel):
     actor_tenant: str
     actor_tenant_name: str | None = Field(None, description="the name of the actor's level")
     reason: str | None
-    payload: TimedJson
+    payload: EventPayload
     occurred_at: Time
+
+
+class CrossLevelEvent(EventOut):
+    """An event of this record or of a level's record below it (全流程), with whose record it is."""
+
+    tenant: str = Field(description="the level whose record the event is of")
+    tenant_name: str | None = Field(None, description="that level's name")
+    number: str = Field(description="that level's number of the request")
 
 
 class AssignmentOut(BaseModel):
@@ -146,8 +186,8 @@ class AssignmentOut(BaseModel):
     unit_name: str | None = Field(None, description="the unit's name")
     tenant_code: str | None
     tenant_name: str | None = Field(None, description="the child level's name")
-    role: str
-    status: str
+    role: AssignmentRole
+    status: AssignmentStatus
     note: str | None
     assigned_at: Time
     sign_deadline: Time | None
@@ -175,13 +215,23 @@ class AttachmentOut(BaseModel):
     url: str
 
 
+class DuplicateReason(StrEnum):
+    """Why an order looks like a duplicate (判重, core/orders/duplicates.py)."""
+
+    same_phone = "same_phone"  # 同一来电人
+    same_division = "same_division"  # 同一区域
+    same_category = "same_category"  # 同一分类
+    related_category = "related_category"  # 相近分类
+    similar_text = "similar_text"  # 内容相似
+
+
 class DuplicateCandidate(BaseModel):
     number: str
     title: str
-    status: str
+    status: OrderStatus
     created_at: Time
     score: float
-    reasons: list[str]
+    reasons: list[DuplicateReason]
 
 
 class MergedCitizen(BaseModel):
@@ -214,20 +264,26 @@ class UrgeOut(BaseModel):
     note: str | None = Field(None, description="what the holder said when signing")
 
 
+class OrderLinkOut(BaseModel):
+    kind: LinkKind
+    number: str = Field(description="the linked order's number")
+
+
 class OrderOut(BaseModel):
     number: str  # this level's number of the request
     root_number: str = Field(description="the originating level's number of the request (its own, at the root)")
     origin_tenant: str | None = Field(None, description="the level that dispatched the order here, if one did")
     origin_number: str | None = Field(None, description="that level's number of the request")
-    origin_role: str | None = Field(None, description="what that level gave it here as: lead (主办) or co (协办)")
+    origin_role: AssignmentRole | None = Field(None, description="what that level gave it here as: lead (主办) or "
+                                                                 "co (协办)")
     query_code: str
-    status: str
-    outcome: str | None
-    channel: str
-    type: str
+    status: OrderStatus
+    outcome: Outcome | None
+    channel: Channel
+    type: OrderType
     category: str | None
     title: str
-    urgency: str
+    urgency: Urgency
     address: str | None
     division_code: str | None
     citizen_name: str | None
@@ -237,13 +293,13 @@ class OrderOut(BaseModel):
     sign_deadline: Time | None
     handle_deadline: Time | None
     deadline_estimated: bool
-    light: str
+    light: Light
     reopen_count: int
     urge_count: int = Field(description="the distinct urges (督办) that reached this record: raised on it, or passed "
                                         "down to it from a level above; each once, however many levels relayed it")
     urges_waiting: int = Field(description="of them, those waiting for the holder's sign (督办签收)")
     repeat_count: int
-    satisfaction: str | None
+    satisfaction: Satisfaction | None
     created_at: Time
     closed_at: Time | None
     accepted_at: Time | None = Field(None, description="when this level's centre signed (签收) an order "
@@ -261,19 +317,19 @@ class OrderDetail(OrderOut):
     callback: bool
     longitude: Decimal | None
     latitude: Decimal | None
-    redirect_to: str | None
+    redirect_to: RedirectTarget | None
     pending_extension: TimedJson | None
     merged_into: str | None
     merged_citizens: list[MergedCitizen] = Field(
         default_factory=list, description="the citizens of the orders merged into this one, oldest first")
-    allowed_actions: list[str]
+    allowed_actions: list[OrderAction]
     assignments: list[AssignmentOut]
-    links: list[dict[str, str]]
+    links: list[OrderLinkOut]
     attachments: list[AttachmentOut] = Field(default_factory=list)
     urges: list[UrgeOut] = Field(description="the urges that reached this record, oldest first, each once")
     timeline: list[EventOut]
     # With a child level involved: this record's events and those of every level below, by time.
-    cross_level_timeline: list[TimedJson] = Field(
+    cross_level_timeline: list[CrossLevelEvent] = Field(
         default_factory=list, description="with a child level involved: this record's events and those of every "
         "level below, by time; each as a timeline event with its level (tenant, tenant_name) and that level's "
         "number of the request")

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from infra.error_codes import ErrorCode
 from infra.refusals import Conflict, Forbidden, InvalidField, NotFound
 
 
 class NoTimeLimit(Conflict, LookupError):
     """No policy of the tenant's lineage covers this type and urgency: the province's defaults are missing."""
 
-    code = "no_time_limit"
+    code = ErrorCode.no_time_limit
 
     def __init__(self, type_: str, urgency: str) -> None:
         kind = f"{urgency} {type_}".replace("_", " ")
         super().__init__(f"no time limit is set for {kind} orders: an admin of the province or of this tenant "
-                         "sets one under time-limits")
+                         "sets one under time-limits", params={"type": type_, "urgency": urgency})
 
 
 class CalendarForProvince(Forbidden):
     """The State Council's holiday schedule is one for the whole province."""
 
-    code = "province_only"
+    code = ErrorCode.calendar_for_province
 
     def __init__(self) -> None:
         super().__init__("only the province's admin enters the working-day calendar")
@@ -43,7 +44,7 @@ class ScheduleWithoutHolidays(InvalidField):
 class NotSetHere(NotFound):
     """A tenant removes only a setting it made itself; what it follows from above stays its setter's."""
 
-    code = "not_set_here"
+    code = ErrorCode.not_set_here
 
     def __init__(self, what: str, tenant_code: str) -> None:
         super().__init__(f"tenant {tenant_code} has no {what} of its own to remove: it follows the one set above it")
@@ -52,7 +53,7 @@ class NotSetHere(NotFound):
 class YearNotStored(NotFound):
     """Only a year entered or imported has something to remove."""
 
-    code = "not_set_here"
+    code = ErrorCode.not_set_here
 
     def __init__(self, year: int) -> None:
         super().__init__(f"nothing was entered or imported for {year}: it already follows the chinese-calendar "
@@ -62,7 +63,7 @@ class YearNotStored(NotFound):
 class TimeLimitRequired(Conflict):
     """The province's defaults are what every order falls back on: one cannot be removed, only changed."""
 
-    code = "time_limit_required"
+    code = ErrorCode.time_limit_required
 
     def __init__(self, type_: str, urgency: str) -> None:
         super().__init__(f"the province's time limit for {urgency.replace('_', ' ')} {type_} orders is the default "
@@ -72,8 +73,8 @@ class TimeLimitRequired(Conflict):
 class YearUnknownToPackage(Conflict):
     """Only a year the chinese-calendar package knows can be imported from it."""
 
-    code = "calendar_year_unknown"
+    code = ErrorCode.calendar_year_unknown
 
     def __init__(self, year: int) -> None:
         super().__init__(f"the chinese-calendar package does not know the holidays of {year}: enter the State "
-                         "Council's schedule for it instead")
+                         "Council's schedule for it instead", params={"year": year})

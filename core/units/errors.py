@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from infra.error_codes import ErrorCode
 from infra.refusals import Conflict, InvalidField, NotFound
 
 
 class UnitExists(Conflict):
-    code = "unit_exists"
+    code = ErrorCode.unit_exists
 
     def __init__(self, code: str) -> None:
-        super().__init__(f"a unit with the code {code} already exists in this tenant")
+        super().__init__(f"a unit with the code {code} already exists in this tenant", params={"code": code})
 
 
 class UnitNotFound(NotFound):
-    code = "unit_not_found"
+    code = ErrorCode.unit_not_found
 
     def __init__(self, unit_id: int, tenant_code: str) -> None:
-        super().__init__(f"tenant {tenant_code} has no unit {unit_id}")
+        super().__init__(f"tenant {tenant_code} has no unit {unit_id}", params={"unit": unit_id, "tenant": tenant_code})
 
 
 class UnknownParentUnit(InvalidField):

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Identity, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.db import TenantBase
 
-UNIT_KINDS = ("centre", "department", "office", "enterprise", "other")
+
+class UnitKind(StrEnum):
+    """What a handling unit (承办单位) is."""
+
+    centre = "centre"  # 热线中心
+    department = "department"  # 职能部门
+    office = "office"  # 乡镇街道办事处
+    enterprise = "enterprise"  # 公共企事业单位
+    other = "other"  # 其他
+
+
+UNIT_KINDS = tuple(UnitKind)
 
 
 class Unit(TenantBase):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.units.models import UNIT_KINDS
+from core.units.models import UnitKind
 from infra.edge import Flag, Id
 from infra.times import Time
 
@@ -14,7 +14,7 @@ class UnitIn(BaseModel):
 
     code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str = Field(min_length=1, max_length=200)
-    kind: str = Field(pattern="^(" + "|".join(UNIT_KINDS) + ")$")
+    kind: UnitKind
     parent_id: Id | None = None
     phone: str | None = Field(None, max_length=40)
 
@@ -34,7 +34,7 @@ class UnitOut(BaseModel):
     id: int
     code: str
     name: str
-    kind: str
+    kind: UnitKind
     parent_id: int | None
     phone: str | None
     active: bool

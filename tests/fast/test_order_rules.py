@@ -22,7 +22,8 @@ def test_a_dispatcher_dispatches_a_registered_order() -> None:
 def test_an_operator_may_not_dispatch_and_is_told_the_role_needed() -> None:
     with pytest.raises(errors.RoleNeeded) as refused:
         permit(person("operator"), CITY, order(), [], Action.dispatch, NOW)
-    assert refused.value.status == 403 and refused.value.code == "forbidden"
+    assert refused.value.status == 403 and refused.value.code == "role_needed"
+    assert refused.value.params == {"roles": ["dispatcher"], "action": "dispatch"}
     assert "dispatcher" in refused.value.detail and "'dispatch'" in refused.value.detail
 
 

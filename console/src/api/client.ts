@@ -2,6 +2,7 @@
 // (never written by hand). Same origin: the session cookie signs in; every change carries the CSRF token.
 import createClient, { type Middleware } from 'openapi-fetch'
 import type { paths, components } from './schema'
+import { sayRefusal } from '../labels/errors'
 
 export type Schemas = components['schemas']
 export type OrderOut = Schemas['OrderOut']
@@ -35,11 +36,9 @@ const session: Middleware = {
 export const api = createClient<paths>({ baseUrl: '', credentials: 'same-origin' })
 api.use(session)
 
-/** The sentence an error body carries ({"error","detail"}), for a message a person reads. */
+/** A refusal in Chinese, for a message a person reads: from the body's stable `error` code and its `params`
+ *  (src/labels/errors.ts, one sentence per code of the API's ErrorCode), never its English `detail`, which
+ *  stays in the body for the logs. Anything that is not an error body reads as a generic sentence. */
 export function reason(error: unknown): string {
-  if (error && typeof error === 'object' && 'detail' in error) {
-    const detail = (error as { detail: unknown }).detail
-    if (typeof detail === 'string') return detail
-  }
-  return '操作失败，请稍后重试'
+  return sayRefusal(error)
 }

@@ -35,7 +35,7 @@ export const useSession = defineStore('session', {
       this.me = data ?? null
       return this.me
     },
-    has(...roles: string[]): boolean {
+    has(...roles: Schemas['Role'][]): boolean {
       return roles.some((r) => this.roles.has(r))
     },
   },

@@ -1,22 +1,11 @@
 // Chinese words of the settings screens: units of a limit, roles that may backfill, where a year's calendar comes
 // from, the change log's actions. (The order's own vocabulary — types, urgency — is in ../common/labels.ts.)
-export const UNIT: Record<string, string> = { hours: '小时', working_days: '个工作日' }
+import { CALENDAR_SOURCE as SOURCES, CHANGE_ACTION, LIMIT_UNIT, ROLE as ROLES } from '../../labels'
 
-export const ROLE: Record<string, string> = {
-  operator: '话务员', dispatcher: '派单员', reviewer: '审核员', caller: '回访员', handler: '承办人',
-  department_handler: '部门承办人', supervisor: '督办员', auditor: '审计员', admin: '管理员',
-}
-
-export const CALENDAR_SOURCE: Record<string, string> = {
-  chinese_calendar: '国务院安排（chinese-calendar 已收录）',
-  imported: '已导入，可修改',
-  entered: '省级录入',
-  estimated: '未录入：按周末估算，期限标注“估算”',
-}
-
-export const ACTION: Record<string, string> = {
-  create: '设定', update: '修改', delete: '删除', disable: '停用', enable: '启用', reset_password: '重置密码',
-}
+export const UNIT: Record<string, string> = LIMIT_UNIT
+export const ROLE: Record<string, string> = ROLES
+export const CALENDAR_SOURCE: Record<string, string> = SOURCES
+export const ACTION: Record<string, string> = CHANGE_ACTION
 
 export const WEEKDAY = ['周一', '周二', '周三', '周四', '周五', '周六', '周日']
 

@@ -15,7 +15,7 @@ export interface Plan {
   error: string
 }
 
-const WAITING = ['registered', 'returned', 'escalated']
+const WAITING: Schemas['OrderStatus'][] = ['registered', 'returned', 'escalated']
 
 export function useDispatch() {
   const session = useSession()

@@ -2,19 +2,13 @@
 // each tab, one tab's orders page by page, and a live refresh (within a second of an order event of this tenant)
 // that marks the rows that were not there before.
 import { onBeforeUnmount, reactive, ref } from 'vue'
-import { api, reason, type OrderOut } from '../../api/client'
+import { api, reason, type OrderOut, type Schemas } from '../../api/client'
+import { INBOX_TAB } from '../../labels'
 import { useSession } from '../../stores/session'
 import { useLive } from '../../stores/live'
 
-export const TABS: { tab: string; label: string }[] = [
-  { tab: 'to_dispatch', label: '待派单' },
-  { tab: 'to_sign', label: '待签收' },
-  { tab: 'to_handle', label: '待办理' },
-  { tab: 'to_review', label: '待审核' },
-  { tab: 'to_revisit', label: '待回访' },
-  { tab: 'done', label: '已办结' },
-  { tab: 'urged', label: '被督办' },
-]
+// The tabs in the order the API names them, each with its label (src/labels/orders.ts).
+export const TABS = (Object.entries(INBOX_TAB) as [Schemas['InboxTab'], string][]).map(([tab, label]) => ({ tab, label }))
 
 const PAGE = 50
 const FRESH_MS = 4000

@@ -1,6 +1,11 @@
-// The lifecycle actions (core/orders/lifecycle.py Action) as the console shows them: a Chinese label and the
-// fields of ActionRequest each one needs (README "Work orders"; core/orders/rules.py says which need a reason).
+// The lifecycle actions (core/orders/lifecycle.py OrderAction) as the console offers them: the fields of
+// ActionRequest each one needs (README "Work orders"; core/orders/rules.py says which need a reason); their names
+// are the one table of src/labels/orders.ts.
 import type { Schemas } from '../../api/client'
+import { ORDER_ACTION, REDIRECT_TARGET, SATISFACTION, label, type OrderAction } from '../../labels'
+
+type RedirectTarget = Schemas['RedirectTarget']
+type Satisfaction = Schemas['Satisfaction']
 
 export type ActionBody = Schemas['ActionRequest']
 
@@ -18,52 +23,54 @@ export type Field =
   | 'due' // 督办时限
 
 export interface ActionSpec {
-  label: string
   fields: Field[]
+  hint?: string // said beside the action's name on its button
   reasonRequired?: boolean
   danger?: boolean
   primary?: boolean
 }
 
-export const ACTIONS: Record<string, ActionSpec> = {
-  answer: { label: '直办答复', fields: ['content', 'attachments', 'note'], primary: true },
-  redirect: { label: '转办(110/119/120/122/法定途径)', fields: ['redirect', 'reason'], reasonRequired: true },
-  decline: { label: '不予受理', fields: ['reason'], reasonRequired: true, danger: true },
-  dispatch: { label: '派单', fields: ['dispatch', 'note'], primary: true },
-  sign: { label: '签收', fields: ['note'], primary: true },
-  return: { label: '退单', fields: ['reason'], reasonRequired: true, danger: true },
-  contact: { label: '联系市民', fields: ['note'] },
-  extend: { label: '申请延期', fields: ['days', 'reason'], reasonRequired: true },
-  'approve-extension': { label: '审批延期', fields: ['approved', 'note'] },
-  reply: { label: '办理回复', fields: ['content', 'attachments', 'note'], primary: true },
-  approve: { label: '审核通过', fields: ['note'], primary: true },
-  reject: { label: '审核退回', fields: ['reason'], reasonRequired: true, danger: true },
-  close: { label: '办结', fields: ['note'], primary: true },
-  revisit: { label: '回访', fields: ['revisit', 'note'], primary: true },
-  reopen: { label: '重办', fields: ['reason'], reasonRequired: true, danger: true },
-  urge: { label: '督办', fields: ['reason', 'due'], reasonRequired: true },
-  'sign-urge': { label: '督办签收', fields: ['note'], primary: true },
-  escalate: { label: '上报', fields: ['reason'], reasonRequired: true },
-  merge: { label: '合并', fields: ['into', 'note'] },
+export type Doable = Exclude<OrderAction, 'register'>
+
+// What each action asks for; its name is ORDER_ACTION's (src/labels/orders.ts).
+export const ACTIONS: Record<Doable, ActionSpec> = {
+  answer: { fields: ['content', 'attachments', 'note'], primary: true },
+  redirect: { fields: ['redirect', 'reason'], hint: '110/119/120/122/法定途径', reasonRequired: true },
+  decline: { fields: ['reason'], reasonRequired: true, danger: true },
+  dispatch: { fields: ['dispatch', 'note'], primary: true },
+  sign: { fields: ['note'], primary: true },
+  return: { fields: ['reason'], reasonRequired: true, danger: true },
+  contact: { fields: ['note'] },
+  extend: { fields: ['days', 'reason'], reasonRequired: true },
+  'approve-extension': { fields: ['approved', 'note'] },
+  reply: { fields: ['content', 'attachments', 'note'], primary: true },
+  approve: { fields: ['note'], primary: true },
+  reject: { fields: ['reason'], reasonRequired: true, danger: true },
+  close: { fields: ['note'], primary: true },
+  revisit: { fields: ['revisit', 'note'], primary: true },
+  reopen: { fields: ['reason'], reasonRequired: true, danger: true },
+  urge: { fields: ['reason', 'due'], reasonRequired: true },
+  'sign-urge': { fields: ['note'], primary: true },
+  escalate: { fields: ['reason'], reasonRequired: true },
+  merge: { fields: ['into', 'note'] },
 }
 
+/** What an action asks for (a note only, for one this console does not know yet). */
+export function specOf(name: string): ActionSpec {
+  return (ACTIONS as Record<string, ActionSpec | undefined>)[name] ?? { fields: ['note'] }
+}
+
+/** An action's name on its button: ORDER_ACTION's, with its hint. */
 export function actionLabel(name: string): string {
-  return ACTIONS[name]?.label ?? name
+  const spec = specOf(name)
+  return `${label(ORDER_ACTION, name)}${spec.hint ? `(${spec.hint})` : ''}`
 }
 
-export const REDIRECT_TARGETS = [
-  { value: '110', label: '110 公安' },
-  { value: '119', label: '119 消防' },
-  { value: '120', label: '120 急救' },
-  { value: '122', label: '122 交通事故' },
-  { value: 'legal_channel', label: '告知法定途径(诉讼、仲裁、行政复议等)' },
-]
+export const REDIRECT_TARGETS = (Object.entries(REDIRECT_TARGET) as [RedirectTarget, string][])
+  .map(([value, name]) => ({ value, label: name }))
 
-export const SATISFACTION = [
-  { value: 'satisfied', label: '满意' },
-  { value: 'basically_satisfied', label: '基本满意' },
-  { value: 'unsatisfied', label: '不满意' },
-]
+export const SATISFACTIONS = (Object.entries(SATISFACTION) as [Satisfaction, string][])
+  .map(([value, name]) => ({ value, label: name }))
 
 /** A dispatch's target: `to` a unit id (本级承办单位) or a child tenant's code (下级), and who co-handles (协办). */
 export interface DispatchChoice {

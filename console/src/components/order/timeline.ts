@@ -1,60 +1,29 @@
 // The order's history as a person reads it: each event's name and a line of what it carried (payload).
-import { actionLabel, REDIRECT_TARGETS } from './actions'
-import { SATISFACTION_LABEL, STATUS } from './labels'
+import type { Schemas } from '../../api/client'
+import { EVENT_KIND, ORDER_STATUS, REDIRECT_TARGET, SATISFACTION, label } from '../../labels'
 import { actorLabel, levelOf, relation } from '../common/names'
 
-const EXTRA: Record<string, string> = {
-  register: '受理', 'merged-in': '并入重复诉求', overdue: '超期', 'dispatch-received': '收到上级派单',
-  withdrawn: '上级撤回', 'extension-request': '延期申请', 'extension-decision': '延期审批',
-  'urge-signed': '督办已签收',
-}
-
 export function eventLabel(action: string): string {
-  return EXTRA[action] ?? actionLabel(action).replace(/\(.*\)$/, '')
+  return label(EVENT_KIND, action)
 }
 
-export interface TimelineEvent {
+type EventOut = Schemas['EventOut']
+
+/** An event of this record's log or of a level's record below it (全流程). */
+export interface TimelineEvent extends EventOut {
   key: string
   tenant: string | null
   number: string | null
-  seq: number
-  action: string
-  from_status: string | null
-  to_status: string
-  actor: string
-  actor_name: string | null
-  actor_unit_id: number | null
-  actor_unit_name: string | null
-  actor_tenant: string
-  actor_tenant_name: string | null
   tenant_name: string | null
-  reason: string | null
-  payload: Record<string, unknown>
-  occurred_at: string
 }
 
 /** The cross-level timeline when the order went down to a child level, else this record's own. */
-export function eventsOf(order: { number: string; timeline: unknown[]; cross_level_timeline?: unknown[] }): TimelineEvent[] {
+export function eventsOf(order: { number: string; timeline: EventOut[]; cross_level_timeline?: Schemas['CrossLevelEvent'][] }): TimelineEvent[] {
   const cross = order.cross_level_timeline ?? []
-  const raw = (cross.length ? cross : order.timeline) as Record<string, unknown>[]
+  const raw: (EventOut & { tenant?: string; number?: string; tenant_name?: string | null })[] = cross.length ? cross : order.timeline
   return raw.map((e) => ({
-    key: `${(e.number as string | undefined) ?? order.number}#${e.seq as number}`,
-    tenant: (e.tenant as string | undefined) ?? null,
-    number: (e.number as string | undefined) ?? null,
-    seq: e.seq as number,
-    action: e.action as string,
-    from_status: (e.from_status as string | null) ?? null,
-    to_status: e.to_status as string,
-    actor: e.actor as string,
-    actor_name: (e.actor_name as string | null | undefined) ?? null,
-    actor_unit_id: (e.actor_unit_id as number | null) ?? null,
-    actor_unit_name: (e.actor_unit_name as string | null | undefined) ?? null,
-    actor_tenant: e.actor_tenant as string,
-    actor_tenant_name: (e.actor_tenant_name as string | null | undefined) ?? null,
-    tenant_name: (e.tenant_name as string | null | undefined) ?? null,
-    reason: (e.reason as string | null) ?? null,
-    payload: (e.payload as Record<string, unknown> | null) ?? {},
-    occurred_at: e.occurred_at as string,
+    ...e, key: `${e.number ?? order.number}#${e.seq}`, tenant: e.tenant ?? null, number: e.number ?? null,
+    tenant_name: e.tenant_name ?? null,
   }))
 }
 
@@ -66,7 +35,7 @@ export function details(e: TimelineEvent, unitOf: UnitName, tenantName: (code: s
   const unitName = (id: number) => unitOf(id, e.tenant ?? e.actor_tenant)
   const out: string[] = []
   if (typeof p.content === 'string' && p.content) out.push(p.content)
-  if (e.action === 'redirect' && p.to) out.push(`转至 ${REDIRECT_TARGETS.find((t) => t.value === p.to)?.label ?? String(p.to)}`)
+  if (e.action === 'redirect' && p.to) out.push(`转至 ${label(REDIRECT_TARGET, String(p.to))}`)
   else if (e.action === 'dispatch' && p.to !== undefined && p.to !== null) {
     out.push(`派至 ${typeof p.to === 'number' ? unitName(p.to) : `下级 ${tenantName(String(p.to))}`}`)
     const co = [...((p.co_handlers as number[] | undefined) ?? []).map(unitName), ...((p.co_tenants as string[] | undefined) ?? []).map(tenantName)]
@@ -74,7 +43,7 @@ export function details(e: TimelineEvent, unitOf: UnitName, tenantName: (code: s
   } else if ((e.action === 'return' || e.action === 'escalate') && typeof p.to === 'string') out.push(`交回 ${tenantName(p.to)}`)
   if (typeof p.days === 'number') out.push(`延期 ${p.days} 个工作日`)
   if (typeof p.approved === 'boolean') out.push(p.approved ? '同意延期' : '不同意延期')
-  if (typeof p.satisfaction === 'string') out.push(`满意度：${SATISFACTION_LABEL[p.satisfaction] ?? p.satisfaction}`)
+  if (p.satisfaction) out.push(`满意度：${SATISFACTION[p.satisfaction]}`)
   if (typeof p.resolved === 'boolean') out.push(p.resolved ? '已解决' : '未解决')
   if (p.reopened) out.push('不满意，已重办')
   if (typeof p.into === 'string') out.push(`合并到 ${p.into}`)
@@ -90,9 +59,9 @@ export function details(e: TimelineEvent, unitOf: UnitName, tenantName: (code: s
 }
 
 export function statusChange(e: TimelineEvent): string {
-  const to = STATUS[e.to_status] ?? e.to_status
+  const to = ORDER_STATUS[e.to_status]
   if (!e.from_status || e.from_status === e.to_status) return to
-  return `${STATUS[e.from_status] ?? e.from_status} → ${to}`
+  return `${ORDER_STATUS[e.from_status]} → ${to}`
 }
 
 /** Who took a step, by name: a person (with their level and unit), or a level above or below whose message made

@@ -6,9 +6,7 @@ import { eventsOf } from './timeline'
 
 export type Urge = Schemas['UrgeOut']
 
-export const URGE_STATE: Record<string, string> = {
-  waiting: '待签收', missed: '逾期未签收', signed: '已签收', signed_late: '逾期签收',
-}
+export { URGE_STATE } from '../../labels'
 
 export interface UrgeBelow {
   id: string

@@ -1,6 +1,7 @@
 // What the ranking screen says of the numbers: the counters' Chinese names, the months a person picks, and the
 // one way each number is written (the browser test compares the screen with the API through these same rules).
 import type { Schemas } from '../../api/client'
+import { MOVEMENT } from '../../labels'
 
 export type Ranking = Schemas['Ranking']
 export type RankingGroup = Schemas['RankingGroup']
@@ -16,9 +17,7 @@ export const COUNTER_NAMES: Record<string, string> = {
   resolved: '已解决', declined: '不予受理/转办', merged: '合并', rejected: '审核不通过',
 }
 
-export const MOVEMENT_WORDS: Record<Movement, string> = {
-  up: '上升', down: '下降', same: '持平', new: '新进', unranked: '本期无排名',
-}
+export const MOVEMENT_WORDS: Record<Movement, string> = MOVEMENT
 
 export const pct = (v: number | null | undefined): string => (v == null ? '—' : `${(v * 100).toFixed(1)}%`)
 export const points = (v: number | null | undefined): string => (v == null ? '—' : v.toFixed(2))
