@@ -17,6 +17,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from sso.demo import PERSON_NAMES
 from tests.browser.flow import STEP_MS
 from tests.browser.pages import Screens, axe_check
 from tests.browser.stack import CITY, Stack
@@ -79,7 +80,7 @@ def test_an_admin_changes_a_time_limit_and_an_assessment_weight_and_sees_them_in
     assert limits[("complaint", "normal")]["handle"] == {"value": 12, "unit": "working_days"}
     history = open_history(admin)
     change = history.get_by_test_id("history-item").first
-    expect(change).to_contain_text("zz-admin")
+    expect(change).to_contain_text(PERSON_NAMES["zz-admin"])
     expect(change).to_contain_text("投诉 · 一般")
     expect(change).to_contain_text("办理：15 个工作日 → 12 个工作日")
     expect(change).to_contain_text("来源：河南省 → 郑州市")
@@ -103,7 +104,7 @@ def test_an_admin_changes_a_time_limit_and_an_assessment_weight_and_sees_them_in
     assert saved["from"] == CITY and saved["settings"]["weights"]["satisfaction_rate"] == 0.6
     history = open_history(admin)
     change = history.get_by_test_id("history-item").first
-    expect(change).to_contain_text("zz-admin")
+    expect(change).to_contain_text(PERSON_NAMES["zz-admin"])
     expect(change).to_contain_text("权重 · 满意率：0.4 → 0.6")
     expect(change).to_contain_text("下级行政区组名称")
     screens.check(admin, "admin-assessment-history")
