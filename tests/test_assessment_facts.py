@@ -70,4 +70,4 @@ def test_the_record_state_names_what_was_counted_of_it() -> None:
                                              ("close", {})), 1):
         step(state, EventView(seq, action, 7, now, payload))
     assert state == {"dispatched": True, "holding_unit": 7, "signed": True, "contact_due": True, "overdue": True,
-                     "closed": True}
+                     "overdue_at": now.isoformat(), "closed": True}

@@ -383,8 +383,11 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
 }
 
 
-def _anonymous(body: dict[str, Any], number: str) -> dict[str, Any]:
-    return {k: v.replace(number, "N") if isinstance(v, str) else v for k, v in body.items()}
+def _anonymous(body: Any, number: str) -> Any:
+    """The body with the order's number said as N, in its sentence and in its params alike."""
+    if isinstance(body, dict):
+        return {k: _anonymous(v, number) for k, v in body.items()}
+    return body.replace(number, "N") if isinstance(body, str) else body
 
 
 @pytest.mark.parametrize("action", [a.value for a in Action if a != Action.register])

@@ -144,7 +144,7 @@ async def test_an_event_for_an_order_the_step_did_not_read_is_refused(
         assert order is not None
     with pytest.raises(RuntimeError, match="its event chain is on its row"):
         async with order_step(session):
-            rows.add_event(session, new_event(order, action="note", from_status=order.status, actor=SYSTEM,
+            rows.add_event(session, new_event(order, action="contact", from_status=order.status, actor=SYSTEM,
                                               now=order.updated_at))
 
 

@@ -287,7 +287,8 @@ def _event_dict(event: OrderEvent) -> dict[str, Any]:
 
 
 def _event_columns(event: OrderEvent) -> dict[str, Any]:
-    return {name: getattr(event, name) for name in EventOut.model_fields}
+    """The event's own columns under EventOut's names; the names read later (``named``) are not columns."""
+    return {name: getattr(event, name, None) for name in EventOut.model_fields}
 
 
 _CHILD_EVENTS = (
