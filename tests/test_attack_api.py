@@ -60,7 +60,10 @@ SEMANTIC_FIELDS = {"citizen", "period", "to", "days", "parent_id", "parent_code"
                    # statistics: a division within the tenant, two different dimensions, units only by day or month
                    "area", "then", "by",
                    # the 督办 desk: a 督办时限 later than now; a holder below the desk's tenant, a unit with its level
-                   "due", "tenant", "holder_tenant", "holder_unit"}
+                   "due", "tenant", "holder_tenant", "holder_unit",
+                   # settings: a name of spaces alone; a row's sign limit within its handle limit (a list: the row's
+                   # index first); escalating no sooner than urging
+                   "name", "sign", "escalate_after_hours"}
 # A file's type is told by its content, which no schema states (core/orders/filetypes.py).
 SEMANTIC_415 = {"unsupported_file_type"}
 
@@ -174,7 +177,9 @@ def _semantic(response: httpx.Response | object) -> bool:
         return False
     if status == 415:
         return body.get("error") in SEMANTIC_415
-    fields = {f.get("field", "").split(".")[0] for f in body.get("fields") or []}
+    # A field by its first name: "citizen.phone" → citizen; in a list body, past the row's index ("0.sign.value").
+    fields = {next((part for part in f.get("field", "").split(".") if not part.isdigit()), "")
+              for f in body.get("fields") or []}
     return body.get("error") in SEMANTIC_ERRORS or (bool(fields) and fields <= SEMANTIC_FIELDS)
 
 

@@ -23,7 +23,8 @@ class CategoryChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, min_length=1, max_length=100)
+    # Absent: unchanged; ``null`` is refused (a category always has a name), as a unit's PATCH refuses it.
+    name: str = Field(None, min_length=1, max_length=100)  # type: ignore[assignment]
     active: Flag | None = Field(None, description="false: no longer offered for new orders (kept on old ones)")
     default_unit: str | None = Field(None, max_length=40)
     handle_limit_days: whole(ge=1, le=60) | None = Field(

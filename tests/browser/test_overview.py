@@ -63,9 +63,11 @@ def _written(value: Any, key: str) -> tuple[str, str]:
     """A number as the screen writes it: (data-value, text)."""
     if value is None:
         return "", "—"
+    # As JavaScript writes a number into data-value: 1.0 is "1" there (both write the shortest form otherwise).
+    said = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
     if key.endswith("satisfaction_rate"):
-        return str(value), f"{value * 100:.1f}%"
-    return str(value), str(value)
+        return said, f"{value * 100:.1f}%"
+    return said, said
 
 
 def _expected(view: dict[str, Any]) -> dict[str, tuple[str, str]]:
