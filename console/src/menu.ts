@@ -17,6 +17,8 @@ export const MENU: MenuItem[] = [
   { path: '/revisit', label: '回访', roles: ['caller'] },
   { path: '/orders', label: '工单查询', roles: ['operator', 'dispatcher', 'handler', 'department_handler', 'reviewer', 'caller', 'supervisor', 'auditor', 'admin'] },
   { path: '/routing', label: '派单目录', roles: ['admin', 'dispatcher'], group: '管理' },
+  { path: '/admin/people', label: '人员管理', roles: ['admin'], group: '管理' },
+  { path: '/admin/units', label: '承办单位', roles: ['admin'], group: '管理' },
 ]
 
 export function menuFor(roles: Set<string>): MenuItem[] {

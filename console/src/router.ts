@@ -27,6 +27,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'orders', name: 'orders', component: () => import('./views/OrdersView.vue'), meta: { title: '工单查询' } },
       { path: 'orders/:number', name: 'order', component: () => import('./views/OrderView.vue'), meta: { title: '工单详情' } },
       { path: 'routing', name: 'routing', component: () => import('./views/RoutingRulesView.vue'), meta: { title: '派单目录' } },
+      { path: 'admin/people', name: 'admin-people', component: () => import('./views/admin/PeopleView.vue'), meta: { title: '人员管理' } },
+      { path: 'admin/units', name: 'admin-units', component: () => import('./views/admin/UnitsView.vue'), meta: { title: '承办单位' } },
     ],
   },
   { path: '/:pathMatch(.*)*', redirect: '/' },
