@@ -24,7 +24,8 @@ import sso.revocations
 from cli.main import app as cli
 from infra.db import sync_engine
 from infra.settings import Settings
-from sso.realm import admin_client
+from sso.credentials import api_client_secret
+from sso.realm import USERS_CLIENT, admin_client
 from sso.users import find_user
 from tests.identity import ensure_user, token
 
@@ -332,7 +333,7 @@ async def test_a_reset_password_is_temporary_shown_once_and_never_recorded_or_lo
     assert grant.status_code == 400 and "not fully set up" in grant.json()["error_description"]
     old = httpx.post(f"{tree.issuer}/protocol/openid-connect/token", data={
         "client_id": "hotline-cli", "grant_type": "password", "username": name, "password": PASSWORD})
-    assert old.status_code == 401
+    assert old.status_code == 400 and old.json()["error_description"] == "Invalid user credentials"  # gone
     rows = await _history(client, DISTRICT, "user", name)
     assert (rows[0]["action"], rows[0]["new"]) == ("reset_password", {"must_change_password": True})
     engine = sync_engine(tree)
@@ -413,9 +414,11 @@ async def test_a_units_keycloak_group_is_made_renamed_removed_and_made_again_at_
 async def test_a_unit_is_not_made_when_keycloak_cannot_make_its_group(client: httpx.AsyncClient, tree: Settings,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     _, admin = _someone(("admin",))
-    nowhere = tree.model_copy(update={"keycloak_url": "http://127.0.0.1:9"})  # nothing listens there
-    real = core.units.api.users_client
-    monkeypatch.setattr(core.units.api, "users_client", lambda _settings: real(nowhere))
+    secret = api_client_secret(tree)
+    # The API's service account as it is, at an address where nothing listens: Keycloak down.
+    monkeypatch.setattr(core.units.api, "users_client", lambda settings: KeycloakAdmin(
+        server_url="http://127.0.0.1:9/", realm_name=settings.keycloak_realm, user_realm_name=settings.keycloak_realm,
+        client_id=USERS_CLIENT, client_secret_key=secret, timeout=5))
     code = f"lost-{RUN}"
     refused = await client.post(f"/api/v1/tenants/{CITY}/units", headers=admin,
                                 json={"code": code, "name": "不该有的单位", "kind": "department"})
