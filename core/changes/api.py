@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from infra.change_log import ChangeAction, ChangeSubject, history
-from infra.edge import Id
+from infra.edge import INT64_MAX
 from infra.times import Time
 from sso.access import TenantGuard
 from tenants.binding import CurrentTenant, TenantSession
@@ -42,7 +42,9 @@ async def list_changes(
     key: Annotated[str | None, Query(max_length=100, description="one setting: a username, a unit id, a year …")]
     = None,
     subtree: Annotated[bool, Query(description="the tenants below too")] = False,
-    before: Annotated[Id | None, Query(description="the page after this change id (next_before)")] = None,
+    # A query parameter is text: bounds as Query's, not the body's Id (which refuses "1", wanting a JSON number).
+    before: Annotated[int | None, Query(ge=1, le=INT64_MAX, description="the page after this change id (next_before)")]
+    = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ChangePage:
     """The changes made here (or in the subtree), newest first."""
