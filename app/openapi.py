@@ -73,7 +73,7 @@ class ErrorParams(BaseModel):
     action: str | None = Field(None, description="the order's action asked for")
     status: OrderStatus | None = Field(None, description="the order's status now")
     allowed_actions: list[OrderAction] | None = Field(None, description="what the person may do instead")
-    roles: list[Role] | None = Field(None, description="role_needed: one of these; grant_refused: these")
+    roles: list[Role] | None = Field(None, description="role_needed: one of these; role_not_grantable: these")
     tab: str | None = None
     code: str | None = Field(None, description="a unit's, a category's or a tenant's code")
     unit: int | None = None

@@ -39,7 +39,13 @@ class ErrorCode(StrEnum):
     invalid_state = "invalid_state"  # 登录已过期，请重新登录
     sign_in_failed = "sign_in_failed"  # 登录失败
     invalid_user = "invalid_user"  # 人员信息有误 (fields)
-    grant_refused = "grant_refused"  # 不能授予这些角色 (params roles)
+    role_not_grantable = "role_not_grantable"  # 无权授予所选角色 (params roles)
+    own_account = "own_account"  # 不能修改自己的角色或单位，也不能停用自己
+    roles_required = "roles_required"  # 至少选择一个角色
+    unit_required = "unit_required"  # 承办人须选择所在单位
+    unknown_unit = "unknown_unit"  # 所选单位不是该层级的在用单位
+    weak_password = "weak_password"  # 密码不符合要求
+    identity_provider_unavailable = "identity_provider_unavailable"  # 统一身份认证服务暂时无法访问
     user_exists = "user_exists"  # 用户名已存在
     user_not_found = "user_not_found"  # 没有这个人员
 

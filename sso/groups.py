@@ -73,7 +73,8 @@ def recorded_groups(conn: Connection) -> dict[str, tuple[str, str]]:
         "SELECT key, group_id, name FROM public.sso_groups"))}
 
 
-def _representation(spec: GroupSpec, children: list[dict] | None = None) -> dict:
+def group_representation(spec: GroupSpec, children: list[dict] | None = None) -> dict:
+    """The group as Keycloak takes it: its name, path and the Chinese name and kind as attributes."""
     # Keycloak's partial import needs the path of every group, or it fails on subgroups.
     body = {"name": spec.name, "path": spec.kc_path, "attributes": {"name": [spec.label], "kind": [spec.kind]}}
     if children:
@@ -110,7 +111,7 @@ def sync_groups(kc: KeycloakAdmin, engine: Engine, on_progress: Callable[[int, i
         spec = desired[key]
         parent_id = _group_id(kc, engine, spec.parent_key, report) if spec.parent_key else None
         report.requests += 1
-        group_id = kc.create_group(_representation(spec), parent=parent_id, skip_exists=True)
+        group_id = kc.create_group(group_representation(spec), parent=parent_id, skip_exists=True)
         if not group_id:  # it existed already (created outside a record): find it
             report.requests += 1
             group_id = kc.get_group_by_path(spec.kc_path)["id"]
@@ -150,7 +151,7 @@ def _import_all(kc: KeycloakAdmin, engine: Engine, desired: dict[str, GroupSpec]
         children.setdefault(spec.parent_key, []).append(spec)
 
     def build(spec: GroupSpec) -> dict:
-        return _representation(spec, [build(c) for c in children.get(spec.key, [])])
+        return group_representation(spec, [build(c) for c in children.get(spec.key, [])])
 
     report.requests += 1
     kc.partial_import_realm(kc.connection.realm_name, {

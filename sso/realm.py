@@ -36,10 +36,13 @@ CONSOLE_CLIENT = "hotline-console"
 CLI_CLIENT = "hotline-cli"
 REALM_MANAGEMENT = "realm-management"
 USER_ATTRIBUTES = ("tenant_path", "unit")
-# What the API does with people (sso/users.py): find and list them with their roles, create them with roles (taken
-# from the roles available to the user, which asks no view-realm) and a group, disable them and end their sessions.
-# manage-users alone covers all of it (tests/test_security_realm.py tries each call); it cannot read the realm's
-# clients, create roles, or hand out any realm-management role.
+# What the API does with people (sso/users.py, sso/people.py): find and list them with their roles, create them with
+# roles (taken from the roles available to the user, which asks no view-realm) and a group, change, disable and
+# enable them, set a temporary password and end their sessions; and the units' groups, written at once
+# (sso/unit_groups.py). manage-users alone covers all of it — Keycloak puts writing groups under it too, and no
+# narrower role writes groups (query-groups only reads) — (tests/test_security_realm.py tries each call); it cannot
+# read the realm's clients, create roles or clients, change the realm's settings, or hand out any realm-management
+# role, to a user or to a group.
 SERVICE_ROLES = ("manage-users",)
 LEGACY_ADMIN_PASSWORD = "admin"
 

@@ -47,7 +47,8 @@ MAX_EXAMPLES = 6
 CST = timezone(timedelta(hours=8))
 
 # Error codes and fields of refusals no JSON Schema can express (see the module docstring).
-SEMANTIC_ERRORS = {"invalid_cursor", "invalid_user", "invalid_state", "sign_in_failed"}
+# (weak_password: the realm's password policy, Keycloak's, which the API does not restate.)
+SEMANTIC_ERRORS = {"invalid_cursor", "invalid_user", "invalid_state", "sign_in_failed", "weak_password"}
 SEMANTIC_FIELDS = {"citizen", "period", "to", "days", "parent_id", "parent_code", "default_unit", "category",
                    "division_code", "related", "co_handlers", "co_tenants", "into", "unit_id",
                    # one body serves every lifecycle action; which of these an action needs, the path decides

@@ -204,13 +204,12 @@ def test_groups_mirror_the_tree_and_follow_new_tenants_and_removed_units(tree: S
 
 
 async def test_a_tenant_admin_creates_and_disables_users_in_its_subtree(client: httpx.AsyncClient) -> None:
-    # It gives only roles it holds itself (test_security_realm.py): this admin is an operator too.
     name = f"admin-operator-{CITY}-{username_for('admin', CITY, None).rsplit('-', 1)[-1]}"
     ensure_user(name, "admin", CITY, None, also=("operator",))
     admin = {"Authorization": f"Bearer {token(name)}"}
     name = f"clerk-{int(time.time())}"
     created = await client.post(f"/api/v1/tenants/{DISTRICT}/users", headers=admin, json={
-        "username": name, "password": "Clerk-12345!", "roles": ["operator"]})
+        "username": name, "password": "Clerk-12345!", "roles": ["operator"], "must_change_password": False})
     assert created.status_code == 201, created.text
     listed = await client.get(f"/api/v1/tenants/{DISTRICT}/users", headers=admin)
     assert name in [u["username"] for u in listed.json()]
@@ -223,7 +222,7 @@ async def test_a_tenant_admin_creates_and_disables_users_in_its_subtree(client: 
 
 
 def _user_admin() -> dict[str, str]:
-    """A city admin who is an operator too (it gives only roles it holds itself)."""
+    """A city admin (who is an operator too, as the demo's desks were provisioned before the grant rule changed)."""
     name = f"admin-operator-{CITY}-{username_for('admin', CITY, None).rsplit('-', 1)[-1]}"
     ensure_user(name, "admin", CITY, None, also=("operator",))
     return {"Authorization": f"Bearer {token(name)}"}

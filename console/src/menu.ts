@@ -30,6 +30,8 @@ export const MENU: MenuItem[] = [
   { path: '/admin/overdue-policy', label: '超期策略', roles: ['admin', 'auditor'], group: '管理' },
   { path: '/admin/intake-policy', label: '受理策略', roles: ['admin', 'auditor'], group: '管理' },
   { path: '/admin/assessment', label: '考核设置', roles: ['admin', 'auditor'], group: '管理' },
+  { path: '/admin/people', label: '人员管理', roles: ['admin'], group: '管理' },
+  { path: '/admin/units', label: '承办单位', roles: ['admin'], group: '管理' },
 ]
 
 export function menuFor(roles: Set<string>): MenuItem[] {

@@ -42,6 +42,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'admin/overdue-policy', name: 'admin-overdue-policy', component: () => import('./views/admin/OverduePolicyView.vue'), meta: { title: '超期策略' } },
       { path: 'admin/intake-policy', name: 'admin-intake-policy', component: () => import('./views/admin/IntakePolicyView.vue'), meta: { title: '受理策略' } },
       { path: 'admin/assessment', name: 'admin-assessment', component: () => import('./views/admin/AssessmentSettingsView.vue'), meta: { title: '考核设置' } },
+      { path: 'admin/people', name: 'admin-people', component: () => import('./views/admin/PeopleView.vue'), meta: { title: '人员管理' } },
+      { path: 'admin/units', name: 'admin-units', component: () => import('./views/admin/UnitsView.vue'), meta: { title: '承办单位' } },
       // Any other address: 页面不存在, at that address (after signing in, which keeps it: client.ts signIn).
       { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { title: '页面不存在' } },
     ],

@@ -42,6 +42,7 @@ async def list_changes(
     key: Annotated[str | None, Query(max_length=100, description="one setting: a username, a unit id, a year …")]
     = None,
     subtree: Annotated[bool, Query(description="the tenants below too")] = False,
+    # A query parameter is text: bounds as Query's, not the body's Id (which refuses "1", wanting a JSON number).
     before: Annotated[int | None, Query(ge=1, le=INT64_MAX, description="the page after this change id (next_before)")]
     = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -23,3 +23,4 @@ class UnitNotFound(NotFound):
 class UnknownParentUnit(InvalidField):
     def __init__(self, unit_id: int) -> None:
         super().__init__("parent_id", f"there is no unit {unit_id} in this tenant to be the parent")
+

@@ -4,7 +4,7 @@ and cannot be saved; the province's admin enters the holidays of a year nobody k
 photographed for docs/console/ and checked by axe-core.
 
 Hooks (each view lists its own at the top of its <script setup>): the frame's "tab-settings", "tab-history",
-"history", "history-item", "source", "tenant-down"; time limits "<type>-<urgency>-<sign|handle>-value",
+"history", "history-item", "source", "tenant-child", "tenant-crumb-<code>"; time limits "<type>-<urgency>-<sign|handle>-value",
 "error-<type>-<urgency>", "save-limits"; assessment "weight-<indicator>", "save-assessment", "group-tenants-name";
 calendar "year-<y>", "year-source", "edit-year", "day-date-<i>", "day-kind-<i>", "day-name-<i>", "save-year".
 """
@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from sso.demo import PERSON_NAMES
-from tests.browser.flow import STEP_MS
+from tests.browser.flow import STEP_MS, choose
 from tests.browser.pages import Screens, axe_check
 from tests.browser.stack import CITY, Stack
 
@@ -165,11 +165,11 @@ def test_an_admin_looks_at_a_district_below_and_a_new_minor_must_begin_with_its_
         person: Callable[..., Page]) -> None:
     screens = Screens()
     admin = person("zz-admin", "/console/admin/overdue-policy")
-    admin.get_by_test_id("tenant-down").select_option(label="中原区")
+    choose(admin, admin.get_by_test_id("tenant-child"), "中原区")
     expect(admin.get_by_test_id("source")).to_contain_text("系统默认", timeout=STEP_MS)
     expect(admin.get_by_test_id("save-overdue")).to_have_count(0)  # a district's own admin sets its own
     assert "tenant=410102" in admin.url
-    admin.get_by_test_id("tenant-up-4101").click()
+    admin.get_by_test_id("tenant-crumb-4101").click()
     expect(admin.get_by_test_id("save-overdue")).to_be_visible(timeout=STEP_MS)
     admin.goto(admin.url.split("/console/")[0] + "/console/admin/categories")
     admin.get_by_test_id("add-minor").click()

@@ -112,7 +112,13 @@ export const ERROR: Record<Schemas['ErrorCode'], Say> = {
     const names = fieldNames(fields)
     return names ? `人员信息有误，请检查：${names}` : '人员信息有误，请检查后重试'
   },
-  grant_refused: (p) => (roles(p.roles) ? `您不能授予这些角色：${roles(p.roles, '、')}` : '您不能授予这些角色'),
+  role_not_grantable: (p) => (roles(p.roles) ? `您无权授予或收回这些角色：${roles(p.roles, '、')}。督办员、审计员、管理员只能由本身持有该角色的管理员授予` : '您无权授予所选角色'),
+  own_account: () => '不能修改自己的角色或单位，也不能停用自己，请由其他管理员操作',
+  roles_required: () => '请至少选择一个角色；如需取消全部角色，请停用该人员',
+  unit_required: () => '承办人、部门承办人须选择所在单位',
+  unknown_unit: () => '所选单位不是该人员所在层级的在用单位',
+  weak_password: () => '密码不符合要求：至少 10 位，不能与登录名相同，不能与最近 5 次密码相同',
+  identity_provider_unavailable: () => '统一身份认证服务暂时无法访问，本次未作任何修改，请稍后重试',
   user_exists: () => '该用户名或电子邮箱已被使用',
   user_not_found: () => '没有找到该人员',
   invalid_tenant_code: () => '单位代码有误',

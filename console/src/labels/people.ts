@@ -17,6 +17,13 @@ export const ROLE: Record<Schemas['Role'], string> = {
   admin: '管理员',
 }
 
+/** Why a role may not be given or taken by this admin (iam/policies.py, the grant rule) */
+export const GRANT_REFUSAL: Record<Schemas['GrantRefusal'], string> = {
+  not_admin: '只有管理员才能授予角色',
+  not_held: '督办员、审计员、管理员只能由本身持有该角色的管理员授予',
+  own_roles: '不能修改自己的角色，请由其他管理员操作',
+}
+
 /** What a change of administration was about */
 export const CHANGE_SUBJECT: Record<Schemas['ChangeSubject'], string> = {
   user: '人员',
