@@ -4,7 +4,8 @@ and cannot be saved; the province's admin enters the holidays of a year nobody k
 photographed for docs/console/ and checked by axe-core.
 
 Hooks (each view lists its own at the top of its <script setup>): the frame's "tab-settings", "tab-history",
-"history", "history-item", "source", "tenant-child", "tenant-crumb-<code>"; time limits "<type>-<urgency>-<sign|handle>-value",
+"history", "history-item", "source", "tenant-child", "tenant-crumb-<code>"; time limits
+"<type>-<urgency>-<sign|handle>-value",
 "error-<type>-<urgency>", "save-limits"; assessment "weight-<indicator>", "save-assessment", "group-tenants-name";
 calendar "year-<y>", "year-source", "edit-year", "day-date-<i>", "day-kind-<i>", "day-name-<i>", "save-year".
 """

@@ -69,7 +69,7 @@ function overduePolicy(c: ChangeOut, names: Namer): Described {
 function intakePolicy(c: ChangeOut, names: Namer): Described {
   const old = obj(c.old)
   const now = obj(c.new)
-  const roles = (v: unknown) => (Array.isArray(v) && v.length ? v.map((r) => ROLE[String(r)] ?? String(r)).join('、') : '无人')
+  const roles = (v: unknown) => (Array.isArray(v) && v.length ? v.map((r) => (ROLE as Record<string, string>)[String(r)] ?? String(r)).join('、') : '无人')
   const lines: string[] = []
   if (roles(old.backfill_roles) !== roles(now.backfill_roles)) lines.push(arrow('可补录的角色', roles(old.backfill_roles), roles(now.backfill_roles)))
   if (old.backfill_hours !== now.backfill_hours) lines.push(arrow('补录最早可追溯', `${old.backfill_hours} 小时`, `${now.backfill_hours} 小时`))
