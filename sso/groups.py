@@ -112,9 +112,15 @@ def sync_groups(kc: KeycloakAdmin, engine: Engine, on_progress: Callable[[int, i
         parent_id = _group_id(kc, engine, spec.parent_key, report) if spec.parent_key else None
         report.requests += 1
         group_id = kc.create_group(group_representation(spec), parent=parent_id, skip_exists=True)
-        if not group_id:  # it existed already (created outside a record): find it
+        if not group_id:  # it existed already (created outside a record): find it, and give it this name
             report.requests += 1
-            group_id = kc.get_group_by_path(spec.kc_path)["id"]
+            found = kc.get_group_by_path(spec.kc_path)
+            group_id = found["id"]
+            if found.get("attributes", {}).get("name") != [spec.label]:
+                report.requests += 2
+                current = kc.get_group(group_id)
+                kc.update_group(group_id, {**current, "attributes": {**current.get("attributes", {}),
+                                                                   "name": [spec.label], "kind": [spec.kind]}})
         _record(engine, spec, group_id)
         report.created += 1
         done += 1

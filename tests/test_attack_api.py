@@ -62,9 +62,9 @@ SEMANTIC_FIELDS = {"citizen", "period", "to", "days", "parent_id", "parent_code"
                    "area", "then", "by",
                    # the 督办 desk: a 督办时限 later than now; a holder below the desk's tenant, a unit with its level
                    "due", "tenant", "holder_tenant", "holder_unit",
-                   # settings: a name of spaces alone; a row's sign limit within its handle limit (a list: the row's
-                   # index first); escalating no sooner than urging
-                   "name", "sign", "escalate_after_hours"}
+                   # settings: a name of spaces alone; a row's sign limit within its handle limit and each type ×
+                   # urgency once (a list: the row's index first); escalating no sooner than urging
+                   "name", "sign", "urgency", "escalate_after_hours"}
 # A file's type is told by its content, which no schema states (core/orders/filetypes.py).
 SEMANTIC_415 = {"unsupported_file_type"}
 

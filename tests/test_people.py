@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import Any
@@ -290,6 +291,9 @@ async def test_taking_a_role_ends_the_persons_sessions_at_once(client: httpx.Asy
     import tests.identity
 
     tests.identity._tokens.pop(name, None)
+    # A token's iat counts whole seconds: one issued within the second of the change counts as issued before it
+    # (sso/revocations.py refuses iat <= not_before), so the person signs in again the second after.
+    await asyncio.sleep(1.1)
     fresh = await client.get("/auth/me", headers={"Authorization": f"Bearer {token(name, PASSWORD)}"})
     assert fresh.status_code == 200 and fresh.json()["roles"] == ["operator"]
 
@@ -307,6 +311,9 @@ async def test_disabled_and_enabled_again_both_recorded(client: httpx.AsyncClien
     import tests.identity
 
     tests.identity._tokens.pop(name, None)
+    # A token's iat counts whole seconds: one issued within the second of the change counts as issued before it
+    # (sso/revocations.py refuses iat <= not_before), so the person signs in again the second after.
+    await asyncio.sleep(1.1)
     assert token(name, PASSWORD)  # signs in again
     rows = await _history(client, DISTRICT, "user", name)
     assert [(c["action"], c["old"], c["new"]) for c in rows[:2]] == [
@@ -344,6 +351,16 @@ async def test_a_reset_password_is_temporary_shown_once_and_never_recorded_or_lo
     assert stored == 0
 
 
+async def _pages(client: httpx.AsyncClient, headers: dict[str, str], url: str, params: dict[str, Any]) -> list[dict]:
+    """Every page of a listing (the session's Keycloak holds every module's people of these tenants)."""
+    found: list[dict] = []
+    while True:
+        page = (await client.get(url, headers=headers, params={**params, "first": len(found), "max": 500})).json()
+        if not page:
+            return found
+        found += page
+
+
 async def test_people_are_listed_with_names_and_the_subtree_on_request(client: httpx.AsyncClient,
                                                                        units: dict[str, int]) -> None:
     _, admin = _someone(("admin",))
@@ -351,7 +368,7 @@ async def test_people_are_listed_with_names_and_the_subtree_on_request(client: h
     below = (await _create(client, admin, TOWN, ["handler"], name="镇承办", unit_id=units[TOWN])).json()["username"]
     own = (await client.get(f"/api/v1/tenants/{CITY}/users", headers=admin)).json()
     assert here in [p["username"] for p in own] and below not in [p["username"] for p in own]
-    everyone = (await client.get(f"/api/v1/tenants/{CITY}/users", headers=admin, params={"subtree": True})).json()
+    everyone = await _pages(client, admin, f"/api/v1/tenants/{CITY}/users", {"subtree": True})
     found = {p["username"]: p for p in everyone}
     assert (found[here]["name"], found[here]["tenant_name"], found[here]["roles"]) == ("城派单", "鹤壁市",
                                                                                       ["dispatcher"])

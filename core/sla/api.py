@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Body, Depends, Path, Request
 
 from core.sla import calendar_settings, limit_settings
 from core.sla.calendar_settings import YearView
@@ -102,7 +102,7 @@ async def effective_policies(request: Request, tenant: CurrentTenant, session: T
 @router.put("/tenants/{code}/time-limits", response_model=list[PolicyOut], response_model_by_alias=True,
             dependencies=WRITE_LIMITS)
 async def set_policies(request: Request, tenant: CurrentTenant, session: TenantSession, actor: CurrentActor,
-                       body: list[PolicyIn]) -> list[PolicyOut]:
+                       body: Annotated[list[PolicyIn], Body(min_length=1, max_length=60)]) -> list[PolicyOut]:
     """Set time limits (type × urgency → sign and handle) for this tenant and its subtree; at the province, the
     province's defaults. Refused whole, naming the field (``<index>.sign.value`` …): a limit longer than 60
     working days or 720 hours, a sign limit longer than the handling limit, a type × urgency twice."""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from sso.demo import PERSON_NAMES
 from tests.browser.flow import STEP_MS, choose
 from tests.browser.pages import VIEWPORT, Screens
 from tests.browser.stack import DISTRICT, TOWN, Stack
@@ -118,8 +119,8 @@ def test_zhengzhous_admin_staffs_a_district_desk_and_a_town_office(browser: Brow
     admin.get_by_test_id(f"person-history-{handler}").click()
     history = admin.get_by_test_id("history")
     expect(history.get_by_test_id("history-row")).to_have_count(1)
-    expect(history.get_by_test_id("history-row")).to_contain_text("新建")
-    expect(history.get_by_test_id("history-row")).to_contain_text("zz-admin")
+    expect(history.get_by_test_id("history-row")).to_contain_text("新增")
+    expect(history.get_by_test_id("history-row")).to_contain_text(PERSON_NAMES["zz-admin"])
     expect(history.get_by_test_id("history-row")).to_contain_text("角色：承办人")
     screens.check(admin, "admin-person-history")
     admin.keyboard.press("Escape")
