@@ -17,12 +17,16 @@ export const MENU: MenuItem[] = [
   { path: '/review', label: '审核', roles: ['reviewer'] },
   { path: '/revisit', label: '回访', roles: ['caller'] },
   { path: '/orders', label: '工单查询', roles: ['operator', 'dispatcher', 'handler', 'department_handler', 'reviewer', 'caller', 'supervisor', 'auditor', 'admin'] },
-  // Whoever holds `assessment read` (iam/policies.py): a centre's dispatcher, its supervisors, auditors and admin.
+  // 监督: the overview first (supervisors' and auditors' first screen), then the desk, the ranking, hot spots and
+  // statistics: whoever holds `assessment read` (iam/policies.py), the desk supervisors and auditors.
+  { path: '/overview', label: '总览', roles: ['supervisor', 'auditor', 'admin', 'dispatcher'], group: '监督', home: ['supervisor', 'auditor'] },
+  { path: '/supervise', label: '督办台', roles: ['supervisor', 'auditor'], group: '监督' },
   { path: '/ranking', label: '考核排名', roles: ['supervisor', 'auditor', 'dispatcher', 'admin'], group: '监督' },
   { path: '/hotspots', label: '热点', roles: ['supervisor', 'auditor', 'dispatcher', 'admin'], group: '监督' },
   { path: '/statistics', label: '统计分析', roles: ['supervisor', 'auditor', 'dispatcher', 'admin'], group: '监督' },
-  { path: '/overview', label: '总览', roles: ['supervisor', 'auditor', 'admin', 'dispatcher'], group: '监督', home: ['supervisor', 'auditor'] },
-  { path: '/supervise', label: '督办台', roles: ['supervisor', 'auditor'], group: '监督' },
+  // 管理: people and units first (an admin's first screen is its people), then the settings.
+  { path: '/admin/people', label: '人员管理', roles: ['admin'], group: '管理', home: ['admin'] },
+  { path: '/admin/units', label: '承办单位', roles: ['admin'], group: '管理' },
   { path: '/admin/categories', label: '诉求分类', roles: ['admin', 'auditor'], group: '管理' },
   { path: '/admin/routing', label: '派单目录', roles: ['admin', 'dispatcher'], group: '管理' },
   { path: '/admin/time-limits', label: '办理时限', roles: ['admin', 'auditor'], group: '管理' },
@@ -30,8 +34,6 @@ export const MENU: MenuItem[] = [
   { path: '/admin/overdue-policy', label: '超期策略', roles: ['admin', 'auditor'], group: '管理' },
   { path: '/admin/intake-policy', label: '受理策略', roles: ['admin', 'auditor'], group: '管理' },
   { path: '/admin/assessment', label: '考核设置', roles: ['admin', 'auditor'], group: '管理' },
-  { path: '/admin/people', label: '人员管理', roles: ['admin'], group: '管理' },
-  { path: '/admin/units', label: '承办单位', roles: ['admin'], group: '管理' },
 ]
 
 export function menuFor(roles: Set<string>): MenuItem[] {
