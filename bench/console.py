@@ -9,7 +9,9 @@ a million orders in the city.
 4. Intake: from the press of 提交受理 to the new number shown.
 5. Inbox: from the click on 承办 to the first page of the department's 10,000 open orders shown.
 6. Overview (``bench/console_overview.py``): with the assessment bench's month over the whole province
-   (``--month-orders``), the province supervisor's overview first rendered and a drill click to a child's numbers.
+   (``--month-orders``), the province supervisor's overview first rendered, a drill click to a child's numbers, and
+   the hot-spot map of the province's districts and counties first drawn.
+7. Ranking (``bench/console_ranking.py``): the city's ranking first rendered and its 通报 PDF made.
 Each beside the same request's p99 from a plain HTTP client (``*_api_p99_ms``): what the browser adds.
 """
 
@@ -70,7 +72,10 @@ def run(settings: Settings, *, json_out: bool = False, orders: int = 1_000_000, 
         f"(API {result['intake_submit_api_p99_ms']}), inbox first page p99 {result['inbox_first_page_p99_ms']} ms "
         f"(API {result['inbox_first_page_api_p99_ms']}), seat JS {result['seat_js_gzip_kb']} KB compressed, "
         f"overview render p95 {result['overview_render_ms']} ms (API {result['overview_api_p95_ms']}), "
-        f"drill-down p95 {result['drilldown_ms']} ms (API {result['drilldown_api_p95_ms']})")
+        f"drill-down p95 {result['drilldown_ms']} ms (API {result['drilldown_api_p95_ms']}), "
+        f"hot-spot map p95 {result['map_render_ms']} ms (API {result['hotspots_api_p95_ms']} + "
+        f"{result['map_api_p95_ms']}), ranking p95 {result['ranking_render_ms']} ms, "
+        f"通报 PDF {result['report_pdf_ms']} ms")
     if json_out:
         print(json.dumps(result))
     return result

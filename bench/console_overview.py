@@ -9,12 +9,15 @@ province supervisor's overview timed in Chromium.
   cached as a person's second visit has them) to its numbers, its cities' tiles and its trend chart drawn.
 - ``drilldown_ms``: from the click on a child's tile (province → city → district → town) to that child's numbers
   shown; back up by the breadcrumb between rounds (not timed).
-Both p95, beside the API's own p95 for the same reads (``*_api_p95_ms``).
+- ``map_render_ms``: from the navigation to the province's hot-spot screen (热点, the same month) to its map drawn
+  with every district and county of the province and the areas' table filled.
+Each p95, beside the API's own p95 for the same reads (``*_api_p95_ms``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import calendar
 import statistics
 import time
 from collections.abc import Callable
@@ -31,6 +34,7 @@ from tenants.divisions import read_province
 from tenants.service import import_divisions
 
 PROVINCE = "41"
+MONTH_END = f"{MONTH}-{calendar.monthrange(*map(int, MONTH.split('-')))[1]}"
 PATH = [("4101", "郑州市"), ("410102", "中原区"), ("410102001", "林山寨街道")]  # the drill, down from the province
 # Set before the console's scripts run: the moment a freshly loaded overview is drawn (its headline tiles, its
 # children's tiles and its trend chart: none of them shows before its numbers came).
@@ -40,6 +44,16 @@ new MutationObserver((_, observer) => {
   if (document.querySelector('[data-test=tile-open]') && document.querySelector('[data-test^=child-]')
       && document.querySelector('[data-test=trend-chart] svg path')) {
     window.__overview = performance.now();
+    observer.disconnect();
+  }
+}).observe(document, {childList: true, subtree: true, characterData: true});
+"""
+# The same for the hot-spot screen: its map drawn (the areas are paths of the chart's SVG) and the areas' table filled.
+MAP_DRAWN = """
+window.__map = 0;
+new MutationObserver((_, observer) => {
+  if (document.querySelector('[data-test=hotspot-map] svg path') && document.querySelector('[data-test^=area-row-]')) {
+    window.__map = performance.now();
     observer.disconnect();
   }
 }).observe(document, {childList: true, subtree: true, characterData: true});
@@ -82,9 +96,17 @@ def measure(browser: Browser, url: str, username: str, password: str, renders: i
             drill.append(_drill_ms(page, code, name))
         page.get_by_test_id(f"crumb-{PROVINCE}").click()
         page.wait_for_selector("[data-test=child-4101]")
+    children = page.locator("[data-test^=child-][href]").count()
+    page.context.add_init_script(MAP_DRAWN)
+    hotspots = f"{url}/console/hotspots?from={MONTH}-01&to={MONTH_END}"
+    page.goto(hotspots)
+    page.wait_for_selector("[data-test=hotspot-map] svg path", state="attached")
+    maps = [_map_ms(page, hotspots) for _ in range(renders)]
     return {"overview_render_ms": p95(render), "overview_render_p50_ms": round(statistics.median(render), 1),
             "drilldown_ms": p95(drill), "drilldown_p50_ms": round(statistics.median(drill), 1),
-            "overview_children": page.locator("[data-test^=child-][href]").count()}
+            "overview_children": children, "map_render_ms": p95(maps),
+            "map_render_p50_ms": round(statistics.median(maps), 1),
+            "map_areas": page.locator("[data-test^=area-row-]").count()}
 
 
 def _render_ms(page: Page, address: str) -> float:
@@ -93,6 +115,14 @@ def _render_ms(page: Page, address: str) -> float:
     page.goto(address)
     page.wait_for_function("() => window.__overview > 0", timeout=30_000)
     return float(page.evaluate("() => window.__overview"))
+
+
+def _map_ms(page: Page, address: str) -> float:
+    """From the navigation's start to the province's hot-spot map drawn and its areas listed."""
+    page.goto("about:blank")
+    page.goto(address)
+    page.wait_for_function("() => window.__map > 0", timeout=30_000)
+    return float(page.evaluate("() => window.__map"))
 
 
 def _drill_ms(page: Page, code: str, name: str) -> float:
@@ -118,5 +148,9 @@ def api_p95(bench: Settings, url: str, username: str, password: str, repeats: in
         trend = [timed(f"/{PROVINCE}/overview/trend", to="2026-10-31") for _ in range(repeats)]
         child = [timed(f"/{code}/overview", period=MONTH) for _ in range(max(1, repeats // len(PATH)))
                  for code, _ in PATH]
+        hotspots = [timed(f"/{PROVINCE}/hotspots", **{"from": f"{MONTH}-01", "to": MONTH_END})
+                    for _ in range(repeats)]
+        boundaries = [timed(f"/{PROVINCE}/map") for _ in range(repeats)]
     return {"overview_api_p95_ms": p95(overview), "overview_trend_api_p95_ms": p95(trend),
-            "drilldown_api_p95_ms": p95(child)}
+            "drilldown_api_p95_ms": p95(child), "hotspots_api_p95_ms": p95(hotspots),
+            "map_api_p95_ms": p95(boundaries)}
