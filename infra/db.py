@@ -70,6 +70,10 @@ def async_engine(settings: Settings) -> AsyncEngine:
     new one costs a backend process, asyncpg's type introspection and every statement prepared again.
     Past ``db_pool_size`` transactions at once, a checkout waits for a connection instead.
 
+    Last in, first out: a quiet desk's requests keep landing on the same warm connection. First in, first out
+    walked each request through all 20: a caller's history over 郑州's 225 schemas then met a backend that had
+    never opened them (its relation cache empty, the statement planned afresh): 400 ms instead of 30.
+
     No pre-ping: with asyncpg it costs three round trips per checkout (a third of a dispatch's).
     A connection found dead instead fails its statement; SQLAlchemy then invalidates the whole pool,
     the API answers that one request 503, and the next checkout connects afresh.
@@ -79,6 +83,7 @@ def async_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=0,
         pool_recycle=settings.db_pool_recycle_s,
+        pool_use_lifo=True,
     )
 
 
