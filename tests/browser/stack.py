@@ -51,6 +51,8 @@ PEOPLE: dict[str, tuple[str, tuple[str, ...], str | None]] = {
     # 郑州's departments, whose work the ranking scores (tests/browser/test_ranking.py).
     "zz-housing": (CITY, ("handler",), "housing"), "zz-urban": (CITY, ("handler",), "urban"),
 }
+# The people the demo does not have, named as a centre would name them (the 人员管理 screenshot lists them).
+NAMES = PERSON_NAMES | {"zz-urban": "曾毅"}
 CONSOLE_SOURCES = ("src", "index.html", "package.json", "package-lock.json", "vite.config.ts", "tsconfig.json")
 
 
@@ -132,7 +134,7 @@ def create_people(settings: Settings, units: dict[str, dict[str, int]], suffix: 
             name = f"{who}-{suffix}"
             create_user(kc, engine, NewUser(name, PASSWORD, tenant, list(roles),
                                             units[tenant][unit] if unit else None,
-                                            name=PERSON_NAMES.get(who, who)))
+                                            name=NAMES.get(who, who)))
             names[who] = name
     finally:
         engine.dispose()
