@@ -42,6 +42,17 @@ class RegistryCache:
         self._rows[code] = (time.monotonic(), tenant)
         return tenant
 
+    async def active(self, db: Database, code: str) -> Tenant:
+        """The active tenant ``code``: 404 for an unknown one, 410 for a disabled one, 503 while it is provisioned."""
+        tenant = await self.get(db, code)
+        if tenant is None:
+            raise TenantNotFound(code)
+        if tenant.status == TenantStatus.disabled:
+            raise TenantDisabled(code, tenant.name)
+        if tenant.status != TenantStatus.active:
+            raise TenantNotReady(code, tenant.name)
+        return tenant
+
 
 def get_database(request: Request) -> Database:
     return request.app.state.db
@@ -59,14 +70,7 @@ async def resolve_tenant(
     """The active tenant named by ``{code}``; 400 for a malformed code, 404 for an unknown one."""
     if not is_valid_code(code):
         raise NotATenantCode(code)
-    tenant = await request.app.state.registry.get(db, code)
-    if tenant is None:
-        raise TenantNotFound(code)
-    if tenant.status == TenantStatus.disabled:
-        raise TenantDisabled(code, tenant.name)
-    if tenant.status != TenantStatus.active:
-        raise TenantNotReady(code, tenant.name)
-    return tenant
+    return await request.app.state.registry.active(db, code)
 
 
 CurrentTenant = Annotated[Tenant, Depends(resolve_tenant)]

@@ -9,7 +9,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -51,15 +51,17 @@ class Stream:
     def __init__(self) -> None:
         self.events: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
 
-    async def next(self, kind: str, timeout: float, **wanted: Any) -> dict[str, Any]:
-        """The next event of ``kind`` whose data has the ``wanted`` values, within ``timeout`` seconds."""
+    async def next(self, kind: str, timeout: float, where: Callable[[dict[str, Any]], bool] = lambda _: True,
+                   **wanted: Any) -> dict[str, Any]:
+        """The next event of ``kind`` whose data has the ``wanted`` values and passes ``where``, within ``timeout``
+        seconds."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"no {kind} event {wanted} within {timeout} s")
             event, data = await asyncio.wait_for(self.events.get(), left)
-            if event == kind and all(data.get(k) == v for k, v in wanted.items()):
+            if event == kind and all(data.get(k) == v for k, v in wanted.items()) and where(data):
                 return data
 
     async def none(self, kind: str, within: float, **wanted: Any) -> None:

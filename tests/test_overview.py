@@ -5,10 +5,8 @@ a province's supervisor when a town's order changes, by nobody who may not read 
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +26,7 @@ from tests.assessment_month import (
     scripted_month,  # noqa: F401 (the fixture `month`)
     worker_on_no_clock,  # noqa: F401 (the fixture `worker`)
 )
-from tests.live_helpers import Stream, listening, served
+from tests.live_helpers import listening, served
 from tests.orders_helpers import CITY, DISPATCHER, OTHER_CITY, SUPERVISOR, staff
 
 CITIES = (CITY, OTHER_CITY)
@@ -73,18 +71,6 @@ def _counts(row: dict[str, Any]) -> dict[str, Any]:
 
 def _tile(tile: dict[str, Any]) -> dict[str, Any]:
     return {k: tile[k] for k in (*PERIOD_NUMBERS, "satisfaction_rate")}
-
-
-async def _heard(stream: Stream, kind: str, timeout: float, test: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-    """The first event of ``kind`` whose data passes ``test``, within ``timeout`` seconds (a bound, not a measure)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"no {kind} event as wanted within {timeout} s")
-        event, data = await asyncio.wait_for(stream.events.get(), left)
-        if event == kind and test(data):
-            return data
 
 
 async def test_each_district_shows_the_rankings_numbers_of_the_same_period(
@@ -216,7 +202,7 @@ async def test_a_town_order_reaches_the_province_supervisors_overview_and_nobody
                 "citizen": {"name": "李女士", "phone": "13903920777", "callback": False}, "urgency": "normal"}
         taken = await client.post(f"/api/v1/tenants/{TOWN}/orders", json=body, headers=town_operator)
         assert taken.status_code == 201, taken.text
-        heard = await _heard(province, "overview", 30, lambda data: TOWN in data["tenants"])
+        heard = await province.next("overview", 30, where=lambda data: TOWN in data["tenants"])
         assert set(heard) == {"tenants", "cut"}  # tenant codes, never an order's content
         # Heard once the read model has it: reading again shows the new request.
         assert await intake_today() == before + 1
@@ -234,6 +220,6 @@ async def test_the_overview_event_names_only_the_listeners_subtree(
             "content": "鹤壁市某路口井盖缺失。", "address": "某路口", "division_code": CITY,
             "citizen": {"name": "赵先生", "phone": "13903920778", "callback": False}, "urgency": "normal"})
         assert taken.status_code == 201, taken.text
-        heard = await _heard(city, "overview", 30, lambda data: CITY in data["tenants"])
+        heard = await city.next("overview", 30, where=lambda data: CITY in data["tenants"])
         assert all(code.startswith(CITY) for code in heard["tenants"])
         await district.none("overview", 1.5)  # a city's own record is no part of a district's numbers

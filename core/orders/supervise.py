@@ -61,8 +61,7 @@ from infra.edge import INT64_MAX, moment_in_range
 from infra.refusals import DomainError
 from tenants.binding import RegistryCache
 from tenants.codes import Level, is_descendant, validate_code
-from tenants.errors import TenantDisabled, TenantNotFound, TenantNotReady
-from tenants.models import Tenant, TenantStatus
+from tenants.models import Tenant
 
 FAR = datetime(9999, 12, 31, tzinfo=UTC)  # no deadline: sorts last
 _LENGTH = {Level.province: 2, Level.city: 4, Level.district: 6, Level.town: 9}
@@ -329,13 +328,7 @@ async def _urge_one(db: Database, registry: RegistryCache, sla: SlaStore, catego
                     desk: Tenant, code: str, number: str, request: ActionRequest, now: datetime) -> Order:
     if code != desk.code and not is_descendant(code, desk.code):
         raise NotOnThisDesk(number, code, desk.code)
-    tenant = await registry.get(db, code)
-    if tenant is None:
-        raise TenantNotFound(code)
-    if tenant.status == TenantStatus.disabled:
-        raise TenantDisabled(code, tenant.name)
-    if tenant.status != TenantStatus.active:
-        raise TenantNotReady(code, tenant.name)
+    tenant = await registry.active(db, code)
     async with db.tenant_session(tenant.schema_name) as session:
         ctx = Context(session=session, tenant=tenant, actor=actor, rules=await sla.rules(session),
                       categories=await categories.visible(session, code), now=now, unit_scope=visibility.scope(actor))
